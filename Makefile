@@ -1,0 +1,85 @@
+# tcpbed build. `make demo` and `make test` are the two commands a new
+# machine needs: both install missing Debian packages first (harness/deps.sh).
+#
+#   make            build build/libtcpbed.a, build/tcpbed and the tests
+#   make demo       build and run the default simulation, write build/demo.pcap
+#   make test       unit tests (plain and ASan+UBSan), CLI tests, purity checks
+#   make SAN=1 ...  the same targets in build/asan with ASan+UBSan
+
+CC ?= cc
+SAN ?=
+BUILD ?= build
+WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla -Wformat=2
+CFLAGS_BASE := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L
+CPPFLAGS := -Istack/include -Istack -I.
+OPT := -O2 -g
+
+ifeq ($(SAN),1)
+BUILD := build/asan
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+CPPFLAGS += -DTB_TESTING
+endif
+
+CFLAGS := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT)
+LDLIBS := -lpcap -lm
+
+STACK_SRC := $(sort $(wildcard stack/*/*.c))
+SIM_SRC := $(sort $(wildcard sim/*.c) $(wildcard traces/*.c))
+CLI_SRC := $(sort $(wildcard harness/cli/*.c))
+PLATFORM_SRC := harness/platform.c
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_HELPER_SRC := $(sort $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+STACK_OBJ := $(call obj,$(STACK_SRC))
+SIM_OBJ := $(call obj,$(SIM_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+PLATFORM_OBJ := $(call obj,$(PLATFORM_SRC))
+TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
+CLI_LIB_OBJ := $(filter-out %/main.o,$(CLI_OBJ))
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all build tests demo test test-unit test-cli clean deps-build deps-test deps-demo
+.DEFAULT_GOAL := all
+
+all: build tests
+build: $(BUILD)/libtcpbed.a $(BUILD)/tcpbed
+tests: $(TEST_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtcpbed.a: $(STACK_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libtbsim.a: $(SIM_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tcpbed: $(CLI_OBJ) $(PLATFORM_OBJ) $(BUILD)/libtbsim.a $(BUILD)/libtcpbed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJ) $(CLI_LIB_OBJ) $(PLATFORM_OBJ) $(BUILD)/libtbsim.a $(BUILD)/libtcpbed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# ---- set-up, demo, tests ---------------------------------------------------
+deps-build deps-test deps-demo: deps-%:
+	@bash harness/deps.sh $*
+
+demo: deps-demo
+	@$(MAKE) --no-print-directory build
+	@bash harness/demo.sh $(BUILD)/tcpbed
+
+test: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all
+	@bash tests/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

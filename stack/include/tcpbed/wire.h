@@ -1,0 +1,152 @@
+/* wire: pure parse and emit of Ethernet II, ARP, IPv4 and ICMP, and the
+ * Internet checksum. No state, no allocation. Every parser checks bounds
+ * before it reads and returns a named reason when it rejects a packet
+ * (smoltcp's wire/ split: a representation struct, parse, emit). */
+#ifndef TCPBED_WIRE_H
+#define TCPBED_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Why a parser refused its input. */
+#define TB_WIRE_ERRORS(X)                                                   \
+    X(OK, "ok")                                                             \
+    X(TRUNCATED, "shorter than its header")                                 \
+    X(ETH_RUNT, "ethernet frame shorter than 14 bytes")                     \
+    X(ARP_BAD_HTYPE, "ARP hardware type is not Ethernet/6")                 \
+    X(ARP_BAD_PTYPE, "ARP protocol type is not IPv4/4")                     \
+    X(ARP_BAD_OP, "ARP operation is neither request nor reply")             \
+    X(IP_BAD_VERSION, "IP version is not 4")                                \
+    X(IP_BAD_IHL, "IPv4 header length below 20 bytes")                      \
+    X(IP_IHL_BEYOND_PACKET, "IPv4 header length beyond the packet")         \
+    X(IP_BAD_TOTAL_LEN, "IPv4 total length below header length")            \
+    X(IP_TOTAL_LEN_BEYOND_FRAME, "IPv4 total length beyond the frame")      \
+    X(IP_BAD_CHECKSUM, "IPv4 header checksum mismatch")                     \
+    X(ICMP_BAD_CHECKSUM, "ICMP checksum mismatch")                          \
+    X(ICMP_ERROR_TRUNCATED, "ICMP error quotes less than IP header + 8")
+
+enum tb_wire_err {
+#define TB_WIRE_ENUM(name, text) TB_WIRE_##name,
+    TB_WIRE_ERRORS(TB_WIRE_ENUM)
+#undef TB_WIRE_ENUM
+    TB_WIRE__COUNT
+};
+const char *tb_wire_err_name(enum tb_wire_err err);   /* "ip_bad_ihl" */
+const char *tb_wire_err_text(enum tb_wire_err err);   /* human sentence */
+
+/* ---- checksum (RFC 1071, RFC 1624) ------------------------------------ */
+/* One's-complement sum of data folded to 16 bits, not inverted; `initial`
+ * chains partial sums (pseudo-headers). Handles odd lengths and any alignment. */
+uint32_t tb_csum_partial(const void *data, size_t len, uint32_t initial);
+uint16_t tb_csum_fold(uint32_t sum);                  /* ~fold(sum) */
+uint16_t tb_csum(const void *data, size_t len);        /* checksum field value */
+/* RFC 1624 eqn. 3: new checksum after a 16-bit field changes old -> new. */
+uint16_t tb_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
+uint16_t tb_csum_update32(uint16_t csum, uint32_t old_word, uint32_t new_word);
+
+/* ---- byte order helpers (no unaligned access) -------------------------- */
+static inline uint16_t tb_get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t tb_get32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline void tb_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void tb_put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* ---- Ethernet II ------------------------------------------------------- */
+#define TB_ETH_ADDR_LEN 6
+#define TB_ETH_HDR_LEN 14
+#define TB_ETH_MIN_FRAME 60        /* without FCS; shorter frames are padded */
+#define TB_ETH_MAX_FRAME 1514      /* 1500-byte MTU, without FCS */
+#define TB_ETHERTYPE_IPV4 0x0800
+#define TB_ETHERTYPE_ARP 0x0806
+
+struct tb_mac { uint8_t b[TB_ETH_ADDR_LEN]; };
+extern const struct tb_mac tb_mac_broadcast;
+static inline bool tb_mac_is_broadcast(const struct tb_mac *m) {
+    return (m->b[0] & m->b[1] & m->b[2] & m->b[3] & m->b[4] & m->b[5]) == 0xff;
+}
+static inline bool tb_mac_is_multicast(const struct tb_mac *m) { return (m->b[0] & 1u) != 0; }
+bool tb_mac_equal(const struct tb_mac *a, const struct tb_mac *b);
+
+struct tb_eth_repr {
+    struct tb_mac dst, src;
+    uint16_t ethertype;
+};
+/* On success *payload_off = 14. 802.1Q tags are not understood: their
+ * ethertype (0x8100) is reported as is. */
+enum tb_wire_err tb_eth_parse(const uint8_t *p, size_t len, struct tb_eth_repr *r, size_t *payload_off);
+void tb_eth_emit(const struct tb_eth_repr *r, uint8_t out[TB_ETH_HDR_LEN]);
+
+/* ---- ARP (RFC 826), Ethernet/IPv4 only --------------------------------- */
+#define TB_ARP_LEN 28
+#define TB_ARP_OP_REQUEST 1
+#define TB_ARP_OP_REPLY 2
+struct tb_arp_repr {
+    uint16_t op;
+    struct tb_mac sha, tha;
+    uint32_t spa, tpa;        /* host byte order */
+};
+enum tb_wire_err tb_arp_parse(const uint8_t *p, size_t len, struct tb_arp_repr *r);
+void tb_arp_emit(const struct tb_arp_repr *r, uint8_t out[TB_ARP_LEN]);
+
+/* ---- IPv4 (RFC 791) ---------------------------------------------------- */
+#define TB_IPV4_HDR_LEN 20
+#define TB_IPPROTO_ICMP 1
+#define TB_IPPROTO_TCP 6
+#define TB_IPPROTO_UDP 17
+#define TB_IPV4_FLAG_DF 0x4000
+#define TB_IPV4_FLAG_MF 0x2000
+#define TB_IPV4_FRAG_OFF_MASK 0x1fff
+
+struct tb_ipv4_repr {
+    uint32_t src, dst;        /* host byte order */
+    uint8_t protocol;
+    uint8_t ttl;
+    uint8_t tos;              /* DSCP + ECN */
+    uint16_t ident;
+    uint16_t flags_frag;      /* DF, MF and fragment offset (8-byte units) as on the wire */
+    uint16_t header_len;      /* bytes, options included */
+    uint16_t total_len;       /* header + payload, as on the wire */
+};
+static inline bool tb_ipv4_is_fragment(const struct tb_ipv4_repr *r) {
+    return (r->flags_frag & (TB_IPV4_FLAG_MF | TB_IPV4_FRAG_OFF_MASK)) != 0;
+}
+static inline bool tb_ipv4_has_options(const struct tb_ipv4_repr *r) { return r->header_len > TB_IPV4_HDR_LEN; }
+
+/* `len` may exceed total_len (Ethernet padding); the payload is
+ * p[header_len .. total_len). The header checksum is verified. */
+enum tb_wire_err tb_ipv4_parse(const uint8_t *p, size_t len, struct tb_ipv4_repr *r);
+/* Emits a 20-byte header (options are never emitted) with its checksum;
+ * r->header_len is ignored and r->total_len must include the 20 bytes. */
+void tb_ipv4_emit(const struct tb_ipv4_repr *r, uint8_t out[TB_IPV4_HDR_LEN]);
+/* Partial sum of the TCP/UDP pseudo-header (RFC 9293 §3.1). */
+uint32_t tb_ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t protocol, uint16_t l4_len);
+
+/* ---- ICMP (RFC 792) ---------------------------------------------------- */
+#define TB_ICMP_HDR_LEN 8
+#define TB_ICMP_ECHO_REPLY 0
+#define TB_ICMP_DEST_UNREACH 3
+#define TB_ICMP_ECHO_REQUEST 8
+#define TB_ICMP_TIME_EXCEEDED 11
+#define TB_ICMP_UNREACH_PROTOCOL 2
+#define TB_ICMP_UNREACH_PORT 3
+#define TB_ICMP_UNREACH_FRAG_NEEDED 4
+
+struct tb_icmp_repr {
+    uint8_t type, code;
+    uint16_t ident, seq;      /* echo request / reply */
+    uint16_t next_hop_mtu;    /* dest-unreachable, fragmentation needed (RFC 1191) */
+    const uint8_t *payload;   /* echo data, or the quoted datagram of an error */
+    size_t payload_len;
+};
+/* Verifies the checksum over all `len` bytes. For destination-unreachable
+ * and time-exceeded the quote must hold an IPv4 header plus 8 bytes. */
+enum tb_wire_err tb_icmp_parse(const uint8_t *p, size_t len, struct tb_icmp_repr *r);
+/* Emits header + payload (r->payload may alias out+8) with its checksum;
+ * out must hold 8 + payload_len bytes. Returns bytes written. */
+size_t tb_icmp_emit(const struct tb_icmp_repr *r, uint8_t *out);
+
+#endif

@@ -1,0 +1,338 @@
+/* The stack object: creation, the driver-facing entry points, Ethernet
+ * dispatch and output, events and counters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/stack_internal.h"
+
+void tb_config_default(struct tb_config *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->seed = 1;
+    cfg->ipv4_prefix_len = 24;
+    cfg->mtu = 1500;
+    cfg->ttl = 64;
+    cfg->buf_count = 1024;
+    cfg->buf_size = 2048;
+    cfg->buf_headroom = 128;
+    cfg->tx_queue_len = 512;
+    cfg->event_queue_len = 256;
+    cfg->arp_cache_entries = 64;
+    cfg->arp_pending_max = 64;
+    cfg->arp_pending_per_entry = 8;
+    cfg->arp_reachable_ns = 60 * TB_NS_PER_S;
+    cfg->arp_retry_ns = 1 * TB_NS_PER_S;
+    cfg->arp_max_retries = 3;
+}
+
+int tb_config_check(const struct tb_config *cfg, const char **why) {
+    const char *msg = NULL;
+    if (cfg->ipv4_prefix_len > 32) msg = "ipv4_prefix_len must be 0..32";
+    else if (cfg->ipv4_addr == 0) msg = "ipv4_addr must be set";
+    else if (tb_mac_is_multicast(&cfg->mac)) msg = "mac must be a unicast address";
+    else if (cfg->mtu < 68 || cfg->mtu > 1500) msg = "mtu must be 68..1500 (RFC 791 minimum, Ethernet maximum)";
+    else if (cfg->ttl == 0) msg = "ttl must be at least 1";
+    else if (cfg->buf_count < 4 || cfg->buf_count > (1u << 24)) msg = "buf_count must be 4..16777216";
+    else if (cfg->buf_headroom < TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + 60)
+        msg = "buf_headroom must hold Ethernet + IPv4 + 60 bytes of transport header (94)";
+    else if (cfg->buf_size < cfg->buf_headroom + TB_ETH_MAX_FRAME)
+        msg = "buf_size must hold buf_headroom plus a 1514-byte frame";
+    else if (cfg->buf_size > (1u << 20)) msg = "buf_size must be at most 1 MiB";
+    else if (cfg->tx_queue_len == 0 || cfg->tx_queue_len > cfg->buf_count) msg = "tx_queue_len must be 1..buf_count";
+    else if (cfg->event_queue_len == 0 || cfg->event_queue_len > (1u << 20)) msg = "event_queue_len must be 1..1048576";
+    else if (cfg->arp_cache_entries == 0 || cfg->arp_cache_entries > 65536) msg = "arp_cache_entries must be 1..65536";
+    else if (cfg->arp_pending_max > cfg->buf_count) msg = "arp_pending_max must not exceed buf_count";
+    else if (cfg->arp_pending_per_entry == 0 || cfg->arp_pending_per_entry > cfg->arp_pending_max)
+        msg = "arp_pending_per_entry must be 1..arp_pending_max";
+    else if (cfg->arp_reachable_ns <= 0) msg = "arp_reachable_ns must be positive";
+    else if (cfg->arp_retry_ns <= 0) msg = "arp_retry_ns must be positive";
+    else if (cfg->arp_max_retries == 0) msg = "arp_max_retries must be at least 1";
+    if (why != NULL) *why = msg;
+    return msg == NULL ? TB_OK : TB_ERR_INVAL;
+}
+
+struct tb_stack *tb_stack_new(const struct tb_config *cfg) {
+    if (tb_config_check(cfg, NULL) != TB_OK) return NULL;
+    struct tb_stack *st = calloc(1, sizeof(*st));
+    if (st == NULL) return NULL;
+    st->cfg = *cfg;
+    st->netmask = cfg->ipv4_prefix_len == 0 ? 0 : UINT32_MAX << (32 - cfg->ipv4_prefix_len);
+    tb_prng_seed(&st->prng, cfg->seed);
+    st->ip_ident = (uint16_t)tb_prng_next(&st->prng);
+    st->txq.cap = cfg->tx_queue_len;
+    st->events = calloc(cfg->event_queue_len, sizeof(*st->events));
+    /* One timer per ARP entry; later layers add theirs to this count. */
+    uint32_t timer_count = cfg->arp_cache_entries;
+    if (st->events == NULL || tb_pool_init(&st->pool, cfg->buf_count, cfg->buf_size) != 0 ||
+        tb_timer_heap_init(&st->timers, timer_count) != 0 || tb_arp_init(st) != 0) {
+        tb_stack_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void tb_stack_free(struct tb_stack *st) {
+    if (st == NULL) return;
+    if (st->arp != NULL) tb_arp_destroy(st);
+    while (st->txq.head != NULL) {
+        struct tb_buf *b = st->txq.head;
+        st->txq.head = b->qnext;
+        b->qnext = NULL;
+        tb_buf_free(b);
+    }
+    /* A buffer still out would return to freed memory later. */
+    TB_ASSERT(st->pool.count == 0 || st->pool.free_count == st->pool.count);
+    tb_pool_destroy(&st->pool);
+    tb_timer_heap_destroy(&st->timers);
+    free(st->events);
+    free(st);
+}
+
+static void advance_time(struct tb_stack *st, tb_time_ns now) {
+    if (now < st->now) {
+        st->stats.time_backwards++;
+        return;
+    }
+    st->now = now;
+}
+
+struct tb_buf *tb_net_alloc(struct tb_stack *st) {
+    struct tb_buf *b = tb_pool_get(&st->pool, st->cfg.buf_headroom);
+    if (b == NULL) st->stats.pool_empty++;
+    return b;
+}
+
+struct tb_buf *tb_stack_alloc_rx(struct tb_stack *st, size_t len) {
+    if (len > st->cfg.buf_size) return NULL;
+    struct tb_buf *b = tb_pool_get(&st->pool, 0);
+    if (b == NULL) {
+        st->stats.pool_empty++;
+        return NULL;
+    }
+    b->len = (uint32_t)len;
+    return b;
+}
+
+void tb_net_drop(struct tb_stack *st, struct tb_buf *b, enum tb_drop_reason why, bool rx) {
+    TB_ASSERT((unsigned)why < TB_DROP__COUNT);
+    st->stats.drops[why]++;
+    if (rx) st->stats.rx_dropped++;
+    if (b != NULL) tb_buf_free(b);
+}
+
+void tb_net_event(struct tb_stack *st, const struct tb_event *ev) {
+    uint32_t cap = st->cfg.event_queue_len;
+    if (st->ev_len == cap) {
+        st->stats.events_dropped++;
+        return;
+    }
+    st->events[(st->ev_head + st->ev_len) % cap] = *ev;
+    st->ev_len++;
+}
+
+size_t tb_stack_events(struct tb_stack *st, struct tb_event *ev, size_t max) {
+    size_t n = 0;
+    uint32_t cap = st->cfg.event_queue_len;
+    while (n < max && st->ev_len > 0) {
+        ev[n++] = st->events[st->ev_head];
+        st->ev_head = (st->ev_head + 1) % cap;
+        st->ev_len--;
+    }
+    return n;
+}
+
+/* Makes the frame one writable segment of our pool, so every parser sees
+ * contiguous bytes and replies can be built in place. */
+static struct tb_buf *linearize(struct tb_stack *st, struct tb_buf *frame) {
+    if (frame->next == NULL && !(frame->flags & TB_BUF_F_INDIRECT)) return frame;
+    size_t len = tb_buf_chain_len(frame);
+    if (len > st->cfg.buf_size - st->cfg.buf_headroom) {
+        tb_net_drop(st, frame, TB_DROP_frame_too_long, true);
+        return NULL;
+    }
+    struct tb_buf *flat = tb_net_alloc(st);
+    if (flat == NULL) {
+        st->stats.rx_dropped++;
+        tb_buf_free(frame);
+        return NULL;
+    }
+    uint8_t *dst = tb_buf_put(flat, (uint32_t)len);
+    TB_ASSERT(dst != NULL);
+    tb_buf_copy_out(frame, 0, dst, len);
+    tb_buf_free(frame);
+    return flat;
+}
+
+void tb_stack_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *frame) {
+    TB_ASSERT(frame != NULL && frame->refcnt > 0);
+    advance_time(st, now);
+    now = st->now;
+    st->stats.rx_frames++;
+    st->stats.rx_bytes += tb_buf_chain_len(frame);
+    struct tb_buf *b = linearize(st, frame);
+    if (b == NULL) return;
+
+    struct tb_eth_repr eth;
+    size_t off;
+    if (tb_eth_parse(b->data, b->len, &eth, &off) != TB_WIRE_OK) {
+        tb_net_drop(st, b, TB_DROP_eth_runt, true);
+        return;
+    }
+    if (!tb_mac_equal(&eth.dst, &st->cfg.mac) && !tb_mac_is_broadcast(&eth.dst)) {
+        tb_net_drop(st, b, TB_DROP_eth_not_for_us, true);
+        return;
+    }
+    tb_buf_pull(b, (uint32_t)off);
+    switch (eth.ethertype) {
+    case TB_ETHERTYPE_ARP:
+        tb_arp_input(st, now, b);
+        break;
+    case TB_ETHERTYPE_IPV4:
+        if (!tb_mac_equal(&eth.dst, &st->cfg.mac)) {
+            /* We do not join broadcast IP traffic (no UDP, no DHCP). */
+            tb_net_drop(st, b, TB_DROP_eth_not_for_us, true);
+            break;
+        }
+        tb_ipv4_input(st, now, b);
+        break;
+    default:
+        tb_net_drop(st, b, TB_DROP_eth_unknown_type, true);
+        break;
+    }
+}
+
+int tb_eth_output(struct tb_stack *st, struct tb_buf *b, const struct tb_mac *dst, uint16_t ethertype) {
+    uint8_t *hdr = tb_buf_push(b, TB_ETH_HDR_LEN);
+    TB_ASSERT(hdr != NULL);   /* every frame we build reserves cfg.buf_headroom */
+    struct tb_eth_repr eth = {.dst = *dst, .src = st->cfg.mac, .ethertype = ethertype};
+    tb_eth_emit(&eth, hdr);
+    size_t len = tb_buf_chain_len(b);
+    if (len < TB_ETH_MIN_FRAME) {
+        /* Pad with explicit zeros: padding is output, so it must be deterministic. */
+        struct tb_buf *last = b;
+        while (last->next != NULL) last = last->next;
+        uint8_t *pad = tb_buf_put(last, (uint32_t)(TB_ETH_MIN_FRAME - len));
+        TB_ASSERT(pad != NULL);
+        memset(pad, 0, TB_ETH_MIN_FRAME - len);
+        len = TB_ETH_MIN_FRAME;
+    }
+    if (st->txq.len == st->txq.cap) {
+        st->stats.tx_queue_full++;
+        tb_net_drop(st, b, TB_DROP_tx_queue_full, false);
+        return TB_ERR_QFULL;
+    }
+    b->qnext = NULL;
+    if (st->txq.tail != NULL) st->txq.tail->qnext = b;
+    else st->txq.head = b;
+    st->txq.tail = b;
+    st->txq.len++;
+    st->stats.tx_frames++;
+    st->stats.tx_bytes += len;
+    return TB_OK;
+}
+
+size_t tb_stack_drain_tx(struct tb_stack *st, struct tb_buf **out, size_t max) {
+    size_t n = 0;
+    while (n < max && st->txq.head != NULL) {
+        struct tb_buf *b = st->txq.head;
+        st->txq.head = b->qnext;
+        if (st->txq.head == NULL) st->txq.tail = NULL;
+        b->qnext = NULL;
+        st->txq.len--;
+        out[n++] = b;
+    }
+    return n;
+}
+
+void tb_stack_tick(struct tb_stack *st, tb_time_ns now) {
+    advance_time(st, now);
+    st->stats.timers_fired += tb_timer_run(&st->timers, st->now, st);
+}
+
+tb_time_ns tb_stack_next_deadline(const struct tb_stack *st) { return tb_timer_next(&st->timers); }
+
+/* ---- counters and introspection --------------------------------------- */
+static const char *const drop_names[TB_DROP__COUNT] = {
+#define NAME(name) #name,
+    TB_DROP_REASONS(NAME)
+#undef NAME
+};
+
+const char *tb_drop_reason_name(enum tb_drop_reason r) {
+    return (unsigned)r < TB_DROP__COUNT ? drop_names[r] : "unknown";
+}
+
+void tb_stack_stats(const struct tb_stack *st, struct tb_stats *out) { *out = st->stats; }
+
+size_t tb_stats_list(const struct tb_stats *s, struct tb_counter *out, size_t max) {
+    size_t n = 0;
+#define LIST(field)                                                           \
+    if (n < max) out[n] = (struct tb_counter){.name = #field, .value = s->field}; \
+    n++;
+    TB_COUNTERS(LIST)
+#undef LIST
+    return n;
+}
+
+size_t tb_stack_pool_free(const struct tb_stack *st) { return st->pool.free_count; }
+
+bool tb_stack_check(const struct tb_stack *st, const char **why) {
+    const char *msg = NULL;
+    uint32_t n = 0;
+    const struct tb_buf *last = NULL;
+    for (const struct tb_buf *b = st->txq.head; b != NULL && n <= st->txq.cap; b = b->qnext) {
+        if (b->refcnt == 0) msg = "freed buffer on the tx queue";
+        last = b;
+        n++;
+    }
+    if (msg == NULL && n != st->txq.len) msg = "tx queue length disagrees with its list";
+    else if (msg == NULL && last != st->txq.tail) msg = "tx queue tail is not its last packet";
+    else if (msg == NULL && st->txq.len > st->txq.cap) msg = "tx queue over its bound";
+    else if (msg == NULL && st->ev_len > st->cfg.event_queue_len) msg = "event queue over its bound";
+    else if (msg == NULL && st->pool.free_count > st->pool.count) msg = "pool free count above its size";
+    else if (msg == NULL && !tb_timer_heap_valid(&st->timers)) msg = "timer heap out of order";
+    if (msg == NULL && !tb_arp_check(st, &msg)) { /* msg set */ }
+    if (why != NULL) *why = msg;
+    return msg == NULL;
+}
+
+const char *tb_err_name(int err) {
+    switch (err) {
+    case TB_OK: return "ok";
+    case TB_ERR_INVAL: return "invalid argument";
+    case TB_ERR_NOBUFS: return "no buffers";
+    case TB_ERR_NOROUTE: return "no route";
+    case TB_ERR_MSGSIZE: return "message too long";
+    case TB_ERR_QFULL: return "queue full";
+    default: return "unknown error";
+    }
+}
+
+const char *tb_ipv4_str(uint32_t ip, char buf[16]) {
+    char *p = buf;
+    for (int i = 3; i >= 0; i--) {
+        unsigned octet = (ip >> (8 * i)) & 0xff;
+        if (octet >= 100) *p++ = (char)('0' + octet / 100);
+        if (octet >= 10) *p++ = (char)('0' + (octet / 10) % 10);
+        *p++ = (char)('0' + octet % 10);
+        if (i > 0) *p++ = '.';
+    }
+    *p = '\0';
+    return buf;
+}
+
+bool tb_ipv4_parse_str(const char *s, uint32_t *ip) {
+    uint32_t value = 0;
+    for (int part = 0; part < 4; part++) {
+        unsigned octet = 0, digits = 0;
+        while (*s >= '0' && *s <= '9') {
+            octet = octet * 10 + (unsigned)(*s++ - '0');
+            if (++digits > 3 || octet > 255) return false;
+        }
+        if (digits == 0) return false;
+        value = (value << 8) | octet;
+        if (part < 3 && *s++ != '.') return false;
+    }
+    if (*s != '\0') return false;
+    *ip = value;
+    return true;
+}

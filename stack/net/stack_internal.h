@@ -1,0 +1,72 @@
+/* The stack object and the functions the layers call on each other. Only
+ * stack/ includes this. */
+#ifndef TB_NET_STACK_INTERNAL_H
+#define TB_NET_STACK_INTERNAL_H
+
+#include "tcpbed/tcpbed.h"
+#include "util/assert.h"
+#include "util/pool.h"
+#include "util/prng.h"
+#include "util/timer.h"
+
+enum tb_arp_state { TB_ARP_FREE = 0, TB_ARP_INCOMPLETE, TB_ARP_REACHABLE };
+
+struct tb_arp_entry {
+    uint32_t ipv4;
+    struct tb_mac mac;
+    uint8_t state;                 /* enum tb_arp_state */
+    uint32_t requests_sent;
+    tb_time_ns updated_ns;         /* last insert or confirmation */
+    struct tb_timer timer;         /* retry while INCOMPLETE, expiry while REACHABLE */
+    struct tb_buf *pending_head;   /* frames awaiting resolution, FIFO via qnext */
+    struct tb_buf *pending_tail;
+    uint32_t pending_len;
+};
+
+struct tb_pktq {                   /* FIFO of whole packets linked through qnext */
+    struct tb_buf *head, *tail;
+    uint32_t len, cap;
+};
+
+struct tb_stack {
+    struct tb_config cfg;
+    uint32_t netmask;
+    struct tb_prng prng;
+    struct tb_pool pool;
+    struct tb_timer_heap timers;
+    struct tb_arp_entry *arp;      /* cfg.arp_cache_entries */
+    uint32_t arp_pending_total;
+    struct tb_pktq txq;
+    struct tb_event *events;       /* ring of cfg.event_queue_len */
+    uint32_t ev_head, ev_len;
+    struct tb_stats stats;
+    uint16_t ip_ident;
+    tb_time_ns now;                /* latest `now` seen; never decreases */
+};
+
+/* stack.c */
+struct tb_buf *tb_net_alloc(struct tb_stack *st);              /* headroom = cfg.buf_headroom */
+void tb_net_drop(struct tb_stack *st, struct tb_buf *b, enum tb_drop_reason why, bool rx);
+void tb_net_event(struct tb_stack *st, const struct tb_event *ev);
+
+/* eth: prepend the Ethernet header, pad to the minimum and queue for tx. */
+int tb_eth_output(struct tb_stack *st, struct tb_buf *b, const struct tb_mac *dst, uint16_t ethertype);
+
+/* arp.c */
+int tb_arp_init(struct tb_stack *st);
+void tb_arp_destroy(struct tb_stack *st);
+void tb_arp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b);
+/* Sends b (an IP packet) to next_hop, resolving and queueing as needed. */
+int tb_arp_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t next_hop);
+bool tb_arp_check(const struct tb_stack *st, const char **why);
+
+/* ipv4.c */
+void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b);
+/* b holds the IP payload with headroom; the IP header is prepended. */
+int tb_ipv4_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t dst,
+                   uint8_t protocol, uint16_t flags_frag);
+
+/* icmp.c */
+void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
+
+#endif

@@ -1,0 +1,49 @@
+/* IPv4 header (RFC 791); validity checks after RFC 1122 §3.2.1. */
+#include "tcpbed/wire.h"
+
+enum tb_wire_err tb_ipv4_parse(const uint8_t *p, size_t len, struct tb_ipv4_repr *r) {
+    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
+    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
+    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
+    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
+    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
+    uint16_t total_len = tb_get16(p + 2);
+    if (total_len < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
+    if (total_len > len) return TB_WIRE_IP_TOTAL_LEN_BEYOND_FRAME;
+    /* RFC 1122 §3.2.1.2: a datagram whose checksum fails is discarded. */
+    if (tb_csum(p, header_len) != 0) return TB_WIRE_IP_BAD_CHECKSUM;
+    r->tos = p[1];
+    r->total_len = total_len;
+    r->header_len = header_len;
+    r->ident = tb_get16(p + 4);
+    r->flags_frag = tb_get16(p + 6);
+    r->ttl = p[8];
+    r->protocol = p[9];
+    r->src = tb_get32(p + 12);
+    r->dst = tb_get32(p + 16);
+    return TB_WIRE_OK;
+}
+
+void tb_ipv4_emit(const struct tb_ipv4_repr *r, uint8_t out[TB_IPV4_HDR_LEN]) {
+    out[0] = 0x45;
+    out[1] = r->tos;
+    tb_put16(out + 2, r->total_len);
+    tb_put16(out + 4, r->ident);
+    tb_put16(out + 6, r->flags_frag);
+    out[8] = r->ttl;
+    out[9] = r->protocol;
+    tb_put16(out + 10, 0);
+    tb_put32(out + 12, r->src);
+    tb_put32(out + 16, r->dst);
+    tb_put16(out + 10, tb_csum(out, TB_IPV4_HDR_LEN));
+}
+
+uint32_t tb_ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t protocol, uint16_t l4_len) {
+    uint8_t ph[12];
+    tb_put32(ph, src);
+    tb_put32(ph + 4, dst);
+    ph[8] = 0;
+    ph[9] = protocol;
+    tb_put16(ph + 10, l4_len);
+    return tb_csum_partial(ph, sizeof(ph), 0);
+}
