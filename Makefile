@@ -42,6 +42,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 .PHONY: all build tests demo test test-unit test-cli clean deps-build deps-test deps-demo
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: build tests
 build: $(BUILD)/libtcpbed.a $(BUILD)/tcpbed

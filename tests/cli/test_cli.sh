@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Command-line tests of build/tcpbed: help, errors, exit codes, the pcap
+# (determinism, content, checksums checked by tshark), JSON, and no
+# uninitialised byte reaching an output (valgrind memcheck).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+TCPBED=${1:-build/tcpbed}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    /' <<<"$2"; }
+# expect NAME EXPECTED_RC COMMAND...: the exit status must be EXPECTED_RC.
+expect() {
+  local name=$1 want=$2 out rc
+  shift 2
+  out=$("$@" 2>&1)
+  rc=$?
+  LAST_OUT=$out
+  if [ "$rc" -eq "$want" ]; then ok "$name"; else bad "$name (exit $rc, wanted $want)" "$out"; fi
+}
+# contains NAME TEXT: the last command's output contains TEXT.
+contains() { if grep -qF -- "$2" <<<"$LAST_OUT"; then ok "$1"; else bad "$1: no '$2' in output" "$LAST_OUT"; fi; }
+
+# --- help and usage errors
+expect "tcpbed help" 0 "$TCPBED" help
+contains "help lists sim" "sim"
+expect "tcpbed --help" 0 "$TCPBED" --help
+expect "tcpbed sim --help" 0 "$TCPBED" sim --help
+contains "sim help lists ping" "ping"
+expect "tcpbed sim ping --help" 0 "$TCPBED" sim ping --help
+contains "ping help documents --pcap" "--pcap FILE"
+expect "tcpbed version" 0 "$TCPBED" version
+expect "no command is a usage error" 2 "$TCPBED"
+expect "unknown command" 2 "$TCPBED" frobnicate
+contains "unknown command is named" "unknown command 'frobnicate'"
+expect "unknown scenario" 2 "$TCPBED" sim pong
+contains "unknown scenario is named" "unknown scenario 'pong'"
+expect "bad --count value" 2 "$TCPBED" sim ping --count lots
+contains "bad value names option and input" "--count: expected a non-negative integer, got 'lots'"
+expect "--count out of range" 2 "$TCPBED" sim ping --count 0
+contains "range is stated" "expected a value from 1 to"
+expect "bad --delay unit" 2 "$TCPBED" sim ping --delay 10
+contains "duration syntax is explained" "expected a duration such as 250us"
+expect "bad --rate" 2 "$TCPBED" sim ping --rate 10MB
+expect "unknown option" 2 "$TCPBED" sim ping --colour
+contains "unknown option is named" "unknown option '--colour'"
+expect "missing value" 2 "$TCPBED" sim ping --seed
+expect "unwritable pcap" 1 "$TCPBED" sim ping --pcap /nonexistent-dir/a.pcap
+contains "unwritable pcap is explained" "cannot write pcap '/nonexistent-dir/a.pcap'"
+
+# --- a run that cannot succeed exits non-zero: 1 kbit/s, 1 ms patience
+expect "unanswered pings exit 1" 1 "$TCPBED" sim ping --count 2 --rate 1kbps --timeout 1ms
+contains "failure is reported" "FAILED"
+
+# --- the issue's acceptance: same seed, byte-identical pcaps
+expect "ping seed 1 (first)" 0 "$TCPBED" sim ping --count 3 --seed 1 --pcap "$TMP/a.pcap"
+contains "summary shows 3 received" "3 packets transmitted, 3 received, 0% packet loss"
+expect "ping seed 1 (second)" 0 "$TCPBED" sim ping --count 3 --seed 1 --pcap "$TMP/b.pcap"
+if cmp -s "$TMP/a.pcap" "$TMP/b.pcap"; then ok "same seed: byte-identical pcap"; else bad "same seed: pcaps differ"; fi
+expect "ping seed 2" 0 "$TCPBED" sim ping --count 3 --seed 2 --pcap "$TMP/c.pcap"
+if ! cmp -s "$TMP/a.pcap" "$TMP/c.pcap"; then ok "another seed: a different pcap"; else bad "seed 2 gave seed 1's pcap"; fi
+
+# --- an independent reader: tshark with checksum validation on
+if command -v tshark >/dev/null; then
+  fields=$(tshark -r "$TMP/a.pcap" -o ip.check_checksum:TRUE -T fields -E separator=, \
+    -e frame.len -e arp.opcode -e icmp.type -e icmp.seq -e ip.checksum.status -e icmp.checksum.status 2>/dev/null)
+  want="60,1,,,,
+60,2,,,,
+98,,8,1,1,1
+98,,0,1,1,1
+98,,8,2,1,1
+98,,0,2,1,1
+98,,8,3,1,1
+98,,0,3,1,1"
+  if [ "$fields" = "$want" ]; then ok "tshark: ARP exchange, 3 echo pairs, all checksums good"
+  else bad "tshark disagrees" "$(diff <(echo "$want") <(echo "$fields"))"; fi
+  ts=$(tshark -r "$TMP/a.pcap" -T fields -e frame.time_epoch 2>/dev/null | sed -n 3p)
+  if [ "$ts" = "0.002009600" ]; then ok "pcap: ARP done at 2 x (4.8 us + 1 ms), ns timestamps"; else bad "third frame at $ts, wanted 0.002009600"; fi
+else
+  bad "tshark is not installed (harness/deps.sh test installs it)"
+fi
+if command -v tcpdump >/dev/null; then
+  n=$(tcpdump -nn -r "$TMP/a.pcap" 2>/dev/null | grep -c 'ICMP echo')
+  if [ "$n" -eq 6 ]; then ok "tcpdump reads 6 echo messages"; else bad "tcpdump read $n echo messages"; fi
+fi
+
+# --- JSON: one object with the documented keys
+expect "ping --json" 0 "$TCPBED" sim ping --count 2 --json
+if python3 - "$LAST_OUT" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+for k in ("seed", "count", "transmitted", "received", "rtt_min_ns", "rtt_avg_ns", "rtt_max_ns", "replies",
+          "sim_time_ns", "wall_time_s", "events", "packets", "invariants", "hosts", "link"):
+    assert k in d, k
+assert d["received"] == 2 and d["invariants"] == "ok" and d["pass"] is True
+assert d["hosts"]["B"]["icmp_echo_replies_tx"] == 2
+assert d["replies"][1]["rtt_ns"] == d["rtt_min_ns"]
+PY
+then ok "JSON parses and has the documented keys"; else bad "JSON check" "$LAST_OUT"; fi
+
+# --- no uninitialised byte reaches an output (the pcap is written via write(2))
+if command -v valgrind >/dev/null && [[ "$TCPBED" != *asan* ]]; then
+  expect "valgrind memcheck: no uninitialised bytes, no leaks" 0 \
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+    "$TCPBED" sim ping --count 3 --pcap "$TMP/v.pcap"
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `make test`: every unit test in the plain and the ASan+UBSan build, then the
+# CLI tests and the core's purity checks. Ends with "tests: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+
+# A cmocka binary: count its test cases from its own summary lines.
+run_unit() {
+  local bin=$1 out
+  out=$("$bin" 2>&1)
+  local rc=$?
+  local ok bad
+  ok=$(grep -oE '^\[  PASSED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
+  bad=$(grep -oE '^\[  FAILED  \] [0-9]+ test' <<<"$out" | grep -oE '[0-9]+' || true)
+  ok=${ok:-0}
+  bad=${bad:-0}
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi   # crashed or sanitizer abort
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  if [ "$bad" -ne 0 ]; then
+    failures+=("$bin")
+    echo "FAIL $bin"
+    tail -40 <<<"$out" | sed 's/^/    /'
+  else
+    echo "ok   $bin ($ok tests)"
+  fi
+}
+
+# A script of checks that prints its own "N passed, M failed" line last.
+run_script() {
+  local name=$1
+  shift
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  local line ok bad
+  line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+  ok=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  bad=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  ok=${ok:-0}
+  bad=${bad:-0}
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  if [ "$bad" -ne 0 ]; then
+    failures+=("$name")
+    echo "FAIL $name"
+    grep -E '^(FAIL|    )' <<<"$out" | head -60
+    [ -z "$line" ] && tail -20 <<<"$out" | sed 's/^/    /'
+  else
+    echo "ok   $name ($ok checks)"
+  fi
+}
+
+echo "== unit tests (build/tests)"
+for t in build/tests/test_*; do run_unit "$t"; done
+echo "== unit tests under ASan+UBSan (build/asan/tests)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in build/asan/tests/test_*; do run_unit "$t"; done
+echo "== command-line tests"
+run_script cli bash tests/cli/test_cli.sh build/tcpbed
+run_script cli-asan bash tests/cli/test_cli.sh build/asan/tcpbed
+echo "== purity of stack/"
+run_script purity bash tests/check_purity.sh build/libtcpbed.a
+
+echo
+if [ "$failed" -ne 0 ]; then echo "failed: ${failures[*]}"; fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
