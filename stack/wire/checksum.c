@@ -22,8 +22,9 @@ uint16_t tb_csum_fold(uint32_t sum) {
 
 uint16_t tb_csum(const void *data, size_t len) { return tb_csum_fold(tb_csum_partial(data, len, 0)); }
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). Unlike eqn. 2 it never yields
- * 0x0000 from a non-zero sum where 0xffff is due. */
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). RFC 1071's eqn. 2 can give
+ * 0xffff where a full recomputation gives 0x0000 (RFC 1624 §4's example);
+ * eqn. 3 agrees with recomputation for any data that is not all zeros. */
 uint16_t tb_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) {
     uint32_t sum = (uint16_t)~csum;
     sum += (uint16_t)~old_word;
