@@ -8,6 +8,7 @@
 #include "harness/cli/json.h"
 #include "harness/cli/opts.h"
 #include "harness/cli/units.h"
+#include "sim/bulk.h"
 #include "sim/ping.h"
 
 #define TCPBED_VERSION "0.1.0"
@@ -166,12 +167,174 @@ static int cmd_sim_ping(int argc, char **argv) {
     return pass ? 0 : 1;
 }
 
+static void json_tcp_info(struct json *j, const char *key, const struct tb_tcp_info *t) {
+    char ip[16];
+    json_obj_open(j, key);
+    json_str(j, "state", tb_tcp_state_name(t->state));
+    json_str(j, "error", t->error ? tb_err_name(t->error) : "none");
+    json_str(j, "local", tb_ipv4_str(t->local_ipv4, ip));
+    json_u64(j, "local_port", t->local_port);
+    json_u64(j, "remote_port", t->remote_port);
+    json_u64(j, "iss", t->iss);
+    json_u64(j, "irs", t->irs);
+    json_u64(j, "mss_bytes", t->mss_bytes);
+    json_bool(j, "window_scaling", t->ws_ok);
+    json_u64(j, "snd_wscale", t->snd_wscale);
+    json_u64(j, "rcv_wscale", t->rcv_wscale);
+    json_bool(j, "timestamps", t->ts_ok);
+    json_bool(j, "sack", t->sack_ok);
+    json_bool(j, "syncookie", t->syncookie);
+    json_i64(j, "srtt_ns", t->srtt_ns);
+    json_i64(j, "rttvar_ns", t->rttvar_ns);
+    json_i64(j, "rto_ns", t->rto_ns);
+    json_u64(j, "cwnd_bytes", t->cwnd_bytes);
+    json_u64(j, "ssthresh_bytes", t->ssthresh_bytes == UINT32_MAX ? 0 : t->ssthresh_bytes);
+    json_u64(j, "bytes_sent", t->bytes_sent);
+    json_u64(j, "bytes_acked", t->bytes_acked);
+    json_u64(j, "bytes_received", t->bytes_received);
+    json_u64(j, "segs_out", t->segs_out);
+    json_u64(j, "segs_in", t->segs_in);
+    json_u64(j, "data_segs_out", t->data_segs_out);
+    json_u64(j, "data_segs_in", t->data_segs_in);
+    json_u64(j, "retransmits", t->retransmits);
+    json_u64(j, "retransmitted_bytes", t->retransmitted_bytes);
+    json_u64(j, "rto_timeouts", t->rto_timeouts);
+    json_u64(j, "dup_acks", t->dup_acks);
+    json_u64(j, "ooo_segs", t->ooo_segs);
+    json_u64(j, "zero_window_probes", t->zero_window_probes);
+    json_u64(j, "challenge_acks", t->challenge_acks);
+    json_obj_close(j);
+}
+
+static int cmd_sim_bulk(int argc, char **argv) {
+    struct sim_bulk_opts o;
+    sim_bulk_defaults(&o);
+    uint64_t bytes = o.bytes, seed = o.seed, mss = 0, rate = o.link.rate_bps, queue = 0, sndbuf = 0, rcvbuf = 0;
+    tb_time_ns delay = o.link.delay_ns, duration = 0, limit = o.time_limit_ns;
+    const char *pcap = NULL;
+    bool json = false, zero_copy = false, nodelay = false;
+    const struct opt opts[] = {
+        {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M)", 1, UINT64_C(1) << 40},
+        {"duration", OPT_DURATION, &duration, "TIME", "send for this long instead of --bytes", 1, 0},
+        {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
+        {"mss", OPT_U64, &mss, "BYTES", "cap both hosts' MSS (default: MTU - 40)", 88, 1460},
+        {"delay", OPT_DURATION, &delay, "TIME", "one-way propagation delay (default 10ms)", 0, 0},
+        {"rate", OPT_RATE, &rate, "RATE", "link bandwidth (default 100Mbps)", 1, 0},
+        {"queue", OPT_SIZE, &queue, "BYTES", "drop-tail queue per direction (default: BDP + 64K)", 1514, 1u << 30},
+        {"sndbuf", OPT_SIZE, &sndbuf, "BYTES", "send buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},
+        {"rcvbuf", OPT_SIZE, &rcvbuf, "BYTES", "receive buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},
+        {"time-limit", OPT_DURATION, &limit, "TIME", "virtual time after which the run fails (default 1h)", 1, 0},
+        {"zero-copy", OPT_FLAG, &zero_copy, NULL, "use tb_tcp_send_buf / tb_tcp_recv_buf", 0, 0},
+        {"nodelay", OPT_FLAG, &nodelay, NULL, "turn Nagle off on A", 0, 0},
+        {"pcap", OPT_STRING, &pcap, "FILE", "write what host A sends and receives to a pcap", 0, 0},
+        {"json", OPT_FLAG, &json, NULL, "print one JSON object instead of the summary", 0, 0},
+    };
+    int rc = opts_parse("tcpbed sim bulk",
+                        "Host A (10.0.0.1) sends seeded pseudo-random bytes to host B (10.0.0.2) over TCP;\n"
+                        "B checks every byte; both close. Exits 0 only when every byte arrived once, in order,\n"
+                        "unchanged, and both connections closed cleanly.",
+                        opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv);
+    if (rc != 0) return rc == 1 ? 0 : 2;
+    o.bytes = bytes;
+    o.duration_ns = duration;
+    o.seed = seed;
+    o.mss = (uint16_t)mss;
+    o.link.delay_ns = delay;
+    o.link.rate_bps = rate;
+    o.link.queue_bytes = (uint32_t)queue;
+    o.sndbuf_bytes = (uint32_t)sndbuf;
+    o.rcvbuf_bytes = (uint32_t)rcvbuf;
+    o.time_limit_ns = limit;
+    o.zero_copy = zero_copy;
+    o.nodelay = nodelay;
+    o.pcap_path = pcap;
+
+    struct sim_bulk_result r;
+    double t0 = wall_seconds();
+    if (sim_bulk_run(&o, &r) != 0) {
+        fprintf(stderr, "tcpbed sim bulk: %s\n", r.error);
+        return 1;
+    }
+    double wall = wall_seconds() - t0;
+    tb_time_ns xfer_ns = r.sim_time_ns - r.connect_ns;
+    double goodput = xfer_ns > 0 ? (double)r.delivered_bytes * 8.0 / ((double)xfer_ns / 1e9) : 0;
+    if (json) {
+        struct json j;
+        json_begin(&j, stdout);
+        json_str(&j, "command", "sim bulk");
+        json_u64(&j, "seed", o.seed);
+        json_u64(&j, "sent_bytes", r.sent_bytes);
+        json_u64(&j, "delivered_bytes", r.delivered_bytes);
+        json_str(&j, "integrity", r.integrity);
+        json_bool(&j, "pass", r.pass);
+        json_u64(&j, "retransmits", r.retransmits);
+        json_u64(&j, "rto_timeouts", r.rto_timeouts);
+        json_i64(&j, "sim_time_ns", r.sim_time_ns);
+        json_f64(&j, "wall_time_s", wall);
+        json_u64(&j, "packets", r.packets);
+        json_u64(&j, "events", r.events);
+        json_f64(&j, "goodput_bps", goodput);
+        json_i64(&j, "connect_ns", r.connect_ns);
+        json_u64(&j, "rate_bps", o.link.rate_bps);
+        json_i64(&j, "delay_ns", o.link.delay_ns);
+        json_u64(&j, "queue_bytes", r.queue_bytes);
+        json_u64(&j, "sndbuf_bytes", r.sndbuf_bytes);
+        json_u64(&j, "rcvbuf_bytes", r.rcvbuf_bytes);
+        if (pcap) json_str(&j, "pcap", pcap);
+        if (pcap) json_u64(&j, "pcap_frames", r.pcap_frames);
+        json_obj_open(&j, "conn");
+        json_tcp_info(&j, "A", &r.info_a);
+        json_tcp_info(&j, "B", &r.info_b);
+        json_obj_close(&j);
+        json_obj_open(&j, "hosts");
+        json_stats(&j, "A", &r.stats_a);
+        json_stats(&j, "B", &r.stats_b);
+        json_obj_close(&j);
+        json_obj_open(&j, "link");
+        json_link(&j, "A>B", &r.link_ab);
+        json_link(&j, "B>A", &r.link_ba);
+        json_obj_close(&j);
+        json_end(&j);
+    } else {
+        char d1[32], d2[32], rt[32];
+        printf("tcpbed sim bulk: A 10.0.0.1 -> B 10.0.0.2:%u, %llu bytes, %s link, %s one way, seed %llu\n", o.port,
+               (unsigned long long)(o.duration_ns ? r.sent_bytes : o.bytes),
+               tb_format_rate((double)o.link.rate_bps, rt, sizeof(rt)), tb_format_duration(o.link.delay_ns, d1, sizeof(d1)),
+               (unsigned long long)o.seed);
+        const struct tb_tcp_info *a = &r.info_a;
+        printf("connected after %s: mss %u, window scale %s (%u/%u), timestamps %s, SACK %s\n",
+               tb_format_duration(r.connect_ns, d1, sizeof(d1)), a->mss_bytes, a->ws_ok ? "on" : "off", a->snd_wscale,
+               a->rcv_wscale, a->ts_ok ? "on" : "off", a->sack_ok ? "on" : "off");
+        printf("sent %llu bytes, delivered %llu, finished at %s of virtual time: goodput %s\n",
+               (unsigned long long)r.sent_bytes, (unsigned long long)r.delivered_bytes,
+               tb_format_duration(r.sim_time_ns, d1, sizeof(d1)), tb_format_rate(goodput, rt, sizeof(rt)));
+        printf("retransmits %llu, RTO timeouts %llu, packets %llu, A srtt %s, A cwnd %u bytes\n",
+               (unsigned long long)r.retransmits, (unsigned long long)r.rto_timeouts, (unsigned long long)r.packets,
+               tb_format_duration(a->srtt_ns, d2, sizeof(d2)), a->cwnd_bytes);
+        if (r.link_ab.queue_drops + r.link_ba.queue_drops > 0)
+            printf("link queue drops: A>B %llu, B>A %llu\n", (unsigned long long)r.link_ab.queue_drops,
+                   (unsigned long long)r.link_ba.queue_drops);
+        print_drops("A", &r.stats_a);
+        print_drops("B", &r.stats_b);
+        if (pcap) printf("pcap: %s (%llu frames, as seen on host A)\n", pcap, (unsigned long long)r.pcap_frames);
+        printf("integrity: %s\n", r.integrity);
+        printf("%s: %llu events in %.3f s of wall time\n", r.pass ? "ok" : "FAILED", (unsigned long long)r.events, wall);
+        if (!r.pass) {
+            fprintf(stderr, "reproduce with: tcpbed sim bulk");
+            for (int i = 0; i < argc; i++) fprintf(stderr, " %s", argv[i]);
+            fprintf(stderr, "\n");
+        }
+    }
+    return r.pass ? 0 : 1;
+}
+
 static void usage_sim(FILE *f) {
     fprintf(f,
             "usage: tcpbed sim <scenario> [options]\n\n"
             "Runs a scenario in the simulator: virtual time, virtual NICs, fully reproducible.\n\n"
             "scenarios:\n"
-            "  ping     two hosts, ARP then ICMP echo (tcpbed sim ping --help)\n");
+            "  ping     two hosts, ARP then ICMP echo (tcpbed sim ping --help)\n"
+            "  bulk     a TCP transfer from A to B, every byte checked (tcpbed sim bulk --help)\n");
 }
 
 static int cmd_sim(int argc, char **argv) {
@@ -180,7 +343,8 @@ static int cmd_sim(int argc, char **argv) {
         return argc < 1 ? 2 : 0;
     }
     if (strcmp(argv[0], "ping") == 0) return cmd_sim_ping(argc - 1, argv + 1);
-    fprintf(stderr, "tcpbed sim: unknown scenario '%s' (expected: ping)\nTry 'tcpbed sim --help'.\n", argv[0]);
+    if (strcmp(argv[0], "bulk") == 0) return cmd_sim_bulk(argc - 1, argv + 1);
+    fprintf(stderr, "tcpbed sim: unknown scenario '%s' (expected: ping, bulk)\nTry 'tcpbed sim --help'.\n", argv[0]);
     return 2;
 }
 

@@ -60,6 +60,11 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
         break;
     case TB_ICMP_DEST_UNREACH: {
         st->stats.icmp_unreach_rx++;
+        if (icmp.payload[9] == TB_IPPROTO_TCP) {
+            tb_tcp_icmp_error(st, now, &icmp);   /* the quote names one of our segments */
+            tb_buf_free(b);
+            break;
+        }
         struct tb_event ev = {.type = TB_EV_UNREACHABLE, .reason = TB_UNREACH_ICMP, .time_ns = now,
                               .peer_ipv4 = tb_get32(icmp.payload + 16)};
         ev.u.unreach.icmp_code = icmp.code;

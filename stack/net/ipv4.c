@@ -50,6 +50,9 @@ void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b) {
     case TB_IPPROTO_ICMP:
         tb_icmp_input(st, now, b, &ip);
         break;
+    case TB_IPPROTO_TCP:
+        tb_tcp_input(st, now, b, &ip);
+        break;
     default:
         tb_net_drop(st, b, TB_DROP_ip_unknown_protocol, true);
         break;

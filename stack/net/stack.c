@@ -22,6 +22,32 @@ void tb_config_default(struct tb_config *cfg) {
     cfg->arp_reachable_ns = 60 * TB_NS_PER_S;
     cfg->arp_retry_ns = 1 * TB_NS_PER_S;
     cfg->arp_max_retries = 3;
+    cfg->tcp_max_conns = 1024;
+    cfg->tcp_max_listeners = 16;
+    cfg->tcp_syn_queue_len = 128;
+    cfg->tcp_accept_queue_len = 128;
+    cfg->tcp_sndbuf_bytes = 256 * 1024;
+    cfg->tcp_rcvbuf_bytes = 256 * 1024;
+    cfg->tcp_ooo_max_bytes = 256 * 1024;
+    cfg->tcp_mss = 0;
+    cfg->tcp_window_scaling = true;
+    cfg->tcp_timestamps = true;
+    cfg->tcp_sack = true;
+    cfg->tcp_syncookies = true;
+    cfg->tcp_nodelay = false;
+    cfg->tcp_rto_initial_ns = 1 * TB_NS_PER_S;      /* RFC 6298 §2.1 */
+    cfg->tcp_rto_min_ns = 200 * TB_NS_PER_MS;        /* Linux's floor; RFC 6298 §2.4 says 1 s */
+    cfg->tcp_rto_max_ns = 60 * TB_NS_PER_S;          /* RFC 6298 §2.5 */
+    cfg->tcp_max_retries = 12;
+    cfg->tcp_syn_retries = 6;
+    cfg->tcp_delack_ns = 40 * TB_NS_PER_MS;
+    cfg->tcp_msl_ns = 30 * TB_NS_PER_S;
+    cfg->tcp_keepalive_idle_ns = 0;
+    cfg->tcp_keepalive_intvl_ns = 75 * TB_NS_PER_S;  /* RFC 1122 §4.2.3.6 spirit; Linux's default */
+    cfg->tcp_keepalive_probes = 9;
+    cfg->tcp_challenge_acks_per_s = 100;
+    cfg->tcp_initial_cwnd_segs = 0;
+    cfg->tcp_cc = TB_CC_RENO;
 }
 
 int tb_config_check(const struct tb_config *cfg, const char **why) {
@@ -46,6 +72,29 @@ int tb_config_check(const struct tb_config *cfg, const char **why) {
     else if (cfg->arp_reachable_ns <= 0) msg = "arp_reachable_ns must be positive";
     else if (cfg->arp_retry_ns <= 0) msg = "arp_retry_ns must be positive";
     else if (cfg->arp_max_retries == 0) msg = "arp_max_retries must be at least 1";
+    else if (cfg->tcp_max_conns == 0 || cfg->tcp_max_conns > (1u << 20)) msg = "tcp_max_conns must be 1..1048576";
+    else if (cfg->tcp_max_listeners == 0 || cfg->tcp_max_listeners > 1024) msg = "tcp_max_listeners must be 1..1024";
+    else if (cfg->tcp_syn_queue_len == 0 || cfg->tcp_syn_queue_len > 65535) msg = "tcp_syn_queue_len must be 1..65535";
+    else if (cfg->tcp_accept_queue_len == 0 || cfg->tcp_accept_queue_len > 65535)
+        msg = "tcp_accept_queue_len must be 1..65535";
+    else if (cfg->tcp_sndbuf_bytes < 1024 || cfg->tcp_sndbuf_bytes > (1u << 30)) msg = "tcp_sndbuf_bytes must be 1K..1G";
+    else if (cfg->tcp_rcvbuf_bytes < 1024 || cfg->tcp_rcvbuf_bytes > (1u << 30)) msg = "tcp_rcvbuf_bytes must be 1K..1G";
+    else if (cfg->tcp_ooo_max_bytes > (1u << 30)) msg = "tcp_ooo_max_bytes must be at most 1G";
+    else if (cfg->tcp_mss != 0 && (cfg->tcp_mss < 88 || cfg->tcp_mss > cfg->mtu - 40))
+        msg = "tcp_mss must be 0 (from the MTU) or 88..mtu-40";
+    else if (cfg->tcp_rto_min_ns <= 0 || cfg->tcp_rto_min_ns > cfg->tcp_rto_initial_ns ||
+             cfg->tcp_rto_initial_ns > cfg->tcp_rto_max_ns)
+        msg = "TCP RTOs must satisfy 0 < tcp_rto_min_ns <= tcp_rto_initial_ns <= tcp_rto_max_ns";
+    else if (cfg->tcp_max_retries == 0 || cfg->tcp_max_retries > 100) msg = "tcp_max_retries must be 1..100";
+    else if (cfg->tcp_syn_retries == 0 || cfg->tcp_syn_retries > 100) msg = "tcp_syn_retries must be 1..100";
+    else if (cfg->tcp_delack_ns < 0 || cfg->tcp_delack_ns >= 500 * TB_NS_PER_MS)
+        msg = "tcp_delack_ns must be 0..499ms (RFC 9293 §3.8.6.3: under 0.5 s)";
+    else if (cfg->tcp_msl_ns <= 0) msg = "tcp_msl_ns must be positive";
+    else if (cfg->tcp_keepalive_idle_ns < 0 || cfg->tcp_keepalive_intvl_ns <= 0 || cfg->tcp_keepalive_probes == 0)
+        msg = "keepalive idle must be >= 0 (0: off), interval > 0 and probes >= 1";
+    else if (cfg->tcp_challenge_acks_per_s == 0) msg = "tcp_challenge_acks_per_s must be at least 1";
+    else if (cfg->tcp_initial_cwnd_segs > 1000) msg = "tcp_initial_cwnd_segs must be 0..1000";
+    else if (cfg->tcp_cc >= TB_CC__COUNT) msg = "tcp_cc names no known congestion control";
     if (why != NULL) *why = msg;
     return msg == NULL ? TB_OK : TB_ERR_INVAL;
 }
@@ -60,10 +109,10 @@ struct tb_stack *tb_stack_new(const struct tb_config *cfg) {
     st->ip_ident = (uint16_t)tb_prng_next(&st->prng);
     st->txq.cap = cfg->tx_queue_len;
     st->events = calloc(cfg->event_queue_len, sizeof(*st->events));
-    /* One timer per ARP entry; later layers add theirs to this count. */
-    uint32_t timer_count = cfg->arp_cache_entries;
+    /* One timer per ARP entry plus TCP's per connection: the heap never overflows. */
+    uint32_t timer_count = cfg->arp_cache_entries + tcp_timer_count(cfg);
     if (st->events == NULL || tb_pool_init(&st->pool, cfg->buf_count, cfg->buf_size) != 0 ||
-        tb_timer_heap_init(&st->timers, timer_count) != 0 || tb_arp_init(st) != 0) {
+        tb_timer_heap_init(&st->timers, timer_count) != 0 || tb_arp_init(st) != 0 || tcp_init(st) != 0) {
         tb_stack_free(st);
         return NULL;
     }
@@ -72,6 +121,7 @@ struct tb_stack *tb_stack_new(const struct tb_config *cfg) {
 
 void tb_stack_free(struct tb_stack *st) {
     if (st == NULL) return;
+    tcp_destroy(st);
     if (st->arp != NULL) tb_arp_destroy(st);
     while (st->txq.head != NULL) {
         struct tb_buf *b = st->txq.head;
@@ -291,6 +341,7 @@ bool tb_stack_check(const struct tb_stack *st, const char **why) {
     else if (msg == NULL && st->pool.free_count > st->pool.count) msg = "pool free count above its size";
     else if (msg == NULL && !tb_timer_heap_valid(&st->timers)) msg = "timer heap out of order";
     if (msg == NULL && !tb_arp_check(st, &msg)) { /* msg set */ }
+    if (msg == NULL && !tcp_check(st, &msg)) { /* msg set */ }
     if (why != NULL) *why = msg;
     return msg == NULL;
 }
@@ -303,6 +354,17 @@ const char *tb_err_name(int err) {
     case TB_ERR_NOROUTE: return "no route";
     case TB_ERR_MSGSIZE: return "message too long";
     case TB_ERR_QFULL: return "queue full";
+    case TB_ERR_AGAIN: return "try again";
+    case TB_ERR_BADCONN: return "not a live connection";
+    case TB_ERR_NOTCONN: return "not connected";
+    case TB_ERR_INUSE: return "address in use";
+    case TB_ERR_NOMEM: return "table full";
+    case TB_ERR_RESET: return "connection reset";
+    case TB_ERR_TIMEOUT: return "connection timed out";
+    case TB_ERR_REFUSED: return "connection refused";
+    case TB_ERR_CLOSED: return "write side already shut";
+    case TB_ERR_ABORTED: return "connection aborted";
+    case TB_ERR_UNREACH: return "destination unreachable";
     default: return "unknown error";
     }
 }

@@ -28,6 +28,8 @@ struct tb_pktq {                   /* FIFO of whole packets linked through qnext
     uint32_t len, cap;
 };
 
+struct tcp_state;
+
 struct tb_stack {
     struct tb_config cfg;
     uint32_t netmask;
@@ -42,6 +44,7 @@ struct tb_stack {
     struct tb_stats stats;
     uint16_t ip_ident;
     tb_time_ns now;                /* latest `now` seen; never decreases */
+    struct tcp_state *tcp;
 };
 
 /* stack.c */
@@ -65,6 +68,14 @@ void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b);
 /* b holds the IP payload with headroom; the IP header is prepended. */
 int tb_ipv4_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t dst,
                    uint8_t protocol, uint16_t flags_frag);
+
+/* tcp (tcp_conn.c, tcp_input.c) */
+int tcp_init(struct tb_stack *st);
+void tcp_destroy(struct tb_stack *st);
+uint32_t tcp_timer_count(const struct tb_config *cfg);
+void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp);
+bool tcp_check(const struct tb_stack *st, const char **why);
 
 /* icmp.c */
 void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);

@@ -19,8 +19,9 @@ int tb_pool_init(struct tb_pool *p, uint32_t count, uint32_t buf_size) {
     p->descs = calloc(count, sizeof(*p->descs));
     /* calloc: buffer bytes start zeroed, so no uninitialised byte can leak
      * even through a bug that sends more than it wrote. */
-    p->storage = calloc(count, buf_size);
-    if (p->descs == NULL || p->storage == NULL) {
+    /* buf_size 0: descriptors only (indirect buffers borrow others' bytes). */
+    p->storage = buf_size > 0 ? calloc(count, buf_size) : NULL;
+    if (p->descs == NULL || (buf_size > 0 && p->storage == NULL)) {
         tb_pool_destroy(p);
         return -1;
     }
@@ -29,7 +30,7 @@ int tb_pool_init(struct tb_pool *p, uint32_t count, uint32_t buf_size) {
     /* Build the free list so that buffer 0 is handed out first. */
     for (uint32_t i = count; i-- > 0;) {
         struct tb_buf *b = &p->descs[i];
-        b->base = p->storage + (size_t)i * buf_size;
+        b->base = buf_size > 0 ? p->storage + (size_t)i * buf_size : NULL;
         b->cap = buf_size;
         b->release = pool_release;
         b->owner = p;
@@ -65,6 +66,6 @@ struct tb_buf *tb_pool_get(struct tb_pool *p, uint32_t headroom) {
     b->flags = 0;
     b->refcnt = 1;
     b->len = 0;
-    b->data = b->base + headroom;
+    b->data = b->base != NULL ? b->base + headroom : NULL;
     return b;
 }

@@ -218,9 +218,10 @@ static void destination_unreachable_becomes_an_event(void **state) {
     (void)state;
     struct tb_config cfg;
     struct tb_stack *st = stack_knowing_peer(&cfg);
-    /* Quote: an IPv4 header from us to 10.0.0.99, plus 8 bytes. */
+    /* Quote: a UDP datagram from us to 10.0.0.99 (IP header plus 8 bytes).
+     * TCP quotes go to the TCP layer instead (test_tcp covers them). */
     uint8_t quote[28] = {0};
-    struct tb_ipv4_repr q = {.src = T_IP_US, .dst = 0x0a000063u, .protocol = TB_IPPROTO_TCP, .ttl = 64,
+    struct tb_ipv4_repr q = {.src = T_IP_US, .dst = 0x0a000063u, .protocol = TB_IPPROTO_UDP, .ttl = 64,
                              .total_len = 28};
     tb_ipv4_emit(&q, quote);
     uint8_t icmp[64];
@@ -236,6 +237,14 @@ static void destination_unreachable_becomes_an_event(void **state) {
     assert_int_equal(ev[0].reason, TB_UNREACH_ICMP);
     assert_int_equal(ev[0].peer_ipv4, 0x0a000063u);
     assert_int_equal(ev[0].u.unreach.icmp_code, TB_ICMP_UNREACH_PORT);
+    /* The same error about a TCP segment of no connection of ours is stale. */
+    q.protocol = TB_IPPROTO_TCP;
+    tb_ipv4_emit(&q, quote);
+    len = tb_icmp_emit(&r, icmp);
+    n = t_build_ipv4(f, &t_mac_us, T_IP_PEER, T_IP_US, TB_IPPROTO_ICMP, icmp, len);
+    t_input(st, 2, f, n);
+    assert_int_equal(tb_stack_events(st, ev, 2), 0);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_icmp_stale), 1);
     t_stack_done(st);
 }
 

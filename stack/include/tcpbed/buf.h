@@ -27,6 +27,7 @@ struct tb_buf {
     uint32_t cap;            /* storage bytes from base */
     uint32_t refcnt;
     uint32_t flags;          /* TB_BUF_F_* */
+    uint32_t seq;            /* TCP: sequence number of data[0] while in a TCP queue */
     struct tb_buf *next;     /* next segment of the same packet */
     struct tb_buf *qnext;    /* next packet in a queue */
     struct tb_buf *direct;   /* indirect buffers: the buffer whose bytes we borrow */
@@ -35,6 +36,7 @@ struct tb_buf {
 };
 
 #define TB_BUF_F_INDIRECT 0x1u
+#define TB_BUF_F_TCP_COPY 0x2u   /* filled by tb_tcp_send: the stack may append to it */
 
 static inline uint32_t tb_buf_headroom(const struct tb_buf *b) { return (uint32_t)(b->data - b->base); }
 static inline uint32_t tb_buf_tailroom(const struct tb_buf *b) { return b->cap - tb_buf_headroom(b) - b->len; }

@@ -26,6 +26,17 @@ enum tb_err {
     TB_ERR_NOROUTE = -3,    /* destination off-link and no gateway */
     TB_ERR_MSGSIZE = -4,    /* larger than the MTU allows */
     TB_ERR_QFULL = -5,      /* a bounded queue is full */
+    TB_ERR_AGAIN = -6,      /* nothing to read / no room to write now */
+    TB_ERR_BADCONN = -7,    /* not a live connection or listener handle */
+    TB_ERR_NOTCONN = -8,    /* the connection is not in a state for this call */
+    TB_ERR_INUSE = -9,      /* port or 4-tuple already in use */
+    TB_ERR_NOMEM = -10,     /* a table is full (connections, listeners, ports) */
+    TB_ERR_RESET = -11,     /* connection reset by the peer */
+    TB_ERR_TIMEOUT = -12,   /* retransmissions exhausted */
+    TB_ERR_REFUSED = -13,   /* the peer answered our SYN with a RST */
+    TB_ERR_CLOSED = -14,    /* we already shut the write side */
+    TB_ERR_ABORTED = -15,   /* aborted locally */
+    TB_ERR_UNREACH = -16,   /* an ICMP error or a failed ARP ended the connection */
 };
 const char *tb_err_name(int err);
 
@@ -54,7 +65,38 @@ struct tb_config {
     tb_time_ns arp_reachable_ns;    /* lifetime of a resolved entry */
     tb_time_ns arp_retry_ns;        /* between requests while unresolved */
     uint32_t arp_max_retries;       /* requests before giving up */
+
+    /* TCP (stack/tcp). Buffers are per connection; sizes in bytes. */
+    uint32_t tcp_max_conns;         /* connection table, TIME-WAIT included */
+    uint32_t tcp_max_listeners;
+    uint32_t tcp_syn_queue_len;     /* per listener; beyond it, SYN cookies */
+    uint32_t tcp_accept_queue_len;  /* per listener default (listen's backlog caps it) */
+    uint32_t tcp_sndbuf_bytes;
+    uint32_t tcp_rcvbuf_bytes;
+    uint32_t tcp_ooo_max_bytes;     /* out-of-order data held per connection */
+    uint16_t tcp_mss;               /* our MSS; 0: derived from the MTU */
+    bool tcp_window_scaling;        /* RFC 7323 */
+    bool tcp_timestamps;            /* RFC 7323 */
+    bool tcp_sack;                  /* RFC 2018 */
+    bool tcp_syncookies;            /* RFC 4987, when a SYN queue is full */
+    bool tcp_nodelay;               /* default for new connections: no Nagle */
+    tb_time_ns tcp_rto_initial_ns;  /* RFC 6298 §2.1 */
+    tb_time_ns tcp_rto_min_ns;
+    tb_time_ns tcp_rto_max_ns;
+    uint32_t tcp_max_retries;       /* RTO expiries in a row before a timeout error */
+    uint32_t tcp_syn_retries;
+    tb_time_ns tcp_delack_ns;       /* delayed-ACK timer (RFC 9293 §3.8.6.3: < 0.5 s) */
+    tb_time_ns tcp_msl_ns;          /* TIME-WAIT lasts 2 x MSL */
+    tb_time_ns tcp_keepalive_idle_ns;   /* 0: keepalive off (the default) */
+    tb_time_ns tcp_keepalive_intvl_ns;
+    uint32_t tcp_keepalive_probes;
+    uint32_t tcp_challenge_acks_per_s;  /* RFC 5961 §7 rate limit */
+    uint32_t tcp_initial_cwnd_segs; /* 0: RFC 6928's min(10 MSS, max(2 MSS, 14600)) */
+    uint8_t tcp_cc;                 /* enum tb_cc_algo */
 };
+
+enum tb_cc_algo { TB_CC_RENO = 0, TB_CC__COUNT };
+const char *tb_cc_name(uint8_t algo);
 
 /* Fills cfg with the defaults (see docs/ARCHITECTURE.md); the caller then
  * sets at least mac and ipv4_addr. */
@@ -89,6 +131,13 @@ enum tb_event_type {
     TB_EV_NONE = 0,
     TB_EV_ECHO_REPLY,       /* an echo reply to one of our tb_ping_send */
     TB_EV_UNREACHABLE,      /* a destination could not be reached (reason set) */
+    TB_EV_TCP_CONNECTED,    /* conn: our connect completed (writable) */
+    TB_EV_TCP_ACCEPTABLE,   /* conn = listener: a connection waits in tb_tcp_accept */
+    TB_EV_TCP_READABLE,     /* conn: data or end-of-stream to read */
+    TB_EV_TCP_WRITABLE,     /* conn: send space opened after TB_ERR_AGAIN */
+    TB_EV_TCP_CLOSED,       /* conn: both directions finished (TIME-WAIT or CLOSED) */
+    TB_EV_TCP_ERROR,        /* conn: the connection failed; error = TB_ERR_* */
+    TB_EV_TCP_SOFT_ERROR,   /* conn: an ICMP error arrived; the connection goes on */
 };
 enum tb_unreach_reason {
     TB_UNREACH_ARP_TIMEOUT = 1,     /* no ARP reply after arp_max_retries */
@@ -99,6 +148,8 @@ struct tb_event {
     uint32_t reason;                /* TB_EV_UNREACHABLE: enum tb_unreach_reason */
     tb_time_ns time_ns;             /* `now` when the event was queued */
     uint32_t peer_ipv4;
+    int32_t conn;                   /* TCP events: the connection or listener handle */
+    int32_t error;                  /* TB_EV_TCP_ERROR: why (enum tb_err) */
     union {
         struct {
             uint16_t ident, seq;
@@ -112,6 +163,10 @@ struct tb_event {
             uint32_t dropped_frames;
             uint8_t icmp_code;
         } unreach;
+        struct {
+            uint8_t icmp_type, icmp_code;
+            uint16_t next_hop_mtu;
+        } soft;
     } u;
 };
 /* Moves up to max events into ev[] (oldest first). */
@@ -122,6 +177,85 @@ size_t tb_stack_events(struct tb_stack *st, struct tb_event *ev, size_t max);
  * `now`, the rest a pattern); the reply arrives as TB_EV_ECHO_REPLY. */
 int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t ident,
                  uint16_t seq, uint32_t payload_len);
+
+/* ---- TCP (RFC 9293) ----------------------------------------------------- */
+/* Handles are non-negative int32 values (slot and generation), errors are
+ * negative TB_ERR_* values. A handle stays valid until tb_tcp_close or
+ * tb_tcp_abort, even after the connection failed. */
+
+/* Listens on port; returns a listener handle. backlog 0: the config default. */
+int32_t tb_tcp_listen(struct tb_stack *st, uint16_t port, uint32_t backlog);
+/* A connection from the listener's accept queue, or TB_ERR_AGAIN. */
+int32_t tb_tcp_accept(struct tb_stack *st, int32_t listener);
+/* Opens a connection from an ephemeral port (RFC 6056); returns its handle.
+ * TB_EV_TCP_CONNECTED or TB_EV_TCP_ERROR follows. */
+int32_t tb_tcp_connect(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t dst_port);
+/* Copies up to len bytes into the send buffer; returns bytes taken (may be
+ * fewer than len), or TB_ERR_AGAIN when the buffer is full. */
+int64_t tb_tcp_send(struct tb_stack *st, tb_time_ns now, int32_t conn, const void *data, size_t len);
+/* Zero-copy send: hands over a chain of buffers (all or nothing: on error
+ * the caller keeps it). The stack sends straight from them and releases
+ * each when it is acknowledged. */
+int tb_tcp_send_buf(struct tb_stack *st, tb_time_ns now, int32_t conn, struct tb_buf *chain);
+/* Copies up to max received bytes out; returns bytes, 0 at end of stream,
+ * TB_ERR_AGAIN when nothing is there yet, or the connection's error. */
+int64_t tb_tcp_recv(struct tb_stack *st, tb_time_ns now, int32_t conn, void *data, size_t max);
+/* Zero-copy receive: lends whole received buffers, up to about max bytes,
+ * as a chain in *out; release it with tb_buf_free. Return as tb_tcp_recv. */
+int64_t tb_tcp_recv_buf(struct tb_stack *st, tb_time_ns now, int32_t conn, struct tb_buf **out, size_t max);
+/* Shuts the write side: a FIN follows the data already queued. */
+int tb_tcp_shutdown(struct tb_stack *st, tb_time_ns now, int32_t conn);
+/* Gives the handle back; the connection finishes its close on its own
+ * (FIN, TIME-WAIT). Unread received data turns the close into a reset
+ * (RFC 9293 §3.6, RFC 1122 §4.2.2.13). Closing a listener resets its queue. */
+int tb_tcp_close(struct tb_stack *st, tb_time_ns now, int32_t conn);
+/* Resets the connection (RST) and gives the handle back. */
+int tb_tcp_abort(struct tb_stack *st, tb_time_ns now, int32_t conn);
+
+enum tb_tcp_opt {
+    TB_TCP_OPT_NODELAY = 1,         /* 0/1: Nagle off when 1 */
+    TB_TCP_OPT_SNDBUF,              /* bytes */
+    TB_TCP_OPT_RCVBUF,              /* bytes; takes effect for the window scale before connect */
+    TB_TCP_OPT_KEEPALIVE_IDLE_NS,   /* 0 turns keepalive off */
+    TB_TCP_OPT_KEEPALIVE_INTVL_NS,
+    TB_TCP_OPT_KEEPALIVE_PROBES,
+    TB_TCP_OPT_MSS,                 /* cap on our MSS, before connect */
+    TB_TCP_OPT_RTO_MIN_NS,
+    TB_TCP_OPT_RTO_MAX_NS,
+    TB_TCP_OPT_MAX_RETRIES,
+    TB_TCP_OPT_DELACK_NS,           /* 0: acknowledge every segment at once */
+};
+int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_t value);
+
+enum tb_tcp_state {
+    TB_TCP_CLOSED = 0, TB_TCP_LISTEN, TB_TCP_SYN_SENT, TB_TCP_SYN_RECEIVED, TB_TCP_ESTABLISHED,
+    TB_TCP_FIN_WAIT_1, TB_TCP_FIN_WAIT_2, TB_TCP_CLOSE_WAIT, TB_TCP_CLOSING, TB_TCP_LAST_ACK,
+    TB_TCP_TIME_WAIT,
+};
+const char *tb_tcp_state_name(int state);
+
+/* The TCP_INFO of tcpbed. */
+struct tb_tcp_info {
+    int state;                      /* enum tb_tcp_state */
+    int error;                      /* TB_ERR_* once failed, else 0 */
+    uint32_t local_ipv4, remote_ipv4;
+    uint16_t local_port, remote_port;
+    uint32_t iss, irs, snd_una, snd_nxt, snd_max, rcv_nxt;
+    uint32_t snd_wnd_bytes, rcv_wnd_bytes;
+    uint8_t snd_wscale, rcv_wscale;
+    bool ts_ok, sack_ok, ws_ok, nodelay, syncookie;
+    uint16_t mss_bytes;             /* effective send MSS */
+    tb_time_ns srtt_ns, rttvar_ns, rto_ns;
+    uint32_t cwnd_bytes, ssthresh_bytes, flight_bytes;
+    uint32_t sndbuf_used_bytes, rcvbuf_used_bytes, ooo_bytes;
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
+    uint64_t retransmits, retransmitted_bytes, rto_timeouts, dup_acks;
+    uint64_t ooo_segs, zero_window_probes, keepalive_probes, challenge_acks;
+    uint32_t backoff;               /* RTO expiries in a row */
+    int last_soft_error_icmp_type, last_soft_error_icmp_code;   /* -1: none */
+};
+int tb_tcp_info(const struct tb_stack *st, int32_t conn, struct tb_tcp_info *out);
 
 /* ---- counters --------------------------------------------------------- */
 /* Every counter, by name. Drop reasons are counted separately below. */
@@ -134,7 +268,17 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
     X(icmp_echo_requests_rx) X(icmp_echo_replies_tx)                         \
     X(icmp_echo_requests_tx) X(icmp_echo_replies_rx) X(icmp_unreach_rx)      \
     X(pool_empty) X(tx_queue_full) X(events_dropped) X(time_backwards)       \
-    X(timers_fired)
+    X(timers_fired)                                                          \
+    X(tcp_segs_in) X(tcp_segs_out) X(tcp_data_segs_out) X(tcp_retransmits)   \
+    X(tcp_rto_timeouts) X(tcp_rsts_sent) X(tcp_rsts_rcvd) X(tcp_active_opens) \
+    X(tcp_passive_opens) X(tcp_conns_established) X(tcp_conns_closed)        \
+    X(tcp_conns_reset) X(tcp_conns_timed_out) X(tcp_challenge_acks)          \
+    X(tcp_challenge_acks_suppressed) X(tcp_syncookies_sent)                  \
+    X(tcp_syncookies_ok) X(tcp_syncookies_failed) X(tcp_syn_queue_overflow)  \
+    X(tcp_accept_queue_overflow) X(tcp_paws_rejected) X(tcp_ooo_segs)        \
+    X(tcp_zero_window_probes) X(tcp_keepalive_probes) X(tcp_delayed_acks)    \
+    X(tcp_urgent_segs) X(tcp_icmp_soft_errors) X(tcp_pmtu_decreases)         \
+    X(tcp_time_wait_reused)
 
 /* Why a frame was dropped; each also counts in rx_dropped, or for frames we
  * meant to send, in the reason only. */
@@ -147,7 +291,14 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
     X(ip_not_for_us) X(ip_bad_src) X(ip_fragment) X(ip_unknown_protocol)     \
     X(icmp_truncated) X(icmp_bad_checksum) X(icmp_error_truncated)           \
     X(icmp_unhandled_type) X(icmp_echo_reply_unexpected)                     \
-    X(tx_arp_queue_full) X(tx_arp_timeout) X(tx_no_route) X(tx_queue_full)
+    X(tx_arp_queue_full) X(tx_arp_timeout) X(tx_no_route) X(tx_queue_full)    \
+    X(tcp_truncated) X(tcp_bad_data_offset) X(tcp_bad_checksum)              \
+    X(tcp_bad_option) X(tcp_no_conn) X(tcp_not_acceptable) X(tcp_bad_ack)    \
+    X(tcp_paws) X(tcp_rst_out_of_window) X(tcp_syn_in_window)                \
+    X(tcp_listen_bad_flags) X(tcp_syn_sent_bad_ack) X(tcp_ooo_full)          \
+    X(tcp_rcvbuf_full) X(tcp_conn_table_full) X(tcp_accept_queue_full)       \
+    X(tcp_no_ack_flag) X(tcp_after_close) X(tcp_icmp_stale) X(tcp_bad_cookie)  \
+    X(tcp_syn_queue_full)
 
 enum tb_drop_reason {
 #define TB_DROP_ENUM(name) TB_DROP_##name,

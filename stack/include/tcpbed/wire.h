@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcpbed/buf.h"
+
 /* Why a parser refused its input. */
 #define TB_WIRE_ERRORS(X)                                                   \
     X(OK, "ok")                                                             \
@@ -24,7 +26,10 @@
     X(IP_TOTAL_LEN_BEYOND_FRAME, "IPv4 total length beyond the frame")      \
     X(IP_BAD_CHECKSUM, "IPv4 header checksum mismatch")                     \
     X(ICMP_BAD_CHECKSUM, "ICMP checksum mismatch")                          \
-    X(ICMP_ERROR_TRUNCATED, "ICMP error quotes less than IP header + 8")
+    X(ICMP_ERROR_TRUNCATED, "ICMP error quotes less than IP header + 8")   \
+    X(TCP_BAD_DATA_OFFSET, "TCP data offset below 5 or beyond the segment") \
+    X(TCP_BAD_CHECKSUM, "TCP checksum mismatch")                             \
+    X(TCP_BAD_OPTION, "TCP option length malformed")
 
 enum tb_wire_err {
 #define TB_WIRE_ENUM(name, text) TB_WIRE_##name,
@@ -32,7 +37,7 @@ enum tb_wire_err {
 #undef TB_WIRE_ENUM
     TB_WIRE__COUNT
 };
-const char *tb_wire_err_name(enum tb_wire_err err);   /* "ip_bad_ihl" */
+const char *tb_wire_err_name(enum tb_wire_err err);   /* "IP_BAD_IHL" */
 const char *tb_wire_err_text(enum tb_wire_err err);   /* human sentence */
 
 /* ---- checksum (RFC 1071, RFC 1624) ------------------------------------ */
@@ -148,5 +153,64 @@ enum tb_wire_err tb_icmp_parse(const uint8_t *p, size_t len, struct tb_icmp_repr
 /* Emits header + payload (r->payload may alias out+8) with its checksum;
  * out must hold 8 + payload_len bytes. Returns bytes written. */
 size_t tb_icmp_emit(const struct tb_icmp_repr *r, uint8_t *out);
+
+/* ---- TCP (RFC 9293 §3.1) and its options --------------------------------- */
+#define TB_TCP_HDR_LEN 20
+#define TB_TCP_MAX_OPT_LEN 40
+#define TB_TCP_FIN 0x01
+#define TB_TCP_SYN 0x02
+#define TB_TCP_RST 0x04
+#define TB_TCP_PSH 0x08
+#define TB_TCP_ACK 0x10
+#define TB_TCP_URG 0x20
+#define TB_TCP_ECE 0x40
+#define TB_TCP_CWR 0x80
+#define TB_TCP_MAX_SACK_BLOCKS 4
+
+#define TB_TCPOPT_EOL 0
+#define TB_TCPOPT_NOP 1
+#define TB_TCPOPT_MSS 2              /* RFC 9293 §3.2 */
+#define TB_TCPOPT_WSCALE 3           /* RFC 7323 §2 */
+#define TB_TCPOPT_SACK_PERMITTED 4   /* RFC 2018 §2 */
+#define TB_TCPOPT_SACK 5             /* RFC 2018 §3 */
+#define TB_TCPOPT_TIMESTAMP 8        /* RFC 7323 §3 */
+
+struct tb_sack_block { uint32_t left, right; };
+
+struct tb_tcp_opts {
+    bool has_mss, has_wscale, sack_permitted, has_ts;
+    uint16_t mss;
+    uint8_t wscale;
+    uint32_t ts_val, ts_ecr;
+    uint8_t sack_count;
+    struct tb_sack_block sack[TB_TCP_MAX_SACK_BLOCKS];
+    uint8_t unknown_count;           /* options we skipped */
+};
+
+struct tb_tcp_repr {
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+    uint8_t flags;                   /* TB_TCP_* */
+    uint16_t window;                 /* as on the wire, unscaled */
+    uint16_t urgent;
+    uint16_t header_len;             /* bytes, options included */
+    struct tb_tcp_opts opts;
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+/* Parses a whole segment (len = IP payload length) and verifies its checksum
+ * against the pseudo-header of src/dst. Unknown options are skipped and
+ * counted; an option whose length runs past the header is an error. */
+enum tb_wire_err tb_tcp_parse(const uint8_t *p, size_t len, uint32_t src_ip, uint32_t dst_ip, struct tb_tcp_repr *r);
+/* Option bytes r->opts needs, padded to a multiple of 4. */
+size_t tb_tcp_opts_len(const struct tb_tcp_opts *o, uint8_t flags);
+/* Emits the header with options into out (header_len computed from the
+ * options); the checksum field is left 0. Returns the header length. */
+size_t tb_tcp_emit_header(const struct tb_tcp_repr *r, uint8_t *out);
+/* One's-complement partial sum of len bytes of a buffer chain from byte
+ * `offset`, chained from `initial`; correct when segments have odd lengths
+ * (RFC 1071 §2(B): a byte-swapped sum is the sum of byte-swapped data). */
+uint32_t tb_csum_chain(const struct tb_buf *chain, size_t offset, size_t len, uint32_t initial);
 
 #endif

@@ -1,0 +1,375 @@
+#include "sim/bulk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/ping.h"
+#include "sim/stream.h"
+#include "traces/pcap_writer.h"
+
+#define CHUNK_BYTES (64 * 1024)
+
+void sim_bulk_defaults(struct sim_bulk_opts *o) {
+    memset(o, 0, sizeof(*o));
+    o->seed = 1;
+    o->bytes = 10 * 1024 * 1024;
+    o->port = 5001;
+    o->link.delay_ns = 10 * TB_NS_PER_MS;
+    o->link.rate_bps = 100000000;
+    o->time_limit_ns = 3600 * TB_NS_PER_S;
+}
+
+struct bulk_run {
+    const struct sim_bulk_opts *o;
+    struct sim_bulk_result *r;
+    struct sim_host *a, *b;
+    int32_t conn_a, conn_b, listener;
+    struct sim_stream tx, rx;
+    uint64_t to_send;             /* UINT64_MAX while sending for a duration */
+    uint8_t chunk[CHUNK_BYTES];
+    size_t chunk_len, chunk_off;  /* generated but not yet accepted */
+    bool a_done, b_done, shut_a, shut_b;
+    char failure[200];
+    uint64_t app_calls;
+};
+
+static void fail_once(struct bulk_run *run, const char *what) {
+    if (run->failure[0] == '\0') snprintf(run->failure, sizeof(run->failure), "%s", what);
+}
+
+static void finish_conn(struct sim *sim, struct bulk_run *run, struct sim_host *h, int32_t conn, bool is_a) {
+    struct tb_tcp_info *info = is_a ? &run->r->info_a : &run->r->info_b;
+    tb_tcp_info(sim_host_stack(h), conn, info);
+    tb_tcp_close(sim_host_stack(h), sim_now(sim), conn);
+    if (is_a) run->a_done = true;
+    else run->b_done = true;
+    if (run->a_done && run->b_done) {
+        run->r->sim_time_ns = sim_now(sim);
+        sim_stop(sim);
+    }
+}
+
+/* A: keep the send buffer full until the stream is sent, then shut down. */
+static void pump(struct sim *sim, struct bulk_run *run) {
+    struct tb_stack *st = sim_host_stack(run->a);
+    tb_time_ns now = sim_now(sim);
+    while (run->r->sent_bytes < run->to_send) {
+        if (run->o->zero_copy) {
+            uint64_t left = run->to_send - run->r->sent_bytes;
+            struct tb_buf *b = tb_stack_alloc_rx(st, 1024);
+            if (b == NULL) break;
+            uint32_t n = left < 1024 ? (uint32_t)left : 1024;
+            b->len = n;
+            sim_stream_fill(&run->tx, b->data, n);
+            int rc = tb_tcp_send_buf(st, now, run->conn_a, b);
+            if (rc != TB_OK) {
+                /* The stream moved on: keep these bytes for the next try. */
+                memcpy(run->chunk, b->data, n);
+                tb_buf_free(b);
+                run->chunk_len = n;
+                run->chunk_off = 0;
+                if (rc != TB_ERR_AGAIN) fail_once(run, "A: zero-copy send failed");
+                break;
+            }
+            run->r->sent_bytes += n;
+            continue;
+        }
+        if (run->chunk_off == run->chunk_len) {
+            uint64_t left = run->to_send - run->r->sent_bytes;
+            run->chunk_len = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
+            run->chunk_off = 0;
+            sim_stream_fill(&run->tx, run->chunk, run->chunk_len);
+        }
+        int64_t n = tb_tcp_send(st, now, run->conn_a, run->chunk + run->chunk_off, run->chunk_len - run->chunk_off);
+        if (n == TB_ERR_AGAIN || n == TB_ERR_NOBUFS) break;
+        if (n < 0) {
+            fail_once(run, "A: send failed");
+            break;
+        }
+        run->chunk_off += (size_t)n;
+        run->r->sent_bytes += (uint64_t)n;
+    }
+    if (run->r->sent_bytes >= run->to_send && !run->shut_a) {
+        run->shut_a = true;
+        tb_tcp_shutdown(st, now, run->conn_a);
+    }
+}
+
+/* Zero-copy sends keep a leftover in chunk when the buffer was full. */
+static void pump_leftover(struct sim *sim, struct bulk_run *run) {
+    if (!run->o->zero_copy || run->chunk_off == run->chunk_len) return;
+    struct tb_stack *st = sim_host_stack(run->a);
+    struct tb_buf *b = tb_stack_alloc_rx(st, run->chunk_len);
+    if (b == NULL) return;
+    memcpy(b->data, run->chunk, run->chunk_len);
+    if (tb_tcp_send_buf(st, sim_now(sim), run->conn_a, b) == TB_OK) {
+        run->r->sent_bytes += run->chunk_len;
+        run->chunk_off = run->chunk_len;
+    } else {
+        tb_buf_free(b);
+    }
+}
+
+static void app_a(struct sim *sim, struct sim_host *h, void *ctx) {
+    struct bulk_run *run = ctx;
+    struct tb_event ev[32];
+    size_t n;
+    while ((n = tb_stack_events(sim_host_stack(h), ev, 32)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].conn != run->conn_a || run->a_done) continue;
+            switch (ev[i].type) {
+            case TB_EV_TCP_CONNECTED:
+                run->r->connect_ns = ev[i].time_ns;
+                /* fall through */
+            case TB_EV_TCP_WRITABLE:
+                pump_leftover(sim, run);
+                pump(sim, run);
+                break;
+            case TB_EV_TCP_READABLE: {
+                uint8_t sink[2048];
+                int64_t got = tb_tcp_recv(sim_host_stack(h), sim_now(sim), run->conn_a, sink, sizeof(sink));
+                if (got > 0) fail_once(run, "A received data it never asked for");
+                break;
+            }
+            case TB_EV_TCP_CLOSED: finish_conn(sim, run, h, run->conn_a, true); break;
+            case TB_EV_TCP_ERROR: {
+                char msg[120];
+                snprintf(msg, sizeof(msg), "A: connection failed: %s", tb_err_name(ev[i].error));
+                fail_once(run, msg);
+                finish_conn(sim, run, h, run->conn_a, true);
+                break;
+            }
+            default: break;
+            }
+        }
+    }
+}
+
+static void receive(struct sim *sim, struct bulk_run *run, struct tb_stack *st) {
+    tb_time_ns now = sim_now(sim);
+    for (;;) {
+        int64_t got;
+        if (run->o->zero_copy) {
+            struct tb_buf *chain = NULL;
+            got = tb_tcp_recv_buf(st, now, run->conn_b, &chain, 64 * 1024);
+            for (struct tb_buf *b = chain; b != NULL; b = b->next) {
+                size_t ok = sim_stream_check(&run->rx, b->data, b->len);
+                if (ok != b->len) {
+                    char msg[120];
+                    snprintf(msg, sizeof(msg), "byte %llu differs from what A sent",
+                             (unsigned long long)(run->r->delivered_bytes + ok));
+                    fail_once(run, msg);
+                }
+                run->r->delivered_bytes += b->len;
+            }
+            if (chain != NULL) tb_buf_free(chain);
+        } else {
+            uint8_t buf[16384];
+            got = tb_tcp_recv(st, now, run->conn_b, buf, sizeof(buf));
+            if (got > 0) {
+                size_t ok = sim_stream_check(&run->rx, buf, (size_t)got);
+                if (ok != (size_t)got) {
+                    char msg[120];
+                    snprintf(msg, sizeof(msg), "byte %llu differs from what A sent",
+                             (unsigned long long)(run->r->delivered_bytes + ok));
+                    fail_once(run, msg);
+                }
+                run->r->delivered_bytes += (uint64_t)got;
+            }
+        }
+        if (got > 0) continue;
+        if (got == 0 && !run->shut_b) {   /* A's FIN: close our side too */
+            run->shut_b = true;
+            tb_tcp_shutdown(st, now, run->conn_b);
+        }
+        break;
+    }
+}
+
+static void app_b(struct sim *sim, struct sim_host *h, void *ctx) {
+    struct bulk_run *run = ctx;
+    struct tb_stack *st = sim_host_stack(h);
+    struct tb_event ev[32];
+    size_t n;
+    while ((n = tb_stack_events(st, ev, 32)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].type == TB_EV_TCP_ACCEPTABLE && ev[i].conn == run->listener) {
+                int32_t c = tb_tcp_accept(st, run->listener);
+                if (c >= 0 && run->conn_b < 0) run->conn_b = c;
+                else if (c >= 0) tb_tcp_abort(st, sim_now(sim), c);
+                continue;
+            }
+            if (ev[i].conn != run->conn_b || run->b_done) continue;
+            switch (ev[i].type) {
+            case TB_EV_TCP_READABLE: receive(sim, run, st); break;
+            case TB_EV_TCP_CLOSED: finish_conn(sim, run, h, run->conn_b, false); break;
+            case TB_EV_TCP_ERROR: {
+                char msg[120];
+                snprintf(msg, sizeof(msg), "B: connection failed: %s", tb_err_name(ev[i].error));
+                fail_once(run, msg);
+                finish_conn(sim, run, h, run->conn_b, false);
+                break;
+            }
+            default: break;
+            }
+        }
+    }
+    if (++run->app_calls % 4096 == 0) {
+        const char *why = NULL;
+        if (!tb_stack_check(st, &why) || !tb_stack_check(sim_host_stack(run->a), &why)) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "stack self-check failed: %s", why);
+            fail_once(run, msg);
+            sim_stop(sim);
+        }
+    }
+}
+
+static void start(struct sim *sim, void *ctx, uint64_t arg) {
+    (void)arg;
+    struct bulk_run *run = ctx;
+    run->conn_a = tb_tcp_connect(sim_host_stack(run->a), sim_now(sim), SIM_HOST_B_IP, run->o->port);
+    if (run->conn_a < 0) {
+        fail_once(run, "A: connect failed");
+        sim_stop(sim);
+        return;
+    }
+    if (run->o->nodelay) tb_tcp_setopt(sim_host_stack(run->a), run->conn_a, TB_TCP_OPT_NODELAY, 1);
+    sim_host_kick(sim, run->a);
+}
+
+static void stop_sending(struct sim *sim, void *ctx, uint64_t arg) {
+    (void)arg;
+    struct bulk_run *run = ctx;
+    /* --duration: what is already accepted is all A will send. */
+    run->to_send = run->r->sent_bytes + (run->chunk_len - run->chunk_off);
+    if (!run->a_done && run->conn_a >= 0) {
+        pump(sim, run);
+        sim_host_kick(sim, run->a);
+    }
+}
+
+int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
+    memset(r, 0, sizeof(*r));
+    struct bulk_run *run = calloc(1, sizeof(*run));
+    struct sim *sim = sim_new(o->seed);
+    if (run == NULL || sim == NULL) {
+        snprintf(r->error, sizeof(r->error), "out of memory");
+        free(run);
+        sim_free(sim);
+        return -1;
+    }
+    run->o = o;
+    run->r = r;
+    run->conn_a = run->conn_b = -1;
+    run->to_send = o->duration_ns > 0 ? UINT64_MAX : o->bytes;
+    sim_stream_init(&run->tx, sim_derive_seed(o->seed, "payload", 0));
+    sim_stream_init(&run->rx, sim_derive_seed(o->seed, "payload", 0));
+
+    /* Size buffers so the window covers twice the bandwidth-delay product
+     * and the queue holds one BDP: a lossless run then never overflows. */
+    uint64_t bdp = o->link.rate_bps > 0 ? o->link.rate_bps / 8 * (uint64_t)(2 * o->link.delay_ns) / TB_NS_PER_S : 0;
+    uint64_t window = 2 * bdp < 256 * 1024 ? 256 * 1024 : 2 * bdp;
+    if (window > (64u << 20)) window = 64u << 20;
+    r->sndbuf_bytes = o->sndbuf_bytes ? o->sndbuf_bytes : (uint32_t)window;
+    r->rcvbuf_bytes = o->rcvbuf_bytes ? o->rcvbuf_bytes : (uint32_t)window;
+    struct sim_link_params link = o->link;
+    if (link.queue_bytes == 0) link.queue_bytes = (uint32_t)(bdp + 64 * 1024 < (1u << 30) ? bdp + 64 * 1024 : 1u << 30);
+    r->queue_bytes = link.queue_bytes;
+
+    struct tb_config cfg[2];
+    for (int i = 0; i < 2; i++) {
+        sim_two_host_config(&cfg[i], o->seed, i);
+        cfg[i].tcp_sndbuf_bytes = r->sndbuf_bytes;
+        cfg[i].tcp_rcvbuf_bytes = r->rcvbuf_bytes;
+        cfg[i].tcp_ooo_max_bytes = r->rcvbuf_bytes;
+        cfg[i].tcp_mss = o->mss;
+        cfg[i].tcp_max_conns = 16;
+        /* Enough buffers for a full send queue, receive queue and
+         * out-of-order queue, plus frames in flight. */
+        cfg[i].buf_count = r->sndbuf_bytes / 1024 + 2 * (r->rcvbuf_bytes / 512) + 1024;
+        cfg[i].tx_queue_len = 4096 < cfg[i].buf_count ? 4096 : cfg[i].buf_count;
+        if (o->tweak_config) o->tweak_config(&cfg[i], i, o->tweak_ctx);
+    }
+    const char *why = NULL;
+    for (int i = 0; i < 2; i++)
+        if (tb_config_check(&cfg[i], &why) != TB_OK) {
+            snprintf(r->error, sizeof(r->error), "host %c config: %s", 'A' + i, why);
+            free(run);
+            sim_free(sim);
+            return -1;
+        }
+    run->a = sim_add_host(sim, "A", &cfg[0]);
+    run->b = sim_add_host(sim, "B", &cfg[1]);
+    int link_id = run->a && run->b ? sim_connect(sim, run->a, run->b, &link) : -1;
+    if (link_id < 0) {
+        snprintf(r->error, sizeof(r->error), "could not build the two-host network (out of memory?)");
+        free(run);
+        sim_free(sim);
+        return -1;
+    }
+    if (o->drop_a_to_b) sim_link_set_drop_hook(sim, link_id, 1, o->drop_a_to_b, o->drop_ctx);
+    if (o->drop_b_to_a) sim_link_set_drop_hook(sim, link_id, 0, o->drop_b_to_a, o->drop_ctx);
+    struct tb_pcap_writer *pcap = NULL;
+    if (o->pcap_path != NULL) {
+        pcap = tb_pcap_open(o->pcap_path, r->error, sizeof(r->error));
+        if (pcap == NULL) {
+            free(run);
+            sim_free(sim);
+            return -1;
+        }
+        sim_host_capture(run->a, pcap);
+    }
+    run->listener = tb_tcp_listen(sim_host_stack(run->b), o->port, 0);
+    sim_host_set_app(run->a, app_a, run);
+    sim_host_set_app(run->b, app_b, run);
+    sim_at(sim, 0, start, run, 0);
+    if (o->duration_ns > 0) sim_at(sim, o->duration_ns, stop_sending, run, 0);
+    sim_run(sim, o->time_limit_ns);
+
+    if (!(run->a_done && run->b_done)) {
+        r->sim_time_ns = sim_now(sim);
+        if (run->failure[0] == '\0') {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "not finished after %.3f s of virtual time (A %s, B %s)",
+                     (double)sim_now(sim) / 1e9, run->a_done ? "done" : "open", run->b_done ? "done" : "open");
+            fail_once(run, msg);
+        }
+        if (!run->a_done && run->conn_a >= 0) tb_tcp_info(sim_host_stack(run->a), run->conn_a, &r->info_a);
+        if (!run->b_done && run->conn_b >= 0) tb_tcp_info(sim_host_stack(run->b), run->conn_b, &r->info_b);
+    }
+    if (run->failure[0] == '\0' && o->duration_ns == 0 && r->sent_bytes != o->bytes) fail_once(run, "A could not send every byte");
+    if (run->failure[0] == '\0' && r->delivered_bytes != r->sent_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "B read %llu of the %llu bytes A sent", (unsigned long long)r->delivered_bytes,
+                 (unsigned long long)r->sent_bytes);
+        fail_once(run, msg);
+    }
+    for (int i = 0; i < 2 && run->failure[0] == '\0'; i++) {
+        struct tb_stack *st = sim_host_stack(i == 0 ? run->a : run->b);
+        if (!tb_stack_check(st, &why)) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "host %c self-check: %s", 'A' + i, why);
+            fail_once(run, msg);
+        }
+    }
+    snprintf(r->integrity, sizeof(r->integrity), "%s", run->failure[0] ? run->failure : "ok");
+    r->pass = run->failure[0] == '\0';
+    r->events = sim_events_processed(sim);
+    tb_stack_stats(sim_host_stack(run->a), &r->stats_a);
+    tb_stack_stats(sim_host_stack(run->b), &r->stats_b);
+    sim_link_stats(sim, link_id, 1, &r->link_ab);
+    sim_link_stats(sim, link_id, 0, &r->link_ba);
+    r->packets = r->link_ab.delivered + r->link_ba.delivered;
+    r->retransmits = r->stats_a.tcp_retransmits + r->stats_b.tcp_retransmits;
+    r->rto_timeouts = r->stats_a.tcp_rto_timeouts + r->stats_b.tcp_rto_timeouts;
+    int rc = 0;
+    if (pcap != NULL) {
+        r->pcap_frames = tb_pcap_frames(pcap);
+        if (tb_pcap_close(pcap, r->error, sizeof(r->error)) != 0) rc = -1;
+    }
+    sim_free(sim);
+    free(run);
+    return rc;
+}

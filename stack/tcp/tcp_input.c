@@ -1,0 +1,706 @@
+/* Segment arrival, RFC 9293 §3.10.7: CLOSED (§3.10.7.1), LISTEN (§3.10.7.2),
+ * SYN-SENT (§3.10.7.3) and the other states (§3.10.7.4), with PAWS
+ * (RFC 7323 §5), the RFC 5961 mitigations, and urgent data handled as
+ * ordinary in-line data (RFC 6093: the urgent pointer is ignored, so the
+ * byte stream is never altered). */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+static enum tb_drop_reason parse_reason(enum tb_wire_err e) {
+    switch (e) {
+    case TB_WIRE_TCP_BAD_DATA_OFFSET: return TB_DROP_tcp_bad_data_offset;
+    case TB_WIRE_TCP_BAD_CHECKSUM: return TB_DROP_tcp_bad_checksum;
+    case TB_WIRE_TCP_BAD_OPTION: return TB_DROP_tcp_bad_option;
+    default: return TB_DROP_tcp_truncated;
+    }
+}
+
+static uint8_t wscale_for(uint32_t rcvbuf) {
+    uint8_t s = 0;
+    while (s < TCP_MAX_WSCALE && (rcvbuf >> s) > 0xffff) s++;
+    return s;
+}
+
+void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_opts *o) {
+    const struct tb_config *cfg = &st->cfg;
+    if (cfg->tcp_window_scaling && o->has_wscale) {
+        tp->flags |= TF_WS_OK;
+        /* RFC 7323 §2.3: a shift above 14 is used as 14. */
+        tp->snd_wscale = o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale;
+        tp->rcv_wscale = wscale_for(tp->rcvbuf_max);
+    } else {
+        tp->flags &= ~(uint32_t)TF_WS_OK;
+        tp->snd_wscale = tp->rcv_wscale = 0;   /* RFC 7323 §2.2: both sides or neither */
+    }
+    if (cfg->tcp_timestamps && o->has_ts) {
+        tp->flags |= TF_TS_OK;
+        tp->ts_recent = o->ts_val;
+    }
+    if (cfg->tcp_sack && o->sack_permitted) tp->flags |= TF_SACK_OK;
+    /* RFC 9293 §3.7.1 and RFC 6691: send at most the peer's MSS (536 if it
+     * gave none), less the options every segment carries. */
+    uint16_t peer = o->has_mss && o->mss > 0 ? o->mss : TCP_DEFAULT_MSS;
+    uint16_t mss = peer < tp->mss_cap ? peer : tp->mss_cap;
+    if (tp->flags & TF_TS_OK) mss = (uint16_t)(mss - 12);
+    tp->mss = mss < TCP_MIN_MSS ? TCP_MIN_MSS : mss;
+}
+
+static void start_cc(struct tb_stack *st, struct tb_tcb *tp) {
+    tp->cwnd = tcp_initial_cwnd(st, tp);
+    tp->ssthresh = UINT32_MAX;   /* RFC 5681 §3.1: arbitrarily high */
+    tp->cc->init(tp);
+}
+
+static void enter_time_wait(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    tcp_set_state(st, tp, TB_TCP_TIME_WAIT, now);
+    tb_timer_cancel(&st->timers, &tp->t_rexmt);
+    tb_timer_cancel(&st->timers, &tp->t_persist);
+    tb_timer_cancel(&st->timers, &tp->t_keep);
+    tp->flags &= ~(uint32_t)TF_PERSIST;
+    tcp_2msl_arm(st, tp, now, 2 * st->cfg.tcp_msl_ns);
+    if (!(tp->flags & TF_CLOSED_EVENT)) {
+        tp->flags |= TF_CLOSED_EVENT;
+        tcp_event(st, tp, TB_EV_TCP_CLOSED, 0, now);
+    }
+}
+
+static void signal_readable(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    if (tp->flags & TF_READABLE_PENDING) return;
+    tp->flags |= TF_READABLE_PENDING;
+    tcp_event(st, tp, TB_EV_TCP_READABLE, 0, now);
+}
+
+/* The peer's FIN, once every byte before it has arrived (§3.10.7.4 eighth). */
+static void fin_in_order(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    tp->flags |= TF_ACKNOW;
+    if (tp->flags & TF_RCVD_FIN) {
+        if (tp->state == TB_TCP_TIME_WAIT) tcp_2msl_arm(st, tp, now, 2 * st->cfg.tcp_msl_ns);
+        return;
+    }
+    tp->flags |= TF_RCVD_FIN;
+    tp->ooo_fin = false;
+    tp->rcv_nxt++;
+    signal_readable(st, tp, now);
+    bool fin_acked = (tp->flags & TF_FIN_SENT) && SEQ_GT(tp->snd_una, tp->snd_end);
+    switch (tp->state) {
+    case TB_TCP_SYN_RECEIVED:
+    case TB_TCP_ESTABLISHED: tcp_set_state(st, tp, TB_TCP_CLOSE_WAIT, now); break;
+    case TB_TCP_FIN_WAIT_1:
+        if (fin_acked) enter_time_wait(st, tp, now);
+        else tcp_set_state(st, tp, TB_TCP_CLOSING, now);
+        break;
+    case TB_TCP_FIN_WAIT_2: enter_time_wait(st, tp, now); break;
+    default: break;
+    }
+}
+
+/* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
+static void send_cookie_synack(struct tb_stack *st, tb_time_ns now, const struct tb_ipv4_repr *ip,
+                               const struct tb_tcp_repr *th) {
+    /* A stateless SYN-ACK: a throwaway TCB carries the fields output needs.
+     * Cookies carry only the MSS, so the SYN-ACK offers no other option. */
+    struct tb_tcb tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tcp_timers_init(&tmp);
+    tcp_conn_defaults(st, &tmp);
+    tmp.local_ip = ip->dst;
+    tmp.remote_ip = ip->src;
+    tmp.local_port = th->dst_port;
+    tmp.remote_port = th->src_port;
+    tmp.irs = th->seq;
+    tmp.rcv_nxt = th->seq + 1;
+    tmp.rcv_adv = tmp.rcv_nxt;
+    uint16_t peer_mss = th->opts.has_mss ? th->opts.mss : TCP_DEFAULT_MSS;
+    tmp.iss = tcp_cookie_make(st, ip->dst, th->dst_port, ip->src, th->src_port, th->seq, peer_mss, now);
+    tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.iss;
+    st->stats.tcp_syncookies_sent++;
+    tcp_send_segment(st, &tmp, now, tmp.iss, 0, TB_TCP_SYN | TB_TCP_ACK);
+}
+
+static bool accept_queue_push(struct tb_stack *st, struct tcp_listener *l, struct tb_tcb *tp, tb_time_ns now) {
+    if (l->accept_count >= l->backlog) {
+        st->stats.tcp_accept_queue_overflow++;
+        return false;
+    }
+    tp->accept_next = TCP_NONE;
+    if (l->accept_tail != TCP_NONE) st->tcp->conns[l->accept_tail].accept_next = tp->index;
+    else l->accept_head = tp->index;
+    l->accept_tail = tp->index;
+    l->accept_count++;
+    struct tb_event ev = {.type = TB_EV_TCP_ACCEPTABLE, .time_ns = now, .peer_ipv4 = tp->remote_ip,
+                          .conn = tcp_listener_handle(st, l)};
+    tb_net_event(st, &ev);
+    return true;
+}
+
+static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, struct tb_buf *b,
+                              struct tb_tcp_repr *th);
+
+static struct tb_tcb *new_passive(struct tb_stack *st, struct tcp_listener *l, const struct tb_ipv4_repr *ip,
+                                  const struct tb_tcp_repr *th) {
+    struct tb_tcb *tp = tcp_alloc(st);
+    if (tp == NULL) return NULL;
+    tp->local_ip = ip->dst;
+    tp->remote_ip = ip->src;
+    tp->local_port = th->dst_port;
+    tp->remote_port = th->src_port;
+    tp->flags |= TF_PASSIVE;
+    tp->listener = (uint32_t)(l - st->tcp->listeners);
+    return tp;
+}
+
+static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listener *l, struct tb_buf *b,
+                         struct tb_tcp_repr *th, const struct tb_ipv4_repr *ip) {
+    if (th->flags & TB_TCP_RST) {
+        tb_net_drop(st, b, TB_DROP_tcp_listen_bad_flags, true);   /* §3.10.7.2 first: ignore */
+        return;
+    }
+    if (th->flags & TB_TCP_ACK) {
+        if (st->cfg.tcp_syncookies && !(th->flags & TB_TCP_SYN)) {
+            uint16_t mss;
+            if (tcp_cookie_check(st, ip->dst, th->dst_port, ip->src, th->src_port, th->seq - 1, th->ack - 1, now,
+                                 &mss)) {
+                struct tb_tcb *tp = new_passive(st, l, ip, th);
+                if (tp == NULL) {
+                    tb_net_drop(st, b, TB_DROP_tcp_conn_table_full, true);
+                    return;
+                }
+                st->stats.tcp_syncookies_ok++;
+                st->stats.tcp_passive_opens++;
+                tp->flags |= TF_SYNCOOKIE;
+                tp->iss = th->ack - 1;
+                tp->irs = th->seq - 1;
+                tp->rcv_nxt = th->seq;
+                tp->rcv_adv = tp->rcv_nxt + (tp->rcvbuf_max < 0xffff ? tp->rcvbuf_max : 0xffff);
+                tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_end = th->ack;
+                tp->mss = mss < tp->mss_cap ? mss : tp->mss_cap;
+                tp->snd_wnd = th->window;
+                tp->max_snd_wnd = tp->snd_wnd;
+                tp->snd_wl1 = th->seq;
+                tp->snd_wl2 = th->ack;
+                tp->last_rx_ns = now;
+                start_cc(st, tp);
+                tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
+                tcp_hash_insert(st, tp);
+                if (!accept_queue_push(st, l, tp, now)) {
+                    tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0,
+                                 false);
+                    tcp_free(st, tp);
+                    tb_net_drop(st, b, TB_DROP_tcp_accept_queue_full, true);
+                    return;
+                }
+                tcp_keep_arm(st, tp, now);
+                established_input(st, now, tp, b, th);   /* the ACK may carry data */
+                return;
+            }
+            st->stats.tcp_syncookies_failed++;
+        }
+        /* §3.10.7.2 second: <SEQ=SEG.ACK><CTL=RST>. */
+        tcp_send_rst(st, now, ip->dst, th->dst_port, ip->src, th->src_port, th->ack, 0, false);
+        tb_net_drop(st, b, st->cfg.tcp_syncookies ? TB_DROP_tcp_bad_cookie : TB_DROP_tcp_listen_bad_flags, true);
+        return;
+    }
+    if (!(th->flags & TB_TCP_SYN)) {
+        tb_net_drop(st, b, TB_DROP_tcp_listen_bad_flags, true);
+        return;
+    }
+    if (l->accept_count >= l->backlog) {
+        st->stats.tcp_accept_queue_overflow++;
+        tb_net_drop(st, b, TB_DROP_tcp_accept_queue_full, true);
+        return;
+    }
+    struct tb_tcb *tp = l->syn_count < st->cfg.tcp_syn_queue_len ? new_passive(st, l, ip, th) : NULL;
+    if (tp == NULL) {
+        /* RFC 4987 §3.6: with the queue (or table) full, answer statelessly. */
+        st->stats.tcp_syn_queue_overflow++;
+        if (st->cfg.tcp_syncookies) {
+            send_cookie_synack(st, now, ip, th);
+            tb_buf_free(b);
+        } else {
+            tb_net_drop(st, b, TB_DROP_tcp_syn_queue_full, true);
+        }
+        return;
+    }
+    l->syn_count++;
+    st->stats.tcp_passive_opens++;
+    tp->irs = th->seq;
+    tp->rcv_nxt = th->seq + 1;
+    tp->rcv_adv = tp->rcv_nxt;
+    tp->iss = tcp_isn(st, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, now);
+    tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+    tp->snd_end = tp->iss + 1;
+    tp->ts_offset = tcp_ts_offset(st, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port);
+    tcp_apply_syn_options(st, tp, &th->opts);
+    tp->ts_recent_age_ns = now;
+    tp->snd_wnd = th->window;   /* RFC 7323 §2.2: a SYN's window is unscaled */
+    tp->max_snd_wnd = tp->snd_wnd;
+    tp->snd_wl1 = th->seq;
+    tp->last_rx_ns = now;
+    start_cc(st, tp);
+    tcp_set_state(st, tp, TB_TCP_SYN_RECEIVED, now);
+    tcp_hash_insert(st, tp);
+    tb_buf_free(b);   /* data on a SYN is not kept; the peer sends it again */
+    tcp_output(st, tp, now);
+}
+
+/* ---- SYN-SENT (§3.10.7.3) ----------------------------------------------- */
+static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, struct tb_buf *b,
+                                     struct tb_tcp_repr *th, uint32_t seq);
+
+static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, struct tb_buf *b,
+                           struct tb_tcp_repr *th) {
+    bool ack = (th->flags & TB_TCP_ACK) != 0;
+    if (ack && (SEQ_LEQ(th->ack, tp->iss) || SEQ_GT(th->ack, tp->snd_max))) {
+        if (!(th->flags & TB_TCP_RST))
+            tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0, false);
+        tb_net_drop(st, b, TB_DROP_tcp_syn_sent_bad_ack, true);
+        return;
+    }
+    if (th->flags & TB_TCP_RST) {
+        st->stats.tcp_rsts_rcvd++;
+        tb_buf_free(b);
+        if (ack) tcp_fail(st, tp, TB_ERR_REFUSED, now);   /* else: drop */
+        return;
+    }
+    if (!(th->flags & TB_TCP_SYN)) {
+        tb_net_drop(st, b, TB_DROP_tcp_listen_bad_flags, true);
+        return;
+    }
+    tp->irs = th->seq;
+    tp->rcv_nxt = th->seq + 1;
+    tp->rcv_adv = tp->rcv_nxt;
+    tcp_apply_syn_options(st, tp, &th->opts);
+    tp->ts_recent_age_ns = now;
+    tp->snd_wnd = th->window;
+    tp->max_snd_wnd = tp->snd_wnd;
+    tp->snd_wl1 = th->seq;
+    tp->snd_wl2 = th->ack;
+    start_cc(st, tp);
+    if (!ack) {
+        /* Simultaneous open: answer with SYN-ACK from our ISS. */
+        tcp_set_state(st, tp, TB_TCP_SYN_RECEIVED, now);
+        tp->snd_nxt = tp->iss;
+        tb_buf_free(b);
+        tcp_output(st, tp, now);
+        return;
+    }
+    tp->snd_una = th->ack;
+    if (tp->rtt_timing && SEQ_GT(th->ack, tp->rtt_seq)) {
+        tcp_rtt_sample(tp, now - tp->rtt_start_ns);
+        tp->rtt_timing = false;
+    }
+    if ((tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
+        tp->rto_ns = 3 * TB_NS_PER_S;   /* RFC 6298 §5.7 */
+    tp->backoff = 0;
+    tb_timer_cancel(&st->timers, &tp->t_rexmt);
+    tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
+    tcp_event(st, tp, TB_EV_TCP_CONNECTED, 0, now);
+    if (tp->flags & TF_SHUT_WR) tcp_set_state(st, tp, TB_TCP_FIN_WAIT_1, now);
+    tcp_keep_arm(st, tp, now);
+    tp->flags |= TF_ACKNOW;
+    established_text_and_fin(st, now, tp, b, th, th->seq + 1);
+}
+
+/* ---- the synchronized states (§3.10.7.4) -------------------------------- */
+static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, const struct tb_tcp_repr *th) {
+    uint32_t ack = th->ack;
+    uint32_t data_lo = tp->iss + 1;
+    uint32_t old_pos = SEQ_MIN(SEQ_MAX(tp->snd_una, data_lo), tp->snd_end);
+    uint32_t new_pos = SEQ_MIN(SEQ_MAX(ack, data_lo), tp->snd_end);
+    uint32_t data_acked = new_pos - old_pos;
+    tcp_sndq_ack(tp, data_acked);
+    /* RTT: RFC 7323 §4 (RTTM) with timestamps, else the one timed segment. */
+    if ((tp->flags & TF_TS_OK) && th->opts.has_ts && th->opts.ts_ecr != 0) {
+        uint32_t ticks = tcp_ts_now(tp, now) - th->opts.ts_ecr;
+        if (ticks < (1u << 30)) tcp_rtt_sample(tp, (tb_time_ns)(ticks > 0 ? ticks : 1) * TB_NS_PER_MS);
+        tp->rtt_timing = false;
+    } else if (tp->rtt_timing && SEQ_GT(ack, tp->rtt_seq)) {
+        tcp_rtt_sample(tp, now - tp->rtt_start_ns);
+        tp->rtt_timing = false;
+    }
+    tp->backoff = 0;
+    tp->snd_una = ack;
+    if (SEQ_LT(tp->snd_nxt, ack)) tp->snd_nxt = ack;
+    tp->dupacks = 0;
+    tp->cs.bytes_acked += data_acked;
+    if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED) tp->cc->on_ack(tp, data_acked, now);
+    /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
+    if (tp->snd_una == tp->snd_max) tb_timer_cancel(&st->timers, &tp->t_rexmt);
+    else if (!(tp->flags & TF_PERSIST)) tcp_rexmt_arm(st, tp, now);
+    if ((tp->flags & TF_WANT_WRITABLE) && tp->sndbuf_max - tp->sndq.bytes >= tp->sndbuf_max / 4) {
+        tp->flags &= ~(uint32_t)TF_WANT_WRITABLE;
+        tcp_event(st, tp, TB_EV_TCP_WRITABLE, 0, now);
+    }
+}
+
+static void leave_persist(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    tp->flags &= ~(uint32_t)TF_PERSIST;
+    tb_timer_cancel(&st->timers, &tp->t_persist);
+    tp->persist_backoff = 0;
+    tp->persist_probes_unanswered = 0;
+    if (tp->snd_una != tp->snd_max) tcp_rexmt_arm(st, tp, now);
+}
+
+static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, struct tb_buf *b,
+                                     struct tb_tcp_repr *th, uint32_t seq) {
+    size_t payload = b != NULL ? b->len : 0;
+    bool fin = (th->flags & TB_TCP_FIN) != 0;
+    bool data_state =
+        tp->state == TB_TCP_ESTABLISHED || tp->state == TB_TCP_FIN_WAIT_1 || tp->state == TB_TCP_FIN_WAIT_2;
+    if (payload > 0 && data_state && !(tp->flags & TF_RCVD_FIN)) {
+        bool had_ooo = tp->oooq.head != NULL;
+        b->seq = seq;
+        tp->cs.data_segs_in++;
+        if (tcp_reass(st, tp, b)) {
+            signal_readable(st, tp, now);
+            /* RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: ACK at least every second
+             * segment; RFC 5681 §4.2: at once when a gap is being filled. */
+            if (++tp->unacked_full_segs >= 2 || had_ooo || tp->delack_ns == 0) tp->flags |= TF_ACKNOW;
+            else tp->flags |= TF_DELACK;
+        } else {
+            tp->flags |= TF_ACKNOW;   /* out of order or duplicate: a duplicate ACK at once */
+        }
+        b = NULL;
+    } else if (b != NULL) {
+        tb_buf_free(b);
+        b = NULL;
+    }
+    if (fin) {
+        uint32_t fin_seq = seq + (uint32_t)payload;
+        if (fin_seq == tp->rcv_nxt || ((tp->flags & TF_RCVD_FIN) && fin_seq + 1 == tp->rcv_nxt)) {
+            fin_in_order(st, tp, now);
+        } else if (SEQ_GT(fin_seq, tp->rcv_nxt) && !(tp->flags & TF_RCVD_FIN)) {
+            tp->ooo_fin = true;
+            tp->ooo_fin_seq = fin_seq;
+            tp->flags |= TF_ACKNOW;
+        }
+    }
+    if (tp->ooo_fin && tp->ooo_fin_seq == tp->rcv_nxt && !(tp->flags & TF_RCVD_FIN)) fin_in_order(st, tp, now);
+    if (!tp->in_use) return;
+    tcp_output(st, tp, now);
+    if ((tp->flags & TF_DELACK) && tp->in_use) tcp_delack_arm(st, tp, now);
+}
+
+static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, struct tb_buf *b,
+                              struct tb_tcp_repr *th) {
+    uint32_t seq = th->seq;
+    uint32_t payload = b->len;
+    bool syn = (th->flags & TB_TCP_SYN) != 0, fin = (th->flags & TB_TCP_FIN) != 0, rst = (th->flags & TB_TCP_RST) != 0;
+    uint32_t seg_len = payload + syn + fin;
+
+    /* RFC 7323 §5.3: PAWS. A timestamp older than ts_recent means an old
+     * duplicate, unless ts_recent itself is stale (idle > 24 days, §5.5). */
+    if ((tp->flags & TF_TS_OK) && th->opts.has_ts && !rst && SEQ_LT(th->opts.ts_val, tp->ts_recent) &&
+        now - tp->ts_recent_age_ns < TCP_PAWS_IDLE_NS) {
+        st->stats.tcp_paws_rejected++;
+        tp->flags |= TF_ACKNOW;
+        tcp_output(st, tp, now);
+        tb_net_drop(st, b, TB_DROP_tcp_paws, true);
+        return;
+    }
+
+    /* First: the acceptability test (§3.3.5 table). */
+    uint32_t rcv_wnd = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    bool acceptable;
+    if (seg_len == 0) {
+        acceptable = rcv_wnd == 0 ? seq == tp->rcv_nxt : SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + rcv_wnd);
+    } else if (rcv_wnd == 0) {
+        acceptable = false;
+    } else {
+        uint32_t last = seq + seg_len - 1;
+        acceptable = (SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + rcv_wnd)) ||
+                     (SEQ_GEQ(last, tp->rcv_nxt) && SEQ_LT(last, tp->rcv_nxt + rcv_wnd));
+    }
+    bool zero_window_probe = !acceptable && rcv_wnd == 0 && seq == tp->rcv_nxt && !syn;
+    if (zero_window_probe) {
+        /* §3.10.7.4: with a zero window, still take the ACK and RST of a
+         * segment at RCV.NXT; its data cannot be kept. */
+        tb_buf_trim(b, 0);
+        payload = 0;
+        fin = false;
+        th->flags &= (uint8_t)~TB_TCP_FIN;
+        tp->flags |= TF_ACKNOW;
+        acceptable = true;
+    }
+    if (!acceptable) {
+        if (tp->state == TB_TCP_SYN_RECEIVED && syn && seq == tp->irs) {
+            tp->snd_nxt = tp->iss;   /* our SYN-ACK was lost: send it again */
+            tcp_output(st, tp, now);
+            tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
+            return;
+        }
+        if (rst) {
+            tb_net_drop(st, b, TB_DROP_tcp_rst_out_of_window, true);
+            return;
+        }
+        tp->flags |= TF_ACKNOW;
+        tcp_output(st, tp, now);
+        tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
+        return;
+    }
+    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent. */
+    if ((tp->flags & TF_TS_OK) && th->opts.has_ts && SEQ_GEQ(th->opts.ts_val, tp->ts_recent) &&
+        SEQ_LEQ(seq, tp->last_ack_sent)) {
+        tp->ts_recent = th->opts.ts_val;
+        tp->ts_recent_age_ns = now;
+    }
+    /* Trim to the window: the front (already received), then the tail. */
+    if (SEQ_LT(seq, tp->rcv_nxt)) {
+        uint32_t dup = tp->rcv_nxt - seq;
+        if (syn) {
+            syn = false;
+            th->flags &= (uint8_t)~TB_TCP_SYN;
+            seq++;
+            dup--;
+        }
+        if (dup >= payload) {
+            if (dup > payload && fin) {
+                fin = false;   /* a FIN we already have (it is re-acknowledged below) */
+                th->flags &= (uint8_t)~TB_TCP_FIN;
+                tp->flags |= TF_ACKNOW;
+            }
+            tb_buf_trim(b, 0);
+            seq += payload;
+            payload = 0;
+        } else {
+            tb_buf_pull(b, dup);
+            seq += dup;
+            payload -= dup;
+        }
+    }
+    if (payload > 0 && SEQ_GT(seq + payload, tp->rcv_nxt + rcv_wnd)) {
+        uint32_t keep = SEQ_GT(tp->rcv_nxt + rcv_wnd, seq) ? tp->rcv_nxt + rcv_wnd - seq : 0;
+        tb_buf_trim(b, keep);
+        payload = keep;
+        fin = false;
+        th->flags &= (uint8_t)~TB_TCP_FIN;
+    }
+
+    /* Second: RST (RFC 5961 §3.2: exact match resets, in-window challenges). */
+    if (rst) {
+        st->stats.tcp_rsts_rcvd++;
+        tb_buf_free(b);
+        if (th->seq != tp->rcv_nxt) {
+            tcp_send_challenge_ack(st, tp, now);
+            return;
+        }
+        if (tp->state == TB_TCP_SYN_RECEIVED && (tp->flags & TF_PASSIVE)) {
+            tcp_close_state(st, tp, now);   /* back to LISTEN: the child goes */
+        } else if (tp->state == TB_TCP_CLOSING || tp->state == TB_TCP_LAST_ACK || tp->state == TB_TCP_TIME_WAIT) {
+            if (!(tp->flags & TF_CLOSED_EVENT)) {
+                tp->flags |= TF_CLOSED_EVENT;
+                tcp_event(st, tp, TB_EV_TCP_CLOSED, 0, now);
+            }
+            tcp_close_state(st, tp, now);
+        } else {
+            tcp_fail(st, tp, tp->state == TB_TCP_SYN_RECEIVED ? TB_ERR_REFUSED : TB_ERR_RESET, now);
+        }
+        return;
+    }
+    /* Fourth: SYN (RFC 5961 §4). */
+    if (syn) {
+        if (tp->state == TB_TCP_SYN_RECEIVED && (tp->flags & TF_PASSIVE)) {
+            tb_buf_free(b);
+            tcp_close_state(st, tp, now);   /* back to LISTEN */
+            return;
+        }
+        tcp_send_challenge_ack(st, tp, now);
+        tb_net_drop(st, b, TB_DROP_tcp_syn_in_window, true);
+        return;
+    }
+    /* Fifth: ACK. */
+    if (!(th->flags & TB_TCP_ACK)) {
+        tb_net_drop(st, b, TB_DROP_tcp_no_ack_flag, true);
+        return;
+    }
+    if (tp->state == TB_TCP_SYN_RECEIVED) {
+        if (!(SEQ_LT(tp->snd_una, th->ack) && SEQ_LEQ(th->ack, tp->snd_max))) {
+            tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0, false);
+            tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
+            return;
+        }
+        if (tp->flags & TF_PASSIVE) {
+            struct tcp_listener *l = &st->tcp->listeners[tp->listener];
+            if (l->accept_count >= l->backlog) {
+                /* Stay in SYN-RECEIVED; the peer's retransmission tries again. */
+                st->stats.tcp_accept_queue_overflow++;
+                tb_net_drop(st, b, TB_DROP_tcp_accept_queue_full, true);
+                return;
+            }
+            l->syn_count--;
+            tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
+            accept_queue_push(st, l, tp, now);
+        } else {
+            tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
+            tcp_event(st, tp, TB_EV_TCP_CONNECTED, 0, now);
+        }
+        tp->snd_wnd = (uint32_t)th->window << tp->snd_wscale;
+        tp->snd_wl1 = seq;
+        tp->snd_wl2 = th->ack;
+        if (tp->flags & TF_SHUT_WR) tcp_set_state(st, tp, TB_TCP_FIN_WAIT_1, now);
+        tcp_keep_arm(st, tp, now);
+    }
+    /* RFC 5961 §5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] is answered. */
+    if (SEQ_GT(th->ack, tp->snd_max)) {
+        tp->flags |= TF_ACKNOW;
+        tcp_output(st, tp, now);
+        tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
+        return;
+    }
+    if (SEQ_LT(th->ack, tp->snd_una - tp->max_snd_wnd)) {
+        tcp_send_challenge_ack(st, tp, now);
+        tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
+        return;
+    }
+    uint32_t wnd = (uint32_t)th->window << tp->snd_wscale;
+    if (SEQ_GT(th->ack, tp->snd_una)) {
+        ack_advance(st, now, tp, th);
+    } else if (th->ack == tp->snd_una && payload == 0 && !fin && wnd == tp->snd_wnd && tp->snd_max != tp->snd_una) {
+        tp->dupacks++;   /* counted; fast retransmit belongs to loss recovery */
+        tp->cs.dup_acks++;
+    }
+    tp->persist_probes_unanswered = 0;   /* the peer is alive */
+    /* Window update (§3.10.7.4): only from a segment newer than the last one used. */
+    if (SEQ_LT(tp->snd_wl1, seq) || (tp->snd_wl1 == seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
+        tp->snd_wnd = wnd;
+        tp->snd_wl1 = seq;
+        tp->snd_wl2 = th->ack;
+        if (wnd > tp->max_snd_wnd) tp->max_snd_wnd = wnd;
+        if (wnd > 0 && (tp->flags & TF_PERSIST)) leave_persist(st, tp, now);
+        if (wnd == 0 && SEQ_GT(tp->snd_nxt, tp->snd_una) && !(tp->flags & TF_PERSIST) &&
+            tp->snd_una != tp->snd_max && !(tp->flags & TF_FIN_SENT && SEQ_GT(tp->snd_nxt, tp->snd_end))) {
+            /* The window closed with data in flight: pull back and probe it
+             * instead of retransmitting into a closed window. */
+            tp->snd_nxt = tp->snd_una;
+            tp->snd_cursor = NULL;
+            tb_timer_cancel(&st->timers, &tp->t_rexmt);
+            tp->backoff = 0;
+            tp->persist_backoff = 0;
+            tcp_persist_arm(st, tp, now);
+        }
+    }
+    bool fin_acked = (tp->flags & TF_FIN_SENT) && SEQ_GT(tp->snd_una, tp->snd_end);
+    switch (tp->state) {
+    case TB_TCP_FIN_WAIT_1:
+        if (fin_acked) {
+            tcp_set_state(st, tp, TB_TCP_FIN_WAIT_2, now);
+            if (tp->flags & TF_APP_CLOSED) tcp_2msl_arm(st, tp, now, 2 * st->cfg.tcp_msl_ns);
+        }
+        break;
+    case TB_TCP_CLOSING:
+        if (fin_acked) enter_time_wait(st, tp, now);
+        break;
+    case TB_TCP_LAST_ACK:
+        if (fin_acked) {
+            if (!(tp->flags & TF_CLOSED_EVENT)) {
+                tp->flags |= TF_CLOSED_EVENT;
+                tcp_event(st, tp, TB_EV_TCP_CLOSED, 0, now);
+            }
+            tb_buf_free(b);
+            tcp_close_state(st, tp, now);
+            return;
+        }
+        break;
+    default: break;
+    }
+    if (th->urgent != 0 || (th->flags & TB_TCP_URG)) {
+        /* Sixth: URG. RFC 6093 §5: the urgent pointer is ignored and the
+         * "urgent" bytes are delivered in line like any others. */
+    }
+    established_text_and_fin(st, now, tp, b, th, seq);
+}
+
+void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip) {
+    struct tb_tcp_repr th;
+    enum tb_wire_err err = tb_tcp_parse(b->data, b->len, ip->src, ip->dst, &th);
+    if (err != TB_WIRE_OK) {
+        tb_net_drop(st, b, parse_reason(err), true);
+        return;
+    }
+    st->stats.tcp_segs_in++;
+    if (th.flags & TB_TCP_URG) st->stats.tcp_urgent_segs++;
+    tb_buf_pull(b, th.header_len);   /* b is now the payload */
+    struct tb_tcb *tp = tcp_lookup(st, ip->dst, th.dst_port, ip->src, th.src_port);
+    /* RFC 6191 / RFC 1122 §4.2.2.13: a new SYN may reopen a TIME-WAIT
+     * connection if it is unambiguously newer. */
+    if (tp != NULL && tp->state == TB_TCP_TIME_WAIT &&
+        (th.flags & (TB_TCP_SYN | TB_TCP_ACK | TB_TCP_RST)) == TB_TCP_SYN &&
+        tcp_listener_find(st, th.dst_port) != NULL &&
+        (((tp->flags & TF_TS_OK) && th.opts.has_ts) ? SEQ_GT(th.opts.ts_val, tp->ts_recent)
+                                                    : SEQ_GT(th.seq, tp->rcv_nxt))) {
+        st->stats.tcp_time_wait_reused++;
+        tcp_close_state(st, tp, now);
+        tp = NULL;
+    }
+    if (tp == NULL) {
+        struct tcp_listener *l = tcp_listener_find(st, th.dst_port);
+        if (l != NULL) {
+            listen_input(st, now, l, b, &th, ip);
+            return;
+        }
+        /* §3.10.7.1 CLOSED: answer anything but a RST with a RST. */
+        if (!(th.flags & TB_TCP_RST)) {
+            if (th.flags & TB_TCP_ACK)
+                tcp_send_rst(st, now, ip->dst, th.dst_port, ip->src, th.src_port, th.ack, 0, false);
+            else
+                tcp_send_rst(st, now, ip->dst, th.dst_port, ip->src, th.src_port, 0,
+                             th.seq + (uint32_t)th.payload_len + ((th.flags & TB_TCP_SYN) ? 1 : 0) +
+                                 ((th.flags & TB_TCP_FIN) ? 1 : 0),
+                             true);
+        }
+        tb_net_drop(st, b, TB_DROP_tcp_no_conn, true);
+        return;
+    }
+    tp->cs.segs_in++;
+    tp->last_rx_ns = now;
+    if (tp->keep_probes_sent > 0) {
+        tp->keep_probes_sent = 0;
+        tcp_keep_arm(st, tp, now);
+    }
+    if (tp->state == TB_TCP_SYN_SENT) {
+        syn_sent_input(st, now, tp, b, &th);
+        return;
+    }
+    established_input(st, now, tp, b, &th);
+}
+
+/* ICMP errors about our segments (RFC 1122 §4.2.3.9, RFC 5461): soft errors
+ * that are reported and remembered, never fatal by themselves; a
+ * fragmentation-needed lowers the MSS (RFC 1191). RFC 5927 §4.1: the quoted
+ * sequence number must be one we have in flight. */
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp) {
+    const uint8_t *q = icmp->payload;
+    size_t ihl = (size_t)(q[0] & 0x0f) * 4;
+    uint32_t src = tb_get32(q + 12), dst = tb_get32(q + 16);
+    const uint8_t *th = q + ihl;
+    struct tb_tcb *tp = tcp_lookup(st, src, tb_get16(th), dst, tb_get16(th + 2));
+    uint32_t seq = tb_get32(th + 4);
+    if (tp == NULL || !SEQ_GEQ(seq, tp->snd_una) || !SEQ_LT(seq, tp->snd_max)) {
+        st->stats.drops[TB_DROP_tcp_icmp_stale]++;
+        return;
+    }
+    st->stats.tcp_icmp_soft_errors++;
+    tp->soft_icmp_type = icmp->type;
+    tp->soft_icmp_code = icmp->code;
+    if (icmp->type == TB_ICMP_DEST_UNREACH && icmp->code == TB_ICMP_UNREACH_FRAG_NEEDED && icmp->next_hop_mtu >= 68) {
+        int32_t mss = (int32_t)icmp->next_hop_mtu - TB_IPV4_HDR_LEN - TB_TCP_HDR_LEN - ((tp->flags & TF_TS_OK) ? 12 : 0);
+        if (mss < TCP_MIN_MSS) mss = TCP_MIN_MSS;
+        if (mss < tp->mss) {
+            tp->mss = (uint16_t)mss;
+            st->stats.tcp_pmtu_decreases++;
+            /* Resend what was in flight at the new size. */
+            tp->snd_nxt = tp->snd_una;
+            tp->snd_cursor = NULL;
+            tcp_output(st, tp, now);
+        }
+    }
+    if (!tcp_orphan(tp)) {
+        struct tb_event ev = {.type = TB_EV_TCP_SOFT_ERROR, .time_ns = now, .peer_ipv4 = tp->remote_ip,
+                              .conn = tcp_conn_handle(tp)};
+        ev.u.soft.icmp_type = icmp->type;
+        ev.u.soft.icmp_code = icmp->code;
+        ev.u.soft.next_hop_mtu = icmp->next_hop_mtu;
+        tb_net_event(st, &ev);
+    }
+}

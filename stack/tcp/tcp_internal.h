@@ -1,0 +1,249 @@
+/* TCP internals, split as FreeBSD's netinet: tcp_conn.c (table, handles,
+ * ports, ISNs, SYN cookies), tcp_input.c (RFC 9293 §3.10.7 event
+ * processing), tcp_output.c (segments, windows, Nagle, SWS), tcp_timer.c
+ * (RTO, persist, delayed ACK, keepalive, 2MSL), tcp_reass.c (receive queues,
+ * reassembly, SACK blocks), tcp_cc.c (congestion control ops), tcp_api.c
+ * (the application's calls). Only stack/ includes this. */
+#ifndef TB_TCP_INTERNAL_H
+#define TB_TCP_INTERNAL_H
+
+#include "net/stack_internal.h"
+#include "util/siphash.h"
+
+/* Sequence arithmetic modulo 2^32 (RFC 9293 §3.4). */
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
+#define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
+#define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
+
+#define TCP_NONE UINT32_MAX
+#define TCP_MAX_WSCALE 14                  /* RFC 7323 §2.3 */
+#define TCP_DEFAULT_MSS 536                /* RFC 9293 §3.7.1, when the peer sends none */
+#define TCP_MIN_MSS 88                     /* floor for ICMP-driven decreases (68-byte MTU minus headers plus slack) */
+#define TCP_PAWS_IDLE_NS (INT64_C(24) * 24 * 3600 * TB_NS_PER_S)   /* RFC 7323 §5.5 */
+#define TCP_SMALL_COPY_BYTES 256           /* payloads this small are copied, not referenced */
+
+/* Packet queue with a byte count; buffers linked through qnext. */
+struct tcp_bufq {
+    struct tb_buf *head, *tail;
+    uint32_t bytes;
+    uint32_t count;
+};
+
+enum tcp_flags {
+    TF_ACKNOW = 1u << 0,          /* send an ACK at the next output */
+    TF_DELACK = 1u << 1,          /* an ACK is owed; the delayed-ACK timer runs */
+    TF_WS_OK = 1u << 2,           /* both sides sent window scale */
+    TF_TS_OK = 1u << 3,           /* both sides sent timestamps */
+    TF_SACK_OK = 1u << 4,         /* both sides sent SACK-permitted */
+    TF_NODELAY = 1u << 5,
+    TF_SHUT_WR = 1u << 6,         /* the application shut the write side: FIN after the data */
+    TF_FIN_SENT = 1u << 7,
+    TF_RCVD_FIN = 1u << 8,        /* the peer's FIN is in sequence */
+    TF_APP_CLOSED = 1u << 9,      /* the handle was given back */
+    TF_PASSIVE = 1u << 10,        /* opened by a listener */
+    TF_SYNCOOKIE = 1u << 11,
+    TF_WANT_WRITABLE = 1u << 12,  /* a send found no room: say when there is */
+    TF_PERSIST = 1u << 13,        /* the zero-window persist state */
+    TF_SYN_REXMIT = 1u << 14,     /* our SYN was retransmitted (RFC 6298 §5.7) */
+    TF_CLOSED_EVENT = 1u << 15,   /* TB_EV_TCP_CLOSED or _ERROR was queued */
+    TF_IN_HASH = 1u << 16,
+    TF_READABLE_PENDING = 1u << 17,   /* a READABLE event is out and not yet answered by a read */
+    TF_ACCEPTED = 1u << 18,       /* handed out by tb_tcp_accept */
+};
+
+struct tcp_conn_stats {
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
+    uint64_t retransmits, retransmitted_bytes, rto_timeouts, dup_acks;
+    uint64_t ooo_segs, zero_window_probes, keepalive_probes, challenge_acks;
+};
+
+struct tb_tcb {
+    uint8_t state;                /* enum tb_tcp_state */
+    bool in_use;
+    uint16_t gen;                 /* handle generation */
+    uint32_t flags;               /* enum tcp_flags */
+    uint32_t index;
+    uint32_t hash_next;           /* connection hash chain */
+    uint32_t free_next;
+    uint32_t listener;            /* listener slot while not yet accepted, else TCP_NONE */
+    uint32_t accept_next;         /* accept queue link */
+    uint32_t local_ip, remote_ip;
+    uint16_t local_port, remote_port;
+    int32_t error;                /* TB_ERR_* once failed */
+
+    /* Send sequence space (RFC 9293 §3.3.1). Data bytes occupy
+     * [iss+1, snd_end); the FIN, if any, is at snd_end. */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_end;
+    uint32_t snd_wl1, snd_wl2;
+    uint32_t snd_wnd, max_snd_wnd;   /* bytes, scaled */
+    uint8_t snd_wscale, rcv_wscale;
+    uint16_t mss;                 /* send MSS: payload bytes per segment, options excluded */
+    uint16_t mss_cap;             /* our own limit (setopt MSS) */
+    uint16_t rcv_mss;             /* MSS we advertise */
+    struct tcp_bufq sndq;         /* data from snd_una (or iss+1) to snd_end */
+    struct tb_buf *snd_cursor;    /* a sndq buffer at or before snd_nxt, to skip the walk */
+    uint32_t sndbuf_max;
+
+    /* Receive sequence space. */
+    uint32_t irs, rcv_nxt, rcv_adv;  /* rcv_adv: right edge of the last window we advertised */
+    struct tcp_bufq rcvq;         /* in order, not yet read */
+    struct tcp_bufq oooq;         /* out of order, sorted by seq */
+    uint32_t rcvbuf_max, ooo_max;
+    bool ooo_fin;
+    uint32_t ooo_fin_seq;
+    uint32_t sack_recent[TB_TCP_MAX_SACK_BLOCKS];   /* seqs of recent out-of-order arrivals, newest first */
+    uint8_t sack_recent_count;
+
+    /* Timestamps (RFC 7323). */
+    uint32_t ts_recent, ts_offset, last_ack_sent;
+    tb_time_ns ts_recent_age_ns;
+
+    /* RTT and RTO (RFC 6298). */
+    tb_time_ns srtt_ns, rttvar_ns, rto_ns;
+    bool have_rtt;
+    bool rtt_timing;              /* a segment is being timed (no timestamps) */
+    uint32_t rtt_seq;
+    tb_time_ns rtt_start_ns;
+    uint32_t backoff;             /* RTO expiries in a row */
+    uint32_t persist_backoff, persist_probes_unanswered;
+    uint32_t keep_probes_sent;
+    tb_time_ns last_rx_ns;
+    tb_time_ns last_send_ns;
+
+    /* Congestion control (tcp_cc.c). */
+    uint32_t cwnd, ssthresh, bytes_acked_ca;
+    uint32_t dupacks;
+    const struct tcp_cc_ops *cc;
+
+    /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */
+    uint32_t unacked_full_segs;
+
+    /* Knobs, per connection (setopt). */
+    tb_time_ns rto_min_ns, rto_max_ns, delack_ns;
+    tb_time_ns keep_idle_ns, keep_intvl_ns;
+    uint32_t keep_probes, max_retries;
+
+    struct tb_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
+    int soft_icmp_type, soft_icmp_code;
+    struct tcp_conn_stats cs;
+};
+
+#define TCP_TIMERS_PER_CONN 5
+
+struct tcp_listener {
+    bool in_use;
+    bool app_closed;
+    uint16_t gen;
+    uint16_t port;
+    uint32_t backlog;
+    uint32_t syn_count;           /* children in SYN-RECEIVED */
+    uint32_t accept_head, accept_tail, accept_count;
+};
+
+struct tcp_cc_ops {
+    const char *name;
+    void (*init)(struct tb_tcb *tp);
+    void (*on_ack)(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now);
+    void (*on_congestion)(struct tb_tcb *tp, tb_time_ns now);
+    void (*on_rto)(struct tb_tcb *tp, tb_time_ns now);
+    void (*after_idle)(struct tb_tcb *tp, tb_time_ns now);
+};
+
+struct tcp_state {
+    struct tb_tcb *conns;         /* cfg.tcp_max_conns */
+    uint32_t free_head, live_count;
+    uint32_t *hash;               /* bucket heads */
+    uint32_t hash_mask;
+    struct tcp_listener *listeners;
+    struct tb_pool ind_pool;      /* descriptors without storage, for zero-copy slices */
+    struct tb_sipkey isn_key, cookie_key, port_key, hash_key, ts_key;
+    uint32_t next_ephemeral;
+    tb_time_ns challenge_window_start_ns;
+    uint32_t challenge_acks_in_window;
+};
+
+/* tcp_conn.c */
+int tcp_init(struct tb_stack *st);
+void tcp_destroy(struct tb_stack *st);
+uint32_t tcp_timer_count(const struct tb_config *cfg);
+struct tb_tcb *tcp_lookup(struct tb_stack *st, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+                          uint16_t remote_port);
+struct tb_tcb *tcp_alloc(struct tb_stack *st);
+void tcp_hash_insert(struct tb_stack *st, struct tb_tcb *tp);
+void tcp_hash_remove(struct tb_stack *st, struct tb_tcb *tp);
+/* Frees the slot now: queues, timers, hash, listener counts. */
+void tcp_free(struct tb_stack *st, struct tb_tcb *tp);
+/* Moves to CLOSED; frees the slot too when nobody holds the handle. */
+void tcp_close_state(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+void tcp_set_state(struct tb_stack *st, struct tb_tcb *tp, int state, tb_time_ns now);
+uint32_t tcp_isn(struct tb_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport, tb_time_ns now);
+uint32_t tcp_ts_offset(struct tb_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+int32_t tcp_conn_handle(const struct tb_tcb *tp);
+struct tb_tcb *tcp_from_handle(struct tb_stack *st, int32_t handle);
+int32_t tcp_listener_handle(const struct tb_stack *st, const struct tcp_listener *l);
+struct tcp_listener *tcp_listener_from_handle(struct tb_stack *st, int32_t handle);
+struct tcp_listener *tcp_listener_find(struct tb_stack *st, uint16_t port);
+void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp);
+/* RFC 4987 cookies: the ISN of a stateless SYN-ACK, and its check. */
+uint32_t tcp_cookie_make(struct tb_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+                         uint32_t peer_isn, uint16_t mss, tb_time_ns now);
+bool tcp_cookie_check(struct tb_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+                      uint32_t peer_isn, uint32_t cookie, tb_time_ns now, uint16_t *mss);
+/* Nobody can see this connection: its handle was given back, or it is a
+ * passive child not yet accepted. Its events are not reported. */
+bool tcp_orphan(const struct tb_tcb *tp);
+void tcp_event(struct tb_stack *st, struct tb_tcb *tp, uint32_t type, int32_t error, tb_time_ns now);
+/* Ends the connection with an error the application will see. */
+void tcp_fail(struct tb_stack *st, struct tb_tcb *tp, int32_t error, tb_time_ns now);
+bool tcp_check(const struct tb_stack *st, const char **why);
+
+/* tcp_input.c */
+void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp);
+/* Applies negotiated SYN options (MSS, window scale, timestamps, SACK). */
+void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_opts *o);
+
+/* tcp_output.c */
+void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+/* Sends one segment of [seq, seq+len) from the send queue with flags. */
+int tcp_send_segment(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len, uint8_t flags);
+/* A RST (or RST+ACK) in answer to a segment that has no connection. */
+void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+                  uint32_t seq, uint32_t ack, bool with_ack);
+void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+uint32_t tcp_rcv_window(const struct tb_tcb *tp);
+uint32_t tcp_ts_now(const struct tb_tcb *tp, tb_time_ns now);
+uint16_t tcp_mss_for_mtu(uint16_t mtu);
+uint32_t tcp_flight(const struct tb_tcb *tp);
+
+/* tcp_timer.c */
+void tcp_timers_init(struct tb_tcb *tp);
+void tcp_timers_cancel(struct tb_stack *st, struct tb_tcb *tp);
+void tcp_rexmt_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+void tcp_delack_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+void tcp_keep_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+void tcp_persist_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+void tcp_2msl_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, tb_time_ns after_ns);
+void tcp_rtt_sample(struct tb_tcb *tp, tb_time_ns rtt_ns);
+
+/* tcp_reass.c */
+void tcp_bufq_push(struct tcp_bufq *q, struct tb_buf *b);
+struct tb_buf *tcp_bufq_pop(struct tcp_bufq *q);
+void tcp_bufq_free(struct tcp_bufq *q);
+/* Takes the payload in b (data at the payload, seq set) into the receive
+ * side: in order, out of order, or dropped. Returns true if rcv_nxt moved. */
+bool tcp_reass(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b);
+/* SACK blocks for our next ACK (RFC 2018 §4). Returns the count. */
+uint8_t tcp_sack_blocks(const struct tb_tcb *tp, struct tb_sack_block *out, uint8_t max);
+/* Drops acknowledged data from the send queue. */
+void tcp_sndq_ack(struct tb_tcb *tp, uint32_t data_acked);
+
+/* tcp_cc.c */
+const struct tcp_cc_ops *tcp_cc_lookup(uint8_t algo);
+uint32_t tcp_initial_cwnd(const struct tb_stack *st, const struct tb_tcb *tp);
+
+#endif

@@ -1,0 +1,274 @@
+/* Segment output: what to send (windows, Nagle, SWS avoidance, FIN), and
+ * how (header, options, payload). Payload bytes are not copied: a segment
+ * is a header buffer followed by indirect buffers that hold references on
+ * the send queue's buffers, so the NIC and the retransmission queue share
+ * one copy (DESIGN.md §3). Payloads of at most TCP_SMALL_COPY_BYTES are
+ * copied into the header buffer, cheaper than a descriptor. */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+uint16_t tcp_mss_for_mtu(uint16_t mtu) { return (uint16_t)(mtu - TB_IPV4_HDR_LEN - TB_TCP_HDR_LEN); }
+
+uint32_t tcp_flight(const struct tb_tcb *tp) { return tp->snd_max - tp->snd_una; }
+
+/* RFC 7323 §5.4: a 1 ms clock plus a per-connection offset. */
+uint32_t tcp_ts_now(const struct tb_tcb *tp, tb_time_ns now) {
+    return (uint32_t)((uint64_t)now / (uint64_t)TB_NS_PER_MS) + tp->ts_offset;
+}
+
+uint32_t tcp_rcv_window(const struct tb_tcb *tp) {
+    return tp->rcvbuf_max > tp->rcvq.bytes ? tp->rcvbuf_max - tp->rcvq.bytes : 0;
+}
+
+/* The window to advertise, in bytes, before scaling. RFC 9293 §3.8.6.2.2:
+ * move the right edge only by at least min(RCV.BUFF/2, MSS) (receiver SWS
+ * avoidance), and never move it left (§3.8.6: shrinking is discouraged). */
+static uint32_t advertised_window(const struct tb_tcb *tp) {
+    uint32_t space = tcp_rcv_window(tp);
+    uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    if (space <= cur) return cur;
+    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;
+    if (space - cur < step) return cur;
+    return space;
+}
+
+/* Finds the send-queue buffer holding seq, starting from the cursor when it
+ * is not past seq. */
+static struct tb_buf *sndq_find(struct tb_tcb *tp, uint32_t seq) {
+    struct tb_buf *b = tp->snd_cursor;
+    if (b == NULL || SEQ_GT(b->seq, seq)) b = tp->sndq.head;
+    while (b != NULL && SEQ_GEQ(seq, b->seq + b->len)) b = b->qnext;
+    return b;
+}
+
+/* Appends len bytes of the send queue from seq to the segment. */
+static int attach_payload(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *hdr, uint32_t seq, uint32_t len) {
+    struct tb_buf *src = sndq_find(tp, seq);
+    if (len <= TCP_SMALL_COPY_BYTES) {
+        uint8_t *dst = tb_buf_put(hdr, len);
+        TB_ASSERT(dst != NULL);
+        for (uint32_t done = 0; done < len; src = src->qnext) {
+            TB_ASSERT(src != NULL);
+            uint32_t off = seq + done - src->seq;
+            uint32_t n = src->len - off < len - done ? src->len - off : len - done;
+            memcpy(dst + done, src->data + off, n);
+            done += n;
+        }
+        return TB_OK;
+    }
+    struct tb_buf *last = hdr;
+    for (uint32_t done = 0; done < len; src = src->qnext) {
+        TB_ASSERT(src != NULL);
+        uint32_t off = seq + done - src->seq;
+        uint32_t n = src->len - off < len - done ? src->len - off : len - done;
+        struct tb_buf *slice = tb_pool_get(&st->tcp->ind_pool, 0);
+        if (slice != NULL) {
+            slice->flags = TB_BUF_F_INDIRECT;
+            slice->base = slice->data = src->data + off;
+            slice->cap = slice->len = n;
+            slice->direct = src;
+            tb_buf_ref(src);
+        } else {
+            /* Out of descriptors: fall back to a copy rather than fail. */
+            slice = tb_net_alloc(st);
+            if (slice == NULL) return TB_ERR_NOBUFS;
+            memcpy(tb_buf_put(slice, n), src->data + off, n);
+        }
+        last->next = slice;
+        last = slice;
+        tp->snd_cursor = src;
+        done += n;
+    }
+    return TB_OK;
+}
+
+int tcp_send_segment(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len,
+                     uint8_t flags) {
+    struct tb_buf *hdr = tb_net_alloc(st);
+    if (hdr == NULL) return TB_ERR_NOBUFS;
+    const struct tb_config *cfg = &st->cfg;
+    struct tb_tcp_repr th = {.src_port = tp->local_port, .dst_port = tp->remote_port, .seq = seq, .flags = flags};
+    bool syn = (flags & TB_TCP_SYN) != 0;
+    bool synack = syn && (flags & TB_TCP_ACK);
+    if (flags & TB_TCP_ACK) th.ack = tp->rcv_nxt;
+    if (syn) {
+        /* An active SYN offers what we enable; a SYN-ACK answers what was offered. */
+        th.opts.has_mss = true;
+        th.opts.mss = tp->rcv_mss;
+        th.opts.has_wscale = synack ? (tp->flags & TF_WS_OK) != 0 : cfg->tcp_window_scaling;
+        th.opts.wscale = tp->rcv_wscale;
+        th.opts.sack_permitted = synack ? (tp->flags & TF_SACK_OK) != 0 : cfg->tcp_sack;
+        th.opts.has_ts = synack ? (tp->flags & TF_TS_OK) != 0 : cfg->tcp_timestamps;
+    } else {
+        th.opts.has_ts = (tp->flags & TF_TS_OK) != 0;
+        if ((tp->flags & TF_SACK_OK) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_RST) && tp->oooq.head != NULL)
+            th.opts.sack_count = tcp_sack_blocks(tp, th.opts.sack, th.opts.has_ts ? 3 : 4);
+    }
+    if (th.opts.has_ts) {
+        th.opts.ts_val = tcp_ts_now(tp, now);
+        th.opts.ts_ecr = (flags & TB_TCP_ACK) ? tp->ts_recent : 0;
+    }
+    if (!(flags & TB_TCP_RST)) {
+        uint32_t win = advertised_window(tp);
+        uint32_t field;
+        if (syn) {
+            field = win > 0xffff ? 0xffff : win;   /* RFC 7323 §2.2: a SYN's window is never scaled */
+        } else {
+            uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+            field = win >> tp->rcv_wscale;
+            uint32_t floor_field = (cur + (1u << tp->rcv_wscale) - 1) >> tp->rcv_wscale;   /* never shrink */
+            if (field < floor_field) field = floor_field;
+            if (field > 0xffff) field = 0xffff;
+        }
+        th.window = (uint16_t)field;
+        uint32_t right = tp->rcv_nxt + (syn ? field : field << tp->rcv_wscale);
+        if (SEQ_GT(right, tp->rcv_adv)) tp->rcv_adv = right;
+    }
+    uint8_t *h = tb_buf_put(hdr, (uint32_t)(TB_TCP_HDR_LEN + tb_tcp_opts_len(&th.opts, flags)));
+    TB_ASSERT(h != NULL);
+    size_t hlen = tb_tcp_emit_header(&th, h);
+    if (len > 0 && attach_payload(st, tp, hdr, seq, len) != TB_OK) {
+        tb_buf_free(hdr);
+        return TB_ERR_NOBUFS;
+    }
+    size_t seg_len = hlen + len;
+    uint32_t sum = tb_ipv4_pseudo_sum(tp->local_ip, tp->remote_ip, TB_IPPROTO_TCP, (uint16_t)seg_len);
+    tb_put16(h + 16, tb_csum_fold(tb_csum_chain(hdr, 0, seg_len, sum)));
+
+    if (flags & TB_TCP_ACK) {
+        tp->last_ack_sent = tp->rcv_nxt;
+        tp->flags &= ~(uint32_t)(TF_ACKNOW | TF_DELACK);
+        tp->unacked_full_segs = 0;
+        tb_timer_cancel(&st->timers, &tp->t_delack);
+    }
+    bool rexmit = (len > 0 || (flags & (TB_TCP_SYN | TB_TCP_FIN))) && SEQ_LT(seq, tp->snd_max);
+    if (rexmit && seq != tp->snd_una - 1) {
+        tp->cs.retransmits++;
+        tp->cs.retransmitted_bytes += len;
+        st->stats.tcp_retransmits++;
+    }
+    tp->cs.segs_out++;
+    st->stats.tcp_segs_out++;
+    if (len > 0) {
+        tp->cs.data_segs_out++;
+        tp->cs.bytes_sent += len;
+        st->stats.tcp_data_segs_out++;
+    }
+    tp->last_send_ns = now;
+    return tb_ipv4_output(st, now, hdr, tp->remote_ip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF);
+}
+
+void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+                  uint32_t seq, uint32_t ack, bool with_ack) {
+    struct tb_buf *b = tb_net_alloc(st);
+    if (b == NULL) return;
+    struct tb_tcp_repr th = {.src_port = lport, .dst_port = rport, .seq = seq, .ack = with_ack ? ack : 0,
+                             .flags = (uint8_t)(TB_TCP_RST | (with_ack ? TB_TCP_ACK : 0))};
+    uint8_t *h = tb_buf_put(b, TB_TCP_HDR_LEN);
+    tb_tcp_emit_header(&th, h);
+    uint32_t sum = tb_ipv4_pseudo_sum(lip, rip, TB_IPPROTO_TCP, TB_TCP_HDR_LEN);
+    tb_put16(h + 16, tb_csum_fold(tb_csum_partial(h, TB_TCP_HDR_LEN, sum)));
+    st->stats.tcp_rsts_sent++;
+    st->stats.tcp_segs_out++;
+    tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF);
+}
+
+/* RFC 5961 §7: challenge ACKs are limited per stack per second. */
+void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    struct tcp_state *tcp = st->tcp;
+    if (now - tcp->challenge_window_start_ns >= TB_NS_PER_S) {
+        tcp->challenge_window_start_ns = now;
+        tcp->challenge_acks_in_window = 0;
+    }
+    if (tcp->challenge_acks_in_window >= st->cfg.tcp_challenge_acks_per_s) {
+        st->stats.tcp_challenge_acks_suppressed++;
+        return;
+    }
+    tcp->challenge_acks_in_window++;
+    st->stats.tcp_challenge_acks++;
+    tp->cs.challenge_acks++;
+    tcp_send_segment(st, tp, now, tp->snd_nxt, 0, TB_TCP_ACK);
+}
+
+static bool can_send_data(int state) {
+    return state == TB_TCP_ESTABLISHED || state == TB_TCP_CLOSE_WAIT || state == TB_TCP_FIN_WAIT_1 ||
+           state == TB_TCP_CLOSING || state == TB_TCP_LAST_ACK;
+}
+
+void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    if (!tp->in_use || tp->state == TB_TCP_CLOSED || tp->state == TB_TCP_LISTEN) return;
+    if ((tp->state == TB_TCP_SYN_SENT || tp->state == TB_TCP_SYN_RECEIVED) && tp->snd_nxt == tp->iss) {
+        uint8_t flags = (uint8_t)(TB_TCP_SYN | (tp->state == TB_TCP_SYN_RECEIVED ? TB_TCP_ACK : 0));
+        /* If the pool is dry the SYN is lost like any other packet: the
+         * retransmission timer sends it again. */
+        tcp_send_segment(st, tp, now, tp->iss, 0, flags);
+        tp->snd_nxt = tp->iss + 1;
+        if (SEQ_GT(tp->snd_nxt, tp->snd_max)) tp->snd_max = tp->snd_nxt;
+        /* RFC 6298 §3 (Karn): time the SYN unless it is a retransmission. */
+        if (!(tp->flags & TF_SYN_REXMIT)) {
+            tp->rtt_timing = true;
+            tp->rtt_seq = tp->iss;
+            tp->rtt_start_ns = now;
+        }
+        if (!tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
+        return;
+    }
+    if (can_send_data(tp->state)) {
+        /* RFC 5681 §4.1: after an idle period longer than an RTO, restart
+         * from at most the initial window. */
+        if (tp->snd_una == tp->snd_max && tp->last_send_ns > 0 && now - tp->last_send_ns > tp->rto_ns) {
+            uint32_t iw = tcp_initial_cwnd(st, tp);
+            if (tp->cwnd > iw) {
+                tp->cwnd = iw;
+                tp->cc->after_idle(tp, now);
+            }
+        }
+        /* Each pass sends one segment; the bound is a safety net, not a limit
+         * that normal windows reach. */
+        for (uint32_t pass = 0; pass < 4096; pass++) {
+            uint32_t seq = tp->snd_nxt;
+            uint32_t unsent = SEQ_GT(tp->snd_end, seq) ? tp->snd_end - seq : 0;
+            uint32_t inflight = tp->snd_nxt - tp->snd_una;
+            uint32_t wnd = tp->snd_wnd < tp->cwnd ? tp->snd_wnd : tp->cwnd;
+            uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+            uint32_t len = unsent < tp->mss ? unsent : tp->mss;
+            if (len > usable) len = usable;
+            bool fin_due = (tp->flags & TF_SHUT_WR) && SEQ_LEQ(seq, tp->snd_end) && seq + len == tp->snd_end;
+            bool send = false;
+            if (len > 0) {
+                if (len == tp->mss) send = true;
+                else if (len == unsent && ((tp->flags & TF_NODELAY) || inflight == 0)) send = true;   /* RFC 896 */
+                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2) send = true;   /* §3.8.6.2.1 */
+                else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* retransmission: never hold back */
+            } else if (fin_due) {
+                send = true;   /* a FIN needs no window */
+            }
+            if (!send) break;
+            uint8_t flags = TB_TCP_ACK;
+            if (fin_due) flags |= TB_TCP_FIN;
+            if (len > 0 && seq + len == tp->snd_end) flags |= TB_TCP_PSH;
+            bool new_data = SEQ_GEQ(seq, tp->snd_max);
+            if (tcp_send_segment(st, tp, now, seq, len, flags) != TB_OK) break;
+            tp->snd_nxt = seq + len + (fin_due ? 1 : 0);
+            if (SEQ_GT(tp->snd_nxt, tp->snd_max)) tp->snd_max = tp->snd_nxt;
+            if (fin_due) tp->flags |= TF_FIN_SENT;
+            /* RFC 6298 §3 with Karn: time one new segment at a time. */
+            if (!(tp->flags & TF_TS_OK) && !tp->rtt_timing && len > 0 && new_data) {
+                tp->rtt_timing = true;
+                tp->rtt_seq = seq;
+                tp->rtt_start_ns = now;
+            }
+            if (!tb_timer_armed(&tp->t_rexmt) && !(tp->flags & TF_PERSIST)) tcp_rexmt_arm(st, tp, now);
+            if (fin_due) break;
+        }
+        /* A zero window with data waiting and nothing in flight: probe it. */
+        uint32_t unsent = SEQ_GT(tp->snd_end, tp->snd_nxt) ? tp->snd_end - tp->snd_nxt : 0;
+        if (tp->snd_wnd == 0 && unsent > 0 && tp->snd_nxt == tp->snd_una && !(tp->flags & TF_PERSIST)) {
+            tb_timer_cancel(&st->timers, &tp->t_rexmt);
+            tp->persist_backoff = 0;
+            tcp_persist_arm(st, tp, now);
+        }
+    }
+    if (tp->flags & TF_ACKNOW) tcp_send_segment(st, tp, now, tp->snd_nxt, 0, TB_TCP_ACK);
+}
