@@ -148,6 +148,7 @@ static void app_a(struct sim *sim, struct sim_host *h, void *ctx) {
 
 static void receive(struct sim *sim, struct bulk_run *run, struct tb_stack *st) {
     tb_time_ns now = sim_now(sim);
+    if (now < run->o->reader_stall_ns) return;   /* resume_reading picks this up */
     for (;;) {
         int64_t got;
         if (run->o->zero_copy) {
@@ -239,6 +240,13 @@ static void start(struct sim *sim, void *ctx, uint64_t arg) {
     sim_host_kick(sim, run->a);
 }
 
+static void resume_reading(struct sim *sim, void *ctx, uint64_t arg) {
+    (void)arg;
+    struct bulk_run *run = ctx;
+    if (run->conn_b >= 0 && !run->b_done) receive(sim, run, sim_host_stack(run->b));
+    sim_host_kick(sim, run->b);
+}
+
 static void stop_sending(struct sim *sim, void *ctx, uint64_t arg) {
     (void)arg;
     struct bulk_run *run = ctx;
@@ -324,7 +332,8 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
     run->listener = tb_tcp_listen(sim_host_stack(run->b), o->port, 0);
     sim_host_set_app(run->a, app_a, run);
     sim_host_set_app(run->b, app_b, run);
-    sim_at(sim, 0, start, run, 0);
+    sim_at(sim, o->start_ns, start, run, 0);
+    if (o->reader_stall_ns > 0) sim_at(sim, o->reader_stall_ns, resume_reading, run, 0);
     if (o->duration_ns > 0) sim_at(sim, o->duration_ns, stop_sending, run, 0);
     sim_run(sim, o->time_limit_ns);
 

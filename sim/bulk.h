@@ -20,6 +20,8 @@ struct sim_bulk_opts {
     struct sim_link_params link;  /* queue_bytes 0: sized from the BDP */
     tb_time_ns time_limit_ns;     /* virtual time after which the run has failed */
     bool zero_copy;               /* tb_tcp_send_buf / tb_tcp_recv_buf instead of copies */
+    tb_time_ns start_ns;          /* when A connects (moves the ISN, RFC 6528's timer) */
+    tb_time_ns reader_stall_ns;   /* B reads nothing before this time: its window fills */
     bool nodelay;
     const char *pcap_path;        /* capture on host A */
     sim_drop_fn drop_a_to_b, drop_b_to_a;   /* test hooks */

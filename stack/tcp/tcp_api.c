@@ -78,14 +78,29 @@ static int pick_port(struct tb_stack *st, uint32_t lip, uint32_t rip, uint16_t r
     return TB_ERR_INUSE;
 }
 
+static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
+                              uint16_t dst_port);
+
 int32_t tb_tcp_connect(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t dst_port) {
     clock_in(st, now);
-    now = st->now;
     if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
-    if ((dst_ipv4 & st->netmask) != (st->cfg.ipv4_addr & st->netmask) && st->cfg.ipv4_gateway == 0)
-        return TB_ERR_NOROUTE;
     uint16_t port;
     if (pick_port(st, st->cfg.ipv4_addr, dst_ipv4, dst_port, &port) != TB_OK) return TB_ERR_INUSE;
+    return connect_common(st, st->now, port, dst_ipv4, dst_port);
+}
+
+int32_t tb_tcp_connect_from(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
+                            uint16_t dst_port) {
+    clock_in(st, now);
+    if (dst_ipv4 == 0 || dst_port == 0 || local_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
+    if (tcp_lookup(st, st->cfg.ipv4_addr, local_port, dst_ipv4, dst_port) != NULL) return TB_ERR_INUSE;
+    return connect_common(st, st->now, local_port, dst_ipv4, dst_port);
+}
+
+static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
+                              uint16_t dst_port) {
+    if ((dst_ipv4 & st->netmask) != (st->cfg.ipv4_addr & st->netmask) && st->cfg.ipv4_gateway == 0)
+        return TB_ERR_NOROUTE;
     struct tb_tcb *tp = tcp_alloc(st);
     if (tp == NULL) return TB_ERR_NOMEM;
     tp->local_ip = st->cfg.ipv4_addr;

@@ -262,9 +262,12 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (!tb_timer_armed(&tp->t_rexmt) && !(tp->flags & TF_PERSIST)) tcp_rexmt_arm(st, tp, now);
             if (fin_due) break;
         }
-        /* A zero window with data waiting and nothing in flight: probe it. */
+        /* Data waiting, nothing in flight, and the window too small to send
+         * into (zero, or under an MSS and held back by SWS avoidance): the
+         * persist timer probes it, and doubles as RFC 9293 §3.8.6.2.1's
+         * override timeout, so a lost window update cannot deadlock us. */
         uint32_t unsent = SEQ_GT(tp->snd_end, tp->snd_nxt) ? tp->snd_end - tp->snd_nxt : 0;
-        if (tp->snd_wnd == 0 && unsent > 0 && tp->snd_nxt == tp->snd_una && !(tp->flags & TF_PERSIST)) {
+        if (unsent > 0 && tp->snd_nxt == tp->snd_una && !tb_timer_armed(&tp->t_rexmt) && !(tp->flags & TF_PERSIST)) {
             tb_timer_cancel(&st->timers, &tp->t_rexmt);
             tp->persist_backoff = 0;
             tcp_persist_arm(st, tp, now);

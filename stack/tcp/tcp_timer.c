@@ -110,10 +110,10 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     if (tp->in_use && tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
 }
 
-/* RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot
- * deadlock the connection. The probe is one byte at snd_una; it does not
- * run the retransmission timer, and only unanswered probes count towards
- * giving up. */
+/* RFC 9293 §3.8.6.1: probe a zero (or too small) window so a lost window
+ * update cannot deadlock the connection. The probe starts at snd_una; it
+ * does not run the retransmission timer, and only unanswered probes count
+ * towards giving up. */
 static void persist_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_stack *st = ctx;
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_persist);
@@ -122,11 +122,14 @@ static void persist_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
         tcp_fail(st, tp, TB_ERR_TIMEOUT, now);
         return;
     }
+    /* A zero window gets one byte; a small one gets what fits in it. */
     uint32_t unsent = tp->snd_end - tp->snd_una;
+    uint32_t len = unsent > 0 ? 1 : 0;
+    if (tp->snd_wnd > len) len = tp->snd_wnd < unsent ? tp->snd_wnd : unsent;
+    if (len > tp->mss) len = tp->mss;
     bool fin_only = unsent == 0 && (tp->flags & TF_SHUT_WR);
-    tcp_send_segment(st, tp, now, tp->snd_una, unsent > 0 ? 1 : 0,
-                     (uint8_t)(TB_TCP_ACK | (fin_only ? TB_TCP_FIN : 0)));
-    uint32_t after = tp->snd_una + (unsent > 0 ? 1 : (fin_only ? 1 : 0));
+    tcp_send_segment(st, tp, now, tp->snd_una, len, (uint8_t)(TB_TCP_ACK | (fin_only ? TB_TCP_FIN : 0)));
+    uint32_t after = tp->snd_una + (len > 0 ? len : (fin_only ? 1 : 0));
     if (SEQ_GT(after, tp->snd_nxt)) tp->snd_nxt = after;
     if (SEQ_GT(tp->snd_nxt, tp->snd_max)) tp->snd_max = tp->snd_nxt;
     if (fin_only) tp->flags |= TF_FIN_SENT;

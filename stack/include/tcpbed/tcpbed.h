@@ -190,6 +190,10 @@ int32_t tb_tcp_accept(struct tb_stack *st, int32_t listener);
 /* Opens a connection from an ephemeral port (RFC 6056); returns its handle.
  * TB_EV_TCP_CONNECTED or TB_EV_TCP_ERROR follows. */
 int32_t tb_tcp_connect(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t dst_port);
+/* The same from a chosen local port (bind + connect); TB_ERR_INUSE if that
+ * 4-tuple is taken, TIME-WAIT included. */
+int32_t tb_tcp_connect_from(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
+                            uint16_t dst_port);
 /* Copies up to len bytes into the send buffer; returns bytes taken (may be
  * fewer than len), or TB_ERR_AGAIN when the buffer is full. */
 int64_t tb_tcp_send(struct tb_stack *st, tb_time_ns now, int32_t conn, const void *data, size_t len);
