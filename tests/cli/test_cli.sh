@@ -100,11 +100,66 @@ assert d["replies"][1]["rtt_ns"] == d["rtt_min_ns"]
 PY
 then ok "JSON parses and has the documented keys"; else bad "JSON check" "$LAST_OUT"; fi
 
+# --- TCP bulk: issue 3's acceptance
+expect "sim bulk --help" 0 "$TCPBED" sim bulk --help
+contains "bulk help documents --duration" "--duration TIME"
+expect "bulk: bad --bytes" 2 "$TCPBED" sim bulk --bytes 10X
+contains "bulk: size syntax explained" "expected a size such as 1500, 64K or 10M"
+expect "bulk: bad --mss" 2 "$TCPBED" sim bulk --mss 20
+if [[ "$TCPBED" == *asan* ]]; then BULK_BYTES=5000000; else BULK_BYTES=50000000; fi
+expect "bulk $BULK_BYTES bytes, seed 3, --json" 0 "$TCPBED" sim bulk --bytes "$BULK_BYTES" --seed 3 --json --pcap "$TMP/bulk1.pcap"
+if python3 - "$LAST_OUT" "$BULK_BYTES" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); want = int(sys.argv[2])
+for k in ("seed", "sent_bytes", "delivered_bytes", "integrity", "retransmits", "rto_timeouts", "sim_time_ns",
+          "wall_time_s", "packets"):
+    assert k in d, k
+assert d["delivered_bytes"] == want and d["sent_bytes"] == want, d["delivered_bytes"]
+assert d["integrity"] == "ok" and d["seed"] == 3 and d["pass"] is True
+a = d["conn"]["A"]
+assert a["window_scaling"] and a["timestamps"] and a["sack"] and a["mss_bytes"] == 1448
+PY
+then ok "bulk JSON: every byte delivered, integrity ok, options negotiated"; else bad "bulk JSON" "$LAST_OUT"; fi
+expect "bulk again, same seed" 0 "$TCPBED" sim bulk --bytes "$BULK_BYTES" --seed 3 --pcap "$TMP/bulk2.pcap"
+if cmp -s "$TMP/bulk1.pcap" "$TMP/bulk2.pcap"; then ok "bulk: same seed, byte-identical pcap"; else bad "bulk pcaps differ"; fi
+expect "bulk, seed 4" 0 "$TCPBED" sim bulk --bytes 100000 --seed 4 --pcap "$TMP/bulk4.pcap"
+expect "bulk, seed 3, short" 0 "$TCPBED" sim bulk --bytes 100000 --seed 3 --pcap "$TMP/bulk3.pcap"
+if command -v tshark >/dev/null; then
+  isn3=$(tshark -r "$TMP/bulk3.pcap" -Y 'tcp.flags.syn==1' -T fields -e tcp.seq_raw 2>/dev/null | tr '\n' ' ')
+  isn4=$(tshark -r "$TMP/bulk4.pcap" -Y 'tcp.flags.syn==1' -T fields -e tcp.seq_raw 2>/dev/null | tr '\n' ' ')
+  if [ -n "$isn3" ] && [ "$isn3" != "$isn4" ]; then ok "another seed: different ISNs ($isn3/ $isn4)"; else bad "ISNs: '$isn3' vs '$isn4'"; fi
+  syn=$(tshark -r "$TMP/bulk1.pcap" -Y 'tcp.flags.syn==1' -T fields -E separator=, -e tcp.flags.ack \
+    -e tcp.options.mss_val -e tcp.options.wscale.shift -e tcp.options.sack_perm -e tcp.options.timestamp.tsval 2>/dev/null)
+  if [ "$(grep -c '^[01],1460,[0-9]*,[^,]*,[0-9][0-9]*$' <<<"$syn")" -eq 2 ]; then ok "tshark: SYN and SYN-ACK carry MSS, window scale, SACK-permitted, timestamps"
+  else bad "tshark SYN options" "$syn"; fi
+  fins=$(tshark -r "$TMP/bulk1.pcap" -Y 'tcp.flags.fin==1' -T fields -e ip.src 2>/dev/null | sort | tr '\n' ' ')
+  if [ "$fins" = "10.0.0.1 10.0.0.2 " ]; then ok "tshark: a FIN each way"; else bad "FINs: '$fins'"; fi
+  sums=$(tshark -r "$TMP/bulk1.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y tcp \
+    -T fields -e ip.checksum.status -e tcp.checksum.status 2>/dev/null | sort | uniq -c | awk '{print $2 $3 ":" ($1 > 0)}' | tr '\n' ' ')
+  if [ "$sums" = "11:1 " ]; then ok "tshark: every IPv4 and TCP checksum good"; else bad "checksums: $sums"; fi
+  warn=$(tshark -r "$TMP/bulk1.pcap" -d tcp.port==5001,data -q -z expert,warn 2>/dev/null | grep -cE 'TCP +(Previous segment|ACKed segment|Out-Of-Order|Retransmission|Dup ACK|Zero window)' || true)
+  if [ "$warn" -eq 0 ]; then ok "tshark: no TCP sequence warnings in a lossless run"; else bad "tshark TCP warnings: $warn"; fi
+fi
+expect "bulk --zero-copy" 0 "$TCPBED" sim bulk --bytes 3M --zero-copy --seed 5
+expect "bulk --duration 2s" 0 "$TCPBED" sim bulk --duration 2s --json
+if python3 - "$LAST_OUT" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["integrity"] == "ok" and d["delivered_bytes"] == d["sent_bytes"] > 10**6
+assert 2 * 10**9 <= d["sim_time_ns"] < 4 * 10**9
+PY
+then ok "bulk --duration sends for that long, then closes"; else bad "duration JSON" "$LAST_OUT"; fi
+expect "bulk that cannot finish fails with exit 1" 1 "$TCPBED" sim bulk --bytes 10M --time-limit 100ms
+contains "unfinished run is explained" "not finished after"
+
 # --- no uninitialised byte reaches an output (the pcap is written via write(2))
 if command -v valgrind >/dev/null && [[ "$TCPBED" != *asan* ]]; then
   expect "valgrind memcheck: no uninitialised bytes, no leaks" 0 \
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
     "$TCPBED" sim ping --count 3 --pcap "$TMP/v.pcap"
+  expect "valgrind memcheck on a TCP transfer" 0 \
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+    "$TCPBED" sim bulk --bytes 300K --pcap "$TMP/vb.pcap"
 fi
 
 echo "cli: $pass passed, $fail failed"
