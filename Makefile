@@ -4,6 +4,7 @@
 #   make            build build/libtcpbed.a, build/tcpbed and the tests
 #   make demo       build and run the default simulation, write build/demo.pcap
 #   make test       unit tests (plain and ASan+UBSan), CLI tests, purity checks
+#   make bench      the figures in BENCHMARKS.md, with the commands behind them
 #   make SAN=1 ...  the same targets in build/asan with ASan+UBSan
 
 CC ?= cc
@@ -40,7 +41,7 @@ TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 CLI_LIB_OBJ := $(filter-out %/main.o,$(CLI_OBJ))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all build tests demo test test-unit test-cli clean deps-build deps-test deps-demo
+.PHONY: all build tests demo test bench clean deps-build deps-test deps-demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -79,6 +80,13 @@ test: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 all
 	@bash tests/run.sh
+
+$(BUILD)/bench_memory: $(BUILD)/obj/tests/bench/bench_memory.o $(PLATFORM_OBJ) $(BUILD)/libtcpbed.a
+	$(CC) $(LDFLAGS) -o $@ $^
+
+bench: deps-test
+	@$(MAKE) --no-print-directory build $(BUILD)/bench_memory
+	@bash tests/bench/run.sh
 
 clean:
 	rm -rf build

@@ -1,5 +1,7 @@
 #include "sim/stream.h"
 
+#include <string.h>
+
 static uint64_t splitmix(uint64_t *x) {
     uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
@@ -37,8 +39,12 @@ void sim_stream_fill(struct sim_stream *st, uint8_t *out, size_t n) {
         st->word_left--;
     }
     while (n - i >= 8) {
+        /* The stream is defined little-endian: the same bytes on any host. */
         uint64_t w = next(st);
-        for (int k = 0; k < 8; k++) out[i + (size_t)k] = (uint8_t)(w >> (8 * k));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        memcpy(out + i, &w, sizeof(w));
         i += 8;
     }
     if (i < n) {
@@ -59,8 +65,9 @@ size_t sim_stream_check(struct sim_stream *st, const uint8_t *data, size_t n) {
     while (done < n) {
         size_t chunk = n - done < sizeof(expect) ? n - done : sizeof(expect);
         sim_stream_fill(st, expect, chunk);
-        for (size_t i = 0; i < chunk; i++)
-            if (expect[i] != data[done + i]) return done + i;
+        if (memcmp(expect, data + done, chunk) != 0)
+            for (size_t i = 0; i < chunk; i++)
+                if (expect[i] != data[done + i]) return done + i;
         done += chunk;
     }
     return n;

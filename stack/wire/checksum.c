@@ -1,16 +1,43 @@
 /* The Internet checksum, RFC 1071, and its incremental update, RFC 1624. */
+#include <string.h>
+
 #include "tcpbed/wire.h"
 
 uint32_t tb_csum_partial(const void *data, size_t len, uint32_t initial) {
+    /* RFC 1071 §2(B): the one's-complement sum is byte-order independent, so
+     * sum native 64-bit words (memcpy: any alignment) and swap once at the
+     * end on a little-endian host. */
     const uint8_t *p = data;
-    uint64_t sum = initial;
-    /* Big-endian 16-bit words, read bytewise: no alignment assumptions. */
+    uint64_t sum = 0;
+    while (len >= 32) {
+        uint64_t w[4];
+        memcpy(w, p, sizeof(w));
+        for (int i = 0; i < 4; i++) sum += (w[i] & 0xffffffffu) + (w[i] >> 32);
+        p += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof(w));
+        sum += (w & 0xffffffffu) + (w >> 32);
+        p += 8;
+        len -= 8;
+    }
     while (len >= 2) {
-        sum += (uint32_t)((p[0] << 8) | p[1]);
+        uint16_t w;
+        memcpy(&w, p, sizeof(w));
+        sum += w;
         p += 2;
         len -= 2;
     }
-    if (len == 1) sum += (uint32_t)p[0] << 8;   /* RFC 1071 §4.1: pad odd byte with zero */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len == 1) sum += p[0];   /* RFC 1071 §4.1: the odd byte, zero-padded */
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    sum = ((sum & 0xff) << 8) | (sum >> 8);
+#else
+    if (len == 1) sum += (uint32_t)p[0] << 8;
+#endif
+    sum += initial;
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
     return (uint32_t)sum;
 }
