@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/faults.h"
 #include "sim/ping.h"
 #include "sim/stream.h"
 #include "traces/pcap_writer.h"
@@ -258,6 +259,18 @@ static void stop_sending(struct sim *sim, void *ctx, uint64_t arg) {
     }
 }
 
+struct fault_counter {
+    sim_fault_fn next;
+    void *next_ctx;
+    uint64_t *count;
+};
+
+static void count_fault(void *ctx, tb_time_ns now, const char *spec) {
+    struct fault_counter *c = ctx;
+    (*c->count)++;
+    if (c->next != NULL) c->next(c->next_ctx, now, spec);
+}
+
 int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
     memset(r, 0, sizeof(*r));
     struct bulk_run *run = calloc(1, sizeof(*run));
@@ -282,8 +295,10 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
     if (window > (64u << 20)) window = 64u << 20;
     r->sndbuf_bytes = o->sndbuf_bytes ? o->sndbuf_bytes : (uint32_t)window;
     r->rcvbuf_bytes = o->rcvbuf_bytes ? o->rcvbuf_bytes : (uint32_t)window;
-    struct sim_link_params link = o->link;
-    if (link.queue_bytes == 0) link.queue_bytes = (uint32_t)(bdp + 64 * 1024 < (1u << 30) ? bdp + 64 * 1024 : 1u << 30);
+    struct sim_link_params link = o->link, link_ba = o->have_link_ba ? o->link_ba : o->link;
+    uint32_t auto_queue = (uint32_t)(bdp + 64 * 1024 < (1u << 30) ? bdp + 64 * 1024 : 1u << 30);
+    if (link.queue_bytes == 0) link.queue_bytes = auto_queue;
+    if (link_ba.queue_bytes == 0) link_ba.queue_bytes = auto_queue;
     r->queue_bytes = link.queue_bytes;
 
     struct tb_config cfg[2];
@@ -317,17 +332,42 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
         sim_free(sim);
         return -1;
     }
+    sim_link_set_params(sim, link_id, 0, &link_ba);
     if (o->drop_a_to_b) sim_link_set_drop_hook(sim, link_id, 1, o->drop_a_to_b, o->drop_ctx);
     if (o->drop_b_to_a) sim_link_set_drop_hook(sim, link_id, 0, o->drop_b_to_a, o->drop_ctx);
-    struct tb_pcap_writer *pcap = NULL;
-    if (o->pcap_path != NULL) {
-        pcap = tb_pcap_open(o->pcap_path, r->error, sizeof(r->error));
+    for (size_t i = 0; i < o->fault_count; i++) {
+        struct fault_spec fs;
+        if (!fault_parse(o->faults[i], &fs, r->error, sizeof(r->error)) ||
+            !sim_add_fault(sim, &fs, r->error, sizeof(r->error))) {
+            free(run);
+            sim_free(sim);
+            return -1;
+        }
+    }
+    struct fault_counter counter = {.next = o->on_fault, .next_ctx = o->on_fault_ctx, .count = &r->faults_fired};
+    sim_on_fault(sim, count_fault, &counter);
+    if (o->fault_log != NULL) sim_fault_log(sim, o->fault_log);
+    struct tb_pcap_writer *pcap = NULL, *pcap_b = NULL;
+    if (o->pcap_path != NULL || o->pcap_dir != NULL) {
+        char path[1024];
+        if (o->pcap_dir != NULL) snprintf(path, sizeof(path), "%s/A.pcap", o->pcap_dir);
+        pcap = tb_pcap_open(o->pcap_path != NULL ? o->pcap_path : path, r->error, sizeof(r->error));
+        if (pcap != NULL && o->pcap_dir != NULL) {
+            snprintf(path, sizeof(path), "%s/B.pcap", o->pcap_dir);
+            pcap_b = tb_pcap_open(path, r->error, sizeof(r->error));
+            if (pcap_b == NULL) {
+                char ignore[64];
+                tb_pcap_close(pcap, ignore, sizeof(ignore));
+                pcap = NULL;
+            }
+        }
         if (pcap == NULL) {
             free(run);
             sim_free(sim);
             return -1;
         }
         sim_host_capture(run->a, pcap);
+        if (pcap_b != NULL) sim_host_capture(run->b, pcap_b);
     }
     run->listener = tb_tcp_listen(sim_host_stack(run->b), o->port, 0);
     sim_host_set_app(run->a, app_a, run);
@@ -378,6 +418,7 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
         r->pcap_frames = tb_pcap_frames(pcap);
         if (tb_pcap_close(pcap, r->error, sizeof(r->error)) != 0) rc = -1;
     }
+    if (pcap_b != NULL && tb_pcap_close(pcap_b, r->error, sizeof(r->error)) != 0) rc = -1;
     sim_free(sim);
     free(run);
     return rc;

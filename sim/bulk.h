@@ -17,7 +17,15 @@ struct sim_bulk_opts {
     uint16_t mss;                 /* 0: from the MTU */
     uint16_t port;
     uint32_t sndbuf_bytes, rcvbuf_bytes;   /* 0: sized from the link's bandwidth-delay product */
-    struct sim_link_params link;  /* queue_bytes 0: sized from the BDP */
+    struct sim_link_params link;  /* both directions; queue_bytes 0: sized from the BDP */
+    bool have_link_ba;            /* link_ba overrides B->A */
+    struct sim_link_params link_ba;
+    const char *const *faults;    /* targeted fault specs (docs/faults.md) */
+    size_t fault_count;
+    FILE *fault_log;              /* CSV of every fault and queue drop */
+    sim_fault_fn on_fault;        /* every fault that fired, as its exact spec */
+    void *on_fault_ctx;
+    const char *pcap_dir;         /* DIR/A.pcap and DIR/B.pcap */
     tb_time_ns time_limit_ns;     /* virtual time after which the run has failed */
     bool zero_copy;               /* tb_tcp_send_buf / tb_tcp_recv_buf instead of copies */
     tb_time_ns start_ns;          /* when A connects (moves the ISN, RFC 6528's timer) */
@@ -45,6 +53,7 @@ struct sim_bulk_result {
     struct sim_link_stats link_ab, link_ba;
     uint32_t sndbuf_bytes, rcvbuf_bytes, queue_bytes;   /* as used */
     uint64_t pcap_frames;
+    uint64_t faults_fired;
     char error[256];              /* set when the run could not be set up */
 };
 

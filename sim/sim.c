@@ -3,12 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/faults.h"
+#include "sim/rng.h"
 #include "traces/pcap_writer.h"
 #include "util/assert.h"
 
 #define SIM_MAX_HOSTS 64
 #define SIM_MAX_LINKS 64
 #define SIM_TX_BURST 64
+#define SIM_MAX_FAULTS 256
 
 struct sim_event {
     tb_time_ns time;
@@ -28,13 +31,20 @@ struct sim_frame {
 };
 
 struct link_dir {
-    struct sim_host *to;
+    struct sim_host *from, *to;
     struct sim_link_params p;
     tb_time_ns busy_until;            /* when the transmitter finishes its backlog */
+    tb_time_ns last_arrival;          /* for jitter that keeps order */
     uint64_t index;                   /* frames offered so far */
     sim_drop_fn drop_hook;
     void *drop_ctx;
     struct sim_link_stats stats;
+    /* One stream per purpose (DESIGN.md §5): adding a fault kind leaves the
+     * others' draws unchanged. */
+    struct sim_rng rng_loss, rng_burst, rng_reorder, rng_dup, rng_corrupt, rng_jitter, rng_red;
+    bool ge_bad;
+    double red_avg;
+    struct fault_tracker *tracker;
 };
 
 struct sim_link {
@@ -66,6 +76,11 @@ struct sim {
     struct sim_link links[SIM_MAX_LINKS];
     size_t link_count;
     struct sim_frame *free_frames;
+    struct fault_spec *faults[SIM_MAX_FAULTS];
+    size_t fault_count;
+    sim_fault_fn on_fault;
+    void *on_fault_ctx;
+    FILE *fault_log;
 };
 
 /* ---- event queue: binary heap on (time, seq) --------------------------- */
@@ -124,6 +139,11 @@ void sim_free(struct sim *sim) {
     }
     for (size_t i = 0; i < sim->heap_len; i++)
         if (sim->heap[i].fn == frame_arrives) free(sim->heap[i].ctx);   /* a frame still in flight */
+    for (size_t i = 0; i < sim->link_count; i++) {
+        free(sim->links[i].dir[0].tracker);
+        free(sim->links[i].dir[1].tracker);
+    }
+    for (size_t i = 0; i < sim->fault_count; i++) free(sim->faults[i]);
     free(sim->heap);
     while (sim->free_frames != NULL) {
         struct sim_frame *f = sim->free_frames;
@@ -171,17 +191,77 @@ void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx) {
     h->app_ctx = ctx;
 }
 
+static void dir_seed(struct sim *sim, struct link_dir *d, uint64_t index) {
+    sim_rng_seed(&d->rng_loss, sim_derive_seed(sim->seed, "link-loss", index));
+    sim_rng_seed(&d->rng_burst, sim_derive_seed(sim->seed, "link-burst", index));
+    sim_rng_seed(&d->rng_reorder, sim_derive_seed(sim->seed, "link-reorder", index));
+    sim_rng_seed(&d->rng_dup, sim_derive_seed(sim->seed, "link-duplicate", index));
+    sim_rng_seed(&d->rng_corrupt, sim_derive_seed(sim->seed, "link-corrupt", index));
+    sim_rng_seed(&d->rng_jitter, sim_derive_seed(sim->seed, "link-jitter", index));
+    sim_rng_seed(&d->rng_red, sim_derive_seed(sim->seed, "link-red", index));
+}
+
 int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const struct sim_link_params *p) {
     if (sim->link_count == SIM_MAX_LINKS || a->tx != NULL || b->tx != NULL) return -1;
-    int id = (int)sim->link_count++;
+    int id = (int)sim->link_count;
     struct sim_link *l = &sim->links[id];
     memset(l, 0, sizeof(*l));
+    l->dir[0].tracker = calloc(1, sizeof(struct fault_tracker));
+    l->dir[1].tracker = calloc(1, sizeof(struct fault_tracker));
+    if (l->dir[0].tracker == NULL || l->dir[1].tracker == NULL) {
+        free(l->dir[0].tracker);
+        free(l->dir[1].tracker);
+        return -1;
+    }
+    sim->link_count++;
+    l->dir[0].from = a;
     l->dir[0].to = b;
+    l->dir[1].from = b;
     l->dir[1].to = a;
     l->dir[0].p = l->dir[1].p = *p;
+    /* Streams are named by (link, direction): a new link leaves these alone. */
+    dir_seed(sim, &l->dir[0], (uint64_t)id * 2);
+    dir_seed(sim, &l->dir[1], (uint64_t)id * 2 + 1);
     a->tx = &l->dir[0];
     b->tx = &l->dir[1];
     return id;
+}
+
+void sim_link_set_params(struct sim *sim, int link, int dir_a_to_b, const struct sim_link_params *p) {
+    TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
+    sim->links[link].dir[dir_a_to_b ? 0 : 1].p = *p;
+}
+
+bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_t err_len) {
+    bool found = false;
+    for (size_t i = 0; i < sim->link_count && !found; i++)
+        for (int d = 0; d < 2; d++) {
+            struct link_dir *ld = &sim->links[i].dir[d];
+            if (strcmp(ld->from->name, f->from) == 0 && strcmp(ld->to->name, f->to) == 0) found = true;
+        }
+    if (!found) {
+        snprintf(err, err_len, "fault names %s>%s, but no link joins %s and %s", f->from, f->to, f->from, f->to);
+        return false;
+    }
+    if (sim->fault_count == SIM_MAX_FAULTS) {
+        snprintf(err, err_len, "more than %d faults", SIM_MAX_FAULTS);
+        return false;
+    }
+    struct fault_spec *copy = malloc(sizeof(*copy));
+    TB_ASSERT(copy != NULL);
+    *copy = *f;
+    sim->faults[sim->fault_count++] = copy;
+    return true;
+}
+
+void sim_on_fault(struct sim *sim, sim_fault_fn fn, void *ctx) {
+    sim->on_fault = fn;
+    sim->on_fault_ctx = ctx;
+}
+
+void sim_fault_log(struct sim *sim, FILE *f) {
+    sim->fault_log = f;
+    if (f != NULL) fprintf(f, "time_ns,from,to,event,proto,kind,rel_seq,len,spec\n");
 }
 
 void sim_link_set_drop_hook(struct sim *sim, int link, int dir_a_to_b, sim_drop_fn fn, void *ctx) {
@@ -234,6 +314,36 @@ static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
     host_service(sim, h);
 }
 
+static const char *const proto_word[] = {"any", "tcp", "arp", "icmp"};
+
+/* Reports one event on a frame: to the fault log, and (for faults) to the
+ * shrinker as the spec that reproduces it. */
+static void note(struct sim *sim, struct link_dir *d, const char *event, const struct frame_class *c, size_t len,
+                 enum fault_action action, tb_time_ns delay_ns, int64_t bit, bool is_fault) {
+    char spec[160] = "";
+    if (is_fault) fault_name_frame(d->tracker, d->from->name, d->to->name, c, action, delay_ns, bit, spec, sizeof(spec));
+    if (is_fault && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, sim->now, spec);
+    if (sim->fault_log != NULL) {
+        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->from->name, d->to->name, event,
+                proto_word[c->proto], fault_kind_name(c->primary));
+        if (c->has_seq) fprintf(sim->fault_log, "%u", c->rel_seq);
+        fprintf(sim->fault_log, ",%zu,%s\n", len, spec);
+    }
+}
+
+/* RFC 3168 §5: CE is 11 in the IP header's ECN field; only ECT frames
+ * (01 or 10) may be marked. The IP checksum is patched (RFC 1624). */
+static bool mark_ce(uint8_t *f, size_t len) {
+    if (len < TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN || tb_get16(f + 12) != TB_ETHERTYPE_IPV4) return false;
+    uint8_t *ip = f + TB_ETH_HDR_LEN;
+    uint8_t ecn = ip[1] & 3;
+    if (ecn == 0 || ecn == 3) return false;
+    uint16_t old_word = tb_get16(ip);
+    ip[1] |= 3;
+    tb_put16(ip + 10, tb_csum_update16(tb_get16(ip + 10), old_word, tb_get16(ip)));
+    return true;
+}
+
 static void link_send(struct sim *sim, struct link_dir *d, const struct tb_buf *b) {
     size_t len = tb_buf_chain_len(b);
     uint64_t index = d->index++;
@@ -242,25 +352,140 @@ static void link_send(struct sim *sim, struct link_dir *d, const struct tb_buf *
     struct sim_frame *f = frame_get(sim);
     f->dir = d;
     f->len = (uint32_t)tb_buf_copy_out(b, 0, f->bytes, len);
+    const struct sim_link_params *p = &d->p;
+    struct frame_class c;
+    fault_classify(d->tracker, f->bytes, f->len, &c);
+
+    /* Random draws first, one per stream per frame, whatever happens. */
+    double u_loss = sim_rng_uniform(&d->rng_loss);
+    double u_burst = sim_rng_uniform(&d->rng_burst);
+    double u_reorder = sim_rng_uniform(&d->rng_reorder);
+    double u_dup = sim_rng_uniform(&d->rng_dup);
+    double u_corrupt = sim_rng_uniform(&d->rng_corrupt);
+    uint64_t corrupt_bit = sim_rng_next(&d->rng_corrupt) % ((uint64_t)f->len * 8);
+    double u_jitter = sim_rng_uniform(&d->rng_jitter);
+
     if (d->drop_hook != NULL && d->drop_hook(d->drop_ctx, index, f->bytes, f->len)) {
         d->stats.hook_drops++;
         frame_put(sim, f);
         return;
     }
+    uint16_t mtu = p->mtu ? p->mtu : 1500;
+    if (f->len > (size_t)mtu + TB_ETH_HDR_LEN) {
+        d->stats.mtu_drops++;
+        note(sim, d, "mtu-drop", &c, f->len, FA_DROP, 0, -1, false);
+        frame_put(sim, f);
+        return;
+    }
+    /* Targeted faults, in the order they were given. */
+    bool drop = false, blackout = false, dup = false;
+    tb_time_ns extra = 0;
+    int64_t flip = -1;
+    for (size_t i = 0; i < sim->fault_count; i++) {
+        struct fault_spec *fs = sim->faults[i];
+        bool fwd = strcmp(fs->from, d->from->name) == 0 && strcmp(fs->to, d->to->name) == 0;
+        bool rev = fs->both_ways && strcmp(fs->to, d->from->name) == 0 && strcmp(fs->from, d->to->name) == 0;
+        if (!(fwd || rev) || !fault_match(fs, rev, &c, sim->now)) continue;
+        switch (fs->action) {
+        case FA_DROP: drop = true; break;
+        case FA_BLACKOUT: blackout = true; break;
+        case FA_DELAY: extra += fs->delay_ns; break;
+        case FA_DUPLICATE: dup = true; break;
+        case FA_CORRUPT: flip = fs->bit >= 0 ? fs->bit % ((int64_t)f->len * 8) : (int64_t)corrupt_bit; break;
+        }
+    }
+    if (blackout) {
+        d->stats.blackout_drops++;
+        note(sim, d, "blackout", &c, f->len, FA_DROP, 0, -1, true);
+        frame_put(sim, f);
+        return;
+    }
+    bool lost;
+    if (p->ge) {
+        /* Gilbert-Elliott: the channel changes state, then loses with that state's rate. */
+        d->ge_bad = d->ge_bad ? !(u_burst < p->ge_p_bg) : u_burst < p->ge_p_gb;
+        lost = u_loss < (d->ge_bad ? p->ge_loss_bad : p->ge_loss_good);
+    } else {
+        lost = u_loss < p->loss;
+    }
+    if (drop || lost) {
+        if (drop) d->stats.fault_drops++;
+        else d->stats.loss_drops++;
+        note(sim, d, drop ? "drop" : "loss", &c, f->len, FA_DROP, 0, -1, true);
+        frame_put(sim, f);
+        return;
+    }
+    if (flip < 0 && u_corrupt < p->corrupt) flip = (int64_t)corrupt_bit;
+    if (flip >= 0) {
+        f->bytes[flip / 8] ^= (uint8_t)(1u << (flip % 8));
+        d->stats.corrupted++;
+        note(sim, d, "corrupt", &c, f->len, FA_CORRUPT, 0, flip, true);
+    }
     tb_time_ns start = d->busy_until > sim->now ? d->busy_until : sim->now;
     tb_time_ns serialise_ns = 0;
-    if (d->p.rate_bps > 0) {
+    if (p->rate_bps > 0) {
         /* Bytes already waiting = backlog time x rate; the queue bounds them. */
-        uint64_t backlog_bytes = (uint64_t)(start - sim->now) * d->p.rate_bps / 8 / (uint64_t)TB_NS_PER_S;
-        if (d->p.queue_bytes > 0 && backlog_bytes + len > d->p.queue_bytes) {
+        uint64_t backlog_bytes = (uint64_t)(start - sim->now) * p->rate_bps / 8 / (uint64_t)TB_NS_PER_S;
+        if (p->queue_bytes > 0 && backlog_bytes + f->len > p->queue_bytes) {
             d->stats.queue_drops++;
+            note(sim, d, "queue-drop", &c, f->len, FA_DROP, 0, -1, false);
             frame_put(sim, f);
             return;
         }
-        serialise_ns = (tb_time_ns)(((uint64_t)len * 8 * (uint64_t)TB_NS_PER_S + d->p.rate_bps - 1) / d->p.rate_bps);
+        if (p->qdisc == SIM_QDISC_RED && p->red_max_bytes > p->red_min_bytes) {
+            /* RED (Floyd & Jacobson 1993): an EWMA of the queue decides
+             * early drops (or CE marks for ECT frames). */
+            d->red_avg = 0.998 * d->red_avg + 0.002 * (double)backlog_bytes;
+            double prob = 0;
+            if (d->red_avg >= p->red_max_bytes) prob = 1;
+            else if (d->red_avg > p->red_min_bytes)
+                prob = p->red_max_p * (d->red_avg - p->red_min_bytes) / (p->red_max_bytes - p->red_min_bytes);
+            if (prob > 0 && sim_rng_uniform(&d->rng_red) < prob) {
+                if (mark_ce(f->bytes, f->len)) {
+                    d->stats.ecn_marked++;
+                    note(sim, d, "ce-mark", &c, f->len, FA_DROP, 0, -1, false);
+                } else {
+                    d->stats.red_drops++;
+                    note(sim, d, "red-drop", &c, f->len, FA_DROP, 0, -1, false);
+                    frame_put(sim, f);
+                    return;
+                }
+            }
+        }
+        if (p->ecn_mark_bytes > 0 && backlog_bytes > p->ecn_mark_bytes && mark_ce(f->bytes, f->len)) {
+            d->stats.ecn_marked++;
+            note(sim, d, "ce-mark", &c, f->len, FA_DROP, 0, -1, false);
+        }
+        serialise_ns = (tb_time_ns)(((uint64_t)f->len * 8 * (uint64_t)TB_NS_PER_S + p->rate_bps - 1) / p->rate_bps);
     }
     d->busy_until = start + serialise_ns;
-    sim_at(sim, d->busy_until + d->p.delay_ns, frame_arrives, f, 0);
+    tb_time_ns arrival = d->busy_until + p->delay_ns;
+    if (p->jitter_ns > 0) {
+        arrival += (tb_time_ns)(u_jitter * (double)p->jitter_ns);
+        if (p->jitter_keep_order && arrival < d->last_arrival) arrival = d->last_arrival;
+    }
+    if (extra > 0) {
+        d->stats.delayed++;
+        note(sim, d, "delay", &c, f->len, FA_DELAY, extra, -1, true);
+        arrival += extra;
+    }
+    if (u_reorder < p->reorder) {
+        tb_time_ns hold = p->reorder_delay_ns > 0 ? p->reorder_delay_ns : 2 * serialise_ns + TB_NS_PER_MS;
+        d->stats.reordered++;
+        note(sim, d, "reorder", &c, f->len, FA_DELAY, hold, -1, true);
+        arrival += hold;
+    }
+    if (arrival > d->last_arrival) d->last_arrival = arrival;
+    if (dup || u_dup < p->duplicate) {
+        struct sim_frame *copy = frame_get(sim);
+        copy->dir = d;
+        copy->len = f->len;
+        memcpy(copy->bytes, f->bytes, f->len);
+        d->stats.duplicated++;
+        note(sim, d, "duplicate", &c, f->len, FA_DUPLICATE, 0, -1, true);
+        sim_at(sim, arrival, frame_arrives, copy, 0);
+    }
+    sim_at(sim, arrival, frame_arrives, f, 0);
 }
 
 static void host_wake(struct sim *sim, void *ctx, uint64_t gen) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tcpbed/tcpbed.h"
 
@@ -22,16 +23,39 @@ typedef void (*sim_event_fn)(struct sim *sim, void *ctx, uint64_t arg);
  * this link direction, from 0. */
 typedef bool (*sim_drop_fn)(void *ctx, uint64_t index, const uint8_t *frame, size_t len);
 
+enum sim_qdisc { SIM_QDISC_DROPTAIL = 0, SIM_QDISC_RED };
+
+/* One direction of a link. Probabilities are per frame, in [0, 1]. */
 struct sim_link_params {
     tb_time_ns delay_ns;          /* one-way propagation delay */
+    tb_time_ns jitter_ns;         /* extra delay, uniform in [0, jitter] */
+    bool jitter_keep_order;       /* jitter never reorders frames */
     uint64_t rate_bps;            /* 0: infinitely fast */
-    uint32_t queue_bytes;         /* drop-tail bound on bytes waiting to serialise */
+    uint32_t queue_bytes;         /* bound on bytes waiting to serialise */
+    uint8_t qdisc;                /* enum sim_qdisc */
+    uint32_t red_min_bytes, red_max_bytes;   /* RED thresholds on the average queue */
+    double red_max_p;
+    uint32_t ecn_mark_bytes;      /* mark CE (ECT frames) when the queue exceeds this; 0: never */
+    uint16_t mtu;                 /* IP MTU of the link; larger frames are dropped; 0: 1500 */
+    /* Random faults, each on its own stream. */
+    double loss;                  /* Bernoulli */
+    bool ge;                      /* Gilbert-Elliott bursts instead of Bernoulli */
+    double ge_p_gb, ge_p_bg;      /* P(good -> bad), P(bad -> good) per frame */
+    double ge_loss_good, ge_loss_bad;
+    double reorder;               /* probability of holding a frame back */
+    tb_time_ns reorder_delay_ns;  /* by this much (default: 2 x serialisation + 1 ms) */
+    double duplicate;
+    double corrupt;               /* flip one random bit */
 };
 
 struct sim_link_stats {
     uint64_t offered, delivered, queue_drops, hook_drops, rx_nobuf_drops;
     uint64_t bytes_delivered;
+    uint64_t loss_drops, fault_drops, blackout_drops, mtu_drops, red_drops;
+    uint64_t reordered, duplicated, corrupted, delayed, ecn_marked;
 };
+
+struct fault_spec;
 
 struct sim *sim_new(uint64_t seed);
 void sim_free(struct sim *sim);
@@ -55,8 +79,20 @@ void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w);
 typedef void (*sim_app_fn)(struct sim *sim, struct sim_host *h, void *ctx);
 void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx);
 
-/* Connects a and b; returns a link id or -1. */
+/* Connects a and b with the same parameters both ways; returns a link id or -1. */
 int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const struct sim_link_params *p);
+/* Overrides one direction's parameters. */
+void sim_link_set_params(struct sim *sim, int link, int dir_a_to_b, const struct sim_link_params *p);
+/* Adds a targeted fault; it applies to the link between the hosts it names.
+ * Returns false (with err) if no link joins them. */
+bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_t err_len);
+/* Every fault that fires (random or targeted), as the exact spec that
+ * reproduces it, is passed here (for `tcpbed shrink`); also written as a
+ * CSV line to the fault log if one is set. */
+typedef void (*sim_fault_fn)(void *ctx, tb_time_ns now, const char *spec);
+void sim_on_fault(struct sim *sim, sim_fault_fn fn, void *ctx);
+/* CSV: time_ns,from,to,event,proto,kind,rel_seq,len,spec — faults and queue drops. */
+void sim_fault_log(struct sim *sim, FILE *f);
 void sim_link_set_drop_hook(struct sim *sim, int link, int dir_a_to_b, sim_drop_fn fn, void *ctx);
 void sim_link_stats(const struct sim *sim, int link, int dir_a_to_b, struct sim_link_stats *out);
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/cli/units.h"
+#include "sim/units.h"
 
 static const char *kind_meta(const struct opt *o) {
     if (o->metavar) return o->metavar;
@@ -12,7 +12,8 @@ static const char *kind_meta(const struct opt *o) {
     case OPT_DURATION: return "TIME";
     case OPT_RATE: return "RATE";
     case OPT_SIZE: return "BYTES";
-    case OPT_STRING: return "TEXT";
+    case OPT_STRING:
+    case OPT_LIST: return "TEXT";
     default: return "";
     }
 }
@@ -23,6 +24,7 @@ void opts_usage(const char *command, const char *summary, const struct opt *opts
     for (int i = 0; i < n; i++) {
         char left[64];
         if (opts[i].kind == OPT_FLAG) snprintf(left, sizeof(left), "--%s", opts[i].name);
+        else if (opts[i].kind == OPT_LIST) snprintf(left, sizeof(left), "--%s %s ...", opts[i].name, kind_meta(&opts[i]));
         else snprintf(left, sizeof(left), "--%s %s", opts[i].name, kind_meta(&opts[i]));
         fprintf(f, "  %-24s %s\n", left, opts[i].help);
     }
@@ -41,6 +43,15 @@ static int set_value(const char *command, const struct opt *o, const char *value
     bool ok = true;
     switch (o->kind) {
     case OPT_FLAG: return 0;
+    case OPT_LIST: {
+        struct opt_list *l = o->dst;
+        if (l->n == OPT_LIST_MAX) {
+            snprintf(msg, sizeof(msg), "--%s: at most %d times", o->name, OPT_LIST_MAX);
+            return fail(command, msg);
+        }
+        l->items[l->n++] = value;
+        return 0;
+    }
     case OPT_STRING:
         if (value[0] == '\0') {
             snprintf(msg, sizeof(msg), "--%s: expected %s, got an empty string", o->name, kind_meta(o));

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "harness/cli/opts.h"
-#include "harness/cli/units.h"
+#include "sim/units.h"
 #include "helpers.h"
 
 static void durations_parse_with_units(void **state) {

@@ -1,4 +1,4 @@
-#include "harness/cli/units.h"
+#include "sim/units.h"
 
 #include <math.h>
 #include <stdio.h>

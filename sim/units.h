@@ -3,8 +3,8 @@
  *   durations: 250ns 250us 10ms 2s 1.5s 1m   (a unit is required, except for 0)
  *   rates:     9600bps 64kbps 10Mbps 1Gbps 2.5Gbps (decimal, bits per second)
  *   sizes:     1500 64K 10M 1G, also KB/KiB, MB/MiB, GB/GiB (binary: K = 1024) */
-#ifndef TB_CLI_UNITS_H
-#define TB_CLI_UNITS_H
+#ifndef TB_SIM_UNITS_H
+#define TB_SIM_UNITS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,30 @@
+/* Pieces every tcpbed command shares: output helpers and the
+ * reproduction line. */
+#ifndef TB_CLI_CLI_H
+#define TB_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "harness/cli/json.h"
+#include "harness/cli/metrics.h"
+#include "sim/sim.h"
+#include "tcpbed/tcpbed.h"
+
+#define TCPBED_VERSION "0.1.0"
+
+double wall_seconds(void);
+void json_stats(struct json *j, const char *key, const struct tb_stats *s);
+void json_link(struct json *j, const char *key, const struct sim_link_stats *l);
+void json_tcp_info(struct json *j, const char *key, const struct tb_tcp_info *t);
+void print_drops(const char *host, const struct tb_stats *s);
+void metrics_stats(struct metrics *ms, const char *prefix, const struct tb_stats *s);
+void metrics_link(struct metrics *ms, const char *prefix, const struct sim_link_stats *l);
+void metrics_tcp_info(struct metrics *ms, const char *prefix, const struct tb_tcp_info *t);
+/* Prints "reproduce with: tcpbed <words> <args...>" with shell quoting. */
+void print_repro(FILE *f, const char *words, int argc, char **argv);
+
+int cmd_sim_ping(int argc, char **argv);
+int cmd_sim_bulk(int argc, char **argv);
+
+#endif

@@ -1,0 +1,260 @@
+/* tcpbed sim bulk: the TCP transfer scenario, its faults and expectations. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/cli.h"
+#include "harness/cli/simflags.h"
+#include "sim/bulk.h"
+#include "sim/units.h"
+
+static void bulk_metrics(struct metrics *ms, const struct sim_bulk_opts *o, const struct sim_bulk_result *r,
+                         double wall, double goodput) {
+    metrics_add(ms, "seed", (double)o->seed);
+    metrics_add(ms, "sent_bytes", (double)r->sent_bytes);
+    metrics_add(ms, "delivered_bytes", (double)r->delivered_bytes);
+    metrics_add(ms, "integrity_ok", r->pass ? 1 : 0);
+    metrics_add(ms, "retransmits", (double)r->retransmits);
+    metrics_add(ms, "rto_timeouts", (double)r->rto_timeouts);
+    metrics_add(ms, "sim_time_ns", (double)r->sim_time_ns);
+    metrics_add(ms, "wall_time_s", wall);
+    metrics_add(ms, "packets", (double)r->packets);
+    metrics_add(ms, "events", (double)r->events);
+    metrics_add(ms, "goodput_bps", goodput);
+    metrics_add(ms, "connect_ns", (double)r->connect_ns);
+    metrics_add(ms, "faults_fired", (double)r->faults_fired);
+    metrics_tcp_info(ms, "conn.A", &r->info_a);
+    metrics_tcp_info(ms, "conn.B", &r->info_b);
+    metrics_stats(ms, "hosts.A", &r->stats_a);
+    metrics_stats(ms, "hosts.B", &r->stats_b);
+    metrics_link(ms, "link.A>B", &r->link_ab);
+    metrics_link(ms, "link.B>A", &r->link_ba);
+}
+
+/* A failure's signature: what failed, with numbers taken out, so a sweep
+ * can group failures that are the same bug. */
+static void signature(const char *what, char *out, size_t len) {
+    size_t n = 0;
+    bool in_number = false;
+    for (const char *p = what; *p && n + 2 < len; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (!in_number) out[n++] = 'N';
+            in_number = true;
+        } else {
+            out[n++] = *p;
+            in_number = false;
+        }
+    }
+    out[n] = '\0';
+}
+
+int cmd_sim_bulk(int argc, char **argv) {
+    struct sim_bulk_opts o;
+    sim_bulk_defaults(&o);
+    struct sim_flags f;
+    memset(&f, 0, sizeof(f));
+    f.delay_ns = o.link.delay_ns;
+    f.rate_bps = o.link.rate_bps;
+    uint64_t bytes = o.bytes, seed = o.seed, mss = 0, sndbuf = 0, rcvbuf = 0;
+    tb_time_ns duration = 0, limit = o.time_limit_ns;
+    bool zero_copy = false, nodelay = false;
+    struct opt opts[SIM_FLAG_OPTS + 10] = {
+        {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M)", 1, UINT64_C(1) << 40},
+        {"duration", OPT_DURATION, &duration, "TIME", "send for this long instead of --bytes", 1, 0},
+        {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
+        {"mss", OPT_U64, &mss, "BYTES", "cap both hosts' MSS (default: MTU - 40)", 88, 1460},
+        {"sndbuf", OPT_SIZE, &sndbuf, "BYTES", "send buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},
+        {"rcvbuf", OPT_SIZE, &rcvbuf, "BYTES", "receive buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},
+        {"time-limit", OPT_DURATION, &limit, "TIME", "virtual time after which the run fails (default 1h)", 1, 0},
+        {"zero-copy", OPT_FLAG, &zero_copy, NULL, "use tb_tcp_send_buf / tb_tcp_recv_buf", 0, 0},
+        {"nodelay", OPT_FLAG, &nodelay, NULL, "turn Nagle off on A", 0, 0},
+    };
+    int nopts = 9;
+    sim_flags_opts(&f, opts + nopts);
+    nopts += SIM_FLAG_OPTS;
+    int rc = opts_parse("tcpbed sim bulk",
+                        "Host A (10.0.0.1) sends seeded pseudo-random bytes to host B (10.0.0.2) over TCP;\n"
+                        "B checks every byte; both close. Exits 0 only when every byte arrived once, in order,\n"
+                        "unchanged, both connections closed cleanly and every --expect holds; a failing run\n"
+                        "prints the command line that reproduces it. Defaults: 100Mbps, 10ms one way, no faults.",
+                        opts, nopts, argc, argv);
+    if (rc != 0) return rc == 1 ? 0 : 2;
+    char err[320];
+    struct sim_link_params ba;
+    memset(&ba, 0, sizeof(ba));
+    if (!sim_flags_apply(&f, &o.link, &ba, err, sizeof(err))) {
+        fprintf(stderr, "tcpbed sim bulk: %s\nTry 'tcpbed sim bulk --help'.\n", err);
+        return 2;
+    }
+    o.have_link_ba = true;
+    o.link_ba = ba;
+    o.bytes = bytes;
+    o.duration_ns = duration;
+    o.seed = seed;
+    o.mss = (uint16_t)mss;
+    o.sndbuf_bytes = (uint32_t)sndbuf;
+    o.rcvbuf_bytes = (uint32_t)rcvbuf;
+    o.time_limit_ns = limit;
+    o.zero_copy = zero_copy;
+    o.nodelay = nodelay;
+    o.pcap_path = f.pcap;
+    o.pcap_dir = f.pcap_dir;
+    o.faults = f.faults.items;
+    o.fault_count = f.faults.n;
+    /* Check every expression's syntax before spending time on the run. */
+    struct metrics *ms = calloc(1, sizeof(*ms));
+    if (ms == NULL) return 1;
+    for (size_t i = 0; i < f.expects.n; i++) {
+        bool holds;
+        struct metrics probe = {.n = 0};
+        metrics_add(&probe, "x", 0);
+        if (!expect_eval(f.expects.items[i], &probe, &holds, err, sizeof(err)) && strstr(err, "no metric") == NULL) {
+            fprintf(stderr, "tcpbed sim bulk: --%s\nTry 'tcpbed sim bulk --help'.\n", err);
+            free(ms);
+            return 2;
+        }
+    }
+    FILE *fault_log = NULL;
+    if (f.fault_log != NULL) {
+        fault_log = fopen(f.fault_log, "w");
+        if (fault_log == NULL) {
+            fprintf(stderr, "tcpbed sim bulk: cannot write --fault-log '%s'\n", f.fault_log);
+            free(ms);
+            return 1;
+        }
+        o.fault_log = fault_log;
+    }
+
+    struct sim_bulk_result r;
+    double t0 = wall_seconds();
+    rc = sim_bulk_run(&o, &r);
+    double wall = wall_seconds() - t0;
+    if (fault_log != NULL) fclose(fault_log);
+    if (rc != 0) {
+        fprintf(stderr, "tcpbed sim bulk: %s\n", r.error);
+        free(ms);
+        return strstr(r.error, "fault") != NULL ? 2 : 1;
+    }
+    tb_time_ns xfer_ns = r.sim_time_ns - r.connect_ns;
+    double goodput = xfer_ns > 0 ? (double)r.delivered_bytes * 8.0 / ((double)xfer_ns / 1e9) : 0;
+    bulk_metrics(ms, &o, &r, wall, goodput);
+
+    /* Expectations: every one must hold. */
+    bool pass = r.pass;
+    char failure[320] = "";
+    if (!r.pass) snprintf(failure, sizeof(failure), "integrity: %s", r.integrity);
+    bool holds_all[OPT_LIST_MAX];
+    char explain[OPT_LIST_MAX][160];
+    for (size_t i = 0; i < f.expects.n; i++) {
+        bool holds = false;
+        if (!expect_eval(f.expects.items[i], ms, &holds, explain[i], sizeof(explain[i]))) {
+            fprintf(stderr, "tcpbed sim bulk: --%s\n", explain[i]);
+            free(ms);
+            return 2;
+        }
+        holds_all[i] = holds;
+        if (!holds && pass) {
+            pass = false;
+            snprintf(failure, sizeof(failure), "expect %s", f.expects.items[i]);
+        }
+    }
+    char sig[320];
+    signature(failure, sig, sizeof(sig));
+
+    if (f.json) {
+        struct json j;
+        json_begin(&j, stdout);
+        json_str(&j, "command", "sim bulk");
+        json_u64(&j, "seed", o.seed);
+        json_u64(&j, "sent_bytes", r.sent_bytes);
+        json_u64(&j, "delivered_bytes", r.delivered_bytes);
+        json_str(&j, "integrity", r.integrity);
+        json_bool(&j, "pass", pass);
+        json_str(&j, "failure", failure);
+        json_str(&j, "signature", sig);
+        json_u64(&j, "retransmits", r.retransmits);
+        json_u64(&j, "rto_timeouts", r.rto_timeouts);
+        json_i64(&j, "sim_time_ns", r.sim_time_ns);
+        json_f64(&j, "wall_time_s", wall);
+        json_u64(&j, "packets", r.packets);
+        json_u64(&j, "events", r.events);
+        json_f64(&j, "goodput_bps", goodput);
+        json_i64(&j, "connect_ns", r.connect_ns);
+        json_u64(&j, "faults_fired", r.faults_fired);
+        json_u64(&j, "rate_bps", o.link.rate_bps);
+        json_i64(&j, "delay_ns", o.link.delay_ns);
+        json_u64(&j, "queue_bytes", r.queue_bytes);
+        json_u64(&j, "sndbuf_bytes", r.sndbuf_bytes);
+        json_u64(&j, "rcvbuf_bytes", r.rcvbuf_bytes);
+        if (f.pcap) json_str(&j, "pcap", f.pcap);
+        if (f.pcap) json_u64(&j, "pcap_frames", r.pcap_frames);
+        json_arr_open(&j, "expect");
+        for (size_t i = 0; i < f.expects.n; i++) {
+            json_obj_open(&j, NULL);
+            json_str(&j, "expr", f.expects.items[i]);
+            json_bool(&j, "holds", holds_all[i]);
+            json_str(&j, "detail", explain[i]);
+            json_obj_close(&j);
+        }
+        json_arr_close(&j);
+        json_obj_open(&j, "conn");
+        json_tcp_info(&j, "A", &r.info_a);
+        json_tcp_info(&j, "B", &r.info_b);
+        json_obj_close(&j);
+        json_obj_open(&j, "hosts");
+        json_stats(&j, "A", &r.stats_a);
+        json_stats(&j, "B", &r.stats_b);
+        json_obj_close(&j);
+        json_obj_open(&j, "link");
+        json_link(&j, "A>B", &r.link_ab);
+        json_link(&j, "B>A", &r.link_ba);
+        json_obj_close(&j);
+        json_end(&j);
+    } else {
+        char d1[32], d2[32], rt[32];
+        printf("tcpbed sim bulk: A 10.0.0.1 -> B 10.0.0.2:%u, %llu bytes, %s link, %s one way, seed %llu\n", o.port,
+               (unsigned long long)(o.duration_ns ? r.sent_bytes : o.bytes),
+               tb_format_rate((double)o.link.rate_bps, rt, sizeof(rt)),
+               tb_format_duration(o.link.delay_ns, d1, sizeof(d1)), (unsigned long long)o.seed);
+        const struct tb_tcp_info *a = &r.info_a;
+        printf("connected after %s: mss %u, window scale %s (%u/%u), timestamps %s, SACK %s\n",
+               tb_format_duration(r.connect_ns, d1, sizeof(d1)), a->mss_bytes, a->ws_ok ? "on" : "off", a->snd_wscale,
+               a->rcv_wscale, a->ts_ok ? "on" : "off", a->sack_ok ? "on" : "off");
+        printf("sent %llu bytes, delivered %llu, finished at %s of virtual time: goodput %s\n",
+               (unsigned long long)r.sent_bytes, (unsigned long long)r.delivered_bytes,
+               tb_format_duration(r.sim_time_ns, d1, sizeof(d1)), tb_format_rate(goodput, rt, sizeof(rt)));
+        printf("retransmits %llu, RTO timeouts %llu, packets %llu, A srtt %s, A cwnd %u bytes\n",
+               (unsigned long long)r.retransmits, (unsigned long long)r.rto_timeouts, (unsigned long long)r.packets,
+               tb_format_duration(a->srtt_ns, d2, sizeof(d2)), a->cwnd_bytes);
+        const struct sim_link_stats *ls[2] = {&r.link_ab, &r.link_ba};
+        for (int i = 0; i < 2; i++) {
+            const struct sim_link_stats *l = ls[i];
+            uint64_t any = l->loss_drops + l->fault_drops + l->blackout_drops + l->queue_drops + l->red_drops +
+                           l->mtu_drops + l->reordered + l->duplicated + l->corrupted + l->delayed + l->ecn_marked;
+            if (any)
+                printf("link %s: lost %llu, fault-dropped %llu, blacked out %llu, queue-dropped %llu, RED-dropped %llu, "
+                       "too big %llu, reordered %llu, duplicated %llu, corrupted %llu, delayed %llu, CE-marked %llu\n",
+                       i == 0 ? "A>B" : "B>A", (unsigned long long)l->loss_drops, (unsigned long long)l->fault_drops,
+                       (unsigned long long)l->blackout_drops, (unsigned long long)l->queue_drops,
+                       (unsigned long long)l->red_drops, (unsigned long long)l->mtu_drops,
+                       (unsigned long long)l->reordered, (unsigned long long)l->duplicated,
+                       (unsigned long long)l->corrupted, (unsigned long long)l->delayed,
+                       (unsigned long long)l->ecn_marked);
+        }
+        print_drops("A", &r.stats_a);
+        print_drops("B", &r.stats_b);
+        if (f.pcap) printf("pcap: %s (%llu frames, as seen on host A)\n", f.pcap, (unsigned long long)r.pcap_frames);
+        if (f.pcap_dir) printf("pcaps: %s/A.pcap, %s/B.pcap\n", f.pcap_dir, f.pcap_dir);
+        for (size_t i = 0; i < f.expects.n; i++)
+            printf("expect %s: %s (%s)\n", f.expects.items[i], holds_all[i] ? "holds" : "FAILS", explain[i]);
+        printf("integrity: %s\n", r.integrity);
+        printf("%s: %llu events in %.3f s of wall time\n", pass ? "ok" : "FAILED", (unsigned long long)r.events, wall);
+    }
+    if (!pass) {
+        fprintf(stderr, "tcpbed sim bulk: FAILED: %s\n", failure);
+        print_repro(stderr, "sim bulk", argc, argv);
+    }
+    free(ms);
+    return pass ? 0 : 1;
+}

@@ -1,0 +1,97 @@
+/* Faults on a link direction: random ones (loss, Gilbert-Elliott bursts,
+ * reordering, duplication, corruption, each from its own seeded stream)
+ * and targeted ones that name packets exactly, written in the grammar of
+ * docs/faults.md:
+ *
+ *   drop A>B tcp data #3            the 3rd data segment from A to B
+ *   drop A>B tcp retransmit seq=1449  every retransmission of relative seq 1449
+ *   drop B>A tcp ack #10-12          pure ACKs 10 to 12 from B
+ *   blackout A<>B 1.2s..1.5s         nothing crosses either way in that window
+ *   delay A>B tcp syn 3s             hold A's SYN back 3 s
+ *   duplicate A>B tcp data #5        deliver it twice
+ *   corrupt A>B tcp data #7 bit=100  flip bit 100 of the frame
+ *
+ * A fault that fires is recorded as the targeted spec that reproduces it
+ * exactly, which is what `tcpbed shrink` minimises. */
+#ifndef TB_SIM_FAULTS_H
+#define TB_SIM_FAULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpbed/time.h"
+
+enum fault_action { FA_DROP, FA_DELAY, FA_DUPLICATE, FA_CORRUPT, FA_BLACKOUT };
+
+/* What a frame is, for counting and matching. */
+enum fault_kind {
+    FK_ANY = 0,     /* any frame (with proto "any") or any segment (with "tcp") */
+    FK_SYN,         /* SYN without ACK */
+    FK_SYNACK,
+    FK_FIN,
+    FK_RST,
+    FK_DATA,        /* carries payload */
+    FK_ACK,         /* pure ACK: no payload, no SYN/FIN/RST */
+    FK_RETRANSMIT,  /* data, SYN or FIN at a sequence number seen before */
+    FK__COUNT
+};
+enum fault_proto { FP_ANY = 0, FP_TCP, FP_ARP, FP_ICMP, FP__COUNT };
+
+struct fault_spec {
+    enum fault_action action;
+    char from[16], to[16];       /* host names: the link from -> to */
+    bool both_ways;              /* X<>Y */
+    enum fault_proto proto;
+    enum fault_kind kind;
+    uint64_t first, last;        /* match numbers, from 1; 0..0 = every match */
+    bool has_seq;
+    uint32_t seq;                /* relative to the flow's ISN, as Wireshark shows */
+    tb_time_ns from_ns, until_ns;   /* blackout window [from, until) */
+    tb_time_ns delay_ns;         /* FA_DELAY */
+    int64_t bit;                 /* FA_CORRUPT: which bit; -1 = a random one */
+    uint64_t matched[2];         /* per direction: frames that matched the selector */
+    uint64_t fired;
+};
+
+/* Parses one spec; on error returns false with err naming the word at fault
+ * and what was expected. */
+bool fault_parse(const char *text, struct fault_spec *out, char *err, size_t err_len);
+/* Writes the canonical text of a spec (round-trips through fault_parse). */
+void fault_format(const struct fault_spec *f, char *buf, size_t len);
+
+/* What the link knows about a frame. */
+struct frame_class {
+    enum fault_proto proto;
+    bool kinds[FK__COUNT];       /* every kind the frame is */
+    enum fault_kind primary;     /* the most specific kind, used to name it */
+    bool has_seq;
+    uint32_t rel_seq;
+};
+
+/* Per link direction: per-flow ISNs and highest sequence seen (to tell
+ * retransmissions and relative sequence numbers), and counts per kind. */
+#define FAULT_MAX_FLOWS 4096
+struct fault_flow {
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    bool used, have_isn;
+    uint32_t isn, max_end;
+};
+struct fault_tracker {
+    struct fault_flow flows[FAULT_MAX_FLOWS];
+    uint64_t kind_count[FP__COUNT][FK__COUNT];
+};
+
+void fault_classify(struct fault_tracker *t, const uint8_t *frame, size_t len, struct frame_class *c);
+/* Does the spec select this frame? `reverse` says the frame goes to -> from
+ * (only possible for X<>Y specs). Counts the match per direction. */
+bool fault_match(struct fault_spec *f, bool reverse, const struct frame_class *c, tb_time_ns now);
+/* The spec that names exactly this frame, sent from -> to: its primary kind
+ * and its number among frames of that kind in that direction. */
+void fault_name_frame(const struct fault_tracker *t, const char *from, const char *to, const struct frame_class *c,
+                      enum fault_action action, tb_time_ns delay_ns, int64_t bit, char *buf, size_t len);
+
+const char *fault_kind_name(enum fault_kind k);
+
+#endif
