@@ -26,5 +26,7 @@ void print_repro(FILE *f, const char *words, int argc, char **argv);
 
 int cmd_sim_ping(int argc, char **argv);
 int cmd_sim_bulk(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
 
 #endif

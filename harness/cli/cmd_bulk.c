@@ -49,6 +49,11 @@ static void signature(const char *what, char *out, size_t len) {
     out[n] = '\0';
 }
 
+static void record_fault(void *ctx, tb_time_ns now, const char *spec) {
+    (void)now;
+    fprintf((FILE *)ctx, "%s\n", spec);
+}
+
 int cmd_sim_bulk(int argc, char **argv) {
     struct sim_bulk_opts o;
     sim_bulk_defaults(&o);
@@ -126,11 +131,24 @@ int cmd_sim_bulk(int argc, char **argv) {
         o.fault_log = fault_log;
     }
 
+    FILE *record = NULL;
+    if (f.record_faults != NULL) {
+        record = fopen(f.record_faults, "w");
+        if (record == NULL) {
+            fprintf(stderr, "tcpbed sim bulk: cannot write --record-faults '%s'\n", f.record_faults);
+            if (fault_log != NULL) fclose(fault_log);
+            free(ms);
+            return 1;
+        }
+        o.on_fault = record_fault;
+        o.on_fault_ctx = record;
+    }
     struct sim_bulk_result r;
     double t0 = wall_seconds();
     rc = sim_bulk_run(&o, &r);
     double wall = wall_seconds() - t0;
     if (fault_log != NULL) fclose(fault_log);
+    if (record != NULL) fclose(record);
     if (rc != 0) {
         fprintf(stderr, "tcpbed sim bulk: %s\n", r.error);
         free(ms);

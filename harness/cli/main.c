@@ -31,6 +31,8 @@ static void usage(FILE *f) {
             "tcpbed: a deterministic user-space TCP/IP stack and the testbed around it.\n\n"
             "commands:\n"
             "  sim       run a simulated scenario (tcpbed sim --help)\n"
+            "  sweep     run a scenario over many seeds in parallel (tcpbed sweep --help)\n"
+            "  shrink    reduce a failing run to its few essential faults (tcpbed shrink --help)\n"
             "  version   print the version\n"
             "  help      show this help\n");
 }
@@ -50,6 +52,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "sim") == 0) return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
+    if (strcmp(cmd, "shrink") == 0) return cmd_shrink(argc - 2, argv + 2);
     fprintf(stderr, "tcpbed: unknown command '%s'\nTry 'tcpbed help'.\n", cmd);
     return 2;
 }

@@ -28,6 +28,7 @@ void sim_flags_opts(struct sim_flags *f, struct opt *o) {
         {"pcap", OPT_STRING, &f->pcap, "FILE", "write what host A sends and receives to a pcap", 0, 0},
         {"pcap-dir", OPT_STRING, &f->pcap_dir, "DIR", "write one pcap per host into DIR (A.pcap, B.pcap)", 0, 0},
         {"fault-log", OPT_STRING, &f->fault_log, "FILE", "CSV of every fault and queue drop", 0, 0},
+        {"record-faults", OPT_STRING, &f->record_faults, "FILE", "write each fault that fired as an exact --fault spec", 0, 0},
         {"json", OPT_FLAG, &f->json, NULL, "print one JSON object instead of the summary", 0, 0},
     };
     memcpy(o, list, sizeof(list));

@@ -14,11 +14,11 @@ struct sim_flags {
     bool jitter_keep_order;
     const char *loss, *burst_loss, *reorder, *duplicate, *corrupt, *qdisc, *red;
     struct opt_list faults, expects;
-    const char *pcap, *pcap_dir, *fault_log;
+    const char *pcap, *pcap_dir, *fault_log, *record_faults;
     bool json;
 };
 
-#define SIM_FLAG_OPTS 21
+#define SIM_FLAG_OPTS 22
 /* Fills out[0..SIM_FLAG_OPTS) with the shared options, bound to f. */
 void sim_flags_opts(struct sim_flags *f, struct opt *out);
 /* Turns the flags into the two directions' link parameters; false (with
