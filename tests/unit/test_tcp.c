@@ -1,0 +1,2947 @@
+/* TCP engine (stack/tcp), one test per RFC rule. Each test drives ONE stack
+ * (10.0.0.1) by playing its peer (10.0.0.2): segments are crafted with
+ * wire/ (tb_tcp_emit_header plus a pseudo-header checksum), fed with
+ * t_input, and the stack's output is drained and parsed back with
+ * tb_tcp_parse, which verifies every checksum — the way smoltcp tests its
+ * sockets. Time is virtual: `now` is whatever the test says it is. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define US_PORT 80
+#define PEER_PORT 40000
+#define PEER_ISN 0x10000000u
+#define ROUTER_IP 0x0a0000feu   /* 10.0.0.254: a router that sends ICMP errors */
+#define MS TB_NS_PER_MS
+#define SEC TB_NS_PER_S
+#define T0 (1 * SEC)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void tcp_cfg(struct tb_config *cfg) {
+    t_config(cfg);
+    cfg->buf_count = 512;
+    cfg->tx_queue_len = 256;
+    /* The peer's MAC never expires, so no ARP request interleaves with TCP. */
+    cfg->arp_reachable_ns = INT64_C(1000) * 24 * 3600 * SEC;
+}
+
+static struct tb_stack *tcp_stack(const struct tb_config *cfg) {
+    struct tb_stack *st = t_stack(cfg);
+    t_learn_peer(st, 0);
+    return st;
+}
+
+static int32_t listen80(struct tb_stack *st) {
+    int32_t l = tb_tcp_listen(st, US_PORT, 0);
+    assert_true(l >= 0);
+    return l;
+}
+
+static struct tb_tcp_info info_of(const struct tb_stack *st, int32_t h) {
+    struct tb_tcp_info i;
+    assert_int_equal(tb_tcp_info(st, h, &i), TB_OK);
+    return i;
+}
+
+static struct tb_stats stats_of(const struct tb_stack *st) {
+    struct tb_stats s;
+    tb_stack_stats(st, &s);
+    return s;
+}
+
+/* Runs fn(arg) in a forked copy of this process and reports whether the
+ * copy survived: the stack's TB_ASSERTs abort, and one stack crash must
+ * fail one test, not end the whole run. */
+static bool survives(void (*fn)(void *), void *arg) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        fn(arg);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Payload bytes: the peer's are a function of their sequence number, the
+ * application's of their stream offset, so any byte can be checked. */
+static uint8_t pat(uint32_t x) { return (uint8_t)(x * 31u + (x >> 8) + 7u); }
+
+static void fill_pat(uint8_t *p, size_t n, uint32_t start) {
+    for (size_t i = 0; i < n; i++) p[i] = pat(start + (uint32_t)i);
+}
+
+static void assert_pat(const uint8_t *p, size_t n, uint32_t start) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != pat(start + (uint32_t)i)) fail_msg("byte %zu (seq/offset %u) is wrong", i, start + (uint32_t)i);
+}
+
+/* ---- the peer's segments ---------------------------------------------------- */
+
+/* Builds Ethernet + IPv4 + TCP from the peer to the stack with a correct
+ * checksum (pseudo-header sum, then the segment) and feeds it. */
+static void peer_send_ports(struct tb_stack *st, tb_time_ns now, uint16_t sport, uint16_t dport, uint8_t flags,
+                            uint32_t seq, uint32_t ack, uint16_t window, uint16_t urgent,
+                            const struct tb_tcp_opts *opts, const void *payload, size_t len) {
+    uint8_t seg[TB_TCP_HDR_LEN + TB_TCP_MAX_OPT_LEN + 1500];
+    assert_true(len <= 1500);
+    struct tb_tcp_repr r;
+    memset(&r, 0, sizeof(r));
+    r.src_port = sport;
+    r.dst_port = dport;
+    r.seq = seq;
+    r.ack = ack;
+    r.flags = flags;
+    r.window = window;
+    r.urgent = urgent;
+    if (opts != NULL) r.opts = *opts;
+    size_t hl = tb_tcp_emit_header(&r, seg);
+    if (len > 0) memcpy(seg + hl, payload, len);
+    size_t seg_len = hl + len;
+    uint32_t sum = tb_ipv4_pseudo_sum(T_IP_PEER, T_IP_US, TB_IPPROTO_TCP, (uint16_t)seg_len);
+    tb_put16(seg + 16, tb_csum_fold(tb_csum_partial(seg, seg_len, sum)));
+    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + sizeof(seg)];
+    size_t n = t_build_ipv4(frame, &t_mac_us, T_IP_PEER, T_IP_US, TB_IPPROTO_TCP, seg, seg_len);
+    if (n < TB_ETH_MIN_FRAME) {
+        memset(frame + n, 0, TB_ETH_MIN_FRAME - n);
+        n = TB_ETH_MIN_FRAME;
+    }
+    t_input(st, now, frame, n);
+}
+
+/* From PEER_PORT to US_PORT. */
+static void peer_send(struct tb_stack *st, tb_time_ns now, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window,
+                      const struct tb_tcp_opts *opts, const void *payload, size_t len) {
+    peer_send_ports(st, now, PEER_PORT, US_PORT, flags, seq, ack, window, 0, opts, payload, len);
+}
+
+/* ---- the stack's segments ------------------------------------------------- */
+
+struct seg {
+    struct t_frame f;
+    struct tb_ipv4_repr ip;
+    struct tb_tcp_repr th;   /* th.payload points into f */
+};
+
+/* Drains one frame and parses Ethernet/IPv4/TCP, asserting every checksum. */
+static bool next_seg(struct tb_stack *st, struct seg *s) {
+    if (t_drain(st, &s->f, 1) == 0) return false;
+    struct tb_eth_repr eth;
+    size_t off;
+    assert_int_equal(tb_eth_parse(s->f.bytes, s->f.len, &eth, &off), TB_WIRE_OK);
+    assert_int_equal(eth.ethertype, TB_ETHERTYPE_IPV4);
+    assert_true(tb_mac_equal(&eth.dst, &t_mac_peer));
+    assert_int_equal(tb_ipv4_parse(s->f.bytes + off, s->f.len - off, &s->ip), TB_WIRE_OK);
+    assert_int_equal(s->ip.protocol, TB_IPPROTO_TCP);
+    assert_int_equal(s->ip.src, T_IP_US);
+    assert_int_equal(s->ip.dst, T_IP_PEER);
+    assert_int_equal(tb_tcp_parse(s->f.bytes + off + s->ip.header_len, s->ip.total_len - s->ip.header_len, s->ip.src,
+                                  s->ip.dst, &s->th),
+                     TB_WIRE_OK);
+    return true;
+}
+
+static void expect_seg(struct tb_stack *st, struct seg *s) {
+    if (!next_seg(st, s)) fail_msg("expected a segment from the stack, got none");
+}
+
+static void expect_none(struct tb_stack *st) {
+    struct seg s;
+    if (next_seg(st, &s))
+        fail_msg("unexpected segment: flags %#x seq %u ack %u win %u len %zu", s.th.flags, s.th.seq, s.th.ack,
+                 s.th.window, s.th.payload_len);
+}
+
+static size_t drain_all(struct tb_stack *st) {
+    struct seg s;
+    size_t n = 0;
+    while (next_seg(st, &s)) n++;
+    return n;
+}
+
+/* A RST with exactly these fields (flags RST or RST|ACK). */
+static void expect_rst(struct tb_stack *st, uint16_t sport, uint16_t dport, uint32_t seq, bool with_ack, uint32_t ack) {
+    struct seg s;
+    expect_seg(st, &s);
+    uint8_t want = (uint8_t)(TB_TCP_RST | (with_ack ? TB_TCP_ACK : 0));
+    if (s.th.flags != want || s.th.seq != seq || (with_ack && s.th.ack != ack) || s.th.payload_len != 0)
+        fail_msg("expected RST flags %#x seq %u ack %u, got flags %#x seq %u ack %u len %zu", want, seq, ack,
+                 s.th.flags, s.th.seq, s.th.ack, s.th.payload_len);
+    assert_int_equal(s.th.src_port, sport);
+    assert_int_equal(s.th.dst_port, dport);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+struct evs {
+    struct tb_event ev[64];
+    size_t n;
+};
+
+static void evs_take(struct tb_stack *st, struct evs *e) { e->n = tb_stack_events(st, e->ev, ARRAY_LEN(e->ev)); }
+
+static const struct tb_event *evs_find(const struct evs *e, uint32_t type, int32_t conn) {
+    for (size_t i = 0; i < e->n; i++)
+        if (e->ev[i].type == type && (conn < 0 || e->ev[i].conn == conn)) return &e->ev[i];
+    return NULL;
+}
+
+/* Drains every event; asserts one of them is `type` for `conn` (< 0: any). */
+static struct tb_event expect_event(struct tb_stack *st, uint32_t type, int32_t conn) {
+    struct evs e;
+    evs_take(st, &e);
+    const struct tb_event *ev = evs_find(&e, type, conn);
+    if (ev == NULL) fail_msg("no event of type %u for conn %d among %zu events", type, conn, e.n);
+    return *ev;
+}
+
+/* Drains every event; asserts none is `type` (TB_EV_NONE: no event at all). */
+static void expect_no_event(struct tb_stack *st, uint32_t type) {
+    struct evs e;
+    evs_take(st, &e);
+    for (size_t i = 0; i < e.n; i++)
+        if (type == TB_EV_NONE || e.ev[i].type == type)
+            fail_msg("unexpected event of type %u (error %d)", e.ev[i].type, e.ev[i].error);
+}
+
+/* ---- one connection, seen from the peer ------------------------------------- */
+
+enum { O_MSS = 1u, O_WS = 2u, O_SACK = 4u, O_TS = 8u, O_ALL = 15u };
+
+struct tconn {
+    struct tb_stack *st;
+    tb_time_ns now;
+    int32_t lh, h;        /* listener and connection handles, -1 if none */
+    uint16_t sport;       /* the stack's port */
+    uint16_t pport;       /* the peer's port */
+    uint32_t iss;         /* the stack's ISN */
+    uint32_t peer_isn;
+    uint32_t pseq;        /* the peer's next sequence number */
+    uint32_t pack;        /* the stack's next sequence number, as the peer acknowledges it */
+    uint16_t pwin;        /* the peer's window field */
+    bool ts;              /* timestamps in use */
+    uint32_t tsval;       /* the peer's timestamp clock (last value sent) */
+    uint32_t tsecr;       /* the stack's last TSval */
+};
+
+static void c_init(struct tconn *c, struct tb_stack *st, tb_time_ns now) {
+    memset(c, 0, sizeof(*c));
+    c->st = st;
+    c->now = now;
+    c->lh = c->h = -1;
+    c->peer_isn = PEER_ISN;
+    c->pwin = 65535;
+    c->tsval = 1000;
+}
+
+static struct tb_tcp_opts syn_opts(unsigned mask, uint16_t mss, uint8_t wscale, uint32_t tsval, uint32_t tsecr) {
+    struct tb_tcp_opts o;
+    memset(&o, 0, sizeof(o));
+    o.has_mss = (mask & O_MSS) != 0;
+    o.mss = mss;
+    o.has_wscale = (mask & O_WS) != 0;
+    o.wscale = wscale;
+    o.sack_permitted = (mask & O_SACK) != 0;
+    o.has_ts = (mask & O_TS) != 0;
+    o.ts_val = tsval;
+    o.ts_ecr = tsecr;
+    return o;
+}
+
+static void c_send_full(struct tconn *c, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, size_t len) {
+    struct tb_tcp_opts o;
+    memset(&o, 0, sizeof(o));
+    if (c->ts) {
+        o.has_ts = true;
+        o.ts_val = ++c->tsval;
+        o.ts_ecr = c->tsecr;
+    }
+    peer_send_ports(c->st, c->now, c->pport, c->sport, flags, seq, ack, c->pwin, 0, &o, data, len);
+}
+
+/* Sends at pseq with ack = pack, then advances pseq. */
+static void c_send(struct tconn *c, uint8_t flags, const void *data, size_t len) {
+    c_send_full(c, flags, c->pseq, c->pack, data, len);
+    c->pseq += (uint32_t)len + ((flags & TB_TCP_SYN) ? 1u : 0u) + ((flags & TB_TCP_FIN) ? 1u : 0u);
+}
+
+static void c_ack(struct tconn *c) { c_send(c, TB_TCP_ACK, NULL, 0); }
+
+/* len bytes of the peer's pattern at seq (pseq unchanged). */
+static void c_send_data_at(struct tconn *c, uint32_t seq, size_t len) {
+    uint8_t buf[1500];
+    fill_pat(buf, len, seq);
+    c_send_full(c, TB_TCP_ACK, seq, c->pack, buf, len);
+}
+
+static void c_send_data(struct tconn *c, size_t len) {
+    c_send_data_at(c, c->pseq, len);
+    c->pseq += (uint32_t)len;
+}
+
+static void c_expect(struct tconn *c, struct seg *s) {
+    expect_seg(c->st, s);
+    assert_int_equal(s->th.src_port, c->sport);
+    assert_int_equal(s->th.dst_port, c->pport);
+    if (s->th.opts.has_ts) c->tsecr = s->th.opts.ts_val;
+}
+
+/* A pure ACK at pack acknowledging `ack`; returns its window field. */
+static uint16_t c_expect_ack(struct tconn *c, uint32_t ack) {
+    struct seg s;
+    c_expect(c, &s);
+    if (s.th.flags != TB_TCP_ACK || s.th.payload_len != 0 || s.th.seq != c->pack || s.th.ack != ack)
+        fail_msg("expected ACK seq %u ack %u, got flags %#x seq %u ack %u len %zu", c->pack, ack, s.th.flags,
+                 s.th.seq, s.th.ack, s.th.payload_len);
+    return s.th.window;
+}
+
+/* A data segment at pack of exactly len bytes (the application's pattern
+ * from stream offset pack - iss - 1); pack advances. */
+static void c_expect_data(struct tconn *c, size_t len) {
+    struct seg s;
+    c_expect(c, &s);
+    if (!(s.th.flags & TB_TCP_ACK) || s.th.seq != c->pack || s.th.payload_len != len)
+        fail_msg("expected %zu data bytes at seq %u, got flags %#x seq %u len %zu", len, c->pack, s.th.flags,
+                 s.th.seq, s.th.payload_len);
+    assert_pat(s.th.payload, len, c->pack - c->iss - 1);
+    c->pack += (uint32_t)len;
+}
+
+/* The FIN the stack sends after a shutdown or close. */
+static void c_expect_fin(struct tconn *c) {
+    struct seg s;
+    c_expect(c, &s);
+    if (s.th.flags != (TB_TCP_FIN | TB_TCP_ACK) || s.th.seq != c->pack || s.th.ack != c->pseq || s.th.payload_len != 0)
+        fail_msg("expected FIN seq %u ack %u, got flags %#x seq %u ack %u len %zu", c->pack, c->pseq, s.th.flags,
+                 s.th.seq, s.th.ack, s.th.payload_len);
+}
+
+/* The application writes len bytes of its pattern (from stream offset off). */
+static void app_send(struct tconn *c, size_t len, uint32_t off) {
+    uint8_t buf[8192];
+    assert_true(len <= sizeof(buf));
+    fill_pat(buf, len, off);
+    assert_int_equal(tb_tcp_send(c->st, c->now, c->h, buf, len), (int64_t)len);
+}
+
+/* Reads everything readable; returns the byte count. */
+static size_t app_recv_all(struct tconn *c, uint8_t *buf, size_t max) {
+    size_t got = 0;
+    for (;;) {
+        int64_t n = tb_tcp_recv(c->st, c->now, c->h, buf + got, max - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+        if (got == max) break;
+    }
+    return got;
+}
+
+static int state_of(struct tconn *c) { return info_of(c->st, c->h).state; }
+
+/* Passive open up to the SYN-ACK, which is returned in *synack. */
+/* Takes a SYN-ACK (already drained into *synack) as the answer to the
+ * SYN with options o. */
+static void take_synack(struct tconn *c, const struct tb_tcp_opts *o, struct seg *synack) {
+    assert_int_equal(synack->th.src_port, c->sport);
+    assert_int_equal(synack->th.dst_port, c->pport);
+    if (synack->th.opts.has_ts) c->tsecr = synack->th.opts.ts_val;
+    assert_int_equal(synack->th.flags, TB_TCP_SYN | TB_TCP_ACK);
+    assert_int_equal(synack->th.ack, c->peer_isn + 1);
+    c->iss = synack->th.seq;
+    c->pseq = c->peer_isn + 1;
+    c->pack = c->iss + 1;
+    c->ts = o->has_ts && synack->th.opts.has_ts;
+    if (o->has_ts) c->tsval = o->ts_val;
+}
+
+/* Sends the peer's SYN from pport with options o; false if nothing answered. */
+static bool passive_syn_try(struct tconn *c, uint16_t pport, const struct tb_tcp_opts *o, struct seg *synack) {
+    c->pport = pport;
+    c->sport = US_PORT;
+    peer_send_ports(c->st, c->now, pport, US_PORT, TB_TCP_SYN, c->peer_isn, 0, c->pwin, 0, o, NULL, 0);
+    if (!next_seg(c->st, synack)) return false;
+    take_synack(c, o, synack);
+    return true;
+}
+
+static void passive_syn_opts(struct tconn *c, uint16_t pport, const struct tb_tcp_opts *o, struct seg *synack) {
+    if (!passive_syn_try(c, pport, o, synack)) fail_msg("no SYN-ACK for the SYN from port %u", pport);
+}
+
+static void passive_syn(struct tconn *c, uint16_t pport, unsigned mask, struct seg *synack) {
+    struct tb_tcp_opts o = syn_opts(mask, 1460, 0, c->tsval, 0);
+    passive_syn_opts(c, pport, &o, synack);
+}
+
+/* SYN, SYN-ACK, ACK; the connection waits in the accept queue. */
+static void passive_handshake(struct tconn *c, int32_t lh, uint16_t pport, unsigned mask) {
+    struct seg s;
+    c->lh = lh;
+    passive_syn(c, pport, mask, &s);
+    c_ack(c);
+    expect_none(c->st);
+}
+
+static void passive_open(struct tconn *c, int32_t lh, uint16_t pport, unsigned mask) {
+    passive_handshake(c, lh, pport, mask);
+    c->h = tb_tcp_accept(c->st, lh);
+    assert_true(c->h >= 0);
+    expect_event(c->st, TB_EV_TCP_ACCEPTABLE, lh);
+    assert_int_equal(state_of(c), TB_TCP_ESTABLISHED);
+}
+
+/* A new stack with one ESTABLISHED passive connection from PEER_PORT at T0. */
+static struct tb_stack *open_default(struct tconn *c, const struct tb_config *cfg, unsigned mask) {
+    struct tb_stack *st = tcp_stack(cfg);
+    c_init(c, st, T0);
+    passive_open(c, listen80(st), PEER_PORT, mask);
+    return st;
+}
+
+/* tb_tcp_connect and the SYN it sends. */
+static void active_syn(struct tconn *c, struct seg *syn) {
+    c->h = tb_tcp_connect(c->st, c->now, T_IP_PEER, US_PORT);
+    assert_true(c->h >= 0);
+    expect_seg(c->st, syn);
+    assert_int_equal(syn->th.flags, TB_TCP_SYN);
+    assert_int_equal(syn->th.dst_port, US_PORT);
+    c->pport = US_PORT;
+    c->sport = syn->th.src_port;
+    c->iss = syn->th.seq;
+    c->pack = c->iss + 1;
+    if (syn->th.opts.has_ts) c->tsecr = syn->th.opts.ts_val;
+}
+
+static void active_synack(struct tconn *c, unsigned mask) {
+    struct tb_tcp_opts o = syn_opts(mask, 1460, 0, ++c->tsval, c->tsecr);
+    peer_send_ports(c->st, c->now, c->pport, c->sport, TB_TCP_SYN | TB_TCP_ACK, c->peer_isn, c->pack, c->pwin, 0, &o,
+                    NULL, 0);
+    c->pseq = c->peer_isn + 1;
+    c->ts = (mask & O_TS) != 0;
+}
+
+static void active_open(struct tconn *c, unsigned mask) {
+    struct seg s;
+    active_syn(c, &s);
+    active_synack(c, mask);
+    c_expect_ack(c, c->pseq);
+    expect_event(c->st, TB_EV_TCP_CONNECTED, c->h);
+}
+
+/* ---- reaching the closing states ------------------------------------------ */
+
+static void to_fin_wait_1(struct tconn *c) {
+    assert_int_equal(tb_tcp_shutdown(c->st, c->now, c->h), TB_OK);
+    c_expect_fin(c);
+    assert_int_equal(state_of(c), TB_TCP_FIN_WAIT_1);
+}
+
+static void to_fin_wait_2(struct tconn *c) {
+    to_fin_wait_1(c);
+    c->pack++;   /* the peer acknowledges the FIN */
+    c_ack(c);
+    expect_none(c->st);
+    assert_int_equal(state_of(c), TB_TCP_FIN_WAIT_2);
+}
+
+static void to_close_wait(struct tconn *c) {
+    c_send(c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
+    c_expect_ack(c, c->pseq);
+    assert_int_equal(state_of(c), TB_TCP_CLOSE_WAIT);
+}
+
+static void to_last_ack(struct tconn *c) {
+    to_close_wait(c);
+    assert_int_equal(tb_tcp_shutdown(c->st, c->now, c->h), TB_OK);
+    c_expect_fin(c);
+    assert_int_equal(state_of(c), TB_TCP_LAST_ACK);
+}
+
+static void to_closing(struct tconn *c) {
+    to_fin_wait_1(c);
+    c_send(c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);   /* crosses our FIN: does not acknowledge it */
+    c->pack++;
+    c_expect_ack(c, c->pseq);
+    assert_int_equal(state_of(c), TB_TCP_CLOSING);
+}
+
+static void to_time_wait(struct tconn *c) {
+    to_fin_wait_2(c);
+    c_send(c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
+    c_expect_ack(c, c->pseq);
+    assert_int_equal(state_of(c), TB_TCP_TIME_WAIT);
+}
+
+/* A RST at exactly RCV.NXT. */
+static void c_rst(struct tconn *c) { c_send_full(c, TB_TCP_RST, c->pseq, 0, NULL, 0); }
+
+/* ======================================================================== */
+/* Handshakes                                                               */
+/* ======================================================================== */
+
+/* RFC 7323 §2.2, §3.2 and RFC 2018 §2: a SYN-ACK carries window scale,
+ * timestamps (echoing the SYN's TSval) and SACK-permitted because the SYN
+ * offered them; RFC 9293 §3.7.1: it carries our MSS. */
+static void passive_open_answers_offered_options(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct tb_tcp_opts o = syn_opts(O_ALL, 1460, 7, 5000, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    assert_true(s.th.opts.has_mss);
+    assert_int_equal(s.th.opts.mss, 1460);
+    assert_true(s.th.opts.has_wscale);
+    assert_int_equal(s.th.opts.wscale, 3);   /* 256 KiB of receive buffer >> 3 fits 16 bits */
+    assert_true(s.th.opts.sack_permitted);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, 5000);
+    c_ack(&c);
+    expect_none(st);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_true(i.ws_ok);
+    assert_true(i.ts_ok);
+    assert_true(i.sack_ok);
+    assert_int_equal(i.snd_wscale, 7);
+    assert_int_equal(i.rcv_wscale, 3);
+    /* Later segments carry a timestamp echoing the peer's latest TSval. */
+    app_send(&c, 10, 0);
+    c_expect(&c, &s);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, c.tsval);
+    t_stack_done(st);
+}
+
+/* RFC 7323 §2.2/§3.2, RFC 2018 §2: options the SYN did not offer are not in
+ * the SYN-ACK nor used afterwards; the MSS option always is. */
+static void passive_open_without_options_answers_only_mss(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS, &s);
+    assert_true(s.th.opts.has_mss);
+    assert_false(s.th.opts.has_wscale);
+    assert_false(s.th.opts.sack_permitted);
+    assert_false(s.th.opts.has_ts);
+    assert_int_equal(s.th.header_len, TB_TCP_HDR_LEN + 4);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_false(i.ws_ok);
+    assert_false(i.ts_ok);
+    assert_false(i.sack_ok);
+    assert_int_equal(i.rcv_wscale, 0);
+    assert_int_equal(i.snd_wscale, 0);
+    app_send(&c, 10, 0);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.header_len, TB_TCP_HDR_LEN);
+    assert_int_equal(s.th.window, 65535);   /* unscaled: 256 KiB capped at 65535 */
+    t_stack_done(st);
+}
+
+/* RFC 7323 §2.2: the window field of a SYN or SYN-ACK is never scaled, in
+ * either direction; scaling starts with the first segment after them. */
+static void syn_window_is_never_scaled(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 100000;   /* our shift is 1: scaled, the window would read 50000 */
+    struct tb_stack *st = tcp_stack(&cfg);
+    /* Passive: our SYN-ACK says 65535; the peer's SYN window is taken as is. */
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    c.pwin = 1000;
+    struct tb_tcp_opts o = syn_opts(O_MSS | O_WS, 1460, 3, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    assert_int_equal(s.th.opts.wscale, 1);
+    assert_int_equal(s.th.window, 65535);
+    c_ack(&c);   /* window 1000 << 3 */
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    assert_int_equal(info_of(st, c.h).snd_wnd_bytes, 8000);
+    /* Active: the SYN says 65535; the SYN-ACK's 1000 is not shifted. */
+    struct tconn a;
+    c_init(&a, st, T0);
+    a.pwin = 1000;
+    active_syn(&a, &s);
+    assert_int_equal(s.th.window, 65535);
+    assert_true(s.th.opts.has_wscale);
+    assert_int_equal(s.th.opts.wscale, 1);
+    struct tb_tcp_opts so = syn_opts(O_MSS | O_WS, 1460, 3, 0, 0);
+    peer_send_ports(st, a.now, a.pport, a.sport, TB_TCP_SYN | TB_TCP_ACK, a.peer_isn, a.pack, 1000, 0, &so, NULL, 0);
+    a.pseq = a.peer_isn + 1;
+    c_expect_ack(&a, a.pseq);
+    assert_int_equal(info_of(st, a.h).snd_wnd_bytes, 1000);
+    c_ack(&a);
+    assert_int_equal(info_of(st, a.h).snd_wnd_bytes, 8000);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.7.1 and RFC 6691: the send MSS is min(peer's MSS, our MTU's)
+ * less the 12 bytes of the timestamp option every segment carries. */
+static void effective_mss_is_smaller_mss_less_timestamps(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    struct { unsigned mask; uint16_t peer_mss; uint16_t want; } cases[] = {
+        {O_MSS | O_TS, 1000, 988}, {O_MSS, 1000, 1000}, {O_MSS, 9000, 1460}, {O_MSS | O_TS, 9000, 1448},
+    };
+    for (size_t k = 0; k < ARRAY_LEN(cases); k++) {
+        struct tconn c;
+        c_init(&c, st, T0);
+        c.lh = lh;
+        struct tb_tcp_opts o = syn_opts(cases[k].mask, cases[k].peer_mss, 0, 1000, 0);
+        struct seg s;
+        passive_syn_opts(&c, (uint16_t)(PEER_PORT + k), &o, &s);
+        c_ack(&c);
+        c.h = tb_tcp_accept(st, lh);
+        assert_true(c.h >= 0);
+        if (info_of(st, c.h).mss_bytes != cases[k].want)
+            fail_msg("case %zu: mss %u, want %u", k, info_of(st, c.h).mss_bytes, cases[k].want);
+        app_send(&c, 3000, 0);
+        c_expect_data(&c, cases[k].want);
+        drain_all(st);
+    }
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536. */
+static void missing_mss_option_means_536(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, 0);
+    assert_int_equal(info_of(st, c.h).mss_bytes, 536);
+    app_send(&c, 1000, 0);
+    c_expect_data(&c, 536);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.5, §3.10.7.3; RFC 7323 §2.2/§3.2; RFC 2018 §2: an active open
+ * sends a SYN offering MSS, window scale, SACK and timestamps, and the
+ * SYN-ACK makes it ESTABLISHED, acknowledged by an ACK. */
+static void active_open_sends_options_and_connects(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    assert_true(c.sport >= 49152);   /* RFC 6056: the dynamic range */
+    assert_true(s.th.opts.has_mss);
+    assert_int_equal(s.th.opts.mss, 1460);
+    assert_true(s.th.opts.has_wscale);
+    assert_int_equal(s.th.opts.wscale, 3);
+    assert_true(s.th.opts.sack_permitted);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, 0);
+    assert_int_equal(state_of(&c), TB_TCP_SYN_SENT);
+    expect_no_event(st, TB_EV_TCP_CONNECTED);
+    active_synack(&c, O_ALL);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.seq, c.iss + 1);
+    assert_int_equal(s.th.ack, c.peer_isn + 1);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, c.tsval);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    assert_true(i.ts_ok && i.sack_ok && i.ws_ok);
+    assert_int_equal(i.snd_una, c.iss + 1);
+    assert_int_equal(i.rcv_nxt, c.peer_isn + 1);
+    assert_int_equal(i.irs, c.peer_isn);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.5 (figure 8) and §3.10.7.3: a SYN answering our SYN moves to
+ * SYN-RECEIVED and is answered with SYN-ACK from our ISS; the ACK of it
+ * completes the open. */
+static void simultaneous_open_passes_syn_received(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);
+    c.pseq = c.peer_isn + 1;
+    assert_int_equal(state_of(&c), TB_TCP_SYN_RECEIVED);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ACK);
+    assert_int_equal(s.th.seq, c.iss);
+    assert_int_equal(s.th.ack, c.peer_isn + 1);
+    expect_no_event(st, TB_EV_TCP_CONNECTED);
+    c_ack(&c);
+    expect_none(st);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    c_send_data(&c, 5);
+    uint8_t buf[16];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 5);
+    assert_pat(buf, 5, c.peer_isn + 1);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.3: in SYN-SENT an ACK outside (ISS, SND.NXT] is answered
+ * with <SEQ=SEG.ACK><CTL=RST> unless it is itself a RST, and the
+ * connection stays in SYN-SENT. */
+static void syn_sent_bad_ack_gets_rst(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK, c.peer_isn, c.iss + 1000, 65535, 0, NULL, NULL, 0);
+    expect_rst(st, c.sport, c.pport, c.iss + 1000, false, 0);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN | TB_TCP_ACK, c.peer_isn, c.iss, 65535, 0, &o, NULL, 0);
+    expect_rst(st, c.sport, c.pport, c.iss, false, 0);   /* SEG.ACK =< ISS */
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST | TB_TCP_ACK, 0, c.iss + 5000, 0, 0, NULL, NULL, 0);
+    expect_none(st);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_syn_sent_bad_ack), 3);
+    assert_int_equal(state_of(&c), TB_TCP_SYN_SENT);
+    expect_no_event(st, TB_EV_NONE);
+    active_synack(&c, O_MSS);
+    c_expect_ack(&c, c.pseq);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.3: a RST with an acceptable ACK in SYN-SENT means
+ * "connection refused". */
+static void syn_sent_rst_with_acceptable_ack_refuses(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST | TB_TCP_ACK, 0, c.iss + 1, 0, 0, NULL, NULL, 0);
+    expect_none(st);
+    struct tb_event ev = expect_event(st, TB_EV_TCP_ERROR, c.h);
+    assert_int_equal(ev.error, TB_ERR_REFUSED);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, TB_ERR_REFUSED);
+    uint8_t buf[4];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_REFUSED);
+    assert_int_equal(tb_tcp_send(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_REFUSED);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.3: in SYN-SENT a RST without ACK is dropped. */
+static void syn_sent_rst_without_ack_is_ignored(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST, c.peer_isn, 0, 0, 0, NULL, NULL, 0);
+    expect_none(st);
+    expect_no_event(st, TB_EV_NONE);
+    assert_int_equal(state_of(&c), TB_TCP_SYN_SENT);
+    active_synack(&c, O_MSS);
+    c_expect_ack(&c, c.pseq);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* CLOSED and LISTEN                                                        */
+/* ======================================================================== */
+
+/* RFC 9293 §3.10.7.1: in CLOSED, a segment without ACK gets
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, one with ACK gets
+ * <SEQ=SEG.ACK><CTL=RST>, and a RST is never answered. */
+static void closed_port_answers_with_rst(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    uint8_t data[10] = {0};
+    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_SYN, 1000, 0, 65535, 0, NULL, data, 10);
+    expect_rst(st, 81, PEER_PORT, 0, true, 1000 + 1 + 10);
+    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_ACK, 5000, 777777, 65535, 0, NULL, data, 10);
+    expect_rst(st, 81, PEER_PORT, 777777, false, 0);
+    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_FIN, 2000, 0, 65535, 0, NULL, data, 5);
+    expect_rst(st, 81, PEER_PORT, 0, true, 2000 + 5 + 1);
+    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_RST, 3000, 0, 0, 0, NULL, NULL, 0);
+    expect_none(st);
+    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_RST | TB_TCP_ACK, 3000, 4000, 0, 0, NULL, NULL, 0);
+    expect_none(st);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_no_conn), 5);
+    assert_int_equal(stats_of(st).tcp_rsts_sent, 3);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.2: in LISTEN a RST is ignored and an ACK is answered with
+ * <SEQ=SEG.ACK><CTL=RST>; the listener keeps listening. */
+static void listen_answers_ack_with_rst_and_ignores_rst(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_syncookies = false;   /* plain LISTEN: no cookie to check */
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    peer_send(st, T0, TB_TCP_ACK, 1000, 424242, 65535, NULL, NULL, 0);
+    expect_rst(st, US_PORT, PEER_PORT, 424242, false, 0);
+    peer_send(st, T0, TB_TCP_RST, 1000, 0, 0, NULL, NULL, 0);
+    expect_none(st);
+    peer_send(st, T0, TB_TCP_RST | TB_TCP_ACK, 1000, 424242, 0, NULL, NULL, 0);
+    expect_none(st);
+    assert_true(t_drops(st, TB_DROP_tcp_listen_bad_flags) >= 3);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);
+    struct tconn c;
+    c_init(&c, st, T0);
+    passive_open(&c, lh, PEER_PORT, O_MSS);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Sequence number acceptability (RFC 9293 §3.10.7.4 first check)           */
+/* ======================================================================== */
+
+/* RFC 9293 §3.10.7.4, first check: a segment outside the receive window is
+ * answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and dropped. */
+static void unacceptable_segment_is_acked_and_dropped(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* window 65535 */
+    c_send_data_at(&c, c.pseq + 70000, 100);   /* beyond the window */
+    c_expect_ack(&c, c.pseq);
+    c_send_data_at(&c, c.pseq - 1000, 100);    /* wholly old */
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_not_acceptable), 2);
+    uint8_t buf[256];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
+    assert_int_equal(info_of(st, c.h).rcv_nxt, c.pseq);
+    c_send_data(&c, 10);
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 10);
+    assert_pat(buf, 10, c.peer_isn + 1);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4, first check (the four-case table): with RCV.WND = 0
+ * only SEG.SEQ = RCV.NXT is acceptable and no data is kept; everything
+ * else is answered with an ACK and dropped. */
+static void zero_window_accepts_only_rcv_nxt_and_keeps_no_data(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 2048;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_data(&c, 1024);
+    c_send_data(&c, 1024);
+    assert_int_equal(c_expect_ack(&c, c.pseq), 0);   /* the window is full */
+    uint32_t rcv_nxt = c.pseq;
+    /* Data at RCV.NXT: acceptable for its ACK, its bytes are not kept. */
+    c_send_data_at(&c, c.pseq, 10);
+    assert_int_equal(c_expect_ack(&c, rcv_nxt), 0);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.rcv_nxt, rcv_nxt);
+    assert_int_equal(i.rcvbuf_used_bytes, 2048);
+    /* Data beyond RCV.NXT: not acceptable. */
+    c_send_data_at(&c, c.pseq + 1, 10);
+    c_expect_ack(&c, rcv_nxt);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_not_acceptable), 1);
+    /* A bare ACK at RCV.NXT is acceptable and needs no answer; one past it is not. */
+    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack, NULL, 0);
+    expect_none(st);
+    c_send_full(&c, TB_TCP_ACK, c.pseq + 1, c.pack, NULL, 0);
+    c_expect_ack(&c, rcv_nxt);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_not_acceptable), 2);
+    /* What the application reads is the original 2048 bytes only. */
+    uint8_t buf[4096];
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 2048);
+    assert_pat(buf, 2048, c.peer_isn + 1);
+    assert_int_equal(c_expect_ack(&c, rcv_nxt), 2048);   /* the window reopens */
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* RFC 5961                                                                  */
+/* ======================================================================== */
+
+/* RFC 5961 §3.2 / RFC 9293 §3.10.7.4 second check: a RST whose sequence
+ * number is exactly RCV.NXT resets the connection. */
+static void rst_at_rcv_nxt_resets_connection(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_rst(&c);
+    expect_none(st);
+    struct tb_event ev = expect_event(st, TB_EV_TCP_ERROR, c.h);
+    assert_int_equal(ev.error, TB_ERR_RESET);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, TB_ERR_RESET);
+    uint8_t buf[4];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_RESET);
+    assert_int_equal(stats_of(st).tcp_conns_reset, 1);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    /* The same for an actively opened connection. */
+    struct tconn a;
+    c_init(&a, st, c.now);
+    active_open(&a, O_MSS);
+    c_rst(&a);
+    expect_none(st);
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, a.h).error, TB_ERR_RESET);
+    assert_int_equal(state_of(&a), TB_TCP_CLOSED);
+    t_stack_done(st);
+}
+
+/* RFC 5961 §3.2: a RST inside the window but not at RCV.NXT is answered with
+ * a challenge ACK and does not reset. */
+static void rst_in_window_gets_challenge_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_full(&c, TB_TCP_RST, c.pseq + 100, 0, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    assert_int_equal(i.challenge_acks, 1);
+    assert_int_equal(stats_of(st).tcp_challenge_acks, 1);
+    /* The peer's answer to the challenge, a RST at RCV.NXT, resets. */
+    c_rst(&c);
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_RESET);
+    t_stack_done(st);
+}
+
+/* RFC 5961 §3.2 / RFC 9293 §3.10.7.4: a RST outside the window is dropped
+ * silently. */
+static void rst_outside_window_is_ignored(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_full(&c, TB_TCP_RST, c.pseq + 100000, 0, NULL, 0);
+    expect_none(st);
+    c_send_full(&c, TB_TCP_RST, c.pseq - 1, 0, NULL, 0);
+    expect_none(st);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_rst_out_of_window), 2);
+    expect_no_event(st, TB_EV_NONE);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    t_stack_done(st);
+}
+
+/* RFC 5961 §4.2 / RFC 9293 §3.10.7.4 fourth check: a SYN in a synchronized
+ * state, whatever its sequence number, gets a challenge ACK and no reset. */
+static void syn_in_established_gets_challenge_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.pseq + 10, 0, 65535, 0, &o, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_syn_in_window), 1);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);   /* old ISN */
+    c_expect_ack(&c, c.pseq);
+    expect_no_event(st, TB_EV_NONE);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 fifth check / RFC 5961 §5.2: an ACK of something not
+ * yet sent is answered with an ACK and the segment (data too) is dropped. */
+static void ack_of_unsent_data_is_acked_and_dropped(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    app_send(&c, 100, 0);
+    uint32_t una = c.pack;
+    c_expect_data(&c, 100);
+    uint8_t data[10];
+    fill_pat(data, 10, c.pseq);
+    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack + 1000, data, 10);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_bad_ack), 1);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.snd_una, una);
+    assert_int_equal(i.rcv_nxt, c.pseq);
+    uint8_t buf[16];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
+    t_stack_done(st);
+}
+
+/* RFC 5961 §5.2: an ACK below SND.UNA - MAX.SND.WND is discarded and
+ * answered with a (challenge) ACK; its data is not delivered. */
+static void ack_too_old_gets_challenge_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* MAX.SND.WND = 65535 */
+    uint8_t data[10];
+    fill_pat(data, 10, c.pseq);
+    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack - 70000, data, 10);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_bad_ack), 1);
+    assert_int_equal(stats_of(st).tcp_challenge_acks, 1);
+    uint8_t buf[16];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
+    t_stack_done(st);
+}
+
+/* RFC 5961 §7: challenge ACKs are limited per second (here 2): the third in
+ * one second is suppressed and counted; a second later they flow again. */
+static void challenge_acks_are_rate_limited(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_challenge_acks_per_s = 2;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c.now = 2 * SEC;
+    c_send_full(&c, TB_TCP_RST, c.pseq + 100, 0, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    c_send_full(&c, TB_TCP_RST, c.pseq + 200, 0, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    c_send_full(&c, TB_TCP_RST, c.pseq + 300, 0, NULL, 0);
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_challenge_acks_suppressed, 1);
+    c.now = 2 * SEC + 999 * MS;
+    c_send_full(&c, TB_TCP_RST, c.pseq + 400, 0, NULL, 0);
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_challenge_acks_suppressed, 2);
+    c.now = 3 * SEC;
+    c_send_full(&c, TB_TCP_RST, c.pseq + 500, 0, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(stats_of(st).tcp_challenge_acks, 3);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* RST in each state (RFC 9293 §3.10.7.4 second check)                      */
+/* ======================================================================== */
+
+/* RFC 9293 §3.10.7.4 second check, SYN-RECEIVED from a passive OPEN: a RST
+ * returns to LISTEN; the half-open connection goes, the listener stays. */
+static void rst_in_syn_received_returns_to_listen(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_syn_queue_len = 1;    /* the reset child's place must come back */
+    cfg.tcp_syncookies = false;
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    struct tconn a;
+    c_init(&a, st, T0);
+    a.lh = lh;
+    struct seg s;
+    passive_syn(&a, PEER_PORT, O_MSS, &s);
+    c_rst(&a);
+    expect_none(st);
+    expect_no_event(st, TB_EV_NONE);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);
+    assert_int_equal(stats_of(st).tcp_rsts_rcvd, 1);
+    /* The listener still accepts, the same 4-tuple included. */
+    struct tconn b;
+    c_init(&b, st, T0 + MS);
+    b.lh = lh;
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    if (!passive_syn_try(&b, PEER_PORT + 1, &o, &s))
+        fail_msg("LISTEN no longer answers a SYN after a RST freed its SYN-RECEIVED child "
+                 "(SYN queue of 1; dropped as %s: %llu)", tb_drop_reason_name(TB_DROP_tcp_syn_queue_full),
+                 (unsigned long long)t_drops(st, TB_DROP_tcp_syn_queue_full));
+    c_ack(&b);
+    expect_none(st);
+    b.h = tb_tcp_accept(st, lh);
+    assert_true(b.h >= 0);
+    struct tconn a2;
+    c_init(&a2, st, T0 + 2 * MS);
+    passive_open(&a2, lh, PEER_PORT, O_MSS);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 second check, SYN-RECEIVED from an active OPEN
+ * (simultaneous open): a RST means "connection refused". */
+static void rst_in_syn_received_refuses_active_open(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);
+    c.pseq = c.peer_isn + 1;
+    c_expect(&c, &s);
+    assert_int_equal(state_of(&c), TB_TCP_SYN_RECEIVED);
+    c_rst(&c);
+    expect_none(st);
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_REFUSED);
+    assert_int_equal(state_of(&c), TB_TCP_CLOSED);
+    t_stack_done(st);
+}
+
+/* Checks a RST at RCV.NXT ended a synchronized connection with "reset". */
+static void expect_reset_by_rst(struct tconn *c) {
+    c_rst(c);
+    expect_none(c->st);
+    assert_int_equal(expect_event(c->st, TB_EV_TCP_ERROR, c->h).error, TB_ERR_RESET);
+    struct tb_tcp_info i = info_of(c->st, c->h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, TB_ERR_RESET);
+}
+
+/* RFC 9293 §3.10.7.4 second check: in FIN-WAIT-1 a RST resets ("reset" to
+ * the user, CLOSED). */
+static void rst_in_fin_wait_1_resets(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_fin_wait_1(&c);
+    expect_reset_by_rst(&c);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 second check: in FIN-WAIT-2 a RST resets. */
+static void rst_in_fin_wait_2_resets(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_fin_wait_2(&c);
+    expect_reset_by_rst(&c);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 second check: in CLOSE-WAIT a RST resets. */
+static void rst_in_close_wait_resets(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_close_wait(&c);
+    expect_event(st, TB_EV_TCP_READABLE, c.h);
+    expect_reset_by_rst(&c);
+    t_stack_done(st);
+}
+
+/* Checks a RST at RCV.NXT simply closed a connection whose both FINs were
+ * sent: CLOSED, no error. */
+static void expect_closed_by_rst(struct tconn *c, bool closed_event_expected) {
+    c_rst(c);
+    expect_none(c->st);
+    struct evs e;
+    evs_take(c->st, &e);
+    assert_null(evs_find(&e, TB_EV_TCP_ERROR, -1));
+    if (closed_event_expected) assert_non_null(evs_find(&e, TB_EV_TCP_CLOSED, c->h));
+    else assert_null(evs_find(&e, TB_EV_TCP_CLOSED, -1));
+    struct tb_tcp_info i = info_of(c->st, c->h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, 0);
+}
+
+/* RFC 9293 §3.10.7.4 second check: in CLOSING a RST closes the connection. */
+static void rst_in_closing_closes(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_closing(&c);
+    expect_no_event(st, TB_EV_TCP_CLOSED);
+    expect_closed_by_rst(&c, true);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 second check: in LAST-ACK a RST closes the connection. */
+static void rst_in_last_ack_closes(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_last_ack(&c);
+    expect_no_event(st, TB_EV_TCP_CLOSED);
+    expect_closed_by_rst(&c, true);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 second check: in TIME-WAIT a RST closes the connection
+ * (CLOSED was already reported on entering TIME-WAIT). */
+static void rst_in_time_wait_closes(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_time_wait(&c);
+    expect_event(st, TB_EV_TCP_CLOSED, c.h);
+    expect_closed_by_rst(&c, false);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Closing                                                                  */
+/* ======================================================================== */
+
+/* RFC 9293 §3.6 (figure 12) and §3.10.7.4: ESTABLISHED -> FIN-WAIT-1 ->
+ * FIN-WAIT-2 -> TIME-WAIT, and CLOSED after 2 MSL. */
+static void active_close_passes_fin_wait_and_time_wait(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_msl_ns = 5 * SEC;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_fin_wait_2(&c);
+    c.now += 100 * MS;
+    c_send(&c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
+    struct evs e;
+    evs_take(st, &e);
+    assert_non_null(evs_find(&e, TB_EV_TCP_CLOSED, c.h));
+    assert_non_null(evs_find(&e, TB_EV_TCP_READABLE, c.h));
+    uint8_t buf[8];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 0);   /* end of stream */
+    tb_time_ns end = c.now + 2 * cfg.tcp_msl_ns;
+    assert_int_equal(tb_stack_next_deadline(st), end);
+    tb_stack_tick(st, end - 1);
+    assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
+    tb_stack_tick(st, end);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, 0);
+    expect_none(st);
+    expect_no_event(st, TB_EV_NONE);
+    assert_int_equal(tb_tcp_close(st, end, c.h), TB_OK);
+    assert_int_equal(tb_tcp_info(st, c.h, &i), TB_ERR_BADCONN);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.6 (figure 12): the peer closes first: ESTABLISHED ->
+ * CLOSE-WAIT -> LAST-ACK -> CLOSED. */
+static void passive_close_passes_close_wait_and_last_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_close_wait(&c);
+    expect_event(st, TB_EV_TCP_READABLE, c.h);
+    uint8_t buf[8];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 0);
+    /* The write side is still open in CLOSE-WAIT. */
+    app_send(&c, 20, 0);
+    c_expect_data(&c, 20);
+    assert_int_equal(tb_tcp_shutdown(st, c.now, c.h), TB_OK);
+    c_expect_fin(&c);
+    assert_int_equal(state_of(&c), TB_TCP_LAST_ACK);
+    c.pack++;
+    c_ack(&c);
+    expect_none(st);
+    expect_event(st, TB_EV_TCP_CLOSED, c.h);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, 0);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.6 (figure 13): FINs that cross go FIN-WAIT-1 -> CLOSING ->
+ * TIME-WAIT. */
+static void simultaneous_close_passes_closing(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_closing(&c);
+    c_ack(&c);   /* now acknowledges our FIN */
+    expect_none(st);
+    assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
+    expect_event(st, TB_EV_TCP_CLOSED, c.h);
+    assert_int_equal(tb_stack_next_deadline(st), c.now + 2 * cfg.tcp_msl_ns);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.6 / §3.10.4: after CLOSE (shutdown) the connection still
+ * receives in FIN-WAIT-1 and FIN-WAIT-2 (a half-close); sending is refused. */
+static void half_closed_connection_still_receives(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_fin_wait_1(&c);
+    uint32_t start = c.pseq;
+    c_send_data(&c, 100);   /* in FIN-WAIT-1, not acknowledging our FIN */
+    assert_int_equal(state_of(&c), TB_TCP_FIN_WAIT_1);
+    c.pack++;
+    c_send_data(&c, 100);   /* acknowledges our FIN */
+    assert_int_equal(state_of(&c), TB_TCP_FIN_WAIT_2);
+    c_expect_ack(&c, c.pseq);   /* the second segment: an ACK at once */
+    uint8_t buf[512];
+    assert_int_equal(tb_tcp_send(st, c.now, c.h, buf, 10), TB_ERR_CLOSED);
+    c_send(&c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 200);
+    assert_pat(buf, 200, start);
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 0);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.6 / RFC 1122 §4.2.2.13: a CLOSE while received data is unread
+ * sends a RST to show the data was lost. */
+static void close_with_unread_data_sends_rst(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_data(&c, 100);
+    expect_none(st);   /* the ACK is delayed */
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_RST);
+    assert_false(s.th.flags & TB_TCP_FIN);
+    assert_int_equal(s.th.seq, c.pack);
+    expect_none(st);
+    /* The connection is gone: the peer's next segment meets CLOSED. */
+    c_send_data(&c, 10);
+    expect_rst(st, c.sport, c.pport, c.pack, false, 0);
+    struct tb_tcp_info i;
+    assert_int_equal(tb_tcp_info(st, c.h, &i), TB_ERR_BADCONN);
+    t_stack_done(st);
+}
+
+/* RFC 1122 §4.2.2.13: "if new data is received after CLOSE is called, its
+ * TCP SHOULD send a RST to show that data was lost". */
+static void data_after_close_is_answered_with_rst(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    c_expect_fin(&c);
+    c.pack++;
+    c_send_data(&c, 100);   /* acknowledges the FIN and brings data nobody will read */
+    struct seg s;
+    if (!next_seg(st, &s)) fail_msg("no RST for data arriving after close (nothing sent)");
+    if (!(s.th.flags & TB_TCP_RST))
+        fail_msg("no RST for data arriving after close: got flags %#x seq %u ack %u", s.th.flags, s.th.seq, s.th.ack);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 eighth check, TIME-WAIT: a retransmitted FIN is
+ * acknowledged and the 2 MSL timeout restarted. */
+static void time_wait_reacks_fin_and_restarts_2msl(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_msl_ns = 5 * SEC;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    to_time_wait(&c);
+    tb_time_ns first_end = c.now + 10 * SEC;
+    assert_int_equal(tb_stack_next_deadline(st), first_end);
+    c.now += 4 * SEC;
+    c_send_full(&c, TB_TCP_FIN | TB_TCP_ACK, c.pseq - 1, c.pack, NULL, 0);   /* the same FIN again */
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(tb_stack_next_deadline(st), c.now + 10 * SEC);
+    tb_stack_tick(st, first_end);
+    assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
+    tb_stack_tick(st, c.now + 10 * SEC);
+    assert_int_equal(state_of(&c), TB_TCP_CLOSED);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Data                                                                     */
+/* ======================================================================== */
+
+/* RFC 9293 §3.10.7.4 seventh check (segment text): in-order data reaches the
+ * application byte for byte, and RCV.NXT advances over it. */
+static void in_order_data_is_delivered_exactly(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t start = c.pseq;
+    c_send_data(&c, 1460);
+    expect_event(st, TB_EV_TCP_READABLE, c.h);
+    c_send_data(&c, 1460);
+    c_expect_ack(&c, c.pseq);
+    c_send_data(&c, 80);
+    uint8_t buf[4000];
+    size_t got = 0;
+    while (got < 3000) {   /* odd-sized reads across segment boundaries */
+        int64_t n = tb_tcp_recv(st, c.now, c.h, buf + got, 999);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_int_equal(got, 3000);
+    assert_pat(buf, 3000, start);
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.rcv_nxt, c.pseq);
+    assert_int_equal(i.bytes_received, 3000);
+    t_stack_done(st);
+}
+
+static void expect_sack(struct tconn *c, uint32_t ack, const struct tb_sack_block *want, uint8_t count) {
+    struct seg s;
+    c_expect(c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.ack, ack);
+    if (s.th.opts.sack_count != count) fail_msg("%u SACK blocks, want %u", s.th.opts.sack_count, count);
+    for (uint8_t k = 0; k < count; k++)
+        if (s.th.opts.sack[k].left != want[k].left || s.th.opts.sack[k].right != want[k].right)
+            fail_msg("SACK block %u is [%u, %u), want [%u, %u)", k, s.th.opts.sack[k].left, s.th.opts.sack[k].right,
+                     want[k].left, want[k].right);
+}
+
+/* RFC 9293 §3.10.7.4 seventh check and RFC 2018 §3-4: out-of-order segments
+ * are held and delivered when the gap fills; each is answered at once with a
+ * duplicate ACK whose SACK blocks put the most recent arrival first. */
+static void out_of_order_data_is_held_and_sacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.pseq;
+    c_send_data_at(&c, b, 100);
+    expect_none(st);
+    c_send_data_at(&c, b + 200, 100);
+    const struct tb_sack_block s1[] = {{b + 200, b + 300}};
+    expect_sack(&c, b + 100, s1, 1);
+    c_send_data_at(&c, b + 400, 100);
+    const struct tb_sack_block s2[] = {{b + 400, b + 500}, {b + 200, b + 300}};
+    expect_sack(&c, b + 100, s2, 2);
+    c_send_data_at(&c, b + 600, 100);
+    const struct tb_sack_block s3[] = {{b + 600, b + 700}, {b + 400, b + 500}, {b + 200, b + 300}};
+    expect_sack(&c, b + 100, s3, 3);
+    assert_int_equal(info_of(st, c.h).ooo_bytes, 300);
+    /* The gap fills: everything contiguous moves up, the rest stays SACKed. */
+    c_send_data_at(&c, b + 100, 100);
+    const struct tb_sack_block s4[] = {{b + 600, b + 700}, {b + 400, b + 500}};
+    expect_sack(&c, b + 300, s4, 2);
+    c_send_data_at(&c, b + 300, 100);
+    const struct tb_sack_block s5[] = {{b + 600, b + 700}};
+    expect_sack(&c, b + 500, s5, 1);
+    c_send_data_at(&c, b + 500, 100);
+    expect_sack(&c, b + 700, NULL, 0);
+    assert_int_equal(info_of(st, c.h).ooo_bytes, 0);
+    uint8_t buf[1024];
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 700);
+    assert_pat(buf, 700, b);
+    assert_int_equal(info_of(st, c.h).rcv_nxt, b + 700);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 seventh check / §3.4: overlapping and duplicate
+ * segments never deliver a sequence number twice. The overlapping
+ * segments carry different bytes for the same sequence numbers; whichever
+ * copy is kept, every delivered byte must come from a segment covering it. */
+static void overlapping_segments_deliver_each_byte_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.pseq;
+    struct { uint32_t from, to; uint8_t letter; } segs[] = {
+        {0, 100, 'A'},   {50, 150, 'B'},  {300, 400, 'C'}, {250, 350, 'D'},
+        {350, 450, 'E'}, {200, 320, 'F'}, {150, 260, 'G'}, {140, 460, 'H'},
+    };
+    for (size_t k = 0; k < ARRAY_LEN(segs); k++) {
+        uint8_t data[512];
+        memset(data, segs[k].letter, sizeof(data));
+        c_send_full(&c, TB_TCP_ACK, b + segs[k].from, c.pack, data, segs[k].to - segs[k].from);
+    }
+    drain_all(st);
+    uint8_t buf[1024];
+    size_t got = app_recv_all(&c, buf, sizeof(buf));
+    assert_int_equal(got, 460);
+    for (size_t i = 0; i < got; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < ARRAY_LEN(segs); k++)
+            if (i >= segs[k].from && i < segs[k].to && buf[i] == segs[k].letter) ok = true;
+        if (!ok) fail_msg("byte %zu is '%c', from no segment covering it", i, buf[i]);
+    }
+    struct tb_tcp_info inf = info_of(st, c.h);
+    assert_int_equal(inf.rcv_nxt, b + 460);
+    assert_int_equal(inf.bytes_received, 460);
+    assert_int_equal(inf.ooo_bytes, 0);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.7.4 seventh check (a receiver may keep out-of-order data,
+ * within its resources): beyond cfg.tcp_ooo_max_bytes, out-of-order data
+ * is dropped and counted; it is still acknowledged. */
+static void out_of_order_queue_is_bounded(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_ooo_max_bytes = 1000;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t b = c.pseq;
+    c_send_data_at(&c, b + 100, 600);
+    c_expect_ack(&c, b);
+    assert_int_equal(info_of(st, c.h).ooo_bytes, 600);
+    c_send_data_at(&c, b + 800, 600);
+    c_expect_ack(&c, b);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_ooo_full), 1);
+    assert_int_equal(info_of(st, c.h).ooo_bytes, 600);
+    c_send_data_at(&c, b, 100);
+    c_expect_ack(&c, b + 700);
+    uint8_t buf[2048];
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 700);
+    assert_pat(buf, 700, b);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.4: sequence numbers are modulo 2^32; a peer ISN just below
+ * 2^32 and data across zero are received, reordered and acknowledged. */
+static void receive_sequence_number_wraps(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.peer_isn = 0xfffffc00u;
+    passive_open(&c, listen80(st), PEER_PORT, O_MSS);
+    uint32_t b = c.pseq;
+    assert_int_equal(b, 0xfffffc01u);
+    c_send_data_at(&c, b, 1000);
+    expect_none(st);
+    c_send_data_at(&c, b + 2000, 1000);   /* past zero, out of order */
+    c_expect_ack(&c, b + 1000);
+    c_send_data_at(&c, b + 1000, 1000);   /* crosses zero, fills the gap */
+    c_expect_ack(&c, b + 3000);
+    assert_int_equal(b + 3000, 0x7b9u);
+    uint8_t buf[4096];
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 3000);
+    assert_pat(buf, 3000, b);
+    assert_int_equal(info_of(st, c.h).rcv_nxt, 0x7b9u);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.4 and RFC 6528: our ISN is M + F(4-tuple) with M a 4 µs
+ * clock; choosing `now` puts it just below 2^32, and data, retransmission
+ * state and acknowledgments all work across zero. */
+static void send_sequence_number_wraps(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    /* Learn F from a SYN-ACK at now = 0, then drop that connection. */
+    struct tconn probe;
+    c_init(&probe, st, 0);
+    probe.lh = lh;
+    struct seg s;
+    passive_syn(&probe, PEER_PORT, O_MSS, &s);
+    uint32_t f = probe.iss;
+    c_rst(&probe);
+    expect_none(st);
+    const uint32_t target = 0xfffffa00u;
+    tb_time_ns when = (tb_time_ns)(uint32_t)(target - f) * 4000;
+    struct tconn c;
+    c_init(&c, st, when);
+    passive_open(&c, lh, PEER_PORT, O_MSS);
+    assert_int_equal(c.iss, target);
+    app_send(&c, 4000, 0);
+    c_expect_data(&c, 1460);                 /* 0xfffffa01 */
+    uint32_t second = c.pack;
+    c_expect_data(&c, 1460);                 /* 0xffffffb5: crosses zero */
+    assert_int_equal(second, 0xffffffb5u);
+    expect_none(st);                         /* Nagle holds the 1080-byte tail */
+    tb_time_ns t = c.now;
+    c.now = t + 10 * MS;
+    c_send_full(&c, TB_TCP_ACK, c.pseq, second, NULL, 0);
+    expect_none(st);
+    assert_int_equal(info_of(st, c.h).snd_una, second);
+    c_ack(&c);                               /* acknowledges 0x569, past zero */
+    assert_int_equal(c.pack, 0x569u);
+    assert_int_equal(info_of(st, c.h).snd_una, 0x569u);
+    c_expect_data(&c, 1080);
+    c_ack(&c);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.snd_una, target + 1 + 4000);
+    assert_int_equal(i.snd_nxt, target + 1 + 4000);
+    assert_int_equal(i.flight_bytes, 0);
+    assert_int_equal(i.bytes_acked, 4000);
+    assert_int_equal(i.retransmits, 0);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Delayed ACK                                                              */
+/* ======================================================================== */
+
+/* RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: one segment's ACK may be delayed,
+ * by less than 0.5 s (cfg.tcp_delack_ns). */
+static void single_segment_ack_is_delayed(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_data(&c, 100);
+    expect_none(st);
+    tb_time_ns due = c.now + cfg.tcp_delack_ns;
+    assert_int_equal(tb_stack_next_deadline(st), due);
+    tb_stack_tick(st, due - 1);
+    expect_none(st);
+    tb_stack_tick(st, due);
+    c.now = due;
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(stats_of(st).tcp_delayed_acks, 1);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: at least every second full-sized
+ * segment is acknowledged at once. */
+static void every_second_full_segment_is_acked_at_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_data(&c, 1460);
+    expect_none(st);
+    c_send_data(&c, 1460);
+    c_expect_ack(&c, c.pseq);
+    c_send_data(&c, 1460);
+    expect_none(st);
+    c_send_data(&c, 1460);
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(stats_of(st).tcp_delayed_acks, 0);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an out-of-order segment is
+ * acknowledged at once (a duplicate ACK). */
+static void out_of_order_segment_is_acked_at_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_data_at(&c, c.pseq + 100, 100);
+    c_expect_ack(&c, c.pseq);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Nagle and receiver SWS avoidance                                         */
+/* ======================================================================== */
+
+/* RFC 896 / RFC 9293 §3.7.4: with data unacknowledged a small write waits
+ * for the ACK (or for a full segment). */
+static void nagle_holds_small_segment_while_data_unacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    assert_false(info_of(st, c.h).nodelay);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    app_send(&c, 50, 100);
+    expect_none(st);
+    c.now += 10 * MS;
+    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack, NULL, 0);   /* acknowledges the 100 */
+    c_expect_data(&c, 50);
+    /* A full segment goes even while data is in flight; the tail waits. */
+    app_send(&c, 2000, 150);
+    c_expect_data(&c, 1460);
+    expect_none(st);
+    c.now += 10 * MS;
+    c_ack(&c);
+    c_expect_data(&c, 540);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.7.4: an application may turn Nagle off (TB_TCP_OPT_NODELAY);
+ * small writes then go at once. */
+static void nodelay_sends_small_segments_at_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_NODELAY, 1), TB_OK);
+    assert_true(info_of(st, c.h).nodelay);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    app_send(&c, 50, 100);
+    c_expect_data(&c, 50);
+    app_send(&c, 10, 150);
+    c_expect_data(&c, 10);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): the right window edge only
+ * moves by at least min(RCV.BUFF/2, MSS); reading a few bytes of a full
+ * buffer sends no window update, reading enough does. */
+static void small_reads_send_no_window_update(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 4096;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c_send_data(&c, 1460);
+    c_send_data(&c, 1460);
+    assert_int_equal(c_expect_ack(&c, c.pseq), 4096 - 2920);
+    c_send_data(&c, 1176);
+    expect_none(st);
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    assert_int_equal(c_expect_ack(&c, c.pseq), 0);
+    uint8_t buf[4096];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 100), 100);
+    expect_none(st);
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf + 100, 1000), 1000);
+    expect_none(st);   /* 1100 bytes free: below min(2048, 1460) */
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf + 1100, 1000), 1000);
+    assert_int_equal(c_expect_ack(&c, c.pseq), 2100);
+    assert_pat(buf, 2100, c.peer_isn + 1);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.6.2.2 and RFC 5681 §4.2: a read sends a window update only
+ * if the right edge of the advertised window moves. Without window scaling
+ * the field is capped at 65535: with 256 KiB of buffer, freeing space cannot
+ * move the edge, and an ACK repeating the same ACK number and window is a
+ * duplicate ACK to the peer (RFC 5681 §2), a false loss signal. */
+static void read_sends_no_update_when_window_cannot_grow(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* no window scaling */
+    c_send_data(&c, 1000);
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    assert_int_equal(c_expect_ack(&c, c.pseq), 65535);
+    uint8_t buf[1000];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 10), 10);
+    struct seg s;
+    if (next_seg(st, &s))
+        fail_msg("a 10-byte read sent flags %#x ack %u window %u: the same ACK and window as before", s.th.flags,
+                 s.th.ack, s.th.window);
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 990);
+    expect_none(st);
+    t_stack_done(st);
+}
+
+/* RFC 7323 §2.3: with window scaling the window field is the free receive
+ * space shifted right by our scale; the peer's field is shifted left by its. */
+static void advertised_window_is_scaled_free_space(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct tb_tcp_opts o = syn_opts(O_MSS | O_WS, 1460, 7, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.rcv_wscale, 3);
+    assert_int_equal(i.snd_wscale, 7);
+    c_send_data(&c, 1000);
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    uint16_t field = c_expect_ack(&c, c.pseq);
+    i = info_of(st, c.h);
+    assert_int_equal(i.rcvbuf_used_bytes, 1000);
+    assert_int_equal(field, (cfg.tcp_rcvbuf_bytes - 1000) >> 3);
+    c.pwin = 1000;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).snd_wnd_bytes, 1000u << 7);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Retransmission (RFC 6298)                                                */
+/* ======================================================================== */
+
+/* Asserts one retransmission of `len` bytes at seq from offset `off`. */
+static void expect_retransmission(struct tconn *c, uint32_t seq, size_t len, uint32_t off) {
+    struct seg s;
+    c_expect(c, &s);
+    if (s.th.seq != seq || s.th.payload_len != len)
+        fail_msg("expected retransmission of %zu bytes at %u, got %zu at %u (flags %#x)", len, seq, s.th.payload_len,
+                 s.th.seq, s.th.flags);
+    assert_pat(s.th.payload, len, off);
+}
+
+/* RFC 6298 §5.4-5.6 (and §2.4: RTO rounded up to 1 s): with no ACK the
+ * segment is retransmitted after the RTO, then 2x, 4x (back-off); an ACK
+ * ends it. */
+static void data_is_retransmitted_with_backoff(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rto_min_ns = SEC;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    assert_int_equal(info_of(st, c.h).rto_ns, SEC);
+    uint32_t seq = c.pack;
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    tb_time_ns t = c.now;
+    const tb_time_ns gaps[] = {1 * SEC, 2 * SEC, 4 * SEC};
+    for (size_t k = 0; k < ARRAY_LEN(gaps); k++) {
+        assert_int_equal(tb_stack_next_deadline(st), t + gaps[k]);
+        tb_stack_tick(st, t + gaps[k] - 1);
+        expect_none(st);
+        t += gaps[k];
+        tb_stack_tick(st, t);
+        expect_retransmission(&c, seq, 100, 0);
+        expect_none(st);
+    }
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.rto_timeouts, 3);
+    assert_int_equal(i.retransmits, 3);
+    assert_int_equal(i.backoff, 3);
+    c.now = t + 100 * MS;
+    c_ack(&c);
+    expect_none(st);
+    i = info_of(st, c.h);
+    assert_int_equal(i.backoff, 0);
+    assert_int_equal(i.flight_bytes, 0);
+    assert_true(tb_stack_next_deadline(st) > c.now + 1000 * SEC);   /* no TCP timer left */
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.3 (R2) / RFC 1122 §4.2.3.5: after tcp_max_retries
+ * expiries the connection fails with a timeout. */
+static void exhausted_retransmissions_time_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rto_min_ns = SEC;
+    cfg.tcp_max_retries = 3;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t seq = c.pack;
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    size_t rexmits = 0;
+    tb_time_ns t = c.now;
+    for (int k = 0; k < 10 && state_of(&c) != TB_TCP_CLOSED; k++) {
+        t = tb_stack_next_deadline(st);
+        tb_stack_tick(st, t);
+        struct seg s;
+        while (next_seg(st, &s)) {
+            assert_int_equal(s.th.seq, seq);
+            rexmits++;
+        }
+    }
+    assert_int_equal(rexmits, 3);
+    assert_int_equal(t, c.now + 15 * SEC);   /* 1 + 2 + 4, then the 8 s wait runs out */
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_TIMEOUT);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.error, TB_ERR_TIMEOUT);
+    uint8_t buf[4];
+    assert_int_equal(tb_tcp_recv(st, t, c.h, buf, sizeof(buf)), TB_ERR_TIMEOUT);
+    assert_int_equal(stats_of(st).tcp_conns_timed_out, 1);
+    t_stack_done(st);
+}
+
+/* RFC 6298 §2.1, §5.5 and RFC 9293 §3.8.3: an unanswered SYN is
+ * retransmitted after the initial RTO (1 s), backing off, tcp_syn_retries
+ * times; then the open fails with a timeout. */
+static void syn_is_retransmitted_then_times_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_syn_retries = 3;
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    tb_time_ns t = c.now;
+    const tb_time_ns gaps[] = {1 * SEC, 2 * SEC, 4 * SEC};
+    for (size_t k = 0; k < ARRAY_LEN(gaps); k++) {
+        assert_int_equal(tb_stack_next_deadline(st), t + gaps[k]);
+        tb_stack_tick(st, t + gaps[k] - 1);
+        expect_none(st);
+        t += gaps[k];
+        tb_stack_tick(st, t);
+        c_expect(&c, &s);
+        assert_int_equal(s.th.flags, TB_TCP_SYN);
+        assert_int_equal(s.th.seq, c.iss);
+        assert_true(s.th.opts.has_mss);
+        expect_none(st);
+    }
+    expect_no_event(st, TB_EV_NONE);
+    assert_int_equal(tb_stack_next_deadline(st), t + 8 * SEC);
+    tb_stack_tick(st, t + 8 * SEC);
+    expect_none(st);
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_TIMEOUT);
+    assert_int_equal(state_of(&c), TB_TCP_CLOSED);
+    t_stack_done(st);
+}
+
+/* RFC 6298 §2.2-2.4: the first RTT sample R sets SRTT = R, RTTVAR = R/2;
+ * later ones SRTT = 7/8 SRTT + R/8, RTTVAR = 3/4 RTTVAR + |SRTT - R|/4;
+ * RTO = SRTT + 4 RTTVAR, never below the minimum. */
+static void rtt_samples_set_rto(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    c.now += 100 * MS;   /* the SYN-ACK takes 100 ms */
+    active_synack(&c, O_MSS);
+    c_expect_ack(&c, c.pseq);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.srtt_ns, 100 * MS);
+    assert_int_equal(i.rttvar_ns, 50 * MS);
+    assert_int_equal(i.rto_ns, 300 * MS);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    c.now += 20 * MS;
+    c_ack(&c);
+    i = info_of(st, c.h);
+    assert_int_equal(i.srtt_ns, 90 * MS);
+    assert_int_equal(i.rttvar_ns, 57500 * TB_NS_PER_US);
+    assert_int_equal(i.rto_ns, 320 * MS);
+    /* A 1 ms RTT gives 3 ms, raised to rto_min (200 ms). */
+    struct tconn d;
+    c_init(&d, st, c.now);
+    active_syn(&d, &s);
+    d.now += 1 * MS;
+    active_synack(&d, O_MSS);
+    c_expect_ack(&d, d.pseq);
+    i = info_of(st, d.h);
+    assert_int_equal(i.srtt_ns, 1 * MS);
+    assert_int_equal(i.rto_ns, cfg.tcp_rto_min_ns);
+    t_stack_done(st);
+}
+
+/* RFC 6298 §5.7: when the SYN was retransmitted and no RTT sample exists,
+ * the RTO is re-initialized to 3 s once the handshake completes (active
+ * open). */
+static void syn_retransmission_sets_rto_to_3s(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    tb_stack_tick(st, T0 + SEC);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN);
+    c.now = T0 + 1500 * MS;
+    active_synack(&c, O_MSS);   /* Karn: no RTT sample from a retransmitted SYN */
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(info_of(st, c.h).rto_ns, 3 * SEC);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    assert_int_equal(tb_stack_next_deadline(st), c.now + 3 * SEC);
+    t_stack_done(st);
+}
+
+/* RFC 6298 §5.7: the same for a passive open whose SYN-ACK (a SYN segment)
+ * was retransmitted. */
+static void synack_retransmission_sets_rto_to_3s(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS, &s);
+    assert_int_equal(tb_stack_next_deadline(st), T0 + SEC);
+    tb_stack_tick(st, T0 + SEC);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ACK);
+    assert_int_equal(s.th.seq, c.iss);
+    c.now = T0 + 1500 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    assert_int_equal(info_of(st, c.h).rto_ns, 3 * SEC);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Persist (RFC 9293 §3.8.6.1)                                              */
+/* ======================================================================== */
+
+/* The peer closes its window; the application queues 100 bytes. */
+static void enter_zero_window(struct tconn *c, uint8_t *data) {
+    c->pwin = 0;
+    c_ack(c);
+    expect_none(c->st);
+    assert_int_equal(info_of(c->st, c->h).snd_wnd_bytes, 0);
+    fill_pat(data, 100, 0);
+    assert_int_equal(tb_tcp_send(c->st, c->now, c->h, data, 100), 100);
+    expect_none(c->st);
+}
+
+/* Ticks to the next probe; asserts it is one byte at SND.UNA. */
+static tb_time_ns expect_probe(struct tconn *c, const uint8_t *data) {
+    tb_time_ns t = tb_stack_next_deadline(c->st);
+    tb_stack_tick(c->st, t);
+    struct seg s;
+    c_expect(c, &s);
+    if (s.th.seq != c->pack || s.th.payload_len != 1 || !(s.th.flags & TB_TCP_ACK))
+        fail_msg("expected a 1-byte probe at %u, got flags %#x seq %u len %zu", c->pack, s.th.flags, s.th.seq,
+                 s.th.payload_len);
+    assert_int_equal(s.th.payload[0], data[0]);
+    expect_none(c->st);
+    return t;
+}
+
+/* RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: a zero window with data waiting is
+ * probed, at intervals that back off exponentially. */
+static void zero_window_is_probed_with_backoff(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint8_t data[100];
+    enter_zero_window(&c, data);
+    tb_time_ns prev = c.now, interval = cfg.tcp_rto_min_ns;   /* RTO after a ~0 RTT sample */
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(tb_stack_next_deadline(st), prev + interval);
+        tb_stack_tick(st, prev + interval - 1);
+        expect_none(st);
+        prev = expect_probe(&c, data);
+        c.now = prev;
+        c_ack(&c);   /* window still 0 */
+        expect_none(st);
+        interval *= 2;
+    }
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.zero_window_probes, 5);
+    assert_int_equal(stats_of(st).tcp_zero_window_probes, 5);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.6.1: the window update that answers a probe resumes the
+ * transmission: the queued data goes out from SND.UNA at once. */
+static void window_update_resumes_sending(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint8_t data[100];
+    enter_zero_window(&c, data);
+    c.now = expect_probe(&c, data);
+    c_ack(&c);   /* the probe's byte is refused: window 0 */
+    expect_none(st);
+    c.now += 50 * MS;
+    c.pwin = 65535;
+    c_ack(&c);   /* window update */
+    uint32_t covered = c.pack;
+    struct seg s;
+    while (next_seg(st, &s)) {
+        if (s.th.payload_len == 0) continue;
+        if (s.th.seq != covered)
+            fail_msg("after the window update: %zu bytes at %u, the peer expects %u", s.th.payload_len, s.th.seq,
+                     covered);
+        assert_pat(s.th.payload, s.th.payload_len, covered - c.pack);
+        covered += (uint32_t)s.th.payload_len;
+    }
+    if (covered != c.pack + 100)
+        fail_msg("the window update resumed only %u of 100 queued bytes at once", covered - c.pack);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: while probes are answered
+ * (zero-window ACKs) the connection is kept open indefinitely. */
+static void answered_zero_window_probes_never_time_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_max_retries = 2;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint8_t data[100];
+    enter_zero_window(&c, data);
+    for (int k = 0; k < 12; k++) {
+        c.now = expect_probe(&c, data);
+        c_ack(&c);
+    }
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    assert_int_equal(i.error, 0);
+    assert_int_equal(i.zero_window_probes, 12);
+    assert_true(tb_stack_next_deadline(st) <= c.now + cfg.tcp_rto_max_ns);   /* still probing */
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6)                           */
+/* ======================================================================== */
+
+/* RFC 1122 §4.2.3.6: keepalives MUST default to off. */
+static void keepalive_is_off_by_default(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    tb_stack_tick(st, c.now + INT64_C(3) * 3600 * SEC);
+    expect_none(st);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.keepalive_probes, 0);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    t_stack_done(st);
+}
+
+static void enable_keepalive(struct tconn *c) {
+    assert_int_equal(tb_tcp_setopt(c->st, c->h, TB_TCP_OPT_KEEPALIVE_INTVL_NS, 1 * SEC), TB_OK);
+    assert_int_equal(tb_tcp_setopt(c->st, c->h, TB_TCP_OPT_KEEPALIVE_PROBES, 3), TB_OK);
+    assert_int_equal(tb_tcp_setopt(c->st, c->h, TB_TCP_OPT_KEEPALIVE_IDLE_NS, 10 * SEC), TB_OK);
+}
+
+/* A keepalive: SEG.SEQ = SND.UNA - 1 (SND.NXT - 1 while idle), no data. */
+static void expect_keepalive(struct tconn *c) {
+    struct seg s;
+    c_expect(c, &s);
+    if (s.th.flags != TB_TCP_ACK || s.th.seq != c->pack - 1 || s.th.payload_len != 0 || s.th.ack != c->pseq)
+        fail_msg("expected keepalive seq %u ack %u, got flags %#x seq %u ack %u len %zu", c->pack - 1, c->pseq,
+                 s.th.flags, s.th.seq, s.th.ack, s.th.payload_len);
+}
+
+/* RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6: after the idle time a probe goes
+ * out carrying no new data (SEQ = SND.NXT - 1); unanswered probes end the
+ * connection with a timeout. */
+static void keepalive_probes_idle_connection_then_times_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    enable_keepalive(&c);
+    assert_int_equal(tb_stack_next_deadline(st), c.now + 10 * SEC);
+    tb_stack_tick(st, c.now + 10 * SEC - 1);
+    expect_none(st);
+    tb_time_ns t = c.now + 10 * SEC;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(tb_stack_next_deadline(st), t);
+        tb_stack_tick(st, t);
+        expect_keepalive(&c);
+        expect_none(st);
+        t += 1 * SEC;
+    }
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    assert_int_equal(tb_stack_next_deadline(st), t);
+    tb_stack_tick(st, t);
+    expect_none(st);
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_TIMEOUT);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_CLOSED);
+    assert_int_equal(i.keepalive_probes, 3);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.8.4: an answer to a keepalive shows the peer alive: probing
+ * stops until the connection has been idle again for the idle time. */
+static void keepalive_answer_resets_probing(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    enable_keepalive(&c);
+    c.now += 10 * SEC;
+    tb_stack_tick(st, c.now);
+    expect_keepalive(&c);
+    c.now += 500 * MS;
+    c_ack(&c);   /* the answer */
+    expect_none(st);
+    assert_int_equal(tb_stack_next_deadline(st), c.now + 10 * SEC);
+    tb_stack_tick(st, c.now + 10 * SEC - 1);
+    expect_none(st);
+    for (int k = 0; k < 3; k++) {   /* several intervals' worth: no timeout */
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        expect_keepalive(&c);
+        c.now += 100 * MS;
+        c_ack(&c);
+    }
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Timestamps and PAWS (RFC 7323)                                           */
+/* ======================================================================== */
+
+/* RFC 7323 §5.3: a segment whose TSval is older than TS.Recent is a
+ * duplicate: it is acknowledged and dropped, its data not delivered; the
+ * ACK echoes TS.Recent. */
+static void paws_drops_segment_with_old_timestamp(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.ts);
+    uint32_t start = c.pseq;
+    c.tsval = 4999;
+    c_send_data(&c, 100);   /* TSval 5000 */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.opts.ts_ecr, 5000);
+    struct tb_tcp_opts old;
+    memset(&old, 0, sizeof(old));
+    old.has_ts = true;
+    old.ts_val = 4000;
+    old.ts_ecr = c.tsecr;
+    uint8_t data[100];
+    fill_pat(data, 100, c.pseq);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK, c.pseq, c.pack, 65535, 0, &old, data, 100);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.opts.ts_ecr, 5000);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_paws), 1);
+    assert_int_equal(stats_of(st).tcp_paws_rejected, 1);
+    uint8_t buf[512];
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 100);
+    assert_pat(buf, 100, start);
+    c.tsval = 5000;
+    c_send_data(&c, 100);   /* TSval 5001: accepted */
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 100);
+    assert_pat(buf, 100, start + 100);
+    t_stack_done(st);
+}
+
+/* RFC 7323 §4.3: TS.Recent is taken only from a segment with
+ * SEG.SEQ =< Last.ACK.sent, so a delayed ACK echoes the TSval of the
+ * earliest segment it acknowledges. */
+static void timestamp_echo_follows_last_ack_sent(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    c.tsval = 5999;
+    c_send_data(&c, 100);   /* TSval 6000 */
+    c_send_data(&c, 100);   /* TSval 6001 */
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.opts.ts_ecr, 6000);
+    c_send_data(&c, 100);   /* TSval 6002, at Last.ACK.sent */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 6002);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* SYN cookies (RFC 4987 §3.6), accept queue, listener close                */
+/* ======================================================================== */
+
+/* RFC 4987 §3.6: with the SYN queue full a SYN is answered statelessly: the
+ * SYN-ACK carries only the MSS, and the ACK that returns the cookie creates
+ * the connection. */
+static void syn_cookie_answers_when_syn_queue_full(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_syn_queue_len = 1;
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    struct tconn a, b;
+    struct seg s;
+    c_init(&a, st, T0);
+    a.lh = lh;
+    passive_syn(&a, PEER_PORT, O_ALL, &s);
+    assert_true(s.th.opts.has_wscale);   /* an ordinary SYN-ACK */
+    assert_int_equal(stats_of(st).tcp_syncookies_sent, 0);
+    c_init(&b, st, T0);
+    b.lh = lh;
+    passive_syn(&b, PEER_PORT + 1, O_ALL, &s);
+    assert_true(s.th.opts.has_mss);
+    assert_int_equal(s.th.opts.mss, 1460);
+    assert_false(s.th.opts.has_wscale);
+    assert_false(s.th.opts.sack_permitted);
+    assert_false(s.th.opts.has_ts);
+    assert_int_equal(stats_of(st).tcp_syncookies_sent, 1);
+    b.now += 10 * MS;
+    c_send(&b, TB_TCP_ACK, "hello", 5);   /* returns the cookie, with data */
+    expect_none(st);
+    expect_event(st, TB_EV_TCP_ACCEPTABLE, lh);
+    b.h = tb_tcp_accept(st, lh);
+    assert_true(b.h >= 0);
+    struct tb_tcp_info i = info_of(st, b.h);
+    assert_true(i.syncookie);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    assert_int_equal(i.remote_port, PEER_PORT + 1);
+    assert_int_equal(i.mss_bytes, 1460);
+    assert_int_equal(i.snd_una, b.iss + 1);
+    char buf[16];
+    assert_int_equal(tb_tcp_recv(st, b.now, b.h, buf, sizeof(buf)), 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(stats_of(st).tcp_syncookies_ok, 1);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);   /* a is still half-open */
+    t_stack_done(st);
+}
+
+/* RFC 4987 §3.6 and RFC 9293 §3.10.7.2: an ACK whose cookie does not check
+ * out is answered with <SEQ=SEG.ACK><CTL=RST> and creates nothing. */
+static void syn_cookie_bad_ack_gets_rst(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_syn_queue_len = 1;
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    struct tconn a, b;
+    struct seg s;
+    c_init(&a, st, T0);
+    a.lh = lh;
+    passive_syn(&a, PEER_PORT, O_MSS, &s);
+    c_init(&b, st, T0);
+    b.lh = lh;
+    passive_syn(&b, PEER_PORT + 1, O_MSS, &s);
+    assert_int_equal(stats_of(st).tcp_syncookies_sent, 1);
+    uint32_t bad_ack = (b.iss ^ 0x01000000u) + 1;
+    c_send_full(&b, TB_TCP_ACK, b.pseq, bad_ack, NULL, 0);
+    expect_rst(st, US_PORT, PEER_PORT + 1, bad_ack, false, 0);
+    assert_int_equal(stats_of(st).tcp_syncookies_failed, 1);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_bad_cookie), 1);
+    expect_no_event(st, TB_EV_TCP_ACCEPTABLE);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);
+    t_stack_done(st);
+}
+
+/* RFC 9293 §3.10.1 (OPEN, passive) and the listen backlog: no more
+ * connections wait for accept than the backlog; beyond it SYNs are dropped
+ * (the peer retries). */
+static void accept_queue_is_bounded_by_backlog(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = tb_tcp_listen(st, US_PORT, 2);
+    assert_true(lh >= 0);
+    struct tconn a, b, c;
+    c_init(&a, st, T0);
+    passive_handshake(&a, lh, PEER_PORT, O_MSS);
+    c_init(&b, st, T0);
+    passive_handshake(&b, lh, PEER_PORT + 1, O_MSS);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, T0, PEER_PORT + 2, US_PORT, TB_TCP_SYN, PEER_ISN, 0, 65535, 0, &o, NULL, 0);
+    expect_none(st);
+    assert_true(stats_of(st).tcp_accept_queue_overflow >= 1);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_accept_queue_full), 1);
+    int32_t h1 = tb_tcp_accept(st, lh), h2 = tb_tcp_accept(st, lh);
+    assert_true(h1 >= 0 && h2 >= 0);
+    assert_int_equal(info_of(st, h1).remote_port, PEER_PORT);
+    assert_int_equal(info_of(st, h2).remote_port, PEER_PORT + 1);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);
+    c_init(&c, st, T0 + SEC);   /* the SYN again, after the peer's RTO */
+    passive_open(&c, lh, PEER_PORT + 2, O_MSS);
+    t_stack_done(st);
+}
+
+struct close_args {
+    struct tb_stack *st;
+    tb_time_ns now;
+    int32_t h;
+};
+
+static void close_in_child(void *p) {
+    struct close_args *a = p;
+    (void)tb_tcp_close(a->st, a->now, a->h);
+}
+
+/* RFC 9293 §3.10.4 (ABORT, SYN-RECEIVED and ESTABLISHED: <SEQ=SND.NXT>
+ * <CTL=RST>): closing a listener resets the connections it still holds. */
+static void closing_listener_resets_pending_children(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    struct tconn a, b;
+    c_init(&a, st, T0);
+    passive_handshake(&a, lh, PEER_PORT, O_MSS);   /* ESTABLISHED, not accepted */
+    c_init(&b, st, T0);
+    b.lh = lh;
+    struct seg s;
+    passive_syn(&b, PEER_PORT + 1, O_MSS, &s);      /* SYN-RECEIVED */
+    struct close_args args = {st, T0 + MS, lh};
+    if (!survives(close_in_child, &args)) {
+        t_stack_done(st);
+        fail_msg("tb_tcp_close on a listener holding an ESTABLISHED and a SYN-RECEIVED child aborted the stack");
+    }
+    assert_int_equal(tb_tcp_close(st, T0 + MS, lh), TB_OK);
+    bool seen_a = false, seen_b = false;
+    while (next_seg(st, &s)) {
+        assert_true(s.th.flags & TB_TCP_RST);
+        assert_int_equal(s.th.src_port, US_PORT);
+        if (s.th.dst_port == PEER_PORT) {
+            assert_int_equal(s.th.seq, a.iss + 1);
+            seen_a = true;
+        } else {
+            assert_int_equal(s.th.dst_port, PEER_PORT + 1);
+            assert_int_equal(s.th.seq, b.iss + 1);
+            seen_b = true;
+        }
+    }
+    assert_true(seen_a && seen_b);
+    assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_BADCONN);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, T0 + MS, PEER_PORT + 2, US_PORT, TB_TCP_SYN, PEER_ISN, 0, 65535, 0, &o, NULL, 0);
+    expect_rst(st, US_PORT, PEER_PORT + 2, 0, true, PEER_ISN + 1);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* ICMP (RFC 1122 §4.2.3.9, RFC 5461, RFC 1191, RFC 5927)                   */
+/* ======================================================================== */
+
+/* A destination unreachable from a router, quoting the first `qlen` bytes
+ * of the IP datagram in s (optionally with its TCP sequence number changed). */
+static void icmp_about(struct tb_stack *st, tb_time_ns now, uint8_t code, uint16_t mtu, const struct seg *s,
+                       const uint32_t *seq_override) {
+    uint8_t quote[28];
+    memcpy(quote, s->f.bytes + TB_ETH_HDR_LEN, sizeof(quote));   /* IP header + 8 bytes (RFC 792) */
+    if (seq_override != NULL) tb_put32(quote + TB_IPV4_HDR_LEN + 4, *seq_override);
+    uint8_t icmp[64];
+    struct tb_icmp_repr r;
+    memset(&r, 0, sizeof(r));
+    r.type = TB_ICMP_DEST_UNREACH;
+    r.code = code;
+    r.next_hop_mtu = mtu;
+    r.payload = quote;
+    r.payload_len = sizeof(quote);
+    size_t n = tb_icmp_emit(&r, icmp);
+    uint8_t frame[128];
+    size_t len = t_build_ipv4(frame, &t_mac_us, ROUTER_IP, T_IP_US, TB_IPPROTO_ICMP, icmp, n);
+    t_input(st, now, frame, len);
+}
+
+/* RFC 1122 §4.2.3.9 and RFC 5461 §4: a destination unreachable about one of
+ * our segments is reported to the application and does not end the
+ * connection. */
+static void icmp_unreachable_is_a_soft_error(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    app_send(&c, 100, 0);
+    struct seg s;
+    c_expect(&c, &s);
+    icmp_about(st, c.now, 1 /* host unreachable */, 0, &s, NULL);
+    expect_none(st);
+    struct tb_event ev = expect_event(st, TB_EV_TCP_SOFT_ERROR, c.h);
+    assert_int_equal(ev.u.soft.icmp_type, TB_ICMP_DEST_UNREACH);
+    assert_int_equal(ev.u.soft.icmp_code, 1);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_ESTABLISHED);
+    assert_int_equal(i.error, 0);
+    assert_int_equal(i.last_soft_error_icmp_type, TB_ICMP_DEST_UNREACH);
+    assert_int_equal(i.last_soft_error_icmp_code, 1);
+    assert_int_equal(stats_of(st).tcp_icmp_soft_errors, 1);
+    c.pack += 100;
+    c_ack(&c);
+    app_send(&c, 50, 100);
+    c_expect_data(&c, 50);
+    t_stack_done(st);
+}
+
+/* RFC 1191 §6.1 / RFC 1122 §4.2.3.9: "fragmentation needed" with a next-hop
+ * MTU lowers the MSS (MTU - 40) and what was in flight is resent in
+ * segments that fit. */
+static void icmp_frag_needed_lowers_mss_and_resends(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t una = c.pack;
+    app_send(&c, 2920, 0);
+    struct seg first;
+    c_expect(&c, &first);
+    assert_int_equal(first.th.payload_len, 1460);
+    drain_all(st);
+    icmp_about(st, c.now, TB_ICMP_UNREACH_FRAG_NEEDED, 1000, &first, NULL);
+    assert_int_equal(info_of(st, c.h).mss_bytes, 960);
+    assert_int_equal(stats_of(st).tcp_pmtu_decreases, 1);
+    struct tb_event ev = expect_event(st, TB_EV_TCP_SOFT_ERROR, c.h);
+    assert_int_equal(ev.u.soft.next_hop_mtu, 1000);
+    uint32_t covered = una;
+    struct seg s;
+    while (next_seg(st, &s)) {
+        assert_true(s.ip.total_len <= 1000);
+        assert_true(s.th.payload_len <= 960);
+        assert_int_equal(s.th.seq, covered);
+        assert_pat(s.th.payload, s.th.payload_len, covered - c.iss - 1);
+        covered += (uint32_t)s.th.payload_len;
+    }
+    assert_int_equal(covered, una + 2920);
+    c.pack = una + 2920;
+    c_ack(&c);
+    app_send(&c, 2000, 2920);
+    c_expect_data(&c, 960);
+    t_stack_done(st);
+}
+
+/* RFC 5927 §4.1 (and RFC 5961's spirit): an ICMP error quoting a sequence
+ * number that is not in flight (SND.UNA =< SEG.SEQ < SND.NXT) is ignored. */
+static void icmp_quoting_stale_sequence_is_ignored(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    app_send(&c, 100, 0);
+    struct seg s;
+    c_expect(&c, &s);
+    c.pack += 100;
+    c_ack(&c);   /* nothing in flight now */
+    icmp_about(st, c.now, 1, 0, &s, NULL);
+    icmp_about(st, c.now, TB_ICMP_UNREACH_FRAG_NEEDED, 576, &s, NULL);
+    app_send(&c, 100, 100);
+    c_expect_data(&c, 100);   /* in flight: [pack-100, pack) */
+    uint32_t ahead = c.pack + 5000, behind = c.pack - 101;
+    icmp_about(st, c.now, 1, 0, &s, &ahead);
+    icmp_about(st, c.now, 1, 0, &s, &behind);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_icmp_stale), 4);
+    expect_no_event(st, TB_EV_TCP_SOFT_ERROR);
+    expect_none(st);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.last_soft_error_icmp_type, -1);
+    assert_int_equal(i.mss_bytes, 1460);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* Urgent data (RFC 6093)                                                   */
+/* ======================================================================== */
+
+/* RFC 6093 §5 / RFC 9293 §3.8.5: urgent data is delivered in line, the byte
+ * stream unchanged (no byte taken out of band). */
+static void urgent_data_is_delivered_inline(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK | TB_TCP_URG | TB_TCP_PSH, c.pseq, c.pack, 65535, 3, NULL,
+                    "abcdef", 6);
+    c.pseq += 6;
+    c_send(&c, TB_TCP_ACK, "gh", 2);
+    c_expect_ack(&c, c.pseq);
+    char buf[16];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 8);
+    assert_memory_equal(buf, "abcdefgh", 8);
+    assert_int_equal(stats_of(st).tcp_urgent_segs, 1);
+    t_stack_done(st);
+}
+
+/* ======================================================================== */
+/* The application interface                                                */
+/* ======================================================================== */
+
+/* Zero-copy send (DESIGN.md §3): the stack takes the chain, sends from it,
+ * and gives every buffer back once it is acknowledged. */
+static void send_buf_releases_chain_after_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_NODELAY, 1), TB_OK);
+    size_t free0 = tb_stack_pool_free(st);
+    struct tb_buf *b1 = tb_stack_alloc_rx(st, 1000), *b2 = tb_stack_alloc_rx(st, 1000);
+    assert_non_null(b1);
+    assert_non_null(b2);
+    fill_pat(b1->data, 1000, 0);
+    fill_pat(b2->data, 1000, 1000);
+    b1->next = b2;
+    assert_int_equal(tb_tcp_send_buf(st, c.now, c.h, b1), TB_OK);
+    c_expect_data(&c, 1460);
+    c_expect_data(&c, 540);
+    assert_int_equal(tb_stack_pool_free(st), free0 - 2);
+    assert_int_equal(info_of(st, c.h).sndbuf_used_bytes, 2000);
+    c.now += 10 * MS;
+    c_ack(&c);
+    assert_int_equal(tb_stack_pool_free(st), free0);
+    assert_int_equal(info_of(st, c.h).sndbuf_used_bytes, 0);
+    /* A chain larger than the free send space is refused and stays ours. */
+    assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_SNDBUF, 1024), TB_OK);
+    struct tb_buf *big = tb_stack_alloc_rx(st, 1500);
+    assert_non_null(big);
+    assert_int_equal(tb_tcp_send_buf(st, c.now, c.h, big), TB_ERR_AGAIN);
+    tb_buf_free(big);
+    assert_int_equal(tb_stack_pool_free(st), free0);
+    t_stack_done(st);
+}
+
+/* Zero-copy receive: whole received buffers are lent as a chain and come
+ * back to the pool when freed. */
+static void recv_buf_lends_received_buffers(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_WS);
+    size_t free0 = tb_stack_pool_free(st);
+    uint32_t start = c.pseq;
+    c_send_data(&c, 500);
+    c_send_data(&c, 700);
+    c_expect_ack(&c, c.pseq);
+    struct tb_buf *chain = NULL;
+    assert_int_equal(tb_tcp_recv_buf(st, c.now, c.h, &chain, 100000), 1200);
+    assert_non_null(chain);
+    assert_int_equal(tb_buf_chain_len(chain), 1200);
+    uint8_t buf[1200];
+    assert_int_equal(tb_buf_copy_out(chain, 0, buf, sizeof(buf)), 1200);
+    assert_pat(buf, 1200, start);
+    expect_none(st);   /* 1200 bytes freed: no window update due */
+    assert_int_equal(tb_stack_pool_free(st), free0 - 2);
+    tb_buf_free(chain);
+    assert_int_equal(tb_stack_pool_free(st), free0);
+    assert_int_equal(tb_tcp_recv_buf(st, c.now, c.h, &chain, 100000), TB_ERR_AGAIN);
+    assert_null(chain);
+    t_stack_done(st);
+}
+
+/* tb_tcp_send takes what fits, then says TB_ERR_AGAIN; TB_EV_TCP_WRITABLE
+ * follows when ACKs free space. */
+static void full_send_buffer_returns_again_then_writable(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_SNDBUF, 1024), TB_OK);
+    uint8_t data[2000];
+    fill_pat(data, sizeof(data), 0);
+    assert_int_equal(tb_tcp_send(st, c.now, c.h, data, 2000), 1024);
+    c_expect_data(&c, 1024);
+    assert_int_equal(tb_tcp_send(st, c.now, c.h, data + 1024, 10), TB_ERR_AGAIN);
+    expect_no_event(st, TB_EV_TCP_WRITABLE);
+    c.now += 10 * MS;
+    c_ack(&c);
+    expect_event(st, TB_EV_TCP_WRITABLE, c.h);
+    assert_int_equal(tb_tcp_send(st, c.now, c.h, data + 1024, 10), 10);
+    c_expect_data(&c, 10);
+    t_stack_done(st);
+}
+
+/* Handles are checked: anything that is not a live handle of the right kind
+ * gives TB_ERR_BADCONN. */
+static void bad_handles_are_rejected(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    struct tconn d;
+    c_init(&d, st, T0);
+    passive_open(&d, c.lh, PEER_PORT + 1, O_MSS);
+    int32_t stale = d.h;
+    assert_int_equal(tb_tcp_close(st, T0, stale), TB_OK);
+    drain_all(st);
+    const int32_t bad[] = {-1, -7, 999999, 0x3fffffff, stale, c.lh};
+    uint8_t buf[8] = {0};
+    struct tb_buf *chain = NULL;
+    struct tb_tcp_info i;
+    for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
+        int32_t h = bad[k];
+        assert_int_equal(tb_tcp_send(st, T0, h, buf, sizeof(buf)), TB_ERR_BADCONN);
+        assert_int_equal(tb_tcp_recv(st, T0, h, buf, sizeof(buf)), TB_ERR_BADCONN);
+        assert_int_equal(tb_tcp_recv_buf(st, T0, h, &chain, 100), TB_ERR_BADCONN);
+        assert_null(chain);
+        assert_int_equal(tb_tcp_shutdown(st, T0, h), TB_ERR_BADCONN);
+        assert_int_equal(tb_tcp_setopt(st, h, TB_TCP_OPT_NODELAY, 1), TB_ERR_BADCONN);
+        assert_int_equal(tb_tcp_info(st, h, &i), TB_ERR_BADCONN);
+        if (h != c.lh) {
+            assert_int_equal(tb_tcp_close(st, T0, h), TB_ERR_BADCONN);
+            assert_int_equal(tb_tcp_abort(st, T0, h), TB_ERR_BADCONN);
+        }
+        struct tb_buf *b = tb_stack_alloc_rx(st, 10);
+        assert_non_null(b);
+        assert_int_equal(tb_tcp_send_buf(st, T0, h, b), TB_ERR_BADCONN);
+        tb_buf_free(b);
+    }
+    assert_int_equal(tb_tcp_accept(st, c.h), TB_ERR_BADCONN);   /* a connection is not a listener */
+    assert_int_equal(tb_tcp_accept(st, -1), TB_ERR_BADCONN);
+    assert_int_equal(tb_tcp_close(st, T0, c.lh), TB_OK);
+    assert_int_equal(tb_tcp_accept(st, c.lh), TB_ERR_BADCONN);   /* a closed listener */
+    assert_int_equal(tb_tcp_close(st, T0, c.lh), TB_ERR_BADCONN);
+    assert_int_equal(info_of(st, c.h).state, TB_TCP_ESTABLISHED);   /* accepted: unaffected */
+    t_stack_done(st);
+}
+
+/* tb_tcp_setopt rejects values outside each option's range (RFC 9293
+ * §3.8.6.3: delayed ACK below 0.5 s; RFC 6298 §2.4-2.5 minimum/maximum). */
+static void setopt_rejects_out_of_range_values(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    struct { enum tb_tcp_opt opt; int64_t value; } bad[] = {
+        {TB_TCP_OPT_SNDBUF, 1023},
+        {TB_TCP_OPT_SNDBUF, (INT64_C(1) << 30) + 1},
+        {TB_TCP_OPT_RCVBUF, 0},
+        {TB_TCP_OPT_RCVBUF, INT64_MAX},
+        {TB_TCP_OPT_KEEPALIVE_IDLE_NS, -1},
+        {TB_TCP_OPT_KEEPALIVE_INTVL_NS, 0},
+        {TB_TCP_OPT_KEEPALIVE_PROBES, 0},
+        {TB_TCP_OPT_KEEPALIVE_PROBES, 1001},
+        {TB_TCP_OPT_MSS, 87},
+        {TB_TCP_OPT_MSS, 1461},
+        {TB_TCP_OPT_RTO_MIN_NS, 0},
+        {TB_TCP_OPT_RTO_MIN_NS, 61 * SEC},
+        {TB_TCP_OPT_RTO_MAX_NS, 199 * MS},
+        {TB_TCP_OPT_MAX_RETRIES, 0},
+        {TB_TCP_OPT_MAX_RETRIES, 101},
+        {TB_TCP_OPT_DELACK_NS, -1},
+        {TB_TCP_OPT_DELACK_NS, 500 * MS},
+        {(enum tb_tcp_opt)99, 1},
+    };
+    for (size_t k = 0; k < ARRAY_LEN(bad); k++)
+        if (tb_tcp_setopt(st, c.h, bad[k].opt, bad[k].value) != TB_ERR_INVAL)
+            fail_msg("case %zu: option %d value %lld accepted", k, (int)bad[k].opt, (long long)bad[k].value);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.mss_bytes, 1460);
+    assert_int_equal(i.rto_ns, cfg.tcp_rto_min_ns);
+    struct { enum tb_tcp_opt opt; int64_t value; } good[] = {
+        {TB_TCP_OPT_SNDBUF, 1024}, {TB_TCP_OPT_RCVBUF, INT64_C(1) << 30}, {TB_TCP_OPT_KEEPALIVE_PROBES, 1000},
+        {TB_TCP_OPT_MSS, 88},      {TB_TCP_OPT_MSS, 1460},                {TB_TCP_OPT_MAX_RETRIES, 100},
+        {TB_TCP_OPT_DELACK_NS, 0}, {TB_TCP_OPT_DELACK_NS, 499 * MS},     {TB_TCP_OPT_KEEPALIVE_IDLE_NS, 0},
+    };
+    for (size_t k = 0; k < ARRAY_LEN(good); k++)
+        if (tb_tcp_setopt(st, c.h, good[k].opt, good[k].value) != TB_OK)
+            fail_msg("case %zu: option %d value %lld refused", k, (int)good[k].opt, (long long)good[k].value);
+    t_stack_done(st);
+}
+
+/* RFC 6528 §3 / RFC 9293 §3.4.1: ISNs come from a keyed function: stacks
+ * seeded differently choose different ISNs for the same 4-tuple, the same
+ * seed the same ISN (determinism), and 4-tuples differ from each other. */
+static void isn_depends_on_seed_and_4_tuple(void **state) {
+    (void)state;
+    uint32_t isn[3];
+    const uint64_t seeds[3] = {1, 2, 1};
+    for (int k = 0; k < 3; k++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        cfg.seed = seeds[k];
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        c.lh = listen80(st);
+        struct seg s;
+        passive_syn(&c, PEER_PORT, O_MSS, &s);
+        isn[k] = c.iss;
+        if (k == 0) {
+            struct tconn d;
+            c_init(&d, st, T0);
+            d.lh = c.lh;
+            passive_syn(&d, PEER_PORT + 1, O_MSS, &s);
+            assert_int_not_equal(d.iss, c.iss);
+        }
+        t_stack_done(st);
+    }
+    assert_int_not_equal(isn[0], isn[1]);
+    assert_int_equal(isn[0], isn[2]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        /* handshakes */
+        cmocka_unit_test(passive_open_answers_offered_options),
+        cmocka_unit_test(passive_open_without_options_answers_only_mss),
+        cmocka_unit_test(syn_window_is_never_scaled),
+        cmocka_unit_test(effective_mss_is_smaller_mss_less_timestamps),
+        cmocka_unit_test(missing_mss_option_means_536),
+        cmocka_unit_test(active_open_sends_options_and_connects),
+        cmocka_unit_test(simultaneous_open_passes_syn_received),
+        cmocka_unit_test(syn_sent_bad_ack_gets_rst),
+        cmocka_unit_test(syn_sent_rst_with_acceptable_ack_refuses),
+        cmocka_unit_test(syn_sent_rst_without_ack_is_ignored),
+        /* CLOSED, LISTEN */
+        cmocka_unit_test(closed_port_answers_with_rst),
+        cmocka_unit_test(listen_answers_ack_with_rst_and_ignores_rst),
+        /* acceptability */
+        cmocka_unit_test(unacceptable_segment_is_acked_and_dropped),
+        cmocka_unit_test(zero_window_accepts_only_rcv_nxt_and_keeps_no_data),
+        /* RFC 5961 */
+        cmocka_unit_test(rst_at_rcv_nxt_resets_connection),
+        cmocka_unit_test(rst_in_window_gets_challenge_ack),
+        cmocka_unit_test(rst_outside_window_is_ignored),
+        cmocka_unit_test(syn_in_established_gets_challenge_ack),
+        cmocka_unit_test(ack_of_unsent_data_is_acked_and_dropped),
+        cmocka_unit_test(ack_too_old_gets_challenge_ack),
+        cmocka_unit_test(challenge_acks_are_rate_limited),
+        /* RST in each state */
+        cmocka_unit_test(rst_in_syn_received_returns_to_listen),
+        cmocka_unit_test(rst_in_syn_received_refuses_active_open),
+        cmocka_unit_test(rst_in_fin_wait_1_resets),
+        cmocka_unit_test(rst_in_fin_wait_2_resets),
+        cmocka_unit_test(rst_in_close_wait_resets),
+        cmocka_unit_test(rst_in_closing_closes),
+        cmocka_unit_test(rst_in_last_ack_closes),
+        cmocka_unit_test(rst_in_time_wait_closes),
+        /* closing */
+        cmocka_unit_test(active_close_passes_fin_wait_and_time_wait),
+        cmocka_unit_test(passive_close_passes_close_wait_and_last_ack),
+        cmocka_unit_test(simultaneous_close_passes_closing),
+        cmocka_unit_test(half_closed_connection_still_receives),
+        cmocka_unit_test(close_with_unread_data_sends_rst),
+        cmocka_unit_test(data_after_close_is_answered_with_rst),
+        cmocka_unit_test(time_wait_reacks_fin_and_restarts_2msl),
+        /* data */
+        cmocka_unit_test(in_order_data_is_delivered_exactly),
+        cmocka_unit_test(out_of_order_data_is_held_and_sacked),
+        cmocka_unit_test(overlapping_segments_deliver_each_byte_once),
+        cmocka_unit_test(out_of_order_queue_is_bounded),
+        cmocka_unit_test(receive_sequence_number_wraps),
+        cmocka_unit_test(send_sequence_number_wraps),
+        /* delayed ACK */
+        cmocka_unit_test(single_segment_ack_is_delayed),
+        cmocka_unit_test(every_second_full_segment_is_acked_at_once),
+        cmocka_unit_test(out_of_order_segment_is_acked_at_once),
+        /* Nagle, SWS, window scaling */
+        cmocka_unit_test(nagle_holds_small_segment_while_data_unacked),
+        cmocka_unit_test(nodelay_sends_small_segments_at_once),
+        cmocka_unit_test(small_reads_send_no_window_update),
+        cmocka_unit_test(read_sends_no_update_when_window_cannot_grow),
+        cmocka_unit_test(advertised_window_is_scaled_free_space),
+        /* retransmission */
+        cmocka_unit_test(data_is_retransmitted_with_backoff),
+        cmocka_unit_test(exhausted_retransmissions_time_out),
+        cmocka_unit_test(syn_is_retransmitted_then_times_out),
+        cmocka_unit_test(rtt_samples_set_rto),
+        cmocka_unit_test(syn_retransmission_sets_rto_to_3s),
+        cmocka_unit_test(synack_retransmission_sets_rto_to_3s),
+        /* persist */
+        cmocka_unit_test(zero_window_is_probed_with_backoff),
+        cmocka_unit_test(window_update_resumes_sending),
+        cmocka_unit_test(answered_zero_window_probes_never_time_out),
+        /* keepalive */
+        cmocka_unit_test(keepalive_is_off_by_default),
+        cmocka_unit_test(keepalive_probes_idle_connection_then_times_out),
+        cmocka_unit_test(keepalive_answer_resets_probing),
+        /* timestamps */
+        cmocka_unit_test(paws_drops_segment_with_old_timestamp),
+        cmocka_unit_test(timestamp_echo_follows_last_ack_sent),
+        /* SYN cookies, accept queue, listener */
+        cmocka_unit_test(syn_cookie_answers_when_syn_queue_full),
+        cmocka_unit_test(syn_cookie_bad_ack_gets_rst),
+        cmocka_unit_test(accept_queue_is_bounded_by_backlog),
+        cmocka_unit_test(closing_listener_resets_pending_children),
+        /* ICMP */
+        cmocka_unit_test(icmp_unreachable_is_a_soft_error),
+        cmocka_unit_test(icmp_frag_needed_lowers_mss_and_resends),
+        cmocka_unit_test(icmp_quoting_stale_sequence_is_ignored),
+        /* urgent */
+        cmocka_unit_test(urgent_data_is_delivered_inline),
+        /* API */
+        cmocka_unit_test(send_buf_releases_chain_after_ack),
+        cmocka_unit_test(recv_buf_lends_received_buffers),
+        cmocka_unit_test(full_send_buffer_returns_again_then_writable),
+        cmocka_unit_test(bad_handles_are_rejected),
+        cmocka_unit_test(setopt_rejects_out_of_range_values),
+        cmocka_unit_test(isn_depends_on_seed_and_4_tuple),
+    };
+    return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
+}
