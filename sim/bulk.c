@@ -259,6 +259,18 @@ static void stop_sending(struct sim *sim, void *ctx, uint64_t arg) {
     }
 }
 
+struct trace_writer {
+    FILE *f;
+    const char *host;
+};
+
+static void write_trace(void *ctx, const struct tb_trace *t) {
+    struct trace_writer *w = ctx;
+    fprintf(w->f, "%lld,%s,%d,%s,%s,%s,%u,%u,%u,%u,%lld,%lld,%u,%u\n", (long long)t->time_ns, w->host, t->conn,
+            tb_trace_event_name(t->event), t->reason, tb_tcp_state_name(t->state), t->cwnd_bytes, t->ssthresh_bytes,
+            t->flight_bytes, t->snd_wnd_bytes, (long long)t->srtt_ns, (long long)t->rto_ns, t->snd_una, t->snd_nxt);
+}
+
 struct fault_counter {
     sim_fault_fn next;
     void *next_ctx;
@@ -347,6 +359,13 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
     struct fault_counter counter = {.next = o->on_fault, .next_ctx = o->on_fault_ctx, .count = &r->faults_fired};
     sim_on_fault(sim, count_fault, &counter);
     if (o->fault_log != NULL) sim_fault_log(sim, o->fault_log);
+    struct trace_writer tw[2] = {{o->trace_cc, "A"}, {o->trace_cc, "B"}};
+    if (o->trace_cc != NULL) {
+        fprintf(o->trace_cc, "time_ns,host,conn,event,reason,state,cwnd_bytes,ssthresh_bytes,flight_bytes,"
+                             "snd_wnd_bytes,srtt_ns,rto_ns,snd_una,snd_nxt\n");
+        tb_stack_set_trace(sim_host_stack(run->a), write_trace, &tw[0]);
+        tb_stack_set_trace(sim_host_stack(run->b), write_trace, &tw[1]);
+    }
     struct tb_pcap_writer *pcap = NULL, *pcap_b = NULL;
     if (o->pcap_path != NULL || o->pcap_dir != NULL) {
         char path[1024];

@@ -23,6 +23,7 @@ struct sim_bulk_opts {
     const char *const *faults;    /* targeted fault specs (docs/faults.md) */
     size_t fault_count;
     FILE *fault_log;              /* CSV of every fault and queue drop */
+    FILE *trace_cc;               /* CSV of every congestion-control / timer decision */
     sim_fault_fn on_fault;        /* every fault that fired, as its exact spec */
     void *on_fault_ctx;
     const char *pcap_dir;         /* DIR/A.pcap and DIR/B.pcap */

@@ -28,5 +28,6 @@ int cmd_sim_ping(int argc, char **argv);
 int cmd_sim_bulk(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

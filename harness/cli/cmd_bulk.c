@@ -120,23 +120,21 @@ int cmd_sim_bulk(int argc, char **argv) {
             return 2;
         }
     }
-    FILE *fault_log = NULL;
-    if (f.fault_log != NULL) {
-        fault_log = fopen(f.fault_log, "w");
-        if (fault_log == NULL) {
-            fprintf(stderr, "tcpbed sim bulk: cannot write --fault-log '%s'\n", f.fault_log);
-            free(ms);
-            return 1;
-        }
-        o.fault_log = fault_log;
+    struct sim_outputs outs;
+    if (!sim_outputs_open(&f, &outs, err, sizeof(err))) {
+        fprintf(stderr, "tcpbed sim bulk: %s\n", err);
+        free(ms);
+        return 1;
     }
+    o.fault_log = outs.fault_log;
+    o.trace_cc = outs.trace_cc;
 
     FILE *record = NULL;
     if (f.record_faults != NULL) {
         record = fopen(f.record_faults, "w");
         if (record == NULL) {
             fprintf(stderr, "tcpbed sim bulk: cannot write --record-faults '%s'\n", f.record_faults);
-            if (fault_log != NULL) fclose(fault_log);
+            sim_outputs_close(&outs);
             free(ms);
             return 1;
         }
@@ -147,7 +145,7 @@ int cmd_sim_bulk(int argc, char **argv) {
     double t0 = wall_seconds();
     rc = sim_bulk_run(&o, &r);
     double wall = wall_seconds() - t0;
-    if (fault_log != NULL) fclose(fault_log);
+    sim_outputs_close(&outs);
     if (record != NULL) fclose(record);
     if (rc != 0) {
         fprintf(stderr, "tcpbed sim bulk: %s\n", r.error);
@@ -263,7 +261,8 @@ int cmd_sim_bulk(int argc, char **argv) {
         print_drops("A", &r.stats_a);
         print_drops("B", &r.stats_b);
         if (f.pcap) printf("pcap: %s (%llu frames, as seen on host A)\n", f.pcap, (unsigned long long)r.pcap_frames);
-        if (f.pcap_dir) printf("pcaps: %s/A.pcap, %s/B.pcap\n", f.pcap_dir, f.pcap_dir);
+        if (f.pcap_dir)
+            printf("run files: %s/A.pcap, B.pcap, faults.csv, cc.csv (tcpbed plot %s)\n", f.pcap_dir, f.pcap_dir);
         for (size_t i = 0; i < f.expects.n; i++)
             printf("expect %s: %s (%s)\n", f.expects.items[i], holds_all[i] ? "holds" : "FAILS", explain[i]);
         printf("integrity: %s\n", r.integrity);

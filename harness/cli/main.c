@@ -33,6 +33,7 @@ static void usage(FILE *f) {
             "  sim       run a simulated scenario (tcpbed sim --help)\n"
             "  sweep     run a scenario over many seeds in parallel (tcpbed sweep --help)\n"
             "  shrink    reduce a failing run to its few essential faults (tcpbed shrink --help)\n"
+            "  plot      draw a run as SVG: time-sequence graph, cwnd, srtt (tcpbed plot --help)\n"
             "  version   print the version\n"
             "  help      show this help\n");
 }
@@ -54,6 +55,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "sim") == 0) return cmd_sim(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "shrink") == 0) return cmd_shrink(argc - 2, argv + 2);
+    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
     fprintf(stderr, "tcpbed: unknown command '%s'\nTry 'tcpbed help'.\n", cmd);
     return 2;
 }

@@ -26,8 +26,9 @@ void sim_flags_opts(struct sim_flags *f, struct opt *o) {
         {"fault", OPT_LIST, &f->faults, "SPEC", "a targeted fault, e.g. 'drop A>B tcp data #3' (docs/faults.md)", 0, 0},
         {"expect", OPT_LIST, &f->expects, "EXPR", "a property of the run, e.g. 'rto_timeouts==0'", 0, 0},
         {"pcap", OPT_STRING, &f->pcap, "FILE", "write what host A sends and receives to a pcap", 0, 0},
-        {"pcap-dir", OPT_STRING, &f->pcap_dir, "DIR", "write one pcap per host into DIR (A.pcap, B.pcap)", 0, 0},
+        {"pcap-dir", OPT_STRING, &f->pcap_dir, "DIR", "write A.pcap, B.pcap, faults.csv, cc.csv into DIR (for plot)", 0, 0},
         {"fault-log", OPT_STRING, &f->fault_log, "FILE", "CSV of every fault and queue drop", 0, 0},
+        {"trace-cc", OPT_STRING, &f->trace_cc, "FILE", "CSV of cwnd, ssthresh, srtt, rto at every decision", 0, 0},
         {"record-faults", OPT_STRING, &f->record_faults, "FILE", "write each fault that fired as an exact --fault spec", 0, 0},
         {"json", OPT_FLAG, &f->json, NULL, "print one JSON object instead of the summary", 0, 0},
     };
@@ -148,4 +149,47 @@ bool sim_flags_apply(const struct sim_flags *f, struct sim_link_params *ab, stru
         }
     }
     return true;
+}
+
+static FILE *open_out(const char *dir, const char *name, const char *path, char *err, size_t len) {
+    char buf[1024];
+    if (path == NULL) {
+        snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+        path = buf;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL) snprintf(err, len, "cannot write '%s'", path);
+    return f;
+}
+
+bool sim_outputs_open(const struct sim_flags *f, struct sim_outputs *out, char *err, size_t len) {
+    out->fault_log = out->trace_cc = NULL;
+    if (f->pcap_dir != NULL) {
+        char probe[1024];
+        snprintf(probe, sizeof(probe), "%s/.", f->pcap_dir);
+        FILE *t = fopen(f->pcap_dir, "r");
+        if (t == NULL) {
+            snprintf(err, len, "--pcap-dir '%s': no such directory", f->pcap_dir);
+            return false;
+        }
+        fclose(t);
+    }
+    if (f->fault_log != NULL || f->pcap_dir != NULL) {
+        out->fault_log = open_out(f->pcap_dir, "faults.csv", f->fault_log, err, len);
+        if (out->fault_log == NULL) return false;
+    }
+    if (f->trace_cc != NULL || f->pcap_dir != NULL) {
+        out->trace_cc = open_out(f->pcap_dir, "cc.csv", f->trace_cc, err, len);
+        if (out->trace_cc == NULL) {
+            sim_outputs_close(out);
+            return false;
+        }
+    }
+    return true;
+}
+
+void sim_outputs_close(struct sim_outputs *out) {
+    if (out->fault_log != NULL) fclose(out->fault_log);
+    if (out->trace_cc != NULL) fclose(out->trace_cc);
+    out->fault_log = out->trace_cc = NULL;
 }

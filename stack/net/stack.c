@@ -325,6 +325,23 @@ size_t tb_stats_list(const struct tb_stats *s, struct tb_counter *out, size_t ma
 
 size_t tb_stack_pool_free(const struct tb_stack *st) { return st->pool.free_count; }
 
+void tb_stack_set_trace(struct tb_stack *st, tb_trace_fn fn, void *ctx) {
+    st->trace = fn;
+    st->trace_ctx = ctx;
+}
+
+const char *tb_trace_event_name(uint32_t event) {
+    switch (event) {
+    case TB_TRACE_ACK: return "ack";
+    case TB_TRACE_RTO: return "rto";
+    case TB_TRACE_PERSIST: return "persist";
+    case TB_TRACE_CONGESTION: return "congestion";
+    case TB_TRACE_IDLE_RESTART: return "idle_restart";
+    case TB_TRACE_STATE: return "state";
+    default: return "unknown";
+    }
+}
+
 bool tb_stack_check(const struct tb_stack *st, const char **why) {
     const char *msg = NULL;
     uint32_t n = 0;

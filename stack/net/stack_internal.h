@@ -45,6 +45,8 @@ struct tb_stack {
     uint16_t ip_ident;
     tb_time_ns now;                /* latest `now` seen; never decreases */
     struct tcp_state *tcp;
+    tb_trace_fn trace;
+    void *trace_ctx;
 };
 
 /* stack.c */

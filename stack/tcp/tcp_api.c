@@ -217,7 +217,9 @@ int tb_tcp_send_buf(struct tb_stack *st, tb_time_ns now, int32_t conn, struct tb
  * (RFC 9293 §3.8.6.2.2; the threshold matches the receiver SWS rule). */
 static void window_update(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     if (tp->state < TB_TCP_ESTABLISHED || (tp->flags & TF_RCVD_FIN)) return;
-    uint32_t right = tp->rcv_nxt + tcp_rcv_window(tp);
+    /* The same cap the window field has: 16 bits, scaled. */
+    uint32_t space = tcp_rcv_window(tp), max_window = 0xffffu << tp->rcv_wscale;
+    uint32_t right = tp->rcv_nxt + (space < max_window ? space : max_window);
     uint32_t step = tp->rcvbuf_max / 2 < 2u * tp->rcv_mss ? tp->rcvbuf_max / 2 : 2u * tp->rcv_mss;
     if (SEQ_GT(right, tp->rcv_adv) && right - tp->rcv_adv >= step) {
         tp->flags |= TF_ACKNOW;

@@ -219,9 +219,11 @@ void tcp_free(struct tb_stack *st, struct tb_tcb *tp) {
     tcp_hash_remove(st, tp);
     if (tp->listener != TCP_NONE) {
         struct tcp_listener *l = &st->tcp->listeners[tp->listener];
-        if (tp->state == TB_TCP_SYN_RECEIVED) {
+        /* The flag, not the state: tcp_close_state has already set CLOSED. */
+        if (tp->flags & TF_IN_SYN_QUEUE) {
             TB_ASSERT(l->syn_count > 0);
             l->syn_count--;
+            tp->flags &= ~(uint32_t)TF_IN_SYN_QUEUE;
         } else {
             accept_queue_remove(st, l, tp);
         }
@@ -238,10 +240,22 @@ void tcp_free(struct tb_stack *st, struct tb_tcb *tp) {
     st->tcp->live_count--;
 }
 
+void tcp_trace(struct tb_stack *st, const struct tb_tcb *tp, uint32_t event, const char *reason, tb_time_ns now) {
+    if (st->trace == NULL) return;
+    struct tb_trace t = {
+        .time_ns = now, .conn = tcp_conn_handle(tp), .event = event, .reason = reason, .state = tp->state,
+        .cwnd_bytes = tp->cwnd, .ssthresh_bytes = tp->ssthresh, .flight_bytes = tp->snd_max - tp->snd_una,
+        .snd_wnd_bytes = tp->snd_wnd, .srtt_ns = tp->srtt_ns, .rto_ns = tp->rto_ns, .snd_una = tp->snd_una,
+        .snd_nxt = tp->snd_nxt,
+    };
+    st->trace(st->trace_ctx, &t);
+}
+
 void tcp_set_state(struct tb_stack *st, struct tb_tcb *tp, int state, tb_time_ns now) {
-    (void)now;
     if (state == TB_TCP_ESTABLISHED && tp->state != TB_TCP_ESTABLISHED) st->stats.tcp_conns_established++;
+    bool changed = tp->state != state;
     tp->state = (uint8_t)state;
+    if (changed) tcp_trace(st, tp, TB_TRACE_STATE, tb_tcp_state_name(state), now);
 }
 
 /* A connection nobody can see any more (handle given back, or a passive

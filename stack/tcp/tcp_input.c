@@ -223,6 +223,7 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
         return;
     }
     l->syn_count++;
+    tp->flags |= TF_IN_SYN_QUEUE;
     st->stats.tcp_passive_opens++;
     tp->irs = th->seq;
     tp->rcv_nxt = th->seq + 1;
@@ -324,7 +325,10 @@ static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, 
     if (SEQ_LT(tp->snd_nxt, ack)) tp->snd_nxt = ack;
     tp->dupacks = 0;
     tp->cs.bytes_acked += data_acked;
-    if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED) tp->cc->on_ack(tp, data_acked, now);
+    if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED) {
+        tp->cc->on_ack(tp, data_acked, now);
+        tcp_trace(st, tp, TB_TRACE_ACK, tp->cwnd < tp->ssthresh ? "slow_start" : "congestion_avoidance", now);
+    }
     /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
     if (tp->snd_una == tp->snd_max) tb_timer_cancel(&st->timers, &tp->t_rexmt);
     else if (!(tp->flags & TF_PERSIST)) tcp_rexmt_arm(st, tp, now);
@@ -339,6 +343,12 @@ static void leave_persist(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
     tb_timer_cancel(&st->timers, &tp->t_persist);
     tp->persist_backoff = 0;
     tp->persist_probes_unanswered = 0;
+    /* As BSD: the probe's unacknowledged bytes go again with the data that
+     * follows, so Nagle does not hold the rest behind a refused probe byte. */
+    if (SEQ_GT(tp->snd_nxt, tp->snd_una)) {
+        tp->snd_nxt = tp->snd_una;
+        tp->snd_cursor = NULL;
+    }
     if (tp->snd_una != tp->snd_max) tcp_rexmt_arm(st, tp, now);
 }
 
@@ -348,6 +358,15 @@ static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct
     bool fin = (th->flags & TB_TCP_FIN) != 0;
     bool data_state =
         tp->state == TB_TCP_ESTABLISHED || tp->state == TB_TCP_FIN_WAIT_1 || tp->state == TB_TCP_FIN_WAIT_2;
+    if (payload > 0 && data_state && (tp->flags & TF_APP_CLOSED)) {
+        /* RFC 1122 §4.2.2.13: new data after CLOSE is lost; say so with a RST. */
+        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt,
+                     tp->rcv_nxt, true);
+        tb_net_drop(st, b, TB_DROP_tcp_after_close, true);
+        tp->error = TB_ERR_ABORTED;
+        tcp_close_state(st, tp, now);
+        return;
+    }
     if (payload > 0 && data_state && !(tp->flags & TF_RCVD_FIN)) {
         bool had_ooo = tp->oooq.head != NULL;
         b->seq = seq;
@@ -397,6 +416,17 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tp->flags |= TF_ACKNOW;
         tcp_output(st, tp, now);
         tb_net_drop(st, b, TB_DROP_tcp_paws, true);
+        return;
+    }
+
+    /* A retransmitted FIN in TIME-WAIT (its FIN is the last byte before
+     * RCV.NXT) is acknowledged and restarts the 2 MSL wait (§3.10.7.4,
+     * eighth check); the acceptability test alone would only ACK it. */
+    if (tp->state == TB_TCP_TIME_WAIT && fin && !rst && !syn && seq + payload + 1 == tp->rcv_nxt) {
+        tcp_2msl_arm(st, tp, now, 2 * st->cfg.tcp_msl_ns);
+        tp->flags |= TF_ACKNOW;
+        tcp_output(st, tp, now);
+        tb_buf_free(b);
         return;
     }
 
@@ -514,7 +544,9 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tb_net_drop(st, b, TB_DROP_tcp_no_ack_flag, true);
         return;
     }
+    bool handshake_done = false;
     if (tp->state == TB_TCP_SYN_RECEIVED) {
+        handshake_done = true;
         if (!(SEQ_LT(tp->snd_una, th->ack) && SEQ_LEQ(th->ack, tp->snd_max))) {
             tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0, false);
             tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
@@ -529,6 +561,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
                 return;
             }
             l->syn_count--;
+            tp->flags &= ~(uint32_t)TF_IN_SYN_QUEUE;
             tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
             accept_queue_push(st, l, tp, now);
         } else {
@@ -556,6 +589,10 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     uint32_t wnd = (uint32_t)th->window << tp->snd_wscale;
     if (SEQ_GT(th->ack, tp->snd_una)) {
         ack_advance(st, now, tp, th);
+        /* RFC 6298 §5.7: a handshake that needed a retransmitted SYN (or
+         * SYN-ACK) and gave no RTT sample starts data at an RTO of 3 s. */
+        if (handshake_done && (tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
+            tp->rto_ns = 3 * TB_NS_PER_S;
     } else if (th->ack == tp->snd_una && payload == 0 && !fin && wnd == tp->snd_wnd && tp->snd_max != tp->snd_una) {
         tp->dupacks++;   /* counted; fast retransmit belongs to loss recovery */
         tp->cs.dup_acks++;

@@ -52,6 +52,7 @@ enum tcp_flags {
     TF_IN_HASH = 1u << 16,
     TF_READABLE_PENDING = 1u << 17,   /* a READABLE event is out and not yet answered by a read */
     TF_ACCEPTED = 1u << 18,       /* handed out by tb_tcp_accept */
+    TF_IN_SYN_QUEUE = 1u << 19,   /* counted in its listener's syn_count */
 };
 
 struct tcp_conn_stats {
@@ -200,6 +201,9 @@ void tcp_event(struct tb_stack *st, struct tb_tcb *tp, uint32_t type, int32_t er
 /* Ends the connection with an error the application will see. */
 void tcp_fail(struct tb_stack *st, struct tb_tcb *tp, int32_t error, tb_time_ns now);
 bool tcp_check(const struct tb_stack *st, const char **why);
+
+/* Reports a decision to the stack's trace hook, if one is set. */
+void tcp_trace(struct tb_stack *st, const struct tb_tcb *tp, uint32_t event, const char *reason, tb_time_ns now);
 
 /* tcp_input.c */
 void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);

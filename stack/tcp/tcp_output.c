@@ -222,6 +222,7 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (tp->cwnd > iw) {
                 tp->cwnd = iw;
                 tp->cc->after_idle(tp, now);
+                tcp_trace(st, tp, TB_TRACE_IDLE_RESTART, "idle", now);
             }
         }
         /* Each pass sends one segment; the bound is a safety net, not a limit

@@ -102,6 +102,7 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     /* RFC 6298 §5.4-5.6 with Karn's rule: retransmit from snd_una, back off,
      * and time nothing retransmitted. */
     if (!handshake && tp->state != TB_TCP_CLOSED) tp->cc->on_rto(tp, now);
+    tcp_trace(st, tp, TB_TRACE_RTO, handshake ? "rto_handshake" : "rto", now);
     tp->rtt_timing = false;
     tp->snd_nxt = tp->snd_una;
     tp->snd_cursor = NULL;
@@ -135,6 +136,7 @@ static void persist_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     if (fin_only) tp->flags |= TF_FIN_SENT;
     tp->cs.zero_window_probes++;
     st->stats.tcp_zero_window_probes++;
+    tcp_trace(st, tp, TB_TRACE_PERSIST, tp->snd_wnd == 0 ? "zero_window" : "small_window", now);
     tp->persist_probes_unanswered++;
     if (tp->persist_backoff < 16) tp->persist_backoff++;
     tcp_persist_arm(st, tp, now);

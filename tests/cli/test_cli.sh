@@ -193,6 +193,36 @@ expect "shrink refuses a passing run" 2 "$TCPBED" shrink -- bulk --bytes 100K
 expect "bad --fault spec" 2 "$TCPBED" sim bulk --fault 'drop A-B tcp data'
 contains "the word at fault is named" "word 2 'A-B': expected a direction"
 
+# --- plots: a tail loss shows the drop, the timeout and the retransmission
+mkdir -p "$TMP/tail"
+segs=$("$TCPBED" sim bulk --bytes 300K --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["conn"]["A"]["data_segs_out"])')
+expect "tail-loss run into a run directory" 0 "$TCPBED" sim bulk --bytes 300K --fault "drop A>B tcp data #$segs" --pcap-dir "$TMP/tail"
+for f in A.pcap B.pcap faults.csv cc.csv; do
+  if [ -s "$TMP/tail/$f" ]; then ok "run directory has $f"; else bad "run directory lacks $f"; fi
+done
+expect "tcpbed plot DIR" 0 "$TCPBED" plot "$TMP/tail"
+svg="$TMP/tail/plot.svg"
+if python3 - "$svg" <<'PY'
+import sys, xml.dom.minidom
+doc = xml.dom.minidom.parse(sys.argv[1])          # well-formed SVG
+paths = doc.getElementsByTagName("path")
+drops = [p for p in paths if p.getAttribute("class") == "drop"]
+circles = [c for c in doc.getElementsByTagName("circle") if c.getAttribute("class") == "retransmit-mark"]
+rto = [l for l in doc.getElementsByTagName("line") if l.getAttribute("class") == "mark-RTO"]
+assert len(drops) == 1, len(drops)
+assert len(circles) == 1, len(circles)
+assert len(rto) == 1, len(rto)
+drop_x = float(drops[0].getAttribute("d").split()[0][1:]) + 5
+rto_x = float(rto[0].getAttribute("x1"))
+re_x = float(circles[0].getAttribute("cx"))
+assert drop_x < rto_x <= re_x + 0.5, (drop_x, rto_x, re_x)   # drop, then timeout, then retransmission
+PY
+then ok "plot shows the drop, then the RTO, then the retransmission"; else bad "plot content"; fi
+expect "plot --window zooms" 0 "$TCPBED" plot "$TMP/tail" --window 0.15s..0.5s --out "$TMP/tail/zoom.svg"
+expect "plot: bad --window" 2 "$TCPBED" plot "$TMP/tail" --window 0.5s
+expect "plot: missing pcap" 1 "$TCPBED" plot "$TMP/nonexistent"
+contains "missing pcap is explained" "cannot read pcap"
+
 # --- no uninitialised byte reaches an output (the pcap is written via write(2))
 if command -v valgrind >/dev/null && [[ "$TCPBED" != *asan* ]]; then
   expect "valgrind memcheck: no uninitialised bytes, no leaks" 0 \

@@ -261,6 +261,32 @@ struct tb_tcp_info {
 };
 int tb_tcp_info(const struct tb_stack *st, int32_t conn, struct tb_tcp_info *out);
 
+/* ---- tracing ------------------------------------------------------------ */
+/* What the congestion control and timers decided, and why. */
+enum tb_trace_event {
+    TB_TRACE_ACK = 1,           /* new data acknowledged; cwnd may have grown */
+    TB_TRACE_RTO,               /* retransmission timeout: reason "rto" */
+    TB_TRACE_PERSIST,           /* zero-window probe */
+    TB_TRACE_CONGESTION,        /* a congestion event (fast retransmit, ECN; loss recovery) */
+    TB_TRACE_IDLE_RESTART,      /* cwnd cut back after idle (RFC 5681 §4.1) */
+    TB_TRACE_STATE,             /* connection state change */
+};
+struct tb_trace {
+    tb_time_ns time_ns;
+    int32_t conn;
+    uint32_t event;             /* enum tb_trace_event */
+    const char *reason;         /* a short static word */
+    int state;                  /* enum tb_tcp_state */
+    uint32_t cwnd_bytes, ssthresh_bytes, flight_bytes, snd_wnd_bytes;
+    tb_time_ns srtt_ns, rto_ns;
+    uint32_t snd_una, snd_nxt;
+};
+/* Called synchronously at each traced decision; it must not call back into
+ * the stack. Observation only: output never depends on it. NULL: off. */
+typedef void (*tb_trace_fn)(void *ctx, const struct tb_trace *t);
+void tb_stack_set_trace(struct tb_stack *st, tb_trace_fn fn, void *ctx);
+const char *tb_trace_event_name(uint32_t event);
+
 /* ---- counters --------------------------------------------------------- */
 /* Every counter, by name. Drop reasons are counted separately below. */
 #define TB_COUNTERS(X)                                                       \
