@@ -91,4 +91,7 @@ bench: deps-test
 clean:
 	rm -rf build
 
+# Fuzzing targets (make fuzz TARGET=... ENGINE=... SECONDS=...) live with them.
+-include fuzz/fuzz.mk
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -65,6 +65,10 @@ for t in build/asan/tests/test_*; do run_unit "$t"; done
 echo "== command-line tests"
 run_script cli bash tests/cli/test_cli.sh build/tcpbed
 run_script cli-asan bash tests/cli/test_cli.sh build/asan/tcpbed
+if [ -x fuzz/smoke.sh ]; then
+  echo "== fuzzing: corpus and crash replay under ASan+UBSan, smoke campaigns"
+  run_script fuzz bash fuzz/smoke.sh
+fi
 echo "== purity of stack/"
 run_script purity bash tests/check_purity.sh build/libtcpbed.a
 

@@ -44,3 +44,9 @@ PY
   echo "profile: callgrind_annotate $out/cg.out | head -30"
   callgrind_annotate "$out/cg.out" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | sed -n 1,12p || true
 fi
+
+if [ -x fuzz/bench.sh ]; then
+  echo
+  echo "== fuzzing: executions per second per target and engine (issue 6)"
+  bash fuzz/bench.sh
+fi
