@@ -30,8 +30,13 @@ struct sim_frame {
     uint8_t bytes[TB_ETH_MAX_FRAME];
 };
 
+struct sim_router;
+
 struct link_dir {
-    struct sim_host *from, *to;
+    const char *from_name, *to_name;
+    struct sim_host *to;              /* the receiving host, or NULL for a router */
+    struct sim_router *to_router;
+    int to_port;
     struct sim_link_params p;
     tb_time_ns busy_until;            /* when the transmitter finishes its backlog */
     tb_time_ns last_arrival;          /* for jitter that keeps order */
@@ -54,6 +59,8 @@ struct sim_link {
 struct sim_host {
     struct sim *sim;
     char name[16];
+    uint32_t ipv4;
+    struct tb_mac mac;
     struct tb_stack *st;
     struct link_dir *tx;              /* the link direction leaving this host */
     struct tb_pcap_writer *capture;
@@ -61,6 +68,37 @@ struct sim_host {
     void *app_ctx;
     uint64_t wake_gen;                /* a wake-up event is current only if its arg matches */
     tb_time_ns wake_at;
+};
+
+#define SIM_ROUTER_PORTS 16
+#define SIM_ROUTER_ROUTES 64
+#define SIM_ROUTER_NEIGHBOURS 256
+#define SIM_MAX_ROUTERS 16
+
+/* A forwarding node, not a stack: it answers ARP for its own addresses,
+ * checks and forwards IPv4 by longest prefix, and knows its neighbours'
+ * MACs from the topology (learning more from ARP requests it sees). Its
+ * output queues are the queues of the links it sends on. */
+struct sim_router {
+    char name[16];
+    int index;
+    struct {
+        uint32_t ipv4, mask;
+        struct tb_mac mac;
+        struct link_dir *tx;
+    } ports[SIM_ROUTER_PORTS];
+    int nports;
+    struct {
+        uint32_t prefix, mask, via;
+        int port;
+    } routes[SIM_ROUTER_ROUTES];
+    int nroutes;
+    struct {
+        uint32_t ipv4;
+        struct tb_mac mac;
+    } neigh[SIM_ROUTER_NEIGHBOURS];
+    int nneigh;
+    struct sim_router_stats stats;
 };
 
 struct sim {
@@ -73,6 +111,8 @@ struct sim {
     bool stopped;
     struct sim_host *hosts[SIM_MAX_HOSTS];
     size_t host_count;
+    struct sim_router *routers[SIM_MAX_ROUTERS];
+    size_t router_count;
     struct sim_link links[SIM_MAX_LINKS];
     size_t link_count;
     struct sim_frame *free_frames;
@@ -137,6 +177,7 @@ void sim_free(struct sim *sim) {
         tb_stack_free(sim->hosts[i]->st);
         free(sim->hosts[i]);
     }
+    for (size_t i = 0; i < sim->router_count; i++) free(sim->routers[i]);
     for (size_t i = 0; i < sim->heap_len; i++)
         if (sim->heap[i].fn == frame_arrives) free(sim->heap[i].ctx);   /* a frame still in flight */
     for (size_t i = 0; i < sim->link_count; i++) {
@@ -178,6 +219,8 @@ struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb
     }
     h->sim = sim;
     strncpy(h->name, name, sizeof(h->name) - 1);
+    h->ipv4 = cfg->ipv4_addr;
+    h->mac = cfg->mac;
     h->wake_at = TB_TIME_NEVER;
     sim->hosts[sim->host_count++] = h;
     return h;
@@ -201,8 +244,10 @@ static void dir_seed(struct sim *sim, struct link_dir *d, uint64_t index) {
     sim_rng_seed(&d->rng_red, sim_derive_seed(sim->seed, "link-red", index));
 }
 
-int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const struct sim_link_params *p) {
-    if (sim->link_count == SIM_MAX_LINKS || a->tx != NULL || b->tx != NULL) return -1;
+/* A new link: direction 0 goes from the first end to the second. */
+static struct sim_link *link_new(struct sim *sim, const char *a_name, const char *b_name,
+                                 const struct sim_link_params *p, int *id_out) {
+    if (sim->link_count == SIM_MAX_LINKS) return NULL;
     int id = (int)sim->link_count;
     struct sim_link *l = &sim->links[id];
     memset(l, 0, sizeof(*l));
@@ -211,21 +256,120 @@ int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const s
     if (l->dir[0].tracker == NULL || l->dir[1].tracker == NULL) {
         free(l->dir[0].tracker);
         free(l->dir[1].tracker);
-        return -1;
+        return NULL;
     }
     sim->link_count++;
-    l->dir[0].from = a;
-    l->dir[0].to = b;
-    l->dir[1].from = b;
-    l->dir[1].to = a;
+    l->dir[0].from_name = l->dir[1].to_name = a_name;
+    l->dir[0].to_name = l->dir[1].from_name = b_name;
     l->dir[0].p = l->dir[1].p = *p;
     /* Streams are named by (link, direction): a new link leaves these alone. */
     dir_seed(sim, &l->dir[0], (uint64_t)id * 2);
     dir_seed(sim, &l->dir[1], (uint64_t)id * 2 + 1);
+    *id_out = id;
+    return l;
+}
+
+int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const struct sim_link_params *p) {
+    if (a->tx != NULL || b->tx != NULL) return -1;
+    int id;
+    struct sim_link *l = link_new(sim, a->name, b->name, p, &id);
+    if (l == NULL) return -1;
+    l->dir[0].to = b;
+    l->dir[1].to = a;
     a->tx = &l->dir[0];
     b->tx = &l->dir[1];
     return id;
 }
+
+static void router_learn(struct sim_router *r, uint32_t ipv4, const struct tb_mac *mac) {
+    for (int i = 0; i < r->nneigh; i++)
+        if (r->neigh[i].ipv4 == ipv4) {
+            r->neigh[i].mac = *mac;
+            return;
+        }
+    if (r->nneigh < SIM_ROUTER_NEIGHBOURS) {
+        r->neigh[r->nneigh].ipv4 = ipv4;
+        r->neigh[r->nneigh].mac = *mac;
+        r->nneigh++;
+    }
+}
+
+struct sim_router *sim_add_router(struct sim *sim, const char *name) {
+    if (sim->router_count == SIM_MAX_ROUTERS) return NULL;
+    struct sim_router *r = calloc(1, sizeof(*r));
+    if (r == NULL) return NULL;
+    strncpy(r->name, name, sizeof(r->name) - 1);
+    r->index = (int)sim->router_count;
+    sim->routers[sim->router_count++] = r;
+    return r;
+}
+
+const char *sim_router_name(const struct sim_router *r) { return r->name; }
+
+int sim_router_add_port(struct sim_router *r, uint32_t ipv4, uint8_t prefix_len) {
+    if (r->nports == SIM_ROUTER_PORTS || prefix_len == 0 || prefix_len > 32) return -1;
+    int p = r->nports++;
+    r->ports[p].ipv4 = ipv4;
+    r->ports[p].mask = prefix_len == 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix_len);
+    /* Locally administered: 02:00:00:01:<router>:<port>. */
+    uint8_t mac[6] = {0x02, 0, 0, 0x01, (uint8_t)r->index, (uint8_t)p};
+    memcpy(r->ports[p].mac.b, mac, 6);
+    return p;
+}
+
+int sim_router_port_for(const struct sim_router *r, uint32_t ipv4) {
+    for (int p = 0; p < r->nports; p++)
+        if ((ipv4 & r->ports[p].mask) == (r->ports[p].ipv4 & r->ports[p].mask)) return p;
+    return -1;
+}
+
+uint32_t sim_router_port_ip(const struct sim_router *r, int port) { return r->ports[port].ipv4; }
+
+int sim_connect_host_router(struct sim *sim, struct sim_host *h, struct sim_router *r, int port,
+                            const struct sim_link_params *p) {
+    if (h->tx != NULL || port < 0 || port >= r->nports || r->ports[port].tx != NULL) return -1;
+    int id;
+    struct sim_link *l = link_new(sim, h->name, r->name, p, &id);
+    if (l == NULL) return -1;
+    l->dir[0].to_router = r;
+    l->dir[0].to_port = port;
+    l->dir[1].to = h;
+    h->tx = &l->dir[0];
+    r->ports[port].tx = &l->dir[1];
+    router_learn(r, h->ipv4, &h->mac);
+    return id;
+}
+
+int sim_connect_routers(struct sim *sim, struct sim_router *a, int pa, struct sim_router *b, int pb,
+                        const struct sim_link_params *p) {
+    if (pa < 0 || pa >= a->nports || pb < 0 || pb >= b->nports || a->ports[pa].tx != NULL || b->ports[pb].tx != NULL)
+        return -1;
+    int id;
+    struct sim_link *l = link_new(sim, a->name, b->name, p, &id);
+    if (l == NULL) return -1;
+    l->dir[0].to_router = b;
+    l->dir[0].to_port = pb;
+    l->dir[1].to_router = a;
+    l->dir[1].to_port = pa;
+    a->ports[pa].tx = &l->dir[0];
+    b->ports[pb].tx = &l->dir[1];
+    router_learn(a, b->ports[pb].ipv4, &b->ports[pb].mac);
+    router_learn(b, a->ports[pa].ipv4, &a->ports[pa].mac);
+    return id;
+}
+
+bool sim_router_add_route(struct sim_router *r, uint32_t prefix, uint8_t prefix_len, int port, uint32_t via) {
+    if (r->nroutes == SIM_ROUTER_ROUTES || port < 0 || port >= r->nports || prefix_len > 32) return false;
+    uint32_t mask = prefix_len == 0 ? 0 : prefix_len == 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix_len);
+    r->routes[r->nroutes].prefix = prefix & mask;
+    r->routes[r->nroutes].mask = mask;
+    r->routes[r->nroutes].port = port;
+    r->routes[r->nroutes].via = via;
+    r->nroutes++;
+    return true;
+}
+
+void sim_router_get_stats(const struct sim_router *r, struct sim_router_stats *out) { *out = r->stats; }
 
 void sim_link_set_params(struct sim *sim, int link, int dir_a_to_b, const struct sim_link_params *p) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
@@ -237,7 +381,7 @@ bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_
     for (size_t i = 0; i < sim->link_count && !found; i++)
         for (int d = 0; d < 2; d++) {
             struct link_dir *ld = &sim->links[i].dir[d];
-            if (strcmp(ld->from->name, f->from) == 0 && strcmp(ld->to->name, f->to) == 0) found = true;
+            if (strcmp(ld->from_name, f->from) == 0 && strcmp(ld->to_name, f->to) == 0) found = true;
         }
     if (!found) {
         snprintf(err, err_len, "fault names %s>%s, but no link joins %s and %s", f->from, f->to, f->from, f->to);
@@ -295,10 +439,18 @@ static void frame_put(struct sim *sim, struct sim_frame *f) {
 
 static void host_service(struct sim *sim, struct sim_host *h);
 
+static void router_receive(struct sim *sim, struct sim_router *r, int port, struct sim_frame *f);
+
 static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
     (void)arg;
     struct sim_frame *f = ctx;
     struct link_dir *d = f->dir;
+    if (d->to == NULL) {
+        d->stats.delivered++;
+        d->stats.bytes_delivered += f->len;
+        router_receive(sim, d->to_router, d->to_port, f);
+        return;
+    }
     struct sim_host *h = d->to;
     struct tb_buf *b = tb_stack_alloc_rx(h->st, f->len);
     if (b == NULL) {
@@ -321,10 +473,10 @@ static const char *const proto_word[] = {"any", "tcp", "arp", "icmp"};
 static void note(struct sim *sim, struct link_dir *d, const char *event, const struct frame_class *c, size_t len,
                  enum fault_action action, tb_time_ns delay_ns, int64_t bit, bool is_fault) {
     char spec[160] = "";
-    if (is_fault) fault_name_frame(d->tracker, d->from->name, d->to->name, c, action, delay_ns, bit, spec, sizeof(spec));
+    if (is_fault) fault_name_frame(d->tracker, d->from_name, d->to_name, c, action, delay_ns, bit, spec, sizeof(spec));
     if (is_fault && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, sim->now, spec);
     if (sim->fault_log != NULL) {
-        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->from->name, d->to->name, event,
+        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->from_name, d->to_name, event,
                 proto_word[c->proto], fault_kind_name(c->primary));
         if (c->has_seq) fprintf(sim->fault_log, "%u", c->rel_seq);
         fprintf(sim->fault_log, ",%zu,%s\n", len, spec);
@@ -344,14 +496,21 @@ static bool mark_ce(uint8_t *f, size_t len) {
     return true;
 }
 
+static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_frame *f);
+
 static void link_send(struct sim *sim, struct link_dir *d, const struct tb_buf *b) {
     size_t len = tb_buf_chain_len(b);
-    uint64_t index = d->index++;
-    d->stats.offered++;
     TB_ASSERT(len <= TB_ETH_MAX_FRAME);
     struct sim_frame *f = frame_get(sim);
-    f->dir = d;
     f->len = (uint32_t)tb_buf_copy_out(b, 0, f->bytes, len);
+    link_send_frame(sim, d, f);
+}
+
+/* Puts a frame the sim owns on a link direction: faults, queue, serialisation, delay. */
+static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_frame *f) {
+    uint64_t index = d->index++;
+    d->stats.offered++;
+    f->dir = d;
     const struct sim_link_params *p = &d->p;
     struct frame_class c;
     fault_classify(d->tracker, f->bytes, f->len, &c);
@@ -383,8 +542,8 @@ static void link_send(struct sim *sim, struct link_dir *d, const struct tb_buf *
     int64_t flip = -1;
     for (size_t i = 0; i < sim->fault_count; i++) {
         struct fault_spec *fs = sim->faults[i];
-        bool fwd = strcmp(fs->from, d->from->name) == 0 && strcmp(fs->to, d->to->name) == 0;
-        bool rev = fs->both_ways && strcmp(fs->to, d->from->name) == 0 && strcmp(fs->from, d->to->name) == 0;
+        bool fwd = strcmp(fs->from, d->from_name) == 0 && strcmp(fs->to, d->to_name) == 0;
+        bool rev = fs->both_ways && strcmp(fs->to, d->from_name) == 0 && strcmp(fs->from, d->to_name) == 0;
         if (!(fwd || rev) || !fault_match(fs, rev, &c, sim->now)) continue;
         switch (fs->action) {
         case FA_DROP: drop = true; break;
@@ -486,6 +645,103 @@ static void link_send(struct sim *sim, struct link_dir *d, const struct tb_buf *
         sim_at(sim, arrival, frame_arrives, copy, 0);
     }
     sim_at(sim, arrival, frame_arrives, f, 0);
+}
+
+static bool router_neighbour(const struct sim_router *r, uint32_t ipv4, struct tb_mac *mac) {
+    for (int i = 0; i < r->nneigh; i++)
+        if (r->neigh[i].ipv4 == ipv4) {
+            *mac = r->neigh[i].mac;
+            return true;
+        }
+    return false;
+}
+
+static void router_receive(struct sim *sim, struct sim_router *r, int port, struct sim_frame *f) {
+    struct tb_eth_repr eth;
+    size_t off;
+    if (tb_eth_parse(f->bytes, f->len, &eth, &off) != TB_WIRE_OK ||
+        (!tb_mac_equal(&eth.dst, &r->ports[port].mac) && !tb_mac_is_broadcast(&eth.dst))) {
+        r->stats.dropped_not_for_us++;
+        frame_put(sim, f);
+        return;
+    }
+    if (eth.ethertype == TB_ETHERTYPE_ARP) {
+        struct tb_arp_repr arp;
+        if (tb_arp_parse(f->bytes + off, f->len - off, &arp) != TB_WIRE_OK) {
+            r->stats.dropped_bad++;
+            frame_put(sim, f);
+            return;
+        }
+        if (arp.spa != 0 && !tb_mac_is_multicast(&arp.sha)) router_learn(r, arp.spa, &arp.sha);
+        if (arp.op == TB_ARP_OP_REQUEST && arp.tpa == r->ports[port].ipv4 && r->ports[port].tx != NULL) {
+            /* Answer in place: the same frame becomes the reply. */
+            struct tb_arp_repr reply = {.op = TB_ARP_OP_REPLY, .sha = r->ports[port].mac, .spa = arp.tpa,
+                                        .tha = arp.sha, .tpa = arp.spa};
+            struct tb_eth_repr out = {.dst = arp.sha, .src = r->ports[port].mac, .ethertype = TB_ETHERTYPE_ARP};
+            memset(f->bytes, 0, TB_ETH_MIN_FRAME);
+            tb_eth_emit(&out, f->bytes);
+            tb_arp_emit(&reply, f->bytes + TB_ETH_HDR_LEN);
+            f->len = TB_ETH_MIN_FRAME;
+            r->stats.arp_replies++;
+            link_send_frame(sim, r->ports[port].tx, f);
+            return;
+        }
+        frame_put(sim, f);
+        return;
+    }
+    struct tb_ipv4_repr ip;
+    if (eth.ethertype != TB_ETHERTYPE_IPV4 || tb_ipv4_parse(f->bytes + off, f->len - off, &ip) != TB_WIRE_OK) {
+        r->stats.dropped_bad++;
+        frame_put(sim, f);
+        return;
+    }
+    for (int p = 0; p < r->nports; p++)
+        if (ip.dst == r->ports[p].ipv4) {   /* a router, not a host: nothing terminates here */
+            r->stats.dropped_bad++;
+            frame_put(sim, f);
+            return;
+        }
+    if (ip.ttl <= 1) {
+        r->stats.dropped_ttl++;
+        frame_put(sim, f);
+        return;
+    }
+    /* Longest prefix: connected subnets (/len of the port), then routes. */
+    int out_port = -1;
+    uint32_t best_mask = 0, next_hop = ip.dst;
+    for (int p = 0; p < r->nports; p++)
+        if ((ip.dst & r->ports[p].mask) == (r->ports[p].ipv4 & r->ports[p].mask) &&
+            (out_port < 0 || r->ports[p].mask > best_mask)) {
+            out_port = p;
+            best_mask = r->ports[p].mask;
+            next_hop = ip.dst;
+        }
+    for (int i = 0; i < r->nroutes; i++)
+        if ((ip.dst & r->routes[i].mask) == r->routes[i].prefix && (out_port < 0 || r->routes[i].mask > best_mask)) {
+            out_port = r->routes[i].port;
+            best_mask = r->routes[i].mask;
+            next_hop = r->routes[i].via ? r->routes[i].via : ip.dst;
+        }
+    struct tb_mac mac;
+    if (out_port < 0 || r->ports[out_port].tx == NULL) {
+        r->stats.dropped_no_route++;
+        frame_put(sim, f);
+        return;
+    }
+    if (!router_neighbour(r, next_hop, &mac)) {
+        r->stats.dropped_no_neighbour++;
+        frame_put(sim, f);
+        return;
+    }
+    /* RFC 1812 §5.3.1: decrement the TTL, patch the checksum (RFC 1624). */
+    uint8_t *iph = f->bytes + off;
+    uint16_t old_word = tb_get16(iph + 8);
+    iph[8] = (uint8_t)(ip.ttl - 1);
+    tb_put16(iph + 10, tb_csum_update16(tb_get16(iph + 10), old_word, tb_get16(iph + 8)));
+    struct tb_eth_repr out = {.dst = mac, .src = r->ports[out_port].mac, .ethertype = TB_ETHERTYPE_IPV4};
+    tb_eth_emit(&out, f->bytes);
+    r->stats.forwarded++;
+    link_send_frame(sim, r->ports[out_port].tx, f);
 }
 
 static void host_wake(struct sim *sim, void *ctx, uint64_t gen) {

@@ -79,6 +79,28 @@ void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w);
 typedef void (*sim_app_fn)(struct sim *sim, struct sim_host *h, void *ctx);
 void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx);
 
+/* Routers: forwarding nodes (not stacks). Ports get a subnet each; hosts
+ * and routers are joined by links; routes name an outgoing port and a
+ * next-hop address (0: the destination is on that port's subnet). */
+struct sim_router;
+struct sim_router_stats {
+    uint64_t forwarded, arp_replies, dropped_not_for_us, dropped_bad, dropped_ttl, dropped_no_route,
+        dropped_no_neighbour;
+};
+struct sim_router *sim_add_router(struct sim *sim, const char *name);
+const char *sim_router_name(const struct sim_router *r);
+/* Returns the port index, or -1. */
+int sim_router_add_port(struct sim_router *r, uint32_t ipv4, uint8_t prefix_len);
+/* The port whose subnet holds ipv4, or -1. */
+int sim_router_port_for(const struct sim_router *r, uint32_t ipv4);
+uint32_t sim_router_port_ip(const struct sim_router *r, int port);
+int sim_connect_host_router(struct sim *sim, struct sim_host *h, struct sim_router *r, int port,
+                            const struct sim_link_params *p);
+int sim_connect_routers(struct sim *sim, struct sim_router *a, int pa, struct sim_router *b, int pb,
+                        const struct sim_link_params *p);
+bool sim_router_add_route(struct sim_router *r, uint32_t prefix, uint8_t prefix_len, int port, uint32_t via);
+void sim_router_get_stats(const struct sim_router *r, struct sim_router_stats *out);
+
 /* Connects a and b with the same parameters both ways; returns a link id or -1. */
 int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const struct sim_link_params *p);
 /* Overrides one direction's parameters. */
