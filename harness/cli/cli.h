@@ -26,6 +26,8 @@ void print_repro(FILE *f, const char *words, int argc, char **argv);
 
 int cmd_sim_ping(int argc, char **argv);
 int cmd_sim_bulk(int argc, char **argv);
+int cmd_sim_dumbbell(int argc, char **argv);
+int cmd_sim_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
 int cmd_plot(int argc, char **argv);

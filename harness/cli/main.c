@@ -11,7 +11,9 @@ static void usage_sim(FILE *f) {
             "Runs a scenario in the simulator: virtual time, virtual NICs, fully reproducible.\n\n"
             "scenarios:\n"
             "  ping     two hosts, ARP then ICMP echo (tcpbed sim ping --help)\n"
-            "  bulk     a TCP transfer from A to B, every byte checked (tcpbed sim bulk --help)\n");
+            "  bulk     a TCP transfer from A to B, every byte checked (tcpbed sim bulk --help)\n"
+            "  dumbbell N senders, two routers and a bottleneck, N receivers (tcpbed sim dumbbell --help)\n"
+            "  run      a scenario file: hosts, routers, links, flows, faults (tcpbed sim run --help)\n");
 }
 
 static int cmd_sim(int argc, char **argv) {
@@ -21,7 +23,10 @@ static int cmd_sim(int argc, char **argv) {
     }
     if (strcmp(argv[0], "ping") == 0) return cmd_sim_ping(argc - 1, argv + 1);
     if (strcmp(argv[0], "bulk") == 0) return cmd_sim_bulk(argc - 1, argv + 1);
-    fprintf(stderr, "tcpbed sim: unknown scenario '%s' (expected: ping, bulk)\nTry 'tcpbed sim --help'.\n", argv[0]);
+    if (strcmp(argv[0], "dumbbell") == 0) return cmd_sim_dumbbell(argc - 1, argv + 1);
+    if (strcmp(argv[0], "run") == 0) return cmd_sim_run(argc - 1, argv + 1);
+    fprintf(stderr, "tcpbed sim: unknown scenario '%s' (expected: ping, bulk, dumbbell, run)\nTry 'tcpbed sim --help'.\n",
+            argv[0]);
     return 2;
 }
 

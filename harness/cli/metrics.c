@@ -22,15 +22,28 @@ bool metrics_get(const struct metrics *ms, const char *name, double *value) {
 
 bool expect_eval(const char *expr, const struct metrics *ms, bool *holds, char *msg, size_t msg_len) {
     static const char *const ops[] = {"==", "!=", "<=", ">=", "<", ">"};
+    /* Names may hold '>' ("link.A>B.loss_drops"), so the operator is the
+     * rightmost one followed by nothing but a number. */
     const char *op = NULL;
     int which = -1;
-    for (const char *p = expr; *p && op == NULL; p++)
-        for (int i = 0; i < 6; i++)
-            if (strncmp(p, ops[i], strlen(ops[i])) == 0) {
-                op = p;
-                which = i;
-                break;
-            }
+    double want = 0;
+    for (const char *p = expr + strlen(expr); p-- > expr && op == NULL;) {
+        for (int i = 0; i < 6; i++) {
+            size_t len = strlen(ops[i]);
+            if (strncmp(p, ops[i], len) != 0) continue;
+            if (len == 1 && p > expr && (p[-1] == '<' || p[-1] == '>' || p[-1] == '=' || p[-1] == '!')) continue;
+            const char *num = p + len;
+            while (*num == ' ') num++;
+            char *end;
+            double v = strtod(num, &end);
+            while (*end == ' ') end++;
+            if (end == num || *end != '\0') continue;
+            op = p;
+            which = i;
+            want = v;
+            break;
+        }
+    }
     if (op == NULL) {
         snprintf(msg, msg_len, "expect '%s': expected NAME OP NUMBER with OP one of == != < <= > >=", expr);
         return false;
@@ -45,14 +58,6 @@ bool expect_eval(const char *expr, const struct metrics *ms, bool *holds, char *
     }
     memcpy(name, a, (size_t)(b - a));
     name[b - a] = '\0';
-    const char *num = op + strlen(ops[which]);
-    char *end;
-    double want = strtod(num, &end);
-    while (*end == ' ') end++;
-    if (end == num || *end != '\0') {
-        snprintf(msg, msg_len, "expect '%s': expected a number after '%s'", expr, ops[which]);
-        return false;
-    }
     double v;
     if (!metrics_get(ms, name, &v)) {
         snprintf(msg, msg_len, "expect '%s': no metric named '%s' (the --json keys, e.g. retransmits, conn.A.srtt_ns)",

@@ -223,6 +223,36 @@ expect "plot: bad --window" 2 "$TCPBED" plot "$TMP/tail" --window 0.5s
 expect "plot: missing pcap" 1 "$TCPBED" plot "$TMP/nonexistent"
 contains "missing pcap is explained" "cannot read pcap"
 
+# --- topologies, workloads and scenario files
+expect "sim dumbbell --help" 0 "$TCPBED" sim dumbbell --help
+expect "dumbbell, 4 bulk pairs" 0 "$TCPBED" sim dumbbell --pairs 4 --bytes 1M --json
+if python3 - "$LAST_OUT" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["pass"] and len(d["flows"]) == 4 and d["fairness"] > 0.9
+assert all(f["delivered_bytes"] == 1 << 20 and f["integrity"] == "ok" for f in d["flows"])
+assert d["routers"]["R1"]["forwarded"] > 2800 and "R1>R2" in d["link"]
+PY
+then ok "dumbbell: every flow delivered, fair share, R1 forwarded"; else bad "dumbbell JSON" "$LAST_OUT"; fi
+expect "dumbbell, mixed workload with RED and loss" 0 "$TCPBED" sim dumbbell --pairs 4 --workload mixed --bytes 200K \
+  --count 5 --think 1s --qdisc red --red 20K,80K,0.1 --loss 'A>B:0.01' --expect 'flows.rr2.requests_done==5' \
+  --expect 'flows.idle4.keepalive_probes>0'
+expect "dumbbell: bad --workload" 2 "$TCPBED" sim dumbbell --workload teleport
+contains "workload choices named" "expected bulk, rr, crr, idle, a comma list or mixed"
+expect "sim run: the example scenario" 0 "$TCPBED" sim run tests/scenarios/branch-office.ini --json
+if python3 - "$LAST_OUT" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["pass"] and {f["name"] for f in d["flows"]} == {"upload", "api", "session"}
+assert d["link"]["branch>hq"]["fault_drops"] == 1 and d["link"]["branch>hq"]["loss_drops"] > 0
+PY
+then ok "scenario: flows, the targeted fault and the file's random loss all happened"; else bad "scenario JSON" "$LAST_OUT"; fi
+printf '[sim]\nseed = 1\n\n[link A-B]\nrate = fast\n' > "$TMP/bad.ini"
+expect "sim run: a bad value" 2 "$TCPBED" sim run "$TMP/bad.ini"
+contains "the line and the key are named" "bad.ini:5: [link A-B] rate: expected a rate such as 10Mbps or 1Gbps, got 'fast'"
+expect "sim run: no file" 2 "$TCPBED" sim run "$TMP/none.ini"
+expect "sweep over a scenario file" 0 "$TCPBED" sweep --seeds 1..4 -- run tests/scenarios/branch-office.ini
+
 # --- no uninitialised byte reaches an output (the pcap is written via write(2))
 if command -v valgrind >/dev/null && [[ "$TCPBED" != *asan* ]]; then
   expect "valgrind memcheck: no uninitialised bytes, no leaks" 0 \

@@ -1,0 +1,491 @@
+#include "sim/workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/stream.h"
+
+#define WL_MAX_FLOWS 256
+#define WL_MAX_CONNS 4096
+#define WL_MAX_HOSTS 64
+#define WL_CHUNK 16384
+
+enum role { CLIENT, SERVER };
+
+struct wl_conn {
+    bool used;
+    struct wl_flow *flow;
+    struct sim_host *host;
+    int32_t handle;
+    enum role role;
+    uint32_t index;                 /* connection number within the flow */
+    struct sim_stream tx, rx;
+    uint64_t tx_left;               /* bytes still to write in the current phase */
+    uint64_t tx_total, rx_total;    /* all bytes written / read and checked */
+    uint64_t rx_want;               /* rr/crr: bytes that complete the current message */
+    uint32_t messages;              /* requests sent (client) or answered (server) */
+    tb_time_ns req_start_ns;
+    bool shut, eof, closed, next_scheduled;
+    uint8_t pending[WL_CHUNK];      /* generated, not yet accepted by the stack */
+    size_t pending_len, pending_off;
+};
+
+struct wl {
+    struct sim *sim;
+    uint64_t seed;
+    struct wl_flow *flows[WL_MAX_FLOWS];
+    int32_t listeners[WL_MAX_FLOWS];
+    uint32_t crr_pending[WL_MAX_FLOWS];   /* connections scheduled, not yet opened */
+    size_t nflows;
+    struct wl_conn *conns;          /* WL_MAX_CONNS */
+    struct sim_host *hosts[WL_MAX_HOSTS];
+    size_t nhosts;
+};
+
+static const char *const kind_names[] = {"bulk", "rr", "crr", "idle"};
+const char *wl_kind_name(enum wl_kind k) { return (unsigned)k < 4 ? kind_names[k] : "?"; }
+bool wl_kind_parse(const char *s, enum wl_kind *out) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, kind_names[i]) == 0) {
+            *out = (enum wl_kind)i;
+            return true;
+        }
+    return false;
+}
+
+struct wl *wl_new(struct sim *sim, uint64_t seed) {
+    struct wl *w = calloc(1, sizeof(*w));
+    if (w == NULL) return NULL;
+    w->conns = calloc(WL_MAX_CONNS, sizeof(*w->conns));
+    if (w->conns == NULL) {
+        free(w);
+        return NULL;
+    }
+    w->sim = sim;
+    w->seed = seed;
+    return w;
+}
+
+void wl_free(struct wl *w) {
+    if (w == NULL) return;
+    free(w->conns);
+    free(w);
+}
+
+static void fail(struct wl_flow *f, const char *what) {
+    if (f->failure[0] == '\0') snprintf(f->failure, sizeof(f->failure), "%s", what);
+}
+
+static size_t flow_index(const struct wl *w, const struct wl_flow *f) {
+    for (size_t i = 0; i < w->nflows; i++)
+        if (w->flows[i] == f) return i;
+    return 0;
+}
+
+static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct sim_host *h, int32_t handle, enum role role,
+                                uint32_t index) {
+    for (size_t i = 0; i < WL_MAX_CONNS; i++) {
+        struct wl_conn *c = &w->conns[i];
+        if (c->used) continue;
+        memset(c, 0, sizeof(*c));
+        c->used = true;
+        c->flow = f;
+        c->host = h;
+        c->handle = handle;
+        c->role = role;
+        c->index = index;
+        /* Streams per (flow, connection, direction): client->server is 0. */
+        uint64_t fi = flow_index(w, f);
+        sim_stream_init(&c->tx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == SERVER)));
+        sim_stream_init(&c->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == CLIENT)));
+        return c;
+    }
+    fail(f, "more connections at once than the workload engine holds");
+    return NULL;
+}
+
+static struct wl_conn *conn_find(struct wl *w, struct sim_host *h, int32_t handle) {
+    for (size_t i = 0; i < WL_MAX_CONNS; i++)
+        if (w->conns[i].used && w->conns[i].host == h && w->conns[i].handle == handle) return &w->conns[i];
+    return NULL;
+}
+
+/* Writes what the current phase still owes; TB_EV_TCP_WRITABLE resumes it. */
+static void pump(struct wl *w, struct wl_conn *c) {
+    struct tb_stack *st = sim_host_stack(c->host);
+    tb_time_ns now = sim_now(w->sim);
+    while (c->tx_left > 0 || c->pending_off < c->pending_len) {
+        if (c->pending_off == c->pending_len) {
+            c->pending_len = c->tx_left < WL_CHUNK ? (size_t)c->tx_left : WL_CHUNK;
+            c->pending_off = 0;
+            sim_stream_fill(&c->tx, c->pending, c->pending_len);
+            c->tx_left -= c->pending_len;
+        }
+        int64_t n = tb_tcp_send(st, now, c->handle, c->pending + c->pending_off, c->pending_len - c->pending_off);
+        if (n == TB_ERR_AGAIN || n == TB_ERR_NOBUFS) return;
+        if (n < 0) {
+            fail(c->flow, "send failed");
+            return;
+        }
+        c->pending_off += (size_t)n;
+        c->tx_total += (uint64_t)n;
+        c->flow->sent += (uint64_t)n;
+    }
+}
+
+static bool tx_idle(const struct wl_conn *c) { return c->tx_left == 0 && c->pending_off == c->pending_len; }
+
+static void shut(struct wl *w, struct wl_conn *c) {
+    if (c->shut) return;
+    c->shut = true;
+    tb_tcp_shutdown(sim_host_stack(c->host), sim_now(w->sim), c->handle);
+}
+
+static void client_next_request(struct wl *w, struct wl_conn *c);
+
+static void think_then_request(struct sim *sim, void *ctx, uint64_t arg) {
+    struct wl *w = ctx;
+    struct wl_conn *c = &w->conns[arg];
+    if (!c->used || c->closed) return;
+    c->next_scheduled = false;
+    client_next_request(w, c);
+    sim_host_kick(sim, c->host);
+}
+
+static void client_next_request(struct wl *w, struct wl_conn *c) {
+    struct wl_flow *f = c->flow;
+    if (c->messages == f->count) {
+        shut(w, c);
+        return;
+    }
+    c->messages++;
+    c->req_start_ns = sim_now(w->sim);
+    c->tx_left = f->bytes;
+    c->rx_want = c->rx_total + (f->kind == WL_RR ? f->resp_bytes : 0);
+    pump(w, c);
+    /* An idle flow's next message follows the idle period once this one is
+     * written; if it did not fit yet, TB_EV_TCP_WRITABLE schedules it. */
+    if (f->kind == WL_IDLE && tx_idle(c) && !c->next_scheduled) {
+        c->next_scheduled = true;
+        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, (uint64_t)(c - w->conns));
+    }
+}
+
+/* Reads and checks everything available, then lets the phase move on. */
+static void receive(struct wl *w, struct wl_conn *c) {
+    struct wl_flow *f = c->flow;
+    struct tb_stack *st = sim_host_stack(c->host);
+    tb_time_ns now = sim_now(w->sim);
+    uint8_t buf[WL_CHUNK];
+    int64_t n;
+    while ((n = tb_tcp_recv(st, now, c->handle, buf, sizeof(buf))) > 0) {
+        size_t ok = sim_stream_check(&c->rx, buf, (size_t)n);
+        if (ok != (size_t)n) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "connection %u: byte %llu (%s side) differs from what was sent", c->index,
+                     (unsigned long long)(c->rx_total + ok), c->role == CLIENT ? "client" : "server");
+            fail(f, msg);
+        }
+        if (f->first_byte_ns == 0) f->first_byte_ns = now;
+        c->rx_total += (uint64_t)n;
+        f->delivered += (uint64_t)n;
+        if (f->kind == WL_RR && c->role == SERVER) {
+            /* Answer each complete request. */
+            while (c->rx_total >= (uint64_t)(c->messages + 1) * f->bytes) {
+                c->messages++;
+                c->tx_left += f->resp_bytes;
+                f->requests_done++;
+            }
+            pump(w, c);
+        }
+        if (f->kind == WL_RR && c->role == CLIENT && c->rx_total >= c->rx_want && c->messages > 0 &&
+            c->req_start_ns >= 0) {
+            tb_time_ns lat = now - c->req_start_ns;
+            if (f->lat_min_ns == 0 || lat < f->lat_min_ns) f->lat_min_ns = lat;
+            if (lat > f->lat_max_ns) f->lat_max_ns = lat;
+            f->lat_sum_ns += lat;
+            c->req_start_ns = -1;
+            if (f->think_ns > 0) sim_at(w->sim, now + f->think_ns, think_then_request, w, (uint64_t)(c - w->conns));
+            else client_next_request(w, c);
+        }
+    }
+    if (n == 0 && !c->eof) {
+        c->eof = true;
+        /* The peer is done: servers reply (crr) or finish; everyone closes
+         * once their own side has nothing more to say. */
+        if (c->role == SERVER && f->kind == WL_CRR) {
+            c->tx_left += f->resp_bytes;
+            pump(w, c);
+        }
+        if (tx_idle(c)) shut(w, c);
+    } else if (n < 0 && n != TB_ERR_AGAIN) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "recv failed: %s", tb_err_name((int)n));
+        fail(f, msg);
+    }
+}
+
+static void crr_start(struct wl *w, struct wl_flow *f);
+
+static void conn_closed(struct wl *w, struct wl_conn *c, bool error, int32_t err) {
+    struct wl_flow *f = c->flow;
+    struct tb_tcp_info info;
+    if (tb_tcp_info(sim_host_stack(c->host), c->handle, &info) == TB_OK) f->keepalive_probes += info.keepalive_probes;
+    if (error) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "connection %u (%s side) failed: %s", c->index, c->role == CLIENT ? "client" : "server",
+                 tb_err_name(err));
+        fail(f, msg);
+    } else if (!c->eof) {
+        fail(f, "connection closed before the peer's end of stream");
+    }
+    tb_tcp_close(sim_host_stack(c->host), sim_now(w->sim), c->handle);
+    c->closed = true;
+    c->used = false;
+    if (c->role == CLIENT) {
+        f->conns_done++;
+        f->end_ns = sim_now(w->sim);
+        if (f->kind == WL_CRR) f->requests_done++;
+        size_t fi = flow_index(w, f);
+        if (f->kind == WL_CRR && f->conns_opened + w->crr_pending[fi] < f->count) {
+            w->crr_pending[fi]++;
+            crr_start(w, f);
+        }
+        if (f->conns_done == (f->kind == WL_CRR ? f->count : 1)) f->done = true;
+    }
+}
+
+static void phase_after_connect(struct wl *w, struct wl_conn *c) {
+    struct wl_flow *f = c->flow;
+    switch (f->kind) {
+    case WL_BULK:
+        c->tx_left = f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes;
+        pump(w, c);
+        if (tx_idle(c)) shut(w, c);
+        break;
+    case WL_RR:
+    case WL_IDLE: client_next_request(w, c); break;
+    case WL_CRR:
+        c->tx_left = f->bytes;
+        pump(w, c);
+        if (tx_idle(c)) shut(w, c);
+        break;
+    }
+}
+
+static void on_writable(struct wl *w, struct wl_conn *c) {
+    struct wl_flow *f = c->flow;
+    pump(w, c);
+    if (!tx_idle(c)) return;
+    bool client_done_sending = c->role == CLIENT && (f->kind == WL_BULK || f->kind == WL_CRR);
+    if (client_done_sending || (c->role == SERVER && c->eof)) shut(w, c);
+    if (c->role == CLIENT && f->kind == WL_IDLE && c->messages > 0 && !c->shut && !c->next_scheduled) {
+        c->next_scheduled = true;
+        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, (uint64_t)(c - w->conns));
+    }
+}
+
+static void app(struct sim *sim, struct sim_host *h, void *ctx) {
+    struct wl *w = ctx;
+    struct tb_stack *st = sim_host_stack(h);
+    struct tb_event ev[32];
+    size_t n;
+    (void)sim;
+    while ((n = tb_stack_events(st, ev, 32)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].type == TB_EV_TCP_ACCEPTABLE) {
+                for (size_t k = 0; k < w->nflows; k++) {
+                    if (w->listeners[k] != ev[i].conn || w->flows[k]->server != h) continue;
+                    struct wl_flow *f = w->flows[k];
+                    int32_t c;
+                    while ((c = tb_tcp_accept(st, ev[i].conn)) >= 0) {
+                        struct wl_conn *wc = conn_new(w, f, h, c, SERVER, f->conns_opened > 0 ? f->conns_opened - 1 : 0);
+                        /* Server streams follow the accept order, which matches the clients' order
+                         * only per connection index: derive the index from the peer port instead. */
+                        if (wc == NULL) continue;
+                        struct tb_tcp_info info;
+                        tb_tcp_info(st, c, &info);
+                        for (size_t m = 0; m < WL_MAX_CONNS; m++) {
+                            struct wl_conn *cc = &w->conns[m];
+                            if (cc->used && cc->flow == f && cc->role == CLIENT) {
+                                struct tb_tcp_info ci;
+                                if (tb_tcp_info(sim_host_stack(cc->host), cc->handle, &ci) == TB_OK &&
+                                    ci.local_port == info.remote_port) {
+                                    wc->index = cc->index;
+                                    uint64_t fi = flow_index(w, f);
+                                    sim_stream_init(&wc->tx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 1));
+                                    sim_stream_init(&wc->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 0));
+                                }
+                            }
+                        }
+                        if (f->kind == WL_BULK && f->both_ways) {
+                            wc->tx_left = f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes;
+                            pump(w, wc);
+                        }
+                        if (f->kind == WL_IDLE) {
+                            tb_tcp_setopt(st, c, TB_TCP_OPT_KEEPALIVE_IDLE_NS, f->think_ns / 4 > 0 ? f->think_ns / 4 : 1);
+                            tb_tcp_setopt(st, c, TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->think_ns / 8 > 0 ? f->think_ns / 8 : 1);
+                        }
+                    }
+                }
+                continue;
+            }
+            struct wl_conn *c = conn_find(w, h, ev[i].conn);
+            if (c == NULL) continue;
+            switch (ev[i].type) {
+            case TB_EV_TCP_CONNECTED: phase_after_connect(w, c); break;
+            case TB_EV_TCP_WRITABLE: on_writable(w, c); break;
+            case TB_EV_TCP_READABLE: receive(w, c); break;
+            case TB_EV_TCP_CLOSED: conn_closed(w, c, false, 0); break;
+            case TB_EV_TCP_ERROR: conn_closed(w, c, true, ev[i].error); break;
+            default: break;
+            }
+        }
+    }
+    if (wl_all_done(w)) sim_stop(w->sim);
+}
+
+static void open_client(struct wl *w, struct wl_flow *f) {
+    struct tb_stack *st = sim_host_stack(f->client);
+    tb_time_ns now = sim_now(w->sim);
+    int32_t h = tb_tcp_connect(st, now, f->server_ipv4, f->port);
+    if (h < 0) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "connect failed: %s", tb_err_name(h));
+        fail(f, msg);
+        f->done = true;
+        return;
+    }
+    struct wl_conn *c = conn_new(w, f, f->client, h, CLIENT, f->conns_opened++);
+    if (c == NULL) return;
+    if (f->kind == WL_IDLE) {
+        tb_tcp_setopt(st, h, TB_TCP_OPT_KEEPALIVE_IDLE_NS, f->think_ns / 4 > 0 ? f->think_ns / 4 : 1);
+        tb_tcp_setopt(st, h, TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->think_ns / 8 > 0 ? f->think_ns / 8 : 1);
+    }
+}
+
+static void crr_start_event(struct sim *sim, void *ctx, uint64_t arg) {
+    struct wl *w = ctx;
+    struct wl_flow *f = w->flows[arg];
+    w->crr_pending[arg]--;
+    open_client(w, f);
+    sim_host_kick(sim, f->client);
+}
+
+static void crr_start(struct wl *w, struct wl_flow *f) {
+    sim_at(w->sim, sim_now(w->sim) + f->think_ns, crr_start_event, w, flow_index(w, f));
+}
+
+static void stop_bulk(struct sim *sim, void *ctx, uint64_t arg) {
+    struct wl *w = ctx;
+    struct wl_flow *f = w->flows[arg];
+    for (size_t i = 0; i < WL_MAX_CONNS; i++) {
+        struct wl_conn *c = &w->conns[i];
+        if (!c->used || c->flow != f) continue;
+        c->tx_left = 0;   /* what is generated is sent; nothing more */
+        pump(w, c);
+        if (tx_idle(c) && (c->role == CLIENT || c->eof)) shut(w, c);
+        sim_host_kick(sim, c->host);
+    }
+}
+
+static void flow_start(struct sim *sim, void *ctx, uint64_t arg) {
+    struct wl *w = ctx;
+    struct wl_flow *f = w->flows[arg];
+    uint32_t first = f->kind == WL_CRR ? (f->parallel ? f->parallel : 1) : 1;
+    if (f->kind == WL_CRR && first > f->count) first = f->count;
+    for (uint32_t i = 0; i < first; i++) open_client(w, f);
+    if (f->kind == WL_BULK && f->duration_ns > 0) sim_at(sim, sim_now(sim) + f->duration_ns, stop_bulk, w, arg);
+    sim_host_kick(sim, f->client);
+}
+
+static void note_host(struct wl *w, struct sim_host *h) {
+    for (size_t i = 0; i < w->nhosts; i++)
+        if (w->hosts[i] == h) return;
+    if (w->nhosts < WL_MAX_HOSTS) w->hosts[w->nhosts++] = h;
+}
+
+bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
+    if (w->nflows == WL_MAX_FLOWS) {
+        snprintf(err, len, "more than %d flows", WL_MAX_FLOWS);
+        return false;
+    }
+    if (f->client == NULL || f->server == NULL || f->client == f->server) {
+        snprintf(err, len, "flow %s: needs two different hosts", f->name);
+        return false;
+    }
+    if ((f->kind == WL_RR || f->kind == WL_CRR || f->kind == WL_IDLE) && f->count == 0) f->count = 1;
+    if (f->kind == WL_BULK && f->bytes == 0 && f->duration_ns == 0) {
+        snprintf(err, len, "flow %s: bulk needs bytes or a duration", f->name);
+        return false;
+    }
+    if ((f->kind == WL_RR || f->kind == WL_IDLE) && f->bytes == 0) f->bytes = 1;
+    if (f->kind == WL_IDLE && f->think_ns <= 0) {
+        snprintf(err, len, "flow %s: idle needs a think time (the idle period)", f->name);
+        return false;
+    }
+    size_t index = w->nflows;
+    if (f->port == 0) f->port = (uint16_t)(5001 + index);
+    int32_t l = -1;
+    for (size_t i = 0; i < w->nflows; i++)
+        if (w->flows[i]->server == f->server && w->flows[i]->port == f->port) {
+            snprintf(err, len, "flow %s: port %u on %s is already flow %s's", f->name, f->port,
+                     sim_host_name(f->server), w->flows[i]->name);
+            return false;
+        }
+    l = tb_tcp_listen(sim_host_stack(f->server), f->port, 0);
+    if (l < 0) {
+        snprintf(err, len, "flow %s: listen on %s:%u failed: %s", f->name, sim_host_name(f->server), f->port,
+                 tb_err_name(l));
+        return false;
+    }
+    w->flows[index] = f;
+    w->listeners[index] = l;
+    w->nflows++;
+    note_host(w, f->client);
+    note_host(w, f->server);
+    sim_at(w->sim, f->start_ns, flow_start, w, index);
+    return true;
+}
+
+void wl_attach(struct wl *w) {
+    for (size_t i = 0; i < w->nhosts; i++) sim_host_set_app(w->hosts[i], app, w);
+}
+
+bool wl_all_done(const struct wl *w) {
+    for (size_t i = 0; i < w->nflows; i++)
+        if (!w->flows[i]->done) return false;
+    /* Servers finish after their clients: wait for every connection. */
+    for (size_t i = 0; i < WL_MAX_CONNS; i++)
+        if (w->conns[i].used) return false;
+    return true;
+}
+
+void wl_finish(struct wl *w) {
+    for (size_t i = 0; i < WL_MAX_CONNS; i++) {
+        struct wl_conn *c = &w->conns[i];
+        if (!c->used) continue;
+        struct tb_tcp_info info;
+        char msg[160];
+        if (tb_tcp_info(sim_host_stack(c->host), c->handle, &info) == TB_OK)
+            snprintf(msg, sizeof(msg), "connection %u (%s side) still %s at the end", c->index,
+                     c->role == CLIENT ? "client" : "server", tb_tcp_state_name(info.state));
+        else snprintf(msg, sizeof(msg), "connection %u never finished", c->index);
+        fail(c->flow, msg);
+    }
+    for (size_t i = 0; i < w->nflows; i++) {
+        struct wl_flow *f = w->flows[i];
+        if (!f->done) fail(f, "did not finish");
+        if (f->kind == WL_BULK && f->duration_ns == 0 && f->failure[0] == '\0') {
+            uint64_t want = f->bytes * (f->both_ways ? 2 : 1);
+            if (f->delivered != want) {
+                char msg[120];
+                snprintf(msg, sizeof(msg), "delivered %llu of %llu bytes", (unsigned long long)f->delivered,
+                         (unsigned long long)want);
+                fail(f, msg);
+            }
+        }
+        if (f->failure[0] == '\0' && f->delivered != f->sent) fail(f, "bytes sent and delivered differ");
+    }
+}
