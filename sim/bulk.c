@@ -320,6 +320,10 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
         cfg[i].tcp_rcvbuf_bytes = r->rcvbuf_bytes;
         cfg[i].tcp_ooo_max_bytes = r->rcvbuf_bytes;
         cfg[i].tcp_mss = o->mss;
+        cfg[i].tcp_cc = o->cc;
+        cfg[i].tcp_ecn = o->ecn;
+        cfg[i].tcp_rack_tlp = !o->no_rack_tlp;
+        cfg[i].tcp_sack = !o->no_sack;
         cfg[i].tcp_max_conns = 16;
         /* Enough buffers for a full send queue, receive queue and
          * out-of-order queue, plus frames in flight. */

@@ -29,6 +29,10 @@ struct sim_bulk_opts {
     const char *pcap_dir;         /* DIR/A.pcap and DIR/B.pcap */
     tb_time_ns time_limit_ns;     /* virtual time after which the run has failed */
     bool zero_copy;               /* tb_tcp_send_buf / tb_tcp_recv_buf instead of copies */
+    uint8_t cc;                   /* enum tb_cc_algo, both hosts */
+    bool ecn;                     /* RFC 3168 on both hosts */
+    bool no_rack_tlp;             /* turn RACK-TLP off */
+    bool no_sack;                 /* turn SACK off (NewReno recovery by duplicate ACKs) */
     tb_time_ns start_ns;          /* when A connects (moves the ISN, RFC 6528's timer) */
     tb_time_ns reader_stall_ns;   /* B reads nothing before this time: its window fills */
     bool nodelay;

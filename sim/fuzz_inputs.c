@@ -1091,7 +1091,7 @@ void fz_faults_decode(const uint8_t *data, size_t len, struct fz_faults_case *c)
     o->time_limit_ns = (tb_time_ns)FZ_FAULTS_TIME_LIMIT_S * TB_NS_PER_S;
     while (rd_more(&in) && c->spec_count < FZ_FAULTS_MAX) {
         uint8_t b0 = u8(&in), b1 = u8(&in), b2 = u8(&in), b3 = u8(&in), b4 = u8(&in);
-        unsigned action = b0 % 5u, dir = (b0 >> 3) % 3u, what = b1 % 10u;
+        unsigned action = (b0 & 7u) % 5u, dir = (b0 >> 3) % 3u, what = b1 % 10u;
         char *s = c->specs[c->spec_count];
         size_t cap = sizeof(c->specs[0]);
         int n;

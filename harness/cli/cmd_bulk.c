@@ -24,6 +24,11 @@ static void bulk_metrics(struct metrics *ms, const struct sim_bulk_opts *o, cons
     metrics_add(ms, "goodput_bps", goodput);
     metrics_add(ms, "connect_ns", (double)r->connect_ns);
     metrics_add(ms, "faults_fired", (double)r->faults_fired);
+    metrics_add(ms, "fast_retransmits", (double)(r->stats_a.tcp_fast_retransmits + r->stats_b.tcp_fast_retransmits));
+    metrics_add(ms, "rack_losses", (double)(r->stats_a.tcp_rack_losses + r->stats_b.tcp_rack_losses));
+    metrics_add(ms, "tlp_probes", (double)(r->stats_a.tcp_tlp_probes + r->stats_b.tcp_tlp_probes));
+    metrics_add(ms, "spurious_undos", (double)(r->stats_a.tcp_spurious_undos + r->stats_b.tcp_spurious_undos));
+    metrics_add(ms, "dsacks", (double)(r->stats_a.tcp_dsacks + r->stats_b.tcp_dsacks));
     metrics_tcp_info(ms, "conn.A", &r->info_a);
     metrics_tcp_info(ms, "conn.B", &r->info_b);
     metrics_stats(ms, "hosts.A", &r->stats_a);
@@ -63,8 +68,10 @@ int cmd_sim_bulk(int argc, char **argv) {
     f.rate_bps = o.link.rate_bps;
     uint64_t bytes = o.bytes, seed = o.seed, mss = 0, sndbuf = 0, rcvbuf = 0;
     tb_time_ns duration = 0, limit = o.time_limit_ns;
-    bool zero_copy = false, nodelay = false;
-    struct opt opts[SIM_FLAG_OPTS + 10] = {
+    bool zero_copy = false, nodelay = false, ecn = false, no_rack = false, no_sack = false;
+    const char *cc = "newreno";
+    enum { OWN_OPTS = 13 };
+    struct opt opts[OWN_OPTS + SIM_FLAG_OPTS] = {
         {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M)", 1, UINT64_C(1) << 40},
         {"duration", OPT_DURATION, &duration, "TIME", "send for this long instead of --bytes", 1, 0},
         {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
@@ -74,8 +81,12 @@ int cmd_sim_bulk(int argc, char **argv) {
         {"time-limit", OPT_DURATION, &limit, "TIME", "virtual time after which the run fails (default 1h)", 1, 0},
         {"zero-copy", OPT_FLAG, &zero_copy, NULL, "use tb_tcp_send_buf / tb_tcp_recv_buf", 0, 0},
         {"nodelay", OPT_FLAG, &nodelay, NULL, "turn Nagle off on A", 0, 0},
+        {"cc", OPT_STRING, &cc, "NAME", "congestion control: newreno (default) or cubic", 0, 0},
+        {"ecn", OPT_FLAG, &ecn, NULL, "negotiate ECN (RFC 3168); links mark with --ecn-mark or --qdisc red", 0, 0},
+        {"no-rack-tlp", OPT_FLAG, &no_rack, NULL, "turn RACK-TLP off (DupThresh and RTO only)", 0, 0},
+        {"no-sack", OPT_FLAG, &no_sack, NULL, "turn SACK off (NewReno recovery by duplicate ACKs)", 0, 0},
     };
-    int nopts = 9;
+    int nopts = OWN_OPTS;
     sim_flags_opts(&f, opts + nopts);
     nopts += SIM_FLAG_OPTS;
     int rc = opts_parse("tcpbed sim bulk",
@@ -92,6 +103,13 @@ int cmd_sim_bulk(int argc, char **argv) {
         fprintf(stderr, "tcpbed sim bulk: %s\nTry 'tcpbed sim bulk --help'.\n", err);
         return 2;
     }
+    if (!tb_cc_parse(cc, &o.cc)) {
+        fprintf(stderr, "tcpbed sim bulk: --cc: expected newreno or cubic, got '%s'\nTry 'tcpbed sim bulk --help'.\n", cc);
+        return 2;
+    }
+    o.ecn = ecn;
+    o.no_rack_tlp = no_rack;
+    o.no_sack = no_sack;
     o.have_link_ba = true;
     o.link_ba = ba;
     o.bytes = bytes;
@@ -191,6 +209,12 @@ int cmd_sim_bulk(int argc, char **argv) {
         json_str(&j, "signature", sig);
         json_u64(&j, "retransmits", r.retransmits);
         json_u64(&j, "rto_timeouts", r.rto_timeouts);
+        json_u64(&j, "fast_retransmits", r.stats_a.tcp_fast_retransmits + r.stats_b.tcp_fast_retransmits);
+        json_u64(&j, "rack_losses", r.stats_a.tcp_rack_losses + r.stats_b.tcp_rack_losses);
+        json_u64(&j, "tlp_probes", r.stats_a.tcp_tlp_probes + r.stats_b.tcp_tlp_probes);
+        json_u64(&j, "spurious_undos", r.stats_a.tcp_spurious_undos + r.stats_b.tcp_spurious_undos);
+        json_u64(&j, "dsacks", r.stats_a.tcp_dsacks + r.stats_b.tcp_dsacks);
+        json_str(&j, "cc", tb_cc_name(o.cc));
         json_i64(&j, "sim_time_ns", r.sim_time_ns);
         json_f64(&j, "wall_time_s", wall);
         json_u64(&j, "packets", r.packets);
@@ -243,6 +267,9 @@ int cmd_sim_bulk(int argc, char **argv) {
         printf("retransmits %llu, RTO timeouts %llu, packets %llu, A srtt %s, A cwnd %u bytes\n",
                (unsigned long long)r.retransmits, (unsigned long long)r.rto_timeouts, (unsigned long long)r.packets,
                tb_format_duration(a->srtt_ns, d2, sizeof(d2)), a->cwnd_bytes);
+        printf("recovery (%s): fast retransmits %llu, RACK losses %llu, TLP probes %llu, DSACKs %llu, spurious undos %llu\n",
+               tb_cc_name(o.cc), (unsigned long long)a->fast_retransmits, (unsigned long long)a->rack_losses,
+               (unsigned long long)a->tlp_probes, (unsigned long long)a->dsacks, (unsigned long long)a->spurious_undos);
         const struct sim_link_stats *ls[2] = {&r.link_ab, &r.link_ba};
         for (int i = 0; i < 2; i++) {
             const struct sim_link_stats *l = ls[i];

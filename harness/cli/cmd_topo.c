@@ -272,7 +272,8 @@ int cmd_sim_dumbbell(int argc, char **argv) {
     tb_time_ns access_delay = TB_NS_PER_MS, duration = 0, think = 10 * TB_NS_PER_MS, stagger = 0,
                limit = 3600 * TB_NS_PER_S;
     const char *workload = "bulk";
-    struct opt opts[SIM_FLAG_OPTS + 16] = {
+    enum { OWN_OPTS = 13 };
+    struct opt opts[OWN_OPTS + SIM_FLAG_OPTS] = {
         {"pairs", OPT_U64, &pairs, "N", "sender/receiver pairs, 1..15 (default 4)", 1, 15},
         {"workload", OPT_STRING, &workload, "KINDS", "bulk, rr, crr, idle, a comma list cycled over pairs, or mixed", 0, 0},
         {"bytes", OPT_SIZE, &bytes, "BYTES", "bulk bytes / request size (default 5M)", 1, UINT64_C(1) << 40},
@@ -287,7 +288,7 @@ int cmd_sim_dumbbell(int argc, char **argv) {
         {"seed", OPT_U64, &seed, "S", "run seed (default 1)", 0, 0},
         {"time-limit", OPT_DURATION, &limit, "TIME", "virtual time after which the run fails (default 1h)", 1, 0},
     };
-    int n = 13;
+    int n = OWN_OPTS;
     sim_flags_opts(&f, opts + n);
     n += SIM_FLAG_OPTS;
     int rc = opts_parse("tcpbed sim dumbbell",

@@ -87,6 +87,15 @@ void json_tcp_info(struct json *j, const char *key, const struct tb_tcp_info *t)
     json_u64(j, "ooo_segs", t->ooo_segs);
     json_u64(j, "zero_window_probes", t->zero_window_probes);
     json_u64(j, "challenge_acks", t->challenge_acks);
+    json_u64(j, "fast_retransmits", t->fast_retransmits);
+    json_u64(j, "rack_losses", t->rack_losses);
+    json_u64(j, "tlp_probes", t->tlp_probes);
+    json_u64(j, "spurious_undos", t->spurious_undos);
+    json_u64(j, "dsacks", t->dsacks);
+    json_u64(j, "sacked_bytes", t->sacked_bytes);
+    json_bool(j, "ecn", t->ecn_ok);
+    json_u64(j, "ecn_ce_marks", t->ecn_ce_marks);
+    json_u64(j, "ecn_reductions", t->ecn_reductions);
     json_obj_close(j);
 }
 
@@ -123,7 +132,8 @@ void metrics_tcp_info(struct metrics *ms, const char *prefix, const struct tb_tc
     T(state) T(mss_bytes) T(srtt_ns) T(rttvar_ns) T(rto_ns) T(cwnd_bytes) T(bytes_sent) T(bytes_acked)
     T(bytes_received) T(segs_out) T(segs_in) T(data_segs_out) T(data_segs_in) T(retransmits)
     T(retransmitted_bytes) T(rto_timeouts) T(dup_acks) T(ooo_segs) T(zero_window_probes) T(keepalive_probes)
-    T(challenge_acks) T(backoff)
+    T(challenge_acks) T(backoff) T(fast_retransmits) T(rack_losses) T(tlp_probes) T(spurious_undos) T(dsacks)
+    T(sacked_bytes) T(ecn_ce_marks) T(ecn_reductions)
 #undef T
 }
 

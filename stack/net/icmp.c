@@ -16,7 +16,7 @@ static void echo_reply_in_place(struct tb_stack *st, tb_time_ns now, struct tb_b
     uint16_t csum = tb_csum_update16(tb_get16(b->data + 2), old_word, tb_get16(b->data));
     tb_put16(b->data + 2, csum);
     st->stats.icmp_echo_replies_tx++;
-    tb_ipv4_output(st, now, b, ip->src, TB_IPPROTO_ICMP, 0);
+    tb_ipv4_output(st, now, b, ip->src, TB_IPPROTO_ICMP, 0, 0);
 }
 
 static void echo_reply_received(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_icmp_repr *icmp,
@@ -96,5 +96,5 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
                                 .payload = payload, .payload_len = payload_len};
     tb_icmp_emit(&icmp, msg);
     st->stats.icmp_echo_requests_tx++;
-    return tb_ipv4_output(st, st->now, b, dst_ipv4, TB_IPPROTO_ICMP, 0);
+    return tb_ipv4_output(st, st->now, b, dst_ipv4, TB_IPPROTO_ICMP, 0, 0);
 }

@@ -60,7 +60,7 @@ void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b) {
 }
 
 int tb_ipv4_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t dst, uint8_t protocol,
-                   uint16_t flags_frag) {
+                   uint16_t flags_frag, uint8_t tos) {
     size_t total = tb_buf_chain_len(b) + TB_IPV4_HDR_LEN;
     if (total > st->cfg.mtu) {
         tb_buf_free(b);
@@ -77,6 +77,7 @@ int tb_ipv4_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32
         .src = st->cfg.ipv4_addr,
         .dst = dst,
         .protocol = protocol,
+        .tos = tos,
         .ttl = st->cfg.ttl,
         .ident = st->ip_ident++,
         .flags_frag = flags_frag,

@@ -47,7 +47,11 @@ void tb_config_default(struct tb_config *cfg) {
     cfg->tcp_keepalive_probes = 9;
     cfg->tcp_challenge_acks_per_s = 100;
     cfg->tcp_initial_cwnd_segs = 0;
-    cfg->tcp_cc = TB_CC_RENO;
+    cfg->tcp_cc = TB_CC_NEWRENO;
+    cfg->tcp_rack_tlp = true;
+    cfg->tcp_ecn = false;
+    cfg->tcp_dupthresh = 3;
+    cfg->tcp_seg_records = 0;
 }
 
 int tb_config_check(const struct tb_config *cfg, const char **why) {
@@ -95,6 +99,8 @@ int tb_config_check(const struct tb_config *cfg, const char **why) {
     else if (cfg->tcp_challenge_acks_per_s == 0) msg = "tcp_challenge_acks_per_s must be at least 1";
     else if (cfg->tcp_initial_cwnd_segs > 1000) msg = "tcp_initial_cwnd_segs must be 0..1000";
     else if (cfg->tcp_cc >= TB_CC__COUNT) msg = "tcp_cc names no known congestion control";
+    else if (cfg->tcp_dupthresh == 0 || cfg->tcp_dupthresh > 100) msg = "tcp_dupthresh must be 1..100";
+    else if (cfg->tcp_seg_records > (1u << 24)) msg = "tcp_seg_records must be at most 16777216";
     if (why != NULL) *why = msg;
     return msg == NULL ? TB_OK : TB_ERR_INVAL;
 }

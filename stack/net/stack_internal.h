@@ -69,7 +69,7 @@ bool tb_arp_check(const struct tb_stack *st, const char **why);
 void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b);
 /* b holds the IP payload with headroom; the IP header is prepended. */
 int tb_ipv4_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t dst,
-                   uint8_t protocol, uint16_t flags_frag);
+                   uint8_t protocol, uint16_t flags_frag, uint8_t tos);
 
 /* tcp (tcp_conn.c, tcp_input.c) */
 int tcp_init(struct tb_stack *st);

@@ -110,6 +110,7 @@ static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port
     tp->iss = tcp_isn(st, tp->local_ip, port, dst_ipv4, dst_port, now);
     tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
     tp->snd_end = tp->iss + 1;
+    tp->recover = tp->iss;
     tp->ts_offset = tcp_ts_offset(st, tp->local_ip, port, dst_ipv4, dst_port);
     tp->rcv_wscale = 0;
     if (st->cfg.tcp_window_scaling)
@@ -486,6 +487,17 @@ int tb_tcp_info(const struct tb_stack *st, int32_t conn, struct tb_tcp_info *out
     out->keepalive_probes = tp->cs.keepalive_probes;
     out->challenge_acks = tp->cs.challenge_acks;
     out->backoff = tp->backoff;
+    out->fast_retransmits = tp->cs.fast_retransmits;
+    out->rack_losses = tp->cs.rack_losses;
+    out->tlp_probes = tp->cs.tlp_probes;
+    out->spurious_undos = tp->cs.spurious_undos;
+    out->dsacks = tp->cs.dsacks;
+    out->sacked_bytes = tp->cs.sacked_bytes;
+    out->ecn_ce_marks = tp->cs.ecn_ce_marks;
+    out->ecn_reductions = tp->cs.ecn_reductions;
+    out->ecn_ok = (tp->flags & TF_ECN_OK) != 0;
+    out->in_recovery = (tp->flags & TF_RECOVERY) != 0;
+    out->pipe_bytes = tcp_pipe(st, tp);
     out->last_soft_error_icmp_type = tp->soft_icmp_type;
     out->last_soft_error_icmp_code = tp->soft_icmp_code;
     return TB_OK;

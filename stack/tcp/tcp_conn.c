@@ -33,7 +33,7 @@ int tcp_init(struct tb_stack *st) {
     tcp->hash = malloc(buckets * sizeof(*tcp->hash));
     tcp->listeners = calloc(cfg->tcp_max_listeners ? cfg->tcp_max_listeners : 1, sizeof(*tcp->listeners));
     if (tcp->conns == NULL || tcp->hash == NULL || tcp->listeners == NULL ||
-        tb_pool_init(&tcp->ind_pool, cfg->buf_count, 0) != 0)
+        tb_pool_init(&tcp->ind_pool, cfg->buf_count, 0) != 0 || tcp_segs_init(st) != 0)
         return -1;
     tcp->hash_mask = buckets - 1;
     for (uint32_t i = 0; i < buckets; i++) tcp->hash[i] = TCP_NONE;
@@ -64,6 +64,8 @@ void tcp_destroy(struct tb_stack *st) {
     free(tcp->conns);
     free(tcp->hash);
     free(tcp->listeners);
+    TB_ASSERT(tcp->seg_free_count == tcp->seg_total);
+    free(tcp->segs);
     TB_ASSERT(tcp->ind_pool.free_count == tcp->ind_pool.count);
     tb_pool_destroy(&tcp->ind_pool);
     free(tcp);
@@ -176,6 +178,7 @@ void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp) {
     if (cfg->tcp_nodelay) tp->flags |= TF_NODELAY;
     tp->cc = tcp_cc_lookup(cfg->tcp_cc);
     tp->soft_icmp_type = tp->soft_icmp_code = -1;
+    tp->seg_head = tp->seg_tail = TCP_NONE;
     tp->listener = TCP_NONE;
     tp->accept_next = TCP_NONE;
     tp->hash_next = TCP_NONE;
@@ -232,6 +235,7 @@ void tcp_free(struct tb_stack *st, struct tb_tcb *tp) {
     tcp_bufq_free(&tp->sndq);
     tcp_bufq_free(&tp->rcvq);
     tcp_bufq_free(&tp->oooq);
+    tcp_segs_free_all(st, tp);
     tp->snd_cursor = NULL;
     tp->in_use = false;
     tp->state = TB_TCP_CLOSED;
@@ -245,6 +249,7 @@ void tcp_trace(struct tb_stack *st, const struct tb_tcb *tp, uint32_t event, con
     struct tb_trace t = {
         .time_ns = now, .conn = tcp_conn_handle(tp), .event = event, .reason = reason, .state = tp->state,
         .cwnd_bytes = tp->cwnd, .ssthresh_bytes = tp->ssthresh, .flight_bytes = tp->snd_max - tp->snd_una,
+        .pipe_bytes = tcp_pipe(st, tp),
         .snd_wnd_bytes = tp->snd_wnd, .srtt_ns = tp->srtt_ns, .rto_ns = tp->rto_ns, .snd_una = tp->snd_una,
         .snd_nxt = tp->snd_nxt,
     };
@@ -271,6 +276,7 @@ void tcp_close_state(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tcp_set_state(st, tp, TB_TCP_CLOSED, now);
     tcp_bufq_free(&tp->sndq);
     tcp_bufq_free(&tp->oooq);
+    tcp_segs_free_all(st, tp);
     tp->snd_cursor = NULL;
     /* Unread data stays readable after an orderly close, not after an error. */
     if (tp->error != 0) tcp_bufq_free(&tp->rcvq);
@@ -399,6 +405,7 @@ bool tcp_check(const struct tb_stack *st, const char **why) {
             *why = "TCP out-of-order queue over its bound";
             return false;
         }
+        if (!tcp_sack_check(st, tp, why)) return false;
         if (tp->state == TB_TCP_TIME_WAIT && !tb_timer_armed(&tp->t_2msl)) {
             *why = "TIME-WAIT without its 2MSL timer";
             return false;

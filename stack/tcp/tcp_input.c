@@ -174,6 +174,7 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
                 tp->rcv_nxt = th->seq;
                 tp->rcv_adv = tp->rcv_nxt + (tp->rcvbuf_max < 0xffff ? tp->rcvbuf_max : 0xffff);
                 tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_end = th->ack;
+                tp->recover = th->ack;
                 tp->mss = mss < tp->mss_cap ? mss : tp->mss_cap;
                 tp->snd_wnd = th->window;
                 tp->max_snd_wnd = tp->snd_wnd;
@@ -231,8 +232,11 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
     tp->iss = tcp_isn(st, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, now);
     tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
     tp->snd_end = tp->iss + 1;
+    tp->recover = tp->iss;
     tp->ts_offset = tcp_ts_offset(st, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port);
     tcp_apply_syn_options(st, tp, &th->opts);
+    /* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR. */
+    if (st->cfg.tcp_ecn && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == (TB_TCP_ECE | TB_TCP_CWR)) tp->flags |= TF_ECN_OK;
     tp->ts_recent_age_ns = now;
     tp->snd_wnd = th->window;   /* RFC 7323 §2.2: a SYN's window is unscaled */
     tp->max_snd_wnd = tp->snd_wnd;
@@ -272,6 +276,8 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
     tp->rcv_nxt = th->seq + 1;
     tp->rcv_adv = tp->rcv_nxt;
     tcp_apply_syn_options(st, tp, &th->opts);
+    /* RFC 3168 §6.1.1: an ECN-setup SYN-ACK has ECE without CWR. */
+    if (st->cfg.tcp_ecn && ack && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == TB_TCP_ECE) tp->flags |= TF_ECN_OK;
     tp->ts_recent_age_ns = now;
     tp->snd_wnd = th->window;
     tp->max_snd_wnd = tp->snd_wnd;
@@ -325,7 +331,8 @@ static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, 
     if (SEQ_LT(tp->snd_nxt, ack)) tp->snd_nxt = ack;
     tp->dupacks = 0;
     tp->cs.bytes_acked += data_acked;
-    if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED) {
+    /* In recovery PRR sets cwnd (tcp_sack.c); outside it the algorithm grows it. */
+    if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED && !(tp->flags & TF_RECOVERY)) {
         tp->cc->on_ack(tp, data_acked, now);
         tcp_trace(st, tp, TB_TRACE_ACK, tp->cwnd < tp->ssthresh ? "slow_start" : "congestion_avoidance", now);
     }
@@ -587,15 +594,33 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         return;
     }
     uint32_t wnd = (uint32_t)th->window << tp->snd_wscale;
+    uint32_t acked = 0;
+    bool dupack = false;
     if (SEQ_GT(th->ack, tp->snd_una)) {
+        acked = th->ack - tp->snd_una;
         ack_advance(st, now, tp, th);
         /* RFC 6298 §5.7: a handshake that needed a retransmitted SYN (or
          * SYN-ACK) and gave no RTT sample starts data at an RTO of 3 s. */
         if (handshake_done && (tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
             tp->rto_ns = 3 * TB_NS_PER_S;
-    } else if (th->ack == tp->snd_una && payload == 0 && !fin && wnd == tp->snd_wnd && tp->snd_max != tp->snd_una) {
-        tp->dupacks++;   /* counted; fast retransmit belongs to loss recovery */
+    } else if (th->ack == tp->snd_una && payload == 0 && !fin && tp->snd_max != tp->snd_una &&
+               (wnd == tp->snd_wnd || th->opts.sack_count > 0)) {
+        /* RFC 5681 §2 duplicate ACK; RFC 6675 §2 also counts one carrying SACK news. */
+        tp->dupacks++;
         tp->cs.dup_acks++;
+        dupack = true;
+    }
+    if (tp->seg_count > 0 || acked > 0) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
+    if (acked > 0) tcp_tlp_arm(st, tp, now);
+    /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
+    if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
+        SEQ_GEQ(tp->snd_una, tp->recover) && tp->snd_max != tp->snd_una) {
+        tp->cc->on_congestion(tp, now);
+        tp->recover = tp->snd_max;
+        tp->flags |= TF_SEND_CWR;
+        tp->cs.ecn_reductions++;
+        st->stats.tcp_ecn_reductions++;
+        tcp_trace(st, tp, TB_TRACE_ECN, "ece", now);
     }
     tp->persist_probes_unanswered = 0;   /* the peer is alive */
     /* Window update (§3.10.7.4): only from a segment newer than the last one used. */
@@ -691,6 +716,15 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
     }
     tp->cs.segs_in++;
     tp->last_rx_ns = now;
+    if (tp->flags & TF_ECN_OK) {
+        /* RFC 3168 §6.1.3: CE sets ECE on our ACKs until the sender's CWR. */
+        if (th.flags & TB_TCP_CWR) tp->flags &= ~(uint32_t)TF_ECE_PENDING;
+        if ((ip->tos & 3) == 3) {
+            tp->flags |= TF_ECE_PENDING | TF_ACKNOW;
+            tp->cs.ecn_ce_marks++;
+            st->stats.tcp_ecn_ce_received++;
+        }
+    }
     if (tp->keep_probes_sent > 0) {
         tp->keep_probes_sent = 0;
         tcp_keep_arm(st, tp, now);

@@ -53,6 +53,28 @@ enum tcp_flags {
     TF_READABLE_PENDING = 1u << 17,   /* a READABLE event is out and not yet answered by a read */
     TF_ACCEPTED = 1u << 18,       /* handed out by tb_tcp_accept */
     TF_IN_SYN_QUEUE = 1u << 19,   /* counted in its listener's syn_count */
+    TF_ECN_OK = 1u << 20,         /* RFC 3168 negotiated */
+    TF_ECE_PENDING = 1u << 21,    /* receiver: CE seen, echo ECE until CWR */
+    TF_SEND_CWR = 1u << 22,       /* sender: reduced for ECE, set CWR on the next data */
+    TF_RECOVERY = 1u << 23,       /* in fast recovery */
+    TF_RESCUE_DONE = 1u << 24,    /* RFC 6675 rescue retransmission sent this episode */
+};
+
+/* One sent data segment (RFC 6675 scoreboard, RFC 8985 RACK). Records come
+ * from a per-stack pool and are linked per connection in sequence order. */
+enum tcp_seg_flags {
+    SEG_SACKED = 1u << 0,
+    SEG_LOST = 1u << 1,           /* deemed lost and not yet sent again */
+    SEG_RETRANS = 1u << 2,        /* sent again and not yet acked, SACKed or lost again */
+    SEG_EVER_RETRANS = 1u << 3,
+    SEG_FIN = 1u << 4,
+};
+struct tcp_seg {
+    uint32_t seq, end;            /* [seq, end): FIN counts */
+    tb_time_ns xmit_ns;           /* last transmission */
+    uint32_t ts_val;              /* its timestamp (Eifel) */
+    uint32_t next;                /* TCP_NONE ends the list */
+    uint8_t flags;
 };
 
 struct tcp_conn_stats {
@@ -60,6 +82,8 @@ struct tcp_conn_stats {
     uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
     uint64_t retransmits, retransmitted_bytes, rto_timeouts, dup_acks;
     uint64_t ooo_segs, zero_window_probes, keepalive_probes, challenge_acks;
+    uint64_t fast_retransmits, rack_losses, tlp_probes, spurious_undos, dsacks, sacked_bytes;
+    uint64_t ecn_ce_marks, ecn_reductions;
 };
 
 struct tb_tcb {
@@ -119,6 +143,26 @@ struct tb_tcb {
     uint32_t cwnd, ssthresh, bytes_acked_ca;
     uint32_t dupacks;
     const struct tcp_cc_ops *cc;
+    /* CUBIC (RFC 9438) state, in bytes and nanoseconds. */
+    double cubic_w_max, cubic_k_s, cubic_w_est;
+    tb_time_ns cubic_epoch_ns;
+
+    /* Loss recovery (tcp_sack.c): the scoreboard and the recovery episode. */
+    uint32_t seg_head, seg_tail, seg_count;
+    uint32_t recover;             /* RFC 6582 recovery point */
+    uint32_t high_rxt;            /* RFC 6675 HighRxt */
+    uint32_t recover_fs, prr_delivered, prr_out;   /* RFC 6937 */
+    uint32_t reno_sacked;         /* segments the dupacks say arrived (no SACK) */
+    uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
+    uint32_t undo_retrans;        /* retransmissions of this episode not yet DSACKed */
+    bool undo_armed;
+    uint32_t rto_ts_val;          /* Eifel: TSval of the first RTO retransmission, 0: none */
+    /* RACK (RFC 8985). */
+    tb_time_ns rack_xmit_ns, rack_rtt_ns, rack_min_rtt_ns;
+    uint32_t rack_end;
+    uint32_t rack_reo_mult;
+    bool tlp_out;                 /* a probe is outstanding */
+    uint32_t tlp_high;
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */
     uint32_t unacked_full_segs;
@@ -128,12 +172,12 @@ struct tb_tcb {
     tb_time_ns keep_idle_ns, keep_intvl_ns;
     uint32_t keep_probes, max_retries;
 
-    struct tb_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
+    struct tb_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl, t_rack, t_tlp;
     int soft_icmp_type, soft_icmp_code;
     struct tcp_conn_stats cs;
 };
 
-#define TCP_TIMERS_PER_CONN 5
+#define TCP_TIMERS_PER_CONN 7
 
 struct tcp_listener {
     bool in_use;
@@ -161,6 +205,8 @@ struct tcp_state {
     uint32_t hash_mask;
     struct tcp_listener *listeners;
     struct tb_pool ind_pool;      /* descriptors without storage, for zero-copy slices */
+    struct tcp_seg *segs;         /* scoreboard records */
+    uint32_t seg_free, seg_total, seg_free_count;
     struct tb_sipkey isn_key, cookie_key, port_key, hash_key, ts_key;
     uint32_t next_ephemeral;
     tb_time_ns challenge_window_start_ns;
@@ -215,6 +261,9 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
 void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 /* Sends one segment of [seq, seq+len) from the send queue with flags. */
 int tcp_send_segment(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len, uint8_t flags);
+/* The same with an IP TOS byte (ECN's ECT bits). */
+int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len,
+                         uint8_t flags, uint8_t tos);
 /* A RST (or RST+ACK) in answer to a segment that has no connection. */
 void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                   uint32_t seq, uint32_t ack, bool with_ack);
@@ -226,6 +275,8 @@ uint32_t tcp_flight(const struct tb_tcb *tp);
 
 /* tcp_timer.c */
 void tcp_timers_init(struct tb_tcb *tp);
+void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx);
+void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx);
 void tcp_timers_cancel(struct tb_stack *st, struct tb_tcb *tp);
 void tcp_rexmt_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 void tcp_delack_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
@@ -245,6 +296,36 @@ bool tcp_reass(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b);
 uint8_t tcp_sack_blocks(const struct tb_tcb *tp, struct tb_sack_block *out, uint8_t max);
 /* Drops acknowledged data from the send queue. */
 void tcp_sndq_ack(struct tb_tcb *tp, uint32_t data_acked);
+
+/* tcp_sack.c: the scoreboard, SACK/DSACK intake, RFC 6675 recovery, RACK-TLP, undo. */
+int tcp_segs_init(struct tb_stack *st);
+void tcp_segs_free_all(struct tb_stack *st, struct tb_tcb *tp);
+/* Records a data segment sent for the first time; false if no record is free. */
+bool tcp_seg_sent_new(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, uint32_t end, bool fin, tb_time_ns now);
+/* Notes a retransmission of [seq, end). */
+void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, uint32_t end, tb_time_ns now);
+/* Whole ACK processing for the sender's loss recovery: SACK blocks, DSACK,
+ * the cumulative ACK, RACK, DupThresh, recovery entry and exit, PRR. Called
+ * before the window update with the ACK's numbers. */
+void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_repr *th, uint32_t acked_bytes,
+                     bool is_dupack, tb_time_ns now);
+/* RFC 6675 NextSeg rule 1: the first lost segment not yet sent again. */
+bool tcp_sack_next_lost(const struct tb_stack *st, const struct tb_tcb *tp, uint32_t *seq, uint32_t *end);
+/* RFC 6675 NextSeg rule 4: the rescue retransmission, once per episode. */
+bool tcp_sack_rescue(struct tb_stack *st, struct tb_tcb *tp, uint32_t *seq, uint32_t *end);
+/* RFC 6675 SetPipe. */
+uint32_t tcp_pipe(const struct tb_stack *st, const struct tb_tcb *tp);
+/* Splits the record holding `at` so a retransmission fits an MSS. */
+void tcp_seg_split(struct tb_stack *st, struct tb_tcb *tp, uint32_t at);
+/* Forgets the newest record (its segment could not be sent). */
+void tcp_segs_drop_last(struct tb_stack *st, struct tb_tcb *tp);
+/* Whether the record at seq is SACKed; *skip_to is where the SACKed run ends. */
+bool tcp_seg_sacked_at(const struct tb_stack *st, const struct tb_tcb *tp, uint32_t seq, uint32_t *skip_to);
+/* RTO: every unSACKed segment is lost (RFC 6675 §5.1). */
+void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+/* After sending, (re)arms the tail loss probe (RFC 8985 §7). */
+void tcp_tlp_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+bool tcp_sack_check(const struct tb_stack *st, const struct tb_tcb *tp, const char **why);
 
 /* tcp_cc.c */
 const struct tcp_cc_ops *tcp_cc_lookup(uint8_t algo);

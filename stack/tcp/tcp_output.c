@@ -85,6 +85,13 @@ static int attach_payload(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf 
 
 int tcp_send_segment(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len,
                      uint8_t flags) {
+    return tcp_send_segment_tos(st, tp, now, seq, len, flags, 0);
+}
+
+int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len,
+                         uint8_t flags, uint8_t tos) {
+    /* RFC 3168 §6.1.3: echo congestion until the sender says it reacted. */
+    if ((tp->flags & TF_ECE_PENDING) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_SYN)) flags |= TB_TCP_ECE;
     struct tb_buf *hdr = tb_net_alloc(st);
     if (hdr == NULL) return TB_ERR_NOBUFS;
     const struct tb_config *cfg = &st->cfg;
@@ -156,7 +163,7 @@ int tcp_send_segment(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uin
         st->stats.tcp_data_segs_out++;
     }
     tp->last_send_ns = now;
-    return tb_ipv4_output(st, now, hdr, tp->remote_ip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF);
+    return tb_ipv4_output(st, now, hdr, tp->remote_ip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, tos);
 }
 
 void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
@@ -171,7 +178,7 @@ void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lp
     tb_put16(h + 16, tb_csum_fold(tb_csum_partial(h, TB_TCP_HDR_LEN, sum)));
     st->stats.tcp_rsts_sent++;
     st->stats.tcp_segs_out++;
-    tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF);
+    tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);
 }
 
 /* RFC 5961 §7: challenge ACKs are limited per stack per second. */
@@ -200,6 +207,9 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     if (!tp->in_use || tp->state == TB_TCP_CLOSED || tp->state == TB_TCP_LISTEN) return;
     if ((tp->state == TB_TCP_SYN_SENT || tp->state == TB_TCP_SYN_RECEIVED) && tp->snd_nxt == tp->iss) {
         uint8_t flags = (uint8_t)(TB_TCP_SYN | (tp->state == TB_TCP_SYN_RECEIVED ? TB_TCP_ACK : 0));
+        /* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR; its SYN-ACK, ECE. */
+        if (tp->state == TB_TCP_SYN_SENT && st->cfg.tcp_ecn) flags |= TB_TCP_ECE | TB_TCP_CWR;
+        if (tp->state == TB_TCP_SYN_RECEIVED && (tp->flags & TF_ECN_OK)) flags |= TB_TCP_ECE;
         /* If the pool is dry the SYN is lost like any other packet: the
          * retransmission timer sends it again. */
         tcp_send_segment(st, tp, now, tp->iss, 0, flags);
@@ -227,21 +237,49 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
         }
         /* Each pass sends one segment; the bound is a safety net, not a limit
          * that normal windows reach. */
+        bool sent_new = false;
         for (uint32_t pass = 0; pass < 4096; pass++) {
+            bool scoreboard = tp->seg_count > 0;
+            uint32_t pipe = scoreboard ? tcp_pipe(st, tp) : tp->snd_nxt - tp->snd_una;
+            uint32_t cwnd_room = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
+            /* 1. RFC 6675 NextSeg rule 1: what is lost goes first. */
+            uint32_t rseq, rend;
+            if (scoreboard && tcp_sack_next_lost(st, tp, &rseq, &rend)) {
+                if (cwnd_room == 0) break;
+                if (rend - rseq > (uint32_t)tp->mss + 1) tcp_seg_split(st, tp, rseq + tp->mss);
+                tcp_sack_next_lost(st, tp, &rseq, &rend);
+                bool fin = (tp->flags & TF_FIN_SENT) && rend == tp->snd_end + 1;
+                uint32_t len = rend - rseq - (fin ? 1 : 0);
+                uint8_t flags = (uint8_t)(TB_TCP_ACK | (fin ? TB_TCP_FIN : 0));
+                if (tcp_send_segment(st, tp, now, rseq, len, flags) != TB_OK) break;
+                tcp_seg_sent_again(st, tp, rseq, rend, now);
+                if (tp->flags & TF_RECOVERY) tp->prr_out += len > 0 ? len : 1;
+                tcp_trace(st, tp, TB_TRACE_RETRANSMIT, "lost", now);
+                if (!tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
+                continue;
+            }
             uint32_t seq = tp->snd_nxt;
+            /* Going back after a window pull-back or an MTU drop: skip what the peer holds. */
+            uint32_t skip;
+            if (scoreboard && SEQ_LT(seq, tp->snd_max) && tcp_seg_sacked_at(st, tp, seq, &skip)) {
+                tp->snd_nxt = skip;
+                tp->snd_cursor = NULL;
+                continue;
+            }
+            /* 2. New data (or data sent before, when going back). */
             uint32_t unsent = SEQ_GT(tp->snd_end, seq) ? tp->snd_end - seq : 0;
-            uint32_t inflight = tp->snd_nxt - tp->snd_una;
-            uint32_t wnd = tp->snd_wnd < tp->cwnd ? tp->snd_wnd : tp->cwnd;
-            uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+            uint32_t rwnd_room = SEQ_GT(tp->snd_una + tp->snd_wnd, seq) ? tp->snd_una + tp->snd_wnd - seq : 0;
+            uint32_t usable = rwnd_room < cwnd_room ? rwnd_room : cwnd_room;
             uint32_t len = unsent < tp->mss ? unsent : tp->mss;
             if (len > usable) len = usable;
             bool fin_due = (tp->flags & TF_SHUT_WR) && SEQ_LEQ(seq, tp->snd_end) && seq + len == tp->snd_end;
+            bool nothing_unacked = tp->snd_max == tp->snd_una;
             bool send = false;
             if (len > 0) {
                 if (len == tp->mss) send = true;
-                else if (len == unsent && ((tp->flags & TF_NODELAY) || inflight == 0)) send = true;   /* RFC 896 */
+                else if (len == unsent && ((tp->flags & TF_NODELAY) || nothing_unacked)) send = true;   /* RFC 896 */
                 else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2) send = true;   /* §3.8.6.2.1 */
-                else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* retransmission: never hold back */
+                else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* going back: never hold back */
             } else if (fin_due) {
                 send = true;   /* a FIN needs no window */
             }
@@ -250,10 +288,26 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (fin_due) flags |= TB_TCP_FIN;
             if (len > 0 && seq + len == tp->snd_end) flags |= TB_TCP_PSH;
             bool new_data = SEQ_GEQ(seq, tp->snd_max);
-            if (tcp_send_segment(st, tp, now, seq, len, flags) != TB_OK) break;
-            tp->snd_nxt = seq + len + (fin_due ? 1 : 0);
+            uint32_t end = seq + len + (fin_due ? 1 : 0);
+            if (new_data && !tcp_seg_sent_new(st, tp, seq, end, fin_due, now)) break;   /* no record: wait */
+            uint8_t tos = 0;
+            if ((tp->flags & TF_ECN_OK) && len > 0 && new_data) {
+                tos = 2;   /* RFC 3168 §6.1.2: ECT(0) on new data, never on retransmissions */
+                if (tp->flags & TF_SEND_CWR) {
+                    flags |= TB_TCP_CWR;
+                    tp->flags &= ~(uint32_t)TF_SEND_CWR;
+                }
+            }
+            if (tcp_send_segment_tos(st, tp, now, seq, len, flags, tos) != TB_OK) {
+                if (new_data) tcp_segs_drop_last(st, tp);
+                break;
+            }
+            if (!new_data) tcp_seg_sent_again(st, tp, seq, end, now);
+            if (tp->flags & TF_RECOVERY) tp->prr_out += len > 0 ? len : 1;
+            tp->snd_nxt = end;
             if (SEQ_GT(tp->snd_nxt, tp->snd_max)) tp->snd_max = tp->snd_nxt;
             if (fin_due) tp->flags |= TF_FIN_SENT;
+            if (new_data) sent_new = true;
             /* RFC 6298 §3 with Karn: time one new segment at a time. */
             if (!(tp->flags & TF_TS_OK) && !tp->rtt_timing && len > 0 && new_data) {
                 tp->rtt_timing = true;
@@ -263,6 +317,24 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (!tb_timer_armed(&tp->t_rexmt) && !(tp->flags & TF_PERSIST)) tcp_rexmt_arm(st, tp, now);
             if (fin_due) break;
         }
+        /* 3. RFC 6675 NextSeg rule 4: one rescue retransmission per episode. */
+        if ((tp->flags & TF_RECOVERY) && tp->cwnd > tcp_pipe(st, tp)) {
+            uint32_t rseq, rend;
+            if (tcp_sack_rescue(st, tp, &rseq, &rend)) {
+                bool fin = (tp->flags & TF_FIN_SENT) && rend == tp->snd_end + 1;
+                uint32_t len = rend - rseq - (fin ? 1 : 0);
+                if (len > tp->mss) {
+                    rseq = rend - (fin ? 1 : 0) - tp->mss;
+                    len = tp->mss;
+                }
+                if (tcp_send_segment(st, tp, now, rseq, len, (uint8_t)(TB_TCP_ACK | (fin ? TB_TCP_FIN : 0))) == TB_OK) {
+                    tcp_seg_sent_again(st, tp, rseq, rend, now);
+                    tp->prr_out += len;
+                    tcp_trace(st, tp, TB_TRACE_RETRANSMIT, "rescue", now);
+                }
+            }
+        }
+        if (sent_new) tcp_tlp_arm(st, tp, now);
         /* Data waiting, nothing in flight, and the window too small to send
          * into (zero, or under an MSS and held back by SWS avoidance): the
          * persist timer probes it, and doubles as RFC 9293 §3.8.6.2.1's

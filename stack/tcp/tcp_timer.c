@@ -16,6 +16,8 @@ void tcp_timers_init(struct tb_tcb *tp) {
     tb_timer_init(&tp->t_delack, delack_fired);
     tb_timer_init(&tp->t_keep, keep_fired);
     tb_timer_init(&tp->t_2msl, twomsl_fired);
+    tb_timer_init(&tp->t_rack, tcp_rack_timer_fired);
+    tb_timer_init(&tp->t_tlp, tcp_tlp_timer_fired);
 }
 
 void tcp_timers_cancel(struct tb_stack *st, struct tb_tcb *tp) {
@@ -24,6 +26,8 @@ void tcp_timers_cancel(struct tb_stack *st, struct tb_tcb *tp) {
     tb_timer_cancel(&st->timers, &tp->t_delack);
     tb_timer_cancel(&st->timers, &tp->t_keep);
     tb_timer_cancel(&st->timers, &tp->t_2msl);
+    tb_timer_cancel(&st->timers, &tp->t_rack);
+    tb_timer_cancel(&st->timers, &tp->t_tlp);
 }
 
 static tb_time_ns clamp_rto(const struct tb_tcb *tp, tb_time_ns rto) {
@@ -101,11 +105,23 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     if (handshake) tp->flags |= TF_SYN_REXMIT;
     /* RFC 6298 §5.4-5.6 with Karn's rule: retransmit from snd_una, back off,
      * and time nothing retransmitted. */
-    if (!handshake && tp->state != TB_TCP_CLOSED) tp->cc->on_rto(tp, now);
+    if (!handshake && tp->state != TB_TCP_CLOSED) {
+        /* RFC 6675 §5.1: every unSACKed segment is lost; retransmissions
+         * follow the scoreboard, skipping what the peer holds. */
+        tcp_sack_on_rto(st, tp, now);
+        tp->cc->on_rto(tp, now);
+        /* Eifel (RFC 3522): remember the first retransmission's timestamp. */
+        if ((tp->flags & TF_TS_OK) && tp->backoff == 1) {
+            tp->rto_ts_val = tcp_ts_now(tp, now);
+            if (tp->rto_ts_val == 0) tp->rto_ts_val = 1;
+        }
+    }
     tcp_trace(st, tp, TB_TRACE_RTO, handshake ? "rto_handshake" : "rto", now);
     tp->rtt_timing = false;
-    tp->snd_nxt = tp->snd_una;
-    tp->snd_cursor = NULL;
+    if (handshake || tp->seg_count == 0) {
+        tp->snd_nxt = tp->snd_una;   /* the SYN again, or data without records: go back */
+        tp->snd_cursor = NULL;
+    }
     tp->dupacks = 0;
     tcp_output(st, tp, now);
     if (tp->in_use && tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);

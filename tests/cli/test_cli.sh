@@ -170,25 +170,25 @@ if cmp -s "$TMP/f1.pcap" "$TMP/f2.pcap"; then ok "faulty run: byte-identical pca
 expect "sweep --seeds $SEEDS" 0 "$TCPBED" sweep --seeds "$SEEDS" -- bulk --bytes 1000000 --loss 0.05 --reorder 0.1 --duplicate 0.02 --corrupt 0.01
 n=${SEEDS#1..}
 contains "sweep reports every seed passed" "sweep: $n passed, 0 failed"
-expect "sweep with a failing expectation exits 1" 1 "$TCPBED" sweep --seeds 1..8 -- bulk --bytes 300K --loss 0.03 --expect 'rto_timeouts==0'
-contains "failures grouped by signature" "expect rto_timeouts==N"
-contains "each group has a reproduction line" "reproduce with: tcpbed sim bulk --bytes 300K --loss 0.03 --expect rto_timeouts==0 --seed"
-expect "sweep shard 1/2" 1 "$TCPBED" sweep --seeds 1..8 --shard 1/2 --out "$TMP/s1.jsonl" -- bulk --bytes 300K --loss 0.03 --expect 'rto_timeouts==0'
-expect "sweep shard 2/2" 1 "$TCPBED" sweep --seeds 1..8 --shard 2/2 --out "$TMP/s2.jsonl" -- bulk --bytes 300K --loss 0.03 --expect 'rto_timeouts==0'
+expect "sweep with a failing expectation exits 1" 1 "$TCPBED" sweep --seeds 1..8 -- bulk --bytes 300K --loss 0.03 --expect 'retransmits==0'
+contains "failures grouped by signature" "expect retransmits==N"
+contains "each group has a reproduction line" "reproduce with: tcpbed sim bulk --bytes 300K --loss 0.03 --expect retransmits==0 --seed"
+expect "sweep shard 1/2" 1 "$TCPBED" sweep --seeds 1..8 --shard 1/2 --out "$TMP/s1.jsonl" -- bulk --bytes 300K --loss 0.03 --expect 'retransmits==0'
+expect "sweep shard 2/2" 1 "$TCPBED" sweep --seeds 1..8 --shard 2/2 --out "$TMP/s2.jsonl" -- bulk --bytes 300K --loss 0.03 --expect 'retransmits==0'
 expect "sweep --merge" 1 "$TCPBED" sweep --merge "$TMP/s1.jsonl" "$TMP/s2.jsonl"
 if [ "$(cat "$TMP/s1.jsonl" "$TMP/s2.jsonl" | wc -l)" -eq 8 ]; then ok "shards split the seeds"; else bad "shards"; fi
 expect "sweep: bad --seeds" 2 "$TCPBED" sweep --seeds 9..1 -- bulk
 expect "sweep: missing --" 2 "$TCPBED" sweep --seeds 1..3 bulk
-expect "a planted failure" 1 "$TCPBED" sim bulk --bytes 1M --loss 0.02 --seed 4 --expect 'rto_timeouts==0'
-contains "its reproduction line" "reproduce with: tcpbed sim bulk --bytes 1M --loss 0.02 --seed 4 --expect rto_timeouts==0"
-expect "shrink the planted failure" 0 "$TCPBED" shrink -- bulk --bytes 1M --loss 0.02 --seed 4 --expect 'rto_timeouts==0'
+expect "a planted failure" 1 "$TCPBED" sim bulk --bytes 1M --loss 0.02 --seed 4 --expect 'retransmits==0'
+contains "its reproduction line" "reproduce with: tcpbed sim bulk --bytes 1M --loss 0.02 --seed 4 --expect retransmits==0"
+expect "shrink the planted failure" 0 "$TCPBED" shrink -- bulk --bytes 1M --loss 0.02 --seed 4 --expect 'retransmits==0'
 shrunk=$(grep '^reproduce with: ' <<<"$LAST_OUT" | sed 's/^reproduce with: tcpbed //')
 nfaults=$(grep -o -- "--fault" <<<"$shrunk" | wc -l)
 if [ "$nfaults" -ge 1 ] && [ "$nfaults" -le 3 ] && ! grep -q -- '--loss' <<<"$shrunk"; then ok "shrunk to $nfaults targeted fault(s), random loss gone"
 else bad "shrink result" "$LAST_OUT"; fi
 eval "set -- $shrunk"
 expect "the shrunk command fails" 1 "$TCPBED" "$@"
-contains "the same way" "FAILED: expect rto_timeouts==0"
+contains "the same way" "FAILED: expect retransmits==0"
 expect "shrink refuses a passing run" 2 "$TCPBED" shrink -- bulk --bytes 100K
 expect "bad --fault spec" 2 "$TCPBED" sim bulk --fault 'drop A-B tcp data'
 contains "the word at fault is named" "word 2 'A-B': expected a direction"

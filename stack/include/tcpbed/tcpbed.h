@@ -93,9 +93,16 @@ struct tb_config {
     uint32_t tcp_challenge_acks_per_s;  /* RFC 5961 §7 rate limit */
     uint32_t tcp_initial_cwnd_segs; /* 0: RFC 6928's min(10 MSS, max(2 MSS, 14600)) */
     uint8_t tcp_cc;                 /* enum tb_cc_algo */
+    bool tcp_rack_tlp;              /* RFC 8985 when SACK is negotiated (default on) */
+    bool tcp_ecn;                   /* RFC 3168 (default off) */
+    uint32_t tcp_dupthresh;         /* RFC 5681/6675 DupThresh (3) */
+    uint32_t tcp_seg_records;       /* scoreboard entries, whole stack; 0: 2 x buf_count */
 };
 
-enum tb_cc_algo { TB_CC_RENO = 0, TB_CC__COUNT };
+enum tb_cc_algo { TB_CC_NEWRENO = 0, TB_CC_CUBIC = 1, TB_CC__COUNT };
+#define TB_CC_RENO TB_CC_NEWRENO
+/* "newreno" or "cubic" -> algo; false if unknown. */
+bool tb_cc_parse(const char *name, uint8_t *algo);
 const char *tb_cc_name(uint8_t algo);
 
 /* Fills cfg with the defaults (see docs/ARCHITECTURE.md); the caller then
@@ -257,6 +264,10 @@ struct tb_tcp_info {
     uint64_t retransmits, retransmitted_bytes, rto_timeouts, dup_acks;
     uint64_t ooo_segs, zero_window_probes, keepalive_probes, challenge_acks;
     uint32_t backoff;               /* RTO expiries in a row */
+    uint64_t fast_retransmits, rack_losses, tlp_probes, spurious_undos, dsacks, sacked_bytes;
+    uint64_t ecn_ce_marks, ecn_reductions;
+    bool ecn_ok, in_recovery;
+    uint32_t pipe_bytes;
     int last_soft_error_icmp_type, last_soft_error_icmp_code;   /* -1: none */
 };
 int tb_tcp_info(const struct tb_stack *st, int32_t conn, struct tb_tcp_info *out);
@@ -270,6 +281,13 @@ enum tb_trace_event {
     TB_TRACE_CONGESTION,        /* a congestion event (fast retransmit, ECN; loss recovery) */
     TB_TRACE_IDLE_RESTART,      /* cwnd cut back after idle (RFC 5681 §4.1) */
     TB_TRACE_STATE,             /* connection state change */
+    TB_TRACE_RECOVERY,          /* entering fast recovery: reason dupacks, sack, rack */
+    TB_TRACE_RECOVERY_EXIT,     /* full ACK of the recovery point */
+    TB_TRACE_LOSS,              /* a segment marked lost: reason rack, dupthresh, partial_ack, rto */
+    TB_TRACE_RETRANSMIT,        /* a lost segment sent again */
+    TB_TRACE_TLP,               /* tail loss probe: reason new_data or last_segment */
+    TB_TRACE_UNDO,              /* a spurious reduction undone: reason dsack or eifel */
+    TB_TRACE_ECN,               /* ECE received: congestion window reduced */
 };
 struct tb_trace {
     tb_time_ns time_ns;
@@ -277,7 +295,7 @@ struct tb_trace {
     uint32_t event;             /* enum tb_trace_event */
     const char *reason;         /* a short static word */
     int state;                  /* enum tb_tcp_state */
-    uint32_t cwnd_bytes, ssthresh_bytes, flight_bytes, snd_wnd_bytes;
+    uint32_t cwnd_bytes, ssthresh_bytes, flight_bytes, snd_wnd_bytes, pipe_bytes;
     tb_time_ns srtt_ns, rto_ns;
     uint32_t snd_una, snd_nxt;
 };
@@ -308,7 +326,10 @@ const char *tb_trace_event_name(uint32_t event);
     X(tcp_accept_queue_overflow) X(tcp_paws_rejected) X(tcp_ooo_segs)        \
     X(tcp_zero_window_probes) X(tcp_keepalive_probes) X(tcp_delayed_acks)    \
     X(tcp_urgent_segs) X(tcp_icmp_soft_errors) X(tcp_pmtu_decreases)         \
-    X(tcp_time_wait_reused)
+    X(tcp_time_wait_reused) X(tcp_fast_retransmits) X(tcp_rack_losses)      \
+    X(tcp_tlp_probes) X(tcp_spurious_undos) X(tcp_dsacks)                    \
+    X(tcp_sack_recoveries) X(tcp_newreno_recoveries) X(tcp_seg_records_empty) \
+    X(tcp_ecn_ce_received) X(tcp_ecn_reductions)
 
 /* Why a frame was dropped; each also counts in rx_dropped, or for frames we
  * meant to send, in the reason only. */
