@@ -173,7 +173,8 @@ static bool read_cc(struct plot *p, const char *path, const char *sender, char *
                                  .c = strtod(v[8], NULL), .d = strtod(v[10], NULL) / 1e6});
         if (strcmp(v[3], "rto") == 0) push(&p->marks, (struct pt){.t = t, .kind = 0});
         if (strcmp(v[3], "persist") == 0) push(&p->marks, (struct pt){.t = t, .kind = 1});
-        if (strcmp(v[3], "congestion") == 0) push(&p->marks, (struct pt){.t = t, .kind = 2});
+        if (strcmp(v[3], "congestion") == 0 || strcmp(v[3], "recovery") == 0) push(&p->marks, (struct pt){.t = t, .kind = 2});
+        if (strcmp(v[3], "tlp") == 0) push(&p->marks, (struct pt){.t = t, .kind = 3});
     }
     fclose(f);
     return true;
@@ -305,8 +306,8 @@ static void draw(FILE *f, struct plot *p, double t0, double t1, const char *titl
     for (size_t i = 0; i < p->marks.n; i++) {
         struct pt *v = &p->marks.v[i];
         if (!in(v->t, t0, t1)) continue;
-        static const char *const names[] = {"RTO", "probe", "congestion"};
-        static const char *const mc[] = {"#d11", "#888", "#e80"};
+        static const char *const names[] = {"RTO", "probe", "recovery", "TLP"};
+        static const char *const mc[] = {"#d11", "#888", "#e80", "#a3c"};
         double mx = map(&x, v->t);
         fprintf(f, "<line class='mark-%s' x1='%.1f' y1='%.0f' x2='%.1f' y2='%.0f' stroke='%s' stroke-dasharray='4 3'/>\n",
                 names[v->kind], mx, TOP0, mx, BOT1, mc[v->kind]);

@@ -9,12 +9,13 @@
 #define ECHO_STAMP_LEN 8
 
 static void echo_reply_in_place(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip) {
-    /* Turn the request into the reply where it lies: type 8 -> 0 and the
-     * checksum patched incrementally (RFC 1624), payload untouched. */
-    uint16_t old_word = tb_get16(b->data);
+    /* Turn the request into the reply where it lies: type 8 -> 0, payload
+     * untouched. The checksum is recomputed, not patched (RFC 1624): a
+     * request may carry either one's-complement zero (0x0000 or 0xffff) and
+     * a patched sum can then come out wrong (found by fuzzing). */
     b->data[0] = TB_ICMP_ECHO_REPLY;
-    uint16_t csum = tb_csum_update16(tb_get16(b->data + 2), old_word, tb_get16(b->data));
-    tb_put16(b->data + 2, csum);
+    tb_put16(b->data + 2, 0);
+    tb_put16(b->data + 2, tb_csum(b->data, b->len));
     st->stats.icmp_echo_replies_tx++;
     tb_ipv4_output(st, now, b, ip->src, TB_IPPROTO_ICMP, 0, 0);
 }

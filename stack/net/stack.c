@@ -127,7 +127,8 @@ struct tb_stack *tb_stack_new(const struct tb_config *cfg) {
 
 void tb_stack_free(struct tb_stack *st) {
     if (st == NULL) return;
-    tcp_destroy(st);
+    /* Frames waiting for ARP or for the driver may hold TCP's payload
+     * slices: release them before TCP checks its descriptors came home. */
     if (st->arp != NULL) tb_arp_destroy(st);
     while (st->txq.head != NULL) {
         struct tb_buf *b = st->txq.head;
@@ -135,6 +136,7 @@ void tb_stack_free(struct tb_stack *st) {
         b->qnext = NULL;
         tb_buf_free(b);
     }
+    tcp_destroy(st);
     /* A buffer still out would return to freed memory later. */
     TB_ASSERT(st->pool.count == 0 || st->pool.free_count == st->pool.count);
     tb_pool_destroy(&st->pool);
@@ -344,6 +346,13 @@ const char *tb_trace_event_name(uint32_t event) {
     case TB_TRACE_CONGESTION: return "congestion";
     case TB_TRACE_IDLE_RESTART: return "idle_restart";
     case TB_TRACE_STATE: return "state";
+    case TB_TRACE_RECOVERY: return "recovery";
+    case TB_TRACE_RECOVERY_EXIT: return "recovery_exit";
+    case TB_TRACE_LOSS: return "loss";
+    case TB_TRACE_RETRANSMIT: return "retransmit";
+    case TB_TRACE_TLP: return "tlp";
+    case TB_TRACE_UNDO: return "undo";
+    case TB_TRACE_ECN: return "ecn";
     default: return "unknown";
     }
 }

@@ -81,6 +81,9 @@ static void fin_in_order(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now)
     tp->flags |= TF_RCVD_FIN;
     tp->ooo_fin = false;
     tp->rcv_nxt++;
+    /* Nothing follows a FIN (RFC 9293 §3.10.7.4): held data beyond it is void. */
+    tcp_bufq_free(&tp->oooq);
+    tp->sack_recent_count = 0;
     signal_readable(st, tp, now);
     bool fin_acked = (tp->flags & TF_FIN_SENT) && SEQ_GT(tp->snd_una, tp->snd_end);
     switch (tp->state) {
@@ -471,6 +474,8 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
             tb_net_drop(st, b, TB_DROP_tcp_rst_out_of_window, true);
             return;
         }
+        /* RFC 2883 §4.1.1: a duplicate of data already received is reported. */
+        if (payload > 0 && SEQ_LEQ(seq + payload, tp->rcv_nxt)) tcp_note_dsack(tp, seq, seq + payload);
         tp->flags |= TF_ACKNOW;
         tcp_output(st, tp, now);
         tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);

@@ -122,6 +122,8 @@ struct tb_tcb {
     uint32_t ooo_fin_seq;
     uint32_t sack_recent[TB_TCP_MAX_SACK_BLOCKS];   /* seqs of recent out-of-order arrivals, newest first */
     uint8_t sack_recent_count;
+    bool dsack_pending;           /* RFC 2883: report a duplicate in the next ACK's first block */
+    struct tb_sack_block dsack;
 
     /* Timestamps (RFC 7323). */
     uint32_t ts_recent, ts_offset, last_ack_sent;
@@ -159,8 +161,9 @@ struct tb_tcb {
     uint32_t rto_ts_val;          /* Eifel: TSval of the first RTO retransmission, 0: none */
     /* RACK (RFC 8985). */
     tb_time_ns rack_xmit_ns, rack_rtt_ns, rack_min_rtt_ns;
-    uint32_t rack_end;
+    uint32_t rack_end, rack_fack;  /* newest delivered segment's end; highest end delivered */
     uint32_t rack_reo_mult;
+    bool rack_reord;              /* reordering seen: the window widens (RFC 8985 §6.2)*/
     bool tlp_out;                 /* a probe is outstanding */
     uint32_t tlp_high;
 
@@ -292,7 +295,9 @@ void tcp_bufq_free(struct tcp_bufq *q);
 /* Takes the payload in b (data at the payload, seq set) into the receive
  * side: in order, out of order, or dropped. Returns true if rcv_nxt moved. */
 bool tcp_reass(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b);
-/* SACK blocks for our next ACK (RFC 2018 §4). Returns the count. */
+/* Notes a duplicate segment for a DSACK (RFC 2883 §4.1). */
+void tcp_note_dsack(struct tb_tcb *tp, uint32_t seq, uint32_t end);
+/* SACK blocks for our next ACK (RFC 2018 §4), a pending DSACK first. Returns the count. */
 uint8_t tcp_sack_blocks(const struct tb_tcb *tp, struct tb_sack_block *out, uint8_t max);
 /* Drops acknowledged data from the send queue. */
 void tcp_sndq_ack(struct tb_tcb *tp, uint32_t data_acked);

@@ -109,8 +109,11 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
         th.opts.has_ts = synack ? (tp->flags & TF_TS_OK) != 0 : cfg->tcp_timestamps;
     } else {
         th.opts.has_ts = (tp->flags & TF_TS_OK) != 0;
-        if ((tp->flags & TF_SACK_OK) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_RST) && tp->oooq.head != NULL)
+        if ((tp->flags & TF_SACK_OK) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_RST) &&
+            (tp->oooq.head != NULL || tp->dsack_pending)) {
             th.opts.sack_count = tcp_sack_blocks(tp, th.opts.sack, th.opts.has_ts ? 3 : 4);
+            tp->dsack_pending = false;   /* a DSACK is reported once */
+        }
     }
     if (th.opts.has_ts) {
         th.opts.ts_val = tcp_ts_now(tp, now);
@@ -317,8 +320,11 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (!tb_timer_armed(&tp->t_rexmt) && !(tp->flags & TF_PERSIST)) tcp_rexmt_arm(st, tp, now);
             if (fin_due) break;
         }
-        /* 3. RFC 6675 NextSeg rule 4: one rescue retransmission per episode. */
-        if ((tp->flags & TF_RECOVERY) && tp->cwnd > tcp_pipe(st, tp)) {
+        /* 3. RFC 6675 NextSeg rule 4: one rescue retransmission per episode,
+         * only when rule 2 cannot send: no new data, or no receive window. */
+        uint32_t left = SEQ_GT(tp->snd_end, tp->snd_max) ? tp->snd_end - tp->snd_max : 0;
+        uint32_t rwnd_left = SEQ_GT(tp->snd_una + tp->snd_wnd, tp->snd_max) ? tp->snd_una + tp->snd_wnd - tp->snd_max : 0;
+        if ((tp->flags & TF_RECOVERY) && tp->cwnd >= tcp_pipe(st, tp) + tp->mss && (left == 0 || rwnd_left < tp->mss)) {
             uint32_t rseq, rend;
             if (tcp_sack_rescue(st, tp, &rseq, &rend)) {
                 bool fin = (tp->flags & TF_FIN_SENT) && rend == tp->snd_end + 1;

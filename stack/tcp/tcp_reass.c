@@ -76,6 +76,7 @@ static void ooo_insert(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b)
         cur = cur->qnext;
     }
     if (cur != NULL && SEQ_LEQ(cur->seq, seq) && SEQ_GEQ(cur->seq + cur->len, end)) {
+        tcp_note_dsack(tp, seq, end);
         tb_buf_free(b);   /* wholly inside data we hold */
         return;
     }
@@ -122,11 +123,19 @@ static void ooo_insert(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b)
     sack_note(tp, seq);
 }
 
+void tcp_note_dsack(struct tb_tcb *tp, uint32_t seq, uint32_t end) {
+    if (!(tp->flags & TF_SACK_OK) || !SEQ_LT(seq, end)) return;
+    tp->dsack.left = seq;
+    tp->dsack.right = end;
+    tp->dsack_pending = true;
+}
+
 bool tcp_reass(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b) {
     TB_ASSERT(b->len > 0);
     /* Bytes we already have are cut off the front. */
     if (SEQ_LT(b->seq, tp->rcv_nxt)) {
         uint32_t dup = tp->rcv_nxt - b->seq;
+        tcp_note_dsack(tp, b->seq, dup < b->len ? tp->rcv_nxt : b->seq + b->len);
         if (dup >= b->len) {
             tb_buf_free(b);
             return false;
@@ -161,6 +170,7 @@ bool tcp_reass(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b) {
 
 uint8_t tcp_sack_blocks(const struct tb_tcb *tp, struct tb_sack_block *out, uint8_t max) {
     uint8_t n = 0;
+    if (tp->dsack_pending && max > 0) out[n++] = tp->dsack;   /* RFC 2883 §4: first */
     /* Blocks are maximal runs of contiguous out-of-order data. */
     struct tb_sack_block runs[64];
     uint32_t nruns = 0;

@@ -154,6 +154,9 @@ static void trace_loss(struct tb_stack *st, struct tb_tcb *tp, const char *reaso
 /* RFC 8985 §6.2 step 2: remember the most recently sent segment delivered. */
 static void rack_update(struct tb_tcb *tp, const struct tcp_seg *s, tb_time_ns now) {
     tb_time_ns rtt = now - s->xmit_ns;
+    /* Step 3: an original delivered below what was already delivered is reordering. */
+    if (!(s->flags & SEG_EVER_RETRANS) && tp->rack_fack != 0 && SEQ_LT(s->end, tp->rack_fack)) tp->rack_reord = true;
+    if (tp->rack_fack == 0 || SEQ_GT(s->end, tp->rack_fack)) tp->rack_fack = s->end;
     /* A retransmitted segment acked sooner than the minimum RTT was
      * acknowledged for its original transmission: no sample. */
     if ((s->flags & SEG_EVER_RETRANS) && tp->rack_min_rtt_ns > 0 && rtt < tp->rack_min_rtt_ns) return;
@@ -175,7 +178,15 @@ static bool rack_on(const struct tb_stack *st, const struct tb_tcb *tp) {
 static uint32_t rack_detect(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, tb_time_ns *next) {
     *next = TB_TIME_NEVER;
     if (tp->rack_xmit_ns == 0) return 0;
+    /* Step 4 (RACK_update_reo_wnd): no reordering seen yet, and either in
+     * recovery or DupThresh segments SACKed: no window, as DupThresh would.
+     * Otherwise min_RTT / 4 (widened by DSACKs), at most SRTT. */
     tb_time_ns reo_wnd = tp->rack_min_rtt_ns / 4 * (tp->rack_reo_mult ? tp->rack_reo_mult : 1);
+    if (!tp->rack_reord) {
+        uint32_t sacked = 0;
+        FOR_SEGS(st, tp, s) sacked += (s->flags & SEG_SACKED) != 0;
+        if ((tp->flags & TF_RECOVERY) || sacked >= st->cfg.tcp_dupthresh) reo_wnd = 0;
+    }
     if (tp->have_rtt && reo_wnd > tp->srtt_ns) reo_wnd = tp->srtt_ns;
     uint32_t marked = 0;
     FOR_SEGS(st, tp, s) {
@@ -237,6 +248,7 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
     tp->cc->on_congestion(tp, now);
     tp->cs.fast_retransmits++;
     st->stats.tcp_fast_retransmits++;
+    if (!tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);   /* the probe's stand-in goes */
     if (tp->flags & TF_SACK_OK) st->stats.tcp_sack_recoveries++;
     else st->stats.tcp_newreno_recoveries++;
     tp->tlp_out = false;
@@ -286,6 +298,7 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             st->stats.tcp_dsacks++;
             if (tp->undo_armed && tp->undo_retrans > 0) tp->undo_retrans--;
             if (tp->rack_reo_mult < 2) tp->rack_reo_mult++;   /* RFC 8985 §6.2 step 4: widen reo_wnd */
+            tp->rack_reord = true;   /* a duplicate proves the network reorders (or duplicates) */
         }
     }
     /* The cumulative ACK retires whole records (and trims a partial one). */
@@ -338,10 +351,10 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
     }
 
     /* Loss detection. */
-    uint32_t lost = 0;
+    uint32_t lost = 0, by_rack = 0;
     tb_time_ns rack_next = TB_TIME_NEVER;
-    if (rack_on(st, tp)) lost = rack_detect(st, tp, now, &rack_next);
-    if (sack && (!rack_on(st, tp) || is_dupack)) lost += dupthresh_detect(st, tp, now);
+    if (rack_on(st, tp)) lost = by_rack = rack_detect(st, tp, now, &rack_next);
+    if (sack && !rack_on(st, tp)) lost += dupthresh_detect(st, tp, now);
     if (!sack && is_dupack && tp->seg_head != TCP_NONE) {
         if (tp->reno_sacked + 1 < tp->seg_count) tp->reno_sacked++;
         if (tp->dupacks == st->cfg.tcp_dupthresh && !(tcp->segs[tp->seg_head].flags & (SEG_LOST | SEG_RETRANS))) {
@@ -356,7 +369,7 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
     /* RFC 6582 §3.2: enter recovery unless still inside the last one. */
     bool in_rec = (tp->flags & TF_RECOVERY) != 0;
     if (!in_rec && lost > 0 && SEQ_GEQ(tp->snd_una, tp->recover) && tp->state != TB_TCP_SYN_RECEIVED) {
-        enter_recovery(st, tp, sack ? (rack_on(st, tp) ? "rack" : "sack") : "dupacks", now);
+        enter_recovery(st, tp, !sack ? "dupacks" : by_rack > 0 ? "rack" : "dupthresh", now);
         in_rec = true;
     } else if (!in_rec && lost > 0) {
         /* Losses inside an old recovery window: retransmit without another
@@ -398,9 +411,8 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
     /* Undo: every retransmission of the episode was a duplicate. */
     if (dsack && tp->undo_armed && tp->undo_retrans == 0 && !(tp->flags & TF_RECOVERY && tp->prr_out == 0))
         undo(st, tp, "dsack", now);
-    if (!(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover) && !dsack && tp->undo_armed &&
-        tp->undo_retrans > 0 && tp->snd_una == tp->snd_max)
-        tp->undo_armed = false;   /* the episode is over and some loss was real */
+    /* Undo stays armed until the next episode: a DSACK may come after the
+     * episode's last ACK, and only a DSACK for every retransmission undoes. */
 }
 
 uint32_t tcp_pipe(const struct tb_stack *st, const struct tb_tcb *tp) { return pipe_of(st, tp); }
@@ -469,18 +481,24 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
 
 void tcp_tlp_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     /* RFC 8985 §7.2: probe when open (not recovering), SACK on, no probe out. */
-    if (!rack_on(st, tp) || (tp->flags & (TF_RECOVERY | TF_PERSIST)) || tp->tlp_out || tp->snd_una == tp->snd_max ||
-        !tp->have_rtt || tp->state < TB_TCP_ESTABLISHED) {
-        tb_timer_cancel(&st->timers, &tp->t_tlp);
+    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->tlp_out &&
+                tp->snd_una != tp->snd_max && tp->have_rtt && tp->state >= TB_TCP_ESTABLISHED;
+    if (!want) {
+        if (tb_timer_armed(&tp->t_tlp)) {
+            tb_timer_cancel(&st->timers, &tp->t_tlp);
+            if (tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt) && !(tp->flags & TF_PERSIST))
+                tcp_rexmt_arm(st, tp, now);
+        }
         return;
     }
     tb_time_ns pto = 2 * tp->srtt_ns;
     if (tp->snd_max - tp->snd_una <= tp->mss) pto += WC_DELACK_NS;
+    if (!tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
+    /* Step 3: never later than the RTO would fire. One timer at a time: the
+     * probe stands in for the RTO and re-arms it when it fires. */
     tb_time_ns at = now + pto;
-    if (tb_timer_armed(&tp->t_rexmt) && tp->t_rexmt.deadline_ns <= at) {
-        tb_timer_cancel(&st->timers, &tp->t_tlp);   /* the RTO comes first anyway */
-        return;
-    }
+    if (tp->t_rexmt.deadline_ns < at) at = tp->t_rexmt.deadline_ns;
+    tb_timer_cancel(&st->timers, &tp->t_rexmt);
     tb_timer_arm(&st->timers, &tp->t_tlp, at);
 }
 
@@ -498,7 +516,10 @@ void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
 void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_stack *st = ctx;
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_tlp);
-    if ((tp->flags & TF_RECOVERY) || tp->tlp_out || tp->snd_una == tp->snd_max) return;
+    if ((tp->flags & TF_RECOVERY) || tp->tlp_out || tp->snd_una == tp->snd_max) {
+        if (tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
+        return;
+    }
     /* RFC 8985 §7.3: new data if the windows allow, else the last segment. */
     uint32_t unsent = SEQ_GT(tp->snd_end, tp->snd_max) ? tp->snd_end - tp->snd_max : 0;
     uint32_t len = unsent < tp->mss ? unsent : tp->mss;

@@ -139,12 +139,19 @@ static void persist_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
         tcp_fail(st, tp, TB_ERR_TIMEOUT, now);
         return;
     }
-    /* A zero window gets one byte; a small one gets what fits in it. */
-    uint32_t unsent = tp->snd_end - tp->snd_una;
+    /* A zero window gets one byte; a small one gets what fits in it. Once
+     * everything (FIN included) is acknowledged there is nothing to probe
+     * (found by fuzzing: snd_una past snd_end wrapped this difference). */
+    uint32_t unsent = SEQ_GT(tp->snd_end, tp->snd_una) ? tp->snd_end - tp->snd_una : 0;
+    bool fin_pending = (tp->flags & TF_SHUT_WR) && SEQ_LEQ(tp->snd_una, tp->snd_end);
+    if (unsent == 0 && !fin_pending) {
+        tp->flags &= ~(uint32_t)TF_PERSIST;
+        return;
+    }
     uint32_t len = unsent > 0 ? 1 : 0;
     if (tp->snd_wnd > len) len = tp->snd_wnd < unsent ? tp->snd_wnd : unsent;
     if (len > tp->mss) len = tp->mss;
-    bool fin_only = unsent == 0 && (tp->flags & TF_SHUT_WR);
+    bool fin_only = unsent == 0 && fin_pending;
     tcp_send_segment(st, tp, now, tp->snd_una, len, (uint8_t)(TB_TCP_ACK | (fin_only ? TB_TCP_FIN : 0)));
     uint32_t after = tp->snd_una + (len > 0 ? len : (fin_only ? 1 : 0));
     if (SEQ_GT(after, tp->snd_nxt)) tp->snd_nxt = after;

@@ -208,7 +208,7 @@ doc = xml.dom.minidom.parse(sys.argv[1])          # well-formed SVG
 paths = doc.getElementsByTagName("path")
 drops = [p for p in paths if p.getAttribute("class") == "drop"]
 circles = [c for c in doc.getElementsByTagName("circle") if c.getAttribute("class") == "retransmit-mark"]
-rto = [l for l in doc.getElementsByTagName("line") if l.getAttribute("class") == "mark-RTO"]
+rto = [l for l in doc.getElementsByTagName("line") if l.getAttribute("class") in ("mark-RTO", "mark-TLP")]
 assert len(drops) == 1, len(drops)
 assert len(circles) == 1, len(circles)
 assert len(rto) == 1, len(rto)
@@ -217,7 +217,7 @@ rto_x = float(rto[0].getAttribute("x1"))
 re_x = float(circles[0].getAttribute("cx"))
 assert drop_x < rto_x <= re_x + 0.5, (drop_x, rto_x, re_x)   # drop, then timeout, then retransmission
 PY
-then ok "plot shows the drop, then the RTO, then the retransmission"; else bad "plot content"; fi
+then ok "plot shows the drop, then the tail loss probe (or RTO), then the retransmission"; else bad "plot content"; fi
 expect "plot --window zooms" 0 "$TCPBED" plot "$TMP/tail" --window 0.15s..0.5s --out "$TMP/tail/zoom.svg"
 expect "plot: bad --window" 2 "$TCPBED" plot "$TMP/tail" --window 0.5s
 expect "plot: missing pcap" 1 "$TCPBED" plot "$TMP/nonexistent"
