@@ -176,13 +176,25 @@ void fault_classify(struct fault_tracker *t, const uint8_t *frame, size_t len, s
         if (eth.ethertype == TB_ETHERTYPE_ARP) {
             c->proto = FP_ARP;
         } else if (eth.ethertype == TB_ETHERTYPE_IPV4) {
-            struct tb_ipv4_repr ip;
-            struct tb_tcp_repr th;
-            if (tb_ipv4_parse(frame + off, len - off, &ip) == TB_WIRE_OK) {
-                if (ip.protocol == TB_IPPROTO_ICMP) c->proto = FP_ICMP;
-                if (ip.protocol == TB_IPPROTO_TCP &&
-                    tb_tcp_parse(frame + off + ip.header_len, ip.total_len - ip.header_len, ip.src, ip.dst, &th) ==
-                        TB_WIRE_OK) {
+            /* Header fields only: the link classifies what the sender put on
+             * the wire, and checksums are the receiver's business. */
+            const uint8_t *iph = frame + off;
+            size_t ip_len = len - off;
+            size_t ihl = ip_len >= 20 ? (size_t)(iph[0] & 0x0f) * 4 : 0;
+            size_t total = ip_len >= 20 ? tb_get16(iph + 2) : 0;
+            if (ip_len >= 20 && (iph[0] >> 4) == 4 && ihl >= 20 && total >= ihl && total <= ip_len) {
+                if (iph[9] == TB_IPPROTO_ICMP) c->proto = FP_ICMP;
+                const uint8_t *tcp = iph + ihl;
+                size_t tcp_len = total - ihl;
+                size_t doff = tcp_len >= 20 ? (size_t)(tcp[12] >> 4) * 4 : 0;
+                if (iph[9] == TB_IPPROTO_TCP && tcp_len >= 20 && doff >= 20 && doff <= tcp_len) {
+                    struct {
+                        uint8_t flags;
+                        uint32_t seq;
+                        uint16_t src_port, dst_port;
+                        size_t payload_len;
+                    } th = {tcp[13], tb_get32(tcp + 4), tb_get16(tcp), tb_get16(tcp + 2), tcp_len - doff};
+                    struct { uint32_t src, dst; } ip = {tb_get32(iph + 12), tb_get32(iph + 16)};
                     c->proto = FP_TCP;
                     bool syn = th.flags & TB_TCP_SYN, ack = th.flags & TB_TCP_ACK;
                     bool fin = th.flags & TB_TCP_FIN, rst = th.flags & TB_TCP_RST;

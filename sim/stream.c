@@ -9,54 +9,54 @@ static uint64_t splitmix(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t next(struct sim_stream *st) {   /* xoshiro256** */
-    uint64_t *s = st->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 void sim_stream_init(struct sim_stream *st, uint64_t seed) {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++) st->s[i] = splitmix(&x);
-    st->word = 0;
-    st->word_left = 0;
+    st->key = splitmix(&x);
+    for (int i = 0; i < SIM_STREAM_WORDS; i++) st->table[i] = splitmix(&x);
     st->offset = 0;
 }
 
+static inline uint64_t block_key(uint64_t key, uint64_t block) {
+    uint64_t x = key ^ (block * UINT64_C(0x9e3779b97f4a7c15));
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    return x ^ (x >> 32);
+}
+
+/* Word i, little-endian on the wire whatever the host. */
+static inline uint64_t word(const struct sim_stream *st, uint64_t i) {
+    uint64_t w = st->table[i % SIM_STREAM_WORDS] ^ block_key(st->key, i / SIM_STREAM_WORDS);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
 void sim_stream_fill(struct sim_stream *st, uint8_t *out, size_t n) {
+    uint64_t off = st->offset;
     size_t i = 0;
-    while (i < n && st->word_left > 0) {
-        out[i++] = (uint8_t)st->word;
-        st->word >>= 8;
-        st->word_left--;
+    while (i < n && (off & 7) != 0) {   /* the rest of a partly used word */
+        out[i++] = (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)));
+        off++;
     }
     while (n - i >= 8) {
-        /* The stream is defined little-endian: the same bytes on any host. */
-        uint64_t w = next(st);
+        /* Whole words, a block (and its key) at a time. */
+        uint64_t w = off >> 3, block = w / SIM_STREAM_WORDS, k = block_key(st->key, block);
+        size_t words = (size_t)(SIM_STREAM_WORDS - w % SIM_STREAM_WORDS);
+        if (words > (n - i) / 8) words = (n - i) / 8;
+        const uint64_t *t = st->table + w % SIM_STREAM_WORDS;
+        for (size_t j = 0; j < words; j++) {
+            uint64_t v = t[j] ^ k;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        w = __builtin_bswap64(w);
+            v = __builtin_bswap64(v);
 #endif
-        memcpy(out + i, &w, sizeof(w));
-        i += 8;
-    }
-    if (i < n) {
-        st->word = next(st);
-        st->word_left = 8;
-        while (i < n) {
-            out[i++] = (uint8_t)st->word;
-            st->word >>= 8;
-            st->word_left--;
+            memcpy(out + i + 8 * j, &v, 8);
         }
+        i += 8 * words;
+        off += 8 * words;
     }
-    st->offset += n;
+    for (; i < n; i++, off++) out[i] = (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)));
+    st->offset = off;
 }
 
 size_t sim_stream_check(struct sim_stream *st, const uint8_t *data, size_t n) {

@@ -52,6 +52,7 @@ int tcp_init(struct tb_stack *st) {
     tcp->hash_key = new_key(st);
     tcp->ts_key = new_key(st);
     tcp->next_ephemeral = (uint32_t)tb_prng_next(&st->prng);
+    tcp->last_lookup = TCP_NONE;
     return 0;
 }
 
@@ -124,13 +125,22 @@ static uint32_t tuple_hash(const struct tb_stack *st, uint32_t lip, uint16_t lpo
 struct tb_tcb *tcp_lookup(struct tb_stack *st, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
                           uint16_t remote_port) {
     struct tcp_state *tcp = st->tcp;
+    /* Consecutive segments mostly belong to one connection: check it first. */
+    if (tcp->last_lookup < st->cfg.tcp_max_conns) {
+        struct tb_tcb *tp = &tcp->conns[tcp->last_lookup];
+        if ((tp->flags & TF_IN_HASH) && tp->local_port == local_port && tp->remote_port == remote_port &&
+            tp->remote_ip == remote_ip && tp->local_ip == local_ip)
+            return tp;
+    }
     uint32_t i = tcp->hash[tuple_hash(st, local_ip, local_port, remote_ip, remote_port)];
     uint32_t steps = 0;
     while (i != TCP_NONE) {
         struct tb_tcb *tp = &tcp->conns[i];
         if (tp->local_port == local_port && tp->remote_port == remote_port && tp->remote_ip == remote_ip &&
-            tp->local_ip == local_ip)
+            tp->local_ip == local_ip) {
+            tcp->last_lookup = i;
             return tp;
+        }
         i = tp->hash_next;
         TB_ASSERT(++steps <= st->cfg.tcp_max_conns);
     }

@@ -212,6 +212,7 @@ struct tcp_state {
     uint32_t seg_free, seg_total, seg_free_count;
     struct tb_sipkey isn_key, cookie_key, port_key, hash_key, ts_key;
     uint32_t next_ephemeral;
+    uint32_t last_lookup;         /* the slot the last lookup found: bulk traffic hits it */
     tb_time_ns challenge_window_start_ns;
     uint32_t challenge_acks_in_window;
 };
