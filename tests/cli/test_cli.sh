@@ -193,6 +193,30 @@ expect "shrink refuses a passing run" 2 "$TCPBED" shrink -- bulk --bytes 100K
 expect "bad --fault spec" 2 "$TCPBED" sim bulk --fault 'drop A-B tcp data'
 contains "the word at fault is named" "word 2 'A-B': expected a direction"
 
+# --- loss recovery: issue 5's acceptance
+LB=20000000; [[ "$TCPBED" == *asan* ]] && LB=3000000
+expect "bulk $LB bytes at 2% loss" 0 "$TCPBED" sim bulk --bytes "$LB" --seed 5 --loss 0.02 --json --pcap "$TMP/loss.pcap"
+if python3 - "$LAST_OUT" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["integrity"] == "ok" and d["pass"]
+for k in ("fast_retransmits", "rack_losses", "tlp_probes", "spurious_undos", "dsacks"):
+    assert k in d, k
+assert d["fast_retransmits"] + d["rack_losses"] > 10 * max(1, d["rto_timeouts"]), d
+PY
+then ok "recoveries by fast retransmit or RACK far outnumber RTOs"; else bad "loss recovery JSON" "$LAST_OUT"; fi
+if command -v tshark >/dev/null; then
+  n=$(tshark -r "$TMP/loss.pcap" -Y 'tcp.options.sack_le' -T fields -e frame.number 2>/dev/null | wc -l)
+  if [ "$n" -gt 10 ]; then ok "the pcap shows SACK blocks ($n segments)"; else bad "SACK blocks in pcap: $n"; fi
+fi
+expect "the same under CUBIC" 0 "$TCPBED" sim bulk --bytes 3M --seed 5 --loss 0.02 --cc cubic
+contains "cubic is named" "recovery (cubic)"
+expect "bad --cc" 2 "$TCPBED" sim bulk --cc vegas
+contains "choices named" "expected newreno or cubic, got 'vegas'"
+expect "--trace-cc writes the decisions" 0 "$TCPBED" sim bulk --bytes 1M --loss 0.02 --trace-cc "$TMP/cc.csv"
+if head -1 "$TMP/cc.csv" | grep -q '^time_ns,host,conn,event,reason,state,cwnd_bytes,ssthresh_bytes' && grep -q ',recovery,' "$TMP/cc.csv"; then
+  ok "cc trace has its header and recovery events"; else bad "cc trace" "$(head -3 "$TMP/cc.csv")"; fi
+
 # --- plots: a tail loss shows the drop, the timeout and the retransmission
 mkdir -p "$TMP/tail"
 segs=$("$TCPBED" sim bulk --bytes 300K --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["conn"]["A"]["data_segs_out"])')
