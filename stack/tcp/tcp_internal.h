@@ -151,6 +151,11 @@ struct tb_tcb {
 
     /* Loss recovery (tcp_sack.c): the scoreboard and the recovery episode. */
     uint32_t seg_head, seg_tail, seg_count;
+    /* Aggregates of the records, kept by every change (tcp_sack.c: seg_set):
+     * pipe and NextSeg without a scan. */
+    uint32_t sb_total, sb_sacked, sb_lost, sb_retrans;   /* bytes; lost/retrans: not SACKed */
+    uint32_t sb_lost_count;       /* lost, not SACKed, not yet sent again */
+    uint32_t sb_ever_retrans;     /* records ever retransmitted */
     uint32_t recover;             /* RFC 6582 recovery point */
     uint32_t high_rxt;            /* RFC 6675 HighRxt */
     uint32_t recover_fs, prr_delivered, prr_out;   /* RFC 6937 */

@@ -48,6 +48,28 @@ static void seg_release(struct tcp_state *tcp, uint32_t i) {
     tcp->seg_free_count++;
 }
 
+/* Adds (sign +1) or removes (-1) a record's share of the aggregates. */
+static void seg_account(struct tb_tcb *tp, const struct tcp_seg *s, int sign) {
+    uint32_t len = s->end - s->seq;
+    uint32_t d = sign > 0 ? len : (uint32_t)-len, one = sign > 0 ? 1u : (uint32_t)-1;
+    tp->sb_total += d;
+    if (s->flags & SEG_SACKED) {
+        tp->sb_sacked += d;
+    } else {
+        if (s->flags & SEG_LOST) tp->sb_lost += d;
+        if (s->flags & SEG_RETRANS) tp->sb_retrans += d;
+        if ((s->flags & SEG_LOST) && !(s->flags & SEG_RETRANS)) tp->sb_lost_count += one;
+    }
+    if (s->flags & SEG_EVER_RETRANS) tp->sb_ever_retrans += one;
+}
+
+/* Every flag change of a record goes through here. */
+static void seg_set(struct tb_tcb *tp, struct tcp_seg *s, uint8_t flags) {
+    seg_account(tp, s, -1);
+    s->flags = flags;
+    seg_account(tp, s, +1);
+}
+
 void tcp_segs_free_all(struct tb_stack *st, struct tb_tcb *tp) {
     struct tcp_state *tcp = st->tcp;
     uint32_t i = tp->seg_head;
@@ -59,6 +81,7 @@ void tcp_segs_free_all(struct tb_stack *st, struct tb_tcb *tp) {
     }
     tp->seg_head = tp->seg_tail = TCP_NONE;
     tp->seg_count = 0;
+    tp->sb_total = tp->sb_sacked = tp->sb_lost = tp->sb_retrans = tp->sb_lost_count = tp->sb_ever_retrans = 0;
 }
 
 #define FOR_SEGS(st_, tp_, s_)                                                                   \
@@ -77,6 +100,7 @@ bool tcp_seg_sent_new(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, uint
     s->xmit_ns = now;
     s->ts_val = tcp_ts_now(tp, now);
     if (fin) s->flags |= SEG_FIN;
+    seg_account(tp, s, +1);
     if (tp->seg_tail != TCP_NONE) st->tcp->segs[tp->seg_tail].next = i;
     else tp->seg_head = i;
     tp->seg_tail = i;
@@ -95,10 +119,13 @@ void tcp_seg_split(struct tb_stack *st, struct tb_tcb *tp, uint32_t at) {
         }
         s = &st->tcp->segs[i];
         struct tcp_seg *t = &st->tcp->segs[j];
+        seg_account(tp, s, -1);
         *t = *s;
         t->seq = at;
         s->end = at;
         s->flags &= (uint8_t)~SEG_FIN;
+        seg_account(tp, s, +1);
+        seg_account(tp, t, +1);
         s->next = j;
         if (tp->seg_tail == i) tp->seg_tail = j;
         tp->seg_count++;
@@ -114,6 +141,7 @@ void tcp_segs_drop_last(struct tb_stack *st, struct tb_tcb *tp) {
     else st->tcp->segs[prev].next = TCP_NONE;
     tp->seg_tail = prev;
     tp->seg_count--;
+    seg_account(tp, &st->tcp->segs[last], -1);
     seg_release(st->tcp, last);
 }
 
@@ -121,7 +149,7 @@ void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, ui
     FOR_SEGS(st, tp, s) {
         if (SEQ_LEQ(s->end, seq)) continue;
         if (SEQ_GEQ(s->seq, end)) break;
-        s->flags = (uint8_t)((s->flags | SEG_RETRANS | SEG_EVER_RETRANS) & ~SEG_LOST);
+        seg_set(tp, s, (uint8_t)((s->flags | SEG_RETRANS | SEG_EVER_RETRANS) & ~SEG_LOST));
         s->xmit_ns = now;
         s->ts_val = tcp_ts_now(tp, now);
         if (tp->undo_armed) tp->undo_retrans++;
@@ -132,16 +160,8 @@ void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, ui
 /* RFC 6675 SetPipe: bytes believed in the network. Without SACK, each
  * duplicate ACK stands for one segment that left it (RFC 6937 §3 note). */
 static uint32_t pipe_of(const struct tb_stack *st, const struct tb_tcb *tp) {
-    uint64_t pipe = 0;
-    for (uint32_t i = tp->seg_head; i != TCP_NONE;) {
-        const struct tcp_seg *s = &st->tcp->segs[i];
-        uint32_t len = s->end - s->seq;
-        if (!(s->flags & SEG_SACKED)) {
-            if (!(s->flags & SEG_LOST)) pipe += len;
-            if (s->flags & SEG_RETRANS) pipe += len;
-        }
-        i = s->next;
-    }
+    (void)st;
+    uint64_t pipe = (uint64_t)tp->sb_total - tp->sb_sacked - tp->sb_lost + tp->sb_retrans;
     uint64_t reno = (uint64_t)tp->reno_sacked * tp->mss;
     pipe = pipe > reno ? pipe - reno : 0;
     return pipe > UINT32_MAX ? UINT32_MAX : (uint32_t)pipe;
@@ -193,10 +213,14 @@ static uint32_t rack_detect(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns n
         if (s->flags & (SEG_SACKED | SEG_LOST)) continue;
         bool sent_before = s->xmit_ns < tp->rack_xmit_ns ||
                            (s->xmit_ns == tp->rack_xmit_ns && SEQ_LT(s->end, tp->rack_end));
-        if (!sent_before) continue;
+        if (!sent_before) {
+            /* Without retransmissions records are in send order: none later qualifies. */
+            if (tp->sb_ever_retrans == 0) break;
+            continue;
+        }
         tb_time_ns deadline = s->xmit_ns + tp->rack_rtt_ns + reo_wnd;
         if (now >= deadline) {
-            s->flags = (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS);
+            seg_set(tp, s, (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS));
             marked++;
             tp->cs.rack_losses++;
             st->stats.tcp_rack_losses++;
@@ -226,7 +250,7 @@ static uint32_t dupthresh_detect(struct tb_stack *st, struct tb_tcb *tp, tb_time
         }
         if (sacked_segs < thresh && sacked_total <= (uint64_t)(thresh - 1) * tp->mss) break;
         if (!(s->flags & (SEG_LOST | SEG_RETRANS))) {
-            s->flags |= SEG_LOST;
+            seg_set(tp, s, (uint8_t)(s->flags | SEG_LOST));
             marked++;
             trace_loss(st, tp, "dupthresh", now);
         }
@@ -274,7 +298,7 @@ static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_
         tp->flags &= ~(uint32_t)TF_RECOVERY;
         tp->reno_sacked = 0;
     }
-    FOR_SEGS(st, tp, s) s->flags &= (uint8_t)~SEG_LOST;
+    FOR_SEGS(st, tp, s) seg_set(tp, s, (uint8_t)(s->flags & ~SEG_LOST));
     tcp_trace(st, tp, TB_TRACE_UNDO, reason, now);
 }
 
@@ -310,6 +334,7 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
                 rack_update(tp, s, now);
             }
             uint32_t next = s->next;
+            seg_account(tp, s, -1);
             seg_release(tcp, tp->seg_head);
             tp->seg_head = next;
             if (next == TCP_NONE) tp->seg_tail = TCP_NONE;
@@ -318,7 +343,9 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
         }
         if (SEQ_LT(s->seq, tp->snd_una)) {
             delivered += tp->snd_una - s->seq;
+            seg_account(tp, s, -1);
             s->seq = tp->snd_una;
+            seg_account(tp, s, +1);
         }
         break;
     }
@@ -330,7 +357,7 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             FOR_SEGS(st, tp, s) {
                 if (SEQ_GEQ(s->seq, right)) break;
                 if (SEQ_LT(s->seq, left) || SEQ_GT(s->end, right) || (s->flags & SEG_SACKED)) continue;
-                s->flags = (uint8_t)((s->flags | SEG_SACKED) & ~(SEG_LOST | SEG_RETRANS));
+                seg_set(tp, s, (uint8_t)((s->flags | SEG_SACKED) & ~(SEG_LOST | SEG_RETRANS)));
                 delivered += s->end - s->seq;
                 tp->cs.sacked_bytes += s->end - s->seq;
                 rack_update(tp, s, now);
@@ -358,7 +385,7 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
     if (!sack && is_dupack && tp->seg_head != TCP_NONE) {
         if (tp->reno_sacked + 1 < tp->seg_count) tp->reno_sacked++;
         if (tp->dupacks == st->cfg.tcp_dupthresh && !(tcp->segs[tp->seg_head].flags & (SEG_LOST | SEG_RETRANS))) {
-            tcp->segs[tp->seg_head].flags |= SEG_LOST;   /* RFC 5681 §3.2 step 2 */
+            seg_set(tp, &tcp->segs[tp->seg_head], (uint8_t)(tcp->segs[tp->seg_head].flags | SEG_LOST));   /* RFC 5681 §3.2 step 2 */
             trace_loss(st, tp, "dupacks", now);
             lost++;
         }
@@ -385,7 +412,7 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
                 tp->reno_sacked = tp->reno_sacked > segs_acked ? tp->reno_sacked - segs_acked : 0;
                 struct tcp_seg *h = &tcp->segs[tp->seg_head];
                 if (!(h->flags & (SEG_LOST | SEG_RETRANS | SEG_SACKED))) {
-                    h->flags |= SEG_LOST;
+                    seg_set(tp, h, (uint8_t)(h->flags | SEG_LOST));
                     trace_loss(st, tp, "partial_ack", now);
                 }
             }
@@ -419,6 +446,7 @@ uint32_t tcp_pipe(const struct tb_stack *st, const struct tb_tcb *tp) { return p
 
 /* RFC 6675 NextSeg rule 1: the first lost segment not yet sent again. */
 bool tcp_sack_next_lost(const struct tb_stack *st, const struct tb_tcb *tp, uint32_t *seq, uint32_t *end) {
+    if (tp->sb_lost_count == 0) return false;
     for (uint32_t i = tp->seg_head; i != TCP_NONE; i = st->tcp->segs[i].next) {
         const struct tcp_seg *s = &st->tcp->segs[i];
         if ((s->flags & SEG_LOST) && !(s->flags & (SEG_SACKED | SEG_RETRANS))) {
@@ -475,7 +503,7 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tp->tlp_out = false;
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tb_timer_cancel(&st->timers, &tp->t_rack);
-    FOR_SEGS(st, tp, s) if (!(s->flags & SEG_SACKED)) s->flags = (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS);
+    FOR_SEGS(st, tp, s) if (!(s->flags & SEG_SACKED)) seg_set(tp, s, (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS));
     (void)now;
 }
 
@@ -562,6 +590,15 @@ bool tcp_sack_check(const struct tb_stack *st, const struct tb_tcb *tp, const ch
     }
     if (n != tp->seg_count) {
         *why = "TCP scoreboard count disagrees with its list";
+        return false;
+    }
+    struct tb_tcb sum;
+    memset(&sum, 0, sizeof(sum));
+    for (uint32_t i = tp->seg_head; i != TCP_NONE; i = st->tcp->segs[i].next) seg_account(&sum, &st->tcp->segs[i], +1);
+    if (sum.sb_total != tp->sb_total || sum.sb_sacked != tp->sb_sacked || sum.sb_lost != tp->sb_lost ||
+        sum.sb_retrans != tp->sb_retrans || sum.sb_lost_count != tp->sb_lost_count ||
+        sum.sb_ever_retrans != tp->sb_ever_retrans) {
+        *why = "TCP scoreboard aggregates disagree with its records";
         return false;
     }
     return true;
