@@ -560,17 +560,27 @@ void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
         uint32_t seq = tp->snd_max;
         bool fin = (tp->flags & TF_SHUT_WR) && seq + len == tp->snd_end;
         uint8_t flags = (uint8_t)(TB_TCP_ACK | TB_TCP_PSH | (fin ? TB_TCP_FIN : 0));
-        if (tcp_seg_sent_new(st, tp, seq, seq + len + fin, fin, now) && tcp_send_segment(st, tp, now, seq, len, flags) == TB_OK) {
-            tp->snd_nxt = tp->snd_max = seq + len + fin;
-            if (fin) tp->flags |= TF_FIN_SENT;
+        /* A record is kept only for a probe that left (found by fuzzing:
+         * a failed send left a record beyond snd_max). */
+        if (tcp_seg_sent_new(st, tp, seq, seq + len + fin, fin, now)) {
+            if (tcp_send_segment(st, tp, now, seq, len, flags) == TB_OK) {
+                tp->snd_nxt = tp->snd_max = seq + len + fin;
+                if (fin) tp->flags |= TF_FIN_SENT;
+            } else {
+                tcp_segs_drop_last(st, tp);
+            }
         }
     } else if (tp->seg_tail != TCP_NONE) {
         tcp_trace(st, tp, TB_TRACE_TLP, "last_segment", now);
         struct tcp_seg *s = &st->tcp->segs[tp->seg_tail];
-        uint32_t slen = s->end - s->seq - ((s->flags & SEG_FIN) ? 1 : 0);
+        /* The probe is the record's last MSS of data, ending with its FIN
+         * if it has one (found by fuzzing: a record longer than a shrunken
+         * MSS once lost the FIN flag but kept its sequence number). */
+        uint32_t fin = (s->flags & SEG_FIN) ? 1 : 0;
+        uint32_t slen = s->end - s->seq - fin;
         if (slen > tp->mss) slen = tp->mss;
-        uint8_t flags = (uint8_t)(TB_TCP_ACK | ((s->flags & SEG_FIN) && s->seq + slen + 1 == s->end ? TB_TCP_FIN : 0));
-        uint32_t sseq = s->end - slen - ((flags & TB_TCP_FIN) ? 1 : 0);
+        uint8_t flags = (uint8_t)(TB_TCP_ACK | (fin ? TB_TCP_FIN : 0));
+        uint32_t sseq = s->end - fin - slen;
         tcp_seg_sent_again(st, tp, sseq, s->end, now);
         tcp_send_segment(st, tp, now, sseq, slen, flags);
     }
