@@ -142,6 +142,22 @@ static struct fz_conn *conn_pick(struct run *R, uint8_t sel) {
 
 /* ---- output: every frame the stack sends must parse; learn from it --------- */
 
+/* The ISS of a connection the application holds, as the stack sees it. It
+ * can differ from the SYN-ACK's sequence number: a SYN-cookie connection
+ * takes ACK-1 as its ISS, and the cookie's low 3 bits (the MSS index) are
+ * not authenticated, so a peer may acknowledge any of 8 values. */
+static void sync_iss(struct run *R, struct fz_conn *c) {
+    for (size_t i = 0; i < MAX_HANDLES; i++) {
+        struct tb_tcp_info info;
+        if (!R->handles[i].used || tb_tcp_info(R->st, R->handles[i].h, &info) != TB_OK) continue;
+        if (info.local_port != c->lport || info.remote_port != c->rport || info.remote_ipv4 != FZ_IP_PEER) continue;
+        if (info.state < TB_TCP_SYN_RECEIVED) continue;
+        c->have_iss = true;
+        c->iss = info.iss;
+        return;
+    }
+}
+
 static void learn_tcp(struct run *R, const struct tb_tcp_repr *th) {
     struct fz_conn *c = conn_find(R, th->src_port, th->dst_port);
     bool syn = (th->flags & TB_TCP_SYN) != 0, fin = (th->flags & TB_TCP_FIN) != 0;
@@ -171,6 +187,7 @@ static void learn_tcp(struct run *R, const struct tb_tcp_repr *th) {
     }
     c->stack_win = th->window;
     /* Every byte the stack sends is one the application wrote, at its offset. */
+    if (th->payload_len > 0 && (th->flags & TB_TCP_RST) == 0) sync_iss(R, c);
     if (th->payload_len > 0 && c->have_iss && (th->flags & TB_TCP_RST) == 0) {
         uint32_t off = th->seq + (syn ? 1u : 0u) - c->iss - 1u;
         for (size_t i = 0; i < th->payload_len; i++) {
@@ -521,8 +538,15 @@ static void op_raw_tcp(struct run *R, struct rd *in) {
     size_t plen = payload_len_of(u8(in));
     uint32_t seq = tb_get32(seg + 4);
     bool syn = (seg[13] & TB_TCP_SYN) != 0;
-    for (size_t i = 0; i < plen; i++) seg[hl + i] = pat_peer(seq + (syn ? 1u : 0u) + (uint32_t)i);
     size_t seg_len = hl + plen;
+    /* The payload starts where the data offset says, not where the input's
+     * header bytes end: the pattern follows the offset. Header bytes that
+     * the offset turns into payload void the receive check. */
+    size_t doff = (size_t)(seg[12] >> 4) * 4;
+    if (doff < TB_TCP_HDR_LEN || doff > seg_len) doff = hl;
+    if (doff < hl) R->tainted = true;
+    for (size_t k = hl; k < seg_len; k++)
+        seg[k] = k >= doff ? pat_peer(seq + (syn ? 1u : 0u) + (uint32_t)(k - doff)) : TB_TCPOPT_NOP;
     if (!(sel & 0x40)) tcp_checksum(seg, seg_len, FZ_IP_PEER, FZ_IP_US);
     uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + sizeof(seg)];
     size_t n = wrap_ip(R, frame, &mac_peer, FZ_IP_PEER, TB_IPPROTO_TCP, seg, seg_len);
@@ -824,6 +848,11 @@ static void op_close(struct run *R, struct rd *in, int which) {
     struct fz_handle *fh = handle_pick(R, u8(in), &h, &stale);
     int rc;
     const char *name;
+    struct tb_tcp_info info;
+    if (which > 0 && fh != NULL && tb_tcp_info(R->st, h, &info) == TB_OK && info.remote_ipv4 == FZ_IP_PEER) {
+        struct fz_conn *c = conn_find(R, info.local_port, info.remote_port);
+        if (c != NULL) sync_iss(R, c);   /* orphans keep sending: remember the ISS */
+    }
     if (which == 0) {
         name = "tb_tcp_shutdown";
         rc = tb_tcp_shutdown(R->st, R->now, h);

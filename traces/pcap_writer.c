@@ -52,6 +52,8 @@ void tb_pcap_write(struct tb_pcap_writer *w, tb_time_ns ts, const uint8_t *frame
 
 uint64_t tb_pcap_frames(const struct tb_pcap_writer *w) { return w->frames; }
 
+int tb_pcap_flush(struct tb_pcap_writer *w) { return pcap_dump_flush(w->dumper) == 0 ? 0 : -1; }
+
 int tb_pcap_close(struct tb_pcap_writer *w, char *err, size_t err_len) {
     if (w == NULL) return 0;
     int rc = 0;

@@ -15,6 +15,9 @@ struct tb_pcap_writer *tb_pcap_open(const char *path, char *err, size_t err_len)
 /* Records one frame at time ts (ns since the epoch the caller uses). */
 void tb_pcap_write(struct tb_pcap_writer *w, tb_time_ns ts, const uint8_t *frame, size_t len);
 uint64_t tb_pcap_frames(const struct tb_pcap_writer *w);
+/* Pushes buffered records to the file, so a capture survives a crash that
+ * follows (fuzz-to-pcap replays inputs that abort). 0, or -1 on error. */
+int tb_pcap_flush(struct tb_pcap_writer *w);
 /* Flushes and closes; returns 0, or -1 if any write failed (err set). */
 int tb_pcap_close(struct tb_pcap_writer *w, char *err, size_t err_len);
 

@@ -31,5 +31,6 @@ int cmd_sim_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_fuzz_to_pcap(int argc, char **argv);
 
 #endif

@@ -17,33 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/cli/cli.h"
 #include "harness/cli/opts.h"
 #include "sim/fuzz_inputs.h"
+#include "traces/pcap_writer.h"
 
-int cmd_fuzz_to_pcap(int argc, char **argv);
 
 #define MAX_INPUT (1u << 20)
 
-/* A minimal nanosecond pcap writer that flushes every record. */
+/* Every frame goes to the pcap at once (libpcap, flushed per record), so
+ * the capture survives a broken assertion that aborts the replay. */
 struct flushed_pcap {
-    FILE *f;
-    uint64_t frames;
+    struct tb_pcap_writer *w;
     bool failed;
 };
 
-static void pcap_header(struct flushed_pcap *w) {
-    uint32_t h[6] = {0xa1b23c4du, 2u | (4u << 16), 0, 0, 65535, 1};   /* ns magic, v2.4, DLT_EN10MB */
-    if (fwrite(h, sizeof(h), 1, w->f) != 1) w->failed = true;
-    fflush(w->f);
-}
-
 static void pcap_frame(void *ctx, tb_time_ns now, bool inbound, const uint8_t *frame, size_t len) {
     (void)inbound;
-    struct flushed_pcap *w = ctx;
-    uint32_t rec[4] = {(uint32_t)(now / TB_NS_PER_S), (uint32_t)(now % TB_NS_PER_S), (uint32_t)len, (uint32_t)len};
-    if (fwrite(rec, sizeof(rec), 1, w->f) != 1 || (len > 0 && fwrite(frame, len, 1, w->f) != 1)) w->failed = true;
-    fflush(w->f);
-    w->frames++;
+    struct flushed_pcap *fp = ctx;
+    tb_pcap_write(fp->w, now, frame, len);
+    if (tb_pcap_flush(fp->w) != 0) fp->failed = true;
 }
 
 static const char *guess_target(const char *path) {
@@ -61,7 +54,7 @@ int cmd_fuzz_to_pcap(int argc, char **argv) {
     }
     const struct opt opts[] = {
         {"target", OPT_STRING, &target, "NAME", "stack or faults (default: guessed from the path)", 0, 0},
-        {"out", OPT_STRING, &out, "FILE", "the pcap to write (default INPUT.pcap)", 0, 0},
+        {"out", OPT_STRING, &out, "FILE", "the pcap to write (default: INPUT's file name + .pcap, here)", 0, 0},
     };
     static const char summary[] =
         "Replays a `stack` or `faults` fuzz input and writes a pcap: for stack every frame in\n"
@@ -93,27 +86,33 @@ int cmd_fuzz_to_pcap(int argc, char **argv) {
         return 1;
     }
     size_t len = fread(data, 1, MAX_INPUT, f);
+    bool too_big = fgetc(f) != EOF;
     fclose(f);
+    if (too_big) {
+        fprintf(stderr, "tcpbed fuzz-to-pcap: '%s' is larger than %u bytes, the fuzz targets' bound\n", input, MAX_INPUT);
+        free(data);
+        return 2;
+    }
     char out_buf[1024];
     if (out == NULL) {
-        snprintf(out_buf, sizeof(out_buf), "%s.pcap", input);
+        const char *base = strrchr(input, '/');
+        snprintf(out_buf, sizeof(out_buf), "%s.pcap", base != NULL ? base + 1 : input);
         out = out_buf;
     }
     char why[320] = "";
     bool ok;
     if (strcmp(target, "stack") == 0) {
-        struct flushed_pcap w = {.f = fopen(out, "wb")};
-        if (w.f == NULL) {
-            fprintf(stderr, "tcpbed fuzz-to-pcap: cannot write '%s'\n", out);
+        char err[256];
+        struct flushed_pcap w = {.w = tb_pcap_open(out, err, sizeof(err))};
+        if (w.w == NULL) {
+            fprintf(stderr, "tcpbed fuzz-to-pcap: %s\n", err);
             free(data);
             return 1;
         }
-        pcap_header(&w);
         struct fz_stack_report rep;
         ok = fz_stack_run(data, len, pcap_frame, &w, &rep, why, sizeof(why));
-        bool write_failed = w.failed;
-        if (fclose(w.f) != 0) write_failed = true;
-        if (write_failed) {
+        uint64_t frames = tb_pcap_frames(w.w);
+        if (tb_pcap_close(w.w, err, sizeof(err)) != 0 || w.failed) {
             fprintf(stderr, "tcpbed fuzz-to-pcap: writing '%s' failed\n", out);
             free(data);
             return 1;
@@ -123,7 +122,7 @@ int cmd_fuzz_to_pcap(int argc, char **argv) {
                input, len, (unsigned long long)rep.steps, (unsigned long long)rep.frames_in,
                (unsigned long long)rep.frames_out, (unsigned long long)rep.bytes_sent,
                (unsigned long long)rep.bytes_received, (double)rep.end_ns / 1e9);
-        printf("pcap: %s (%llu frames, both directions)\n", out, (unsigned long long)w.frames);
+        printf("pcap: %s (%llu frames, both directions)\n", out, (unsigned long long)frames);
     } else {
         struct fz_faults_case *c = malloc(sizeof(*c));
         struct sim_bulk_result *r = malloc(sizeof(*r));

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpora in fuzz/corpus/ from simulator runs
+# (`make fuzz-corpus`): frames of a bulk transfer and a ping for `wire`,
+# step sequences for `stack`, recorded fault schedules for `faults`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+build/tcpbed sim bulk --bytes 50K --seed 1 --pcap "$tmp/bulk.pcap" >/dev/null
+build/tcpbed sim bulk --bytes 50K --seed 2 --loss 0.05 --pcap "$tmp/bulk-loss.pcap" >/dev/null || true
+build/tcpbed sim ping --count 2 --seed 1 --pcap "$tmp/ping.pcap" >/dev/null
+for t in wire stack faults; do
+  rm -rf "fuzz/corpus/$t"
+  mkdir -p "fuzz/corpus/$t"
+done
+build/fuzz/gen_corpus wire fuzz/corpus/wire "$tmp/bulk.pcap" "$tmp/bulk-loss.pcap" "$tmp/ping.pcap"
+build/fuzz/gen_corpus stack fuzz/corpus/stack
+build/fuzz/gen_corpus faults fuzz/corpus/faults
+for t in wire stack faults; do
+  echo "fuzz/corpus/$t: $(ls "fuzz/corpus/$t" | wc -l) files, $(du -sb "fuzz/corpus/$t" | cut -f1) bytes"
+done
