@@ -22,7 +22,6 @@
 #include "sim/fuzz_inputs.h"
 #include "traces/pcap_writer.h"
 
-
 #define MAX_INPUT (1u << 20)
 
 /* Every frame goes to the pcap at once (libpcap, flushed per record), so
