@@ -1,12 +1,15 @@
-/* The simulator's random streams: xoshiro256** seeded through splitmix64.
- * Every consumer (a link direction's loss, its reordering, ...) owns one,
- * seeded by sim_derive_seed(run seed, purpose, index). */
+/* The simulator's random streams: the stack's generator (xoshiro256**
+ * seeded through splitmix64, stack/util/prng.c), one per consumer (a link
+ * direction's loss, its reordering, ...), each seeded by
+ * sim_derive_seed(run seed, purpose, index). */
 #ifndef TB_SIM_RNG_H
 #define TB_SIM_RNG_H
 
 #include <stdint.h>
 
-struct sim_rng { uint64_t s[4]; };
+#include "util/prng.h"
+
+struct sim_rng { struct tb_prng prng; };
 
 void sim_rng_seed(struct sim_rng *r, uint64_t seed);
 uint64_t sim_rng_next(struct sim_rng *r);

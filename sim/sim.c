@@ -7,6 +7,7 @@
 #include "sim/rng.h"
 #include "traces/pcap_writer.h"
 #include "util/assert.h"
+#include "util/prng.h"
 
 #define SIM_MAX_HOSTS 64
 #define SIM_MAX_LINKS 64
@@ -201,11 +202,8 @@ uint64_t sim_derive_seed(uint64_t run_seed, const char *purpose, uint64_t index)
     /* FNV-1a over the purpose, mixed with seed and index through splitmix64. */
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (const char *p = purpose; *p; p++) h = (h ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
-    uint64_t state = run_seed ^ h;
-    uint64_t z = state + UINT64_C(0x9e3779b97f4a7c15) * (index + 1);
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    uint64_t state = (run_seed ^ h) + UINT64_C(0x9e3779b97f4a7c15) * index;
+    return tb_splitmix64(&state);
 }
 
 struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb_config *cfg) {

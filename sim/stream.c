@@ -2,17 +2,12 @@
 
 #include <string.h>
 
-static uint64_t splitmix(uint64_t *x) {
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
+#include "util/prng.h"
 
 void sim_stream_init(struct sim_stream *st, uint64_t seed) {
     uint64_t x = seed;
-    st->key = splitmix(&x);
-    for (int i = 0; i < SIM_STREAM_WORDS; i++) st->table[i] = splitmix(&x);
+    st->key = tb_splitmix64(&x);
+    for (int i = 0; i < SIM_STREAM_WORDS; i++) st->table[i] = tb_splitmix64(&x);
     st->offset = 0;
 }
 
