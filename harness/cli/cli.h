@@ -16,11 +16,17 @@
 double wall_seconds(void);
 void json_stats(struct json *j, const char *key, const struct tb_stats *s);
 void json_link(struct json *j, const char *key, const struct sim_link_stats *l);
+/* "hosts" {A, B} and "link" {A>B, B>A}: the two-host runs' counters. */
+void json_two_hosts(struct json *j, const struct tb_stats *a, const struct tb_stats *b,
+                    const struct sim_link_stats *ab, const struct sim_link_stats *ba);
 void json_tcp_info(struct json *j, const char *key, const struct tb_tcp_info *t);
 void print_drops(const char *host, const struct tb_stats *s);
 void metrics_stats(struct metrics *ms, const char *prefix, const struct tb_stats *s);
 void metrics_link(struct metrics *ms, const char *prefix, const struct sim_link_stats *l);
 void metrics_tcp_info(struct metrics *ms, const char *prefix, const struct tb_tcp_info *t);
+/* A failure's signature: what failed, with numbers taken out, so a sweep
+ * can group failures that are the same bug. */
+void failure_signature(const char *what, char *out, size_t len);
 /* Prints "reproduce with: tcpbed <words> <args...>" with shell quoting. */
 void print_repro(FILE *f, const char *words, int argc, char **argv);
 

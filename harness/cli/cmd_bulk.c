@@ -1,5 +1,4 @@
 /* tcpbed sim bulk: the TCP transfer scenario, its faults and expectations. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,23 +34,6 @@ static void bulk_metrics(struct metrics *ms, const struct sim_bulk_opts *o, cons
     metrics_stats(ms, "hosts.B", &r->stats_b);
     metrics_link(ms, "link.A>B", &r->link_ab);
     metrics_link(ms, "link.B>A", &r->link_ba);
-}
-
-/* A failure's signature: what failed, with numbers taken out, so a sweep
- * can group failures that are the same bug. */
-static void signature(const char *what, char *out, size_t len) {
-    size_t n = 0;
-    bool in_number = false;
-    for (const char *p = what; *p && n + 2 < len; p++) {
-        if (isdigit((unsigned char)*p)) {
-            if (!in_number) out[n++] = 'N';
-            in_number = true;
-        } else {
-            out[n++] = *p;
-            in_number = false;
-        }
-    }
-    out[n] = '\0';
 }
 
 static void record_fault(void *ctx, tb_time_ns now, const char *spec) {
@@ -194,7 +176,7 @@ int cmd_sim_bulk(int argc, char **argv) {
         }
     }
     char sig[320];
-    signature(failure, sig, sizeof(sig));
+    failure_signature(failure, sig, sizeof(sig));
 
     if (f.json) {
         struct json j;
@@ -242,14 +224,7 @@ int cmd_sim_bulk(int argc, char **argv) {
         json_tcp_info(&j, "A", &r.info_a);
         json_tcp_info(&j, "B", &r.info_b);
         json_obj_close(&j);
-        json_obj_open(&j, "hosts");
-        json_stats(&j, "A", &r.stats_a);
-        json_stats(&j, "B", &r.stats_b);
-        json_obj_close(&j);
-        json_obj_open(&j, "link");
-        json_link(&j, "A>B", &r.link_ab);
-        json_link(&j, "B>A", &r.link_ba);
-        json_obj_close(&j);
+        json_two_hosts(&j, &r.stats_a, &r.stats_b, &r.link_ab, &r.link_ba);
         json_end(&j);
     } else {
         char d1[32], d2[32], rt[32];

@@ -85,14 +85,7 @@ int cmd_sim_ping(int argc, char **argv) {
         if (pcap) json_u64(&j, "pcap_frames", r.pcap_frames);
         json_str(&j, "invariants", r.invariants_ok ? "ok" : r.invariant_error);
         json_bool(&j, "pass", pass);
-        json_obj_open(&j, "hosts");
-        json_stats(&j, "A", &r.stats_a);
-        json_stats(&j, "B", &r.stats_b);
-        json_obj_close(&j);
-        json_obj_open(&j, "link");
-        json_link(&j, "A>B", &r.link_ab);
-        json_link(&j, "B>A", &r.link_ba);
-        json_obj_close(&j);
+        json_two_hosts(&j, &r.stats_a, &r.stats_b, &r.link_ab, &r.link_ba);
         json_end(&j);
     } else {
         char d1[32], d2[32], d3[32], rt[32];

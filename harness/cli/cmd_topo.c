@@ -1,6 +1,5 @@
 /* tcpbed sim dumbbell / tcpbed sim run FILE: topologies with routers and
  * mixed workloads. Output, --expect and failure handling as sim bulk. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,21 +63,6 @@ static void topo_metrics(struct metrics *ms, const struct topo *t, const struct 
 static void record_fault(void *ctx, tb_time_ns now, const char *spec) {
     (void)now;
     fprintf((FILE *)ctx, "%s\n", spec);
-}
-
-static void signature(const char *what, char *out, size_t len) {
-    size_t n = 0;
-    bool in_number = false;
-    for (const char *p = what; *p && n + 2 < len; p++) {
-        if (isdigit((unsigned char)*p)) {
-            if (!in_number) out[n++] = 'N';
-            in_number = true;
-        } else {
-            out[n++] = *p;
-            in_number = false;
-        }
-    }
-    out[n] = '\0';
 }
 
 /* Runs t with the output flags in f; prints; returns the exit status. */
@@ -145,7 +129,7 @@ static int run_topo(const char *command, struct topo *t, const struct sim_flags 
         }
     }
     char sig[320];
-    signature(failure, sig, sizeof(sig));
+    failure_signature(failure, sig, sizeof(sig));
     if (f->json) {
         struct json j;
         json_begin(&j, stdout);

@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -157,4 +158,33 @@ void print_repro(FILE *f, const char *words, int argc, char **argv) {
         fputc('\'', f);
     }
     fputc('\n', f);
+}
+
+/* A failure's signature: what failed, with numbers taken out, so a sweep
+ * can group failures that are the same bug. */
+void failure_signature(const char *what, char *out, size_t len) {
+    size_t n = 0;
+    bool in_number = false;
+    for (const char *p = what; *p && n + 2 < len; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (!in_number) out[n++] = 'N';
+            in_number = true;
+        } else {
+            out[n++] = *p;
+            in_number = false;
+        }
+    }
+    out[n] = '\0';
+}
+
+void json_two_hosts(struct json *j, const struct tb_stats *a, const struct tb_stats *b,
+                    const struct sim_link_stats *ab, const struct sim_link_stats *ba) {
+    json_obj_open(j, "hosts");
+    json_stats(j, "A", a);
+    json_stats(j, "B", b);
+    json_obj_close(j);
+    json_obj_open(j, "link");
+    json_link(j, "A>B", ab);
+    json_link(j, "B>A", ba);
+    json_obj_close(j);
 }
