@@ -597,10 +597,13 @@ static void op_raw_frame(struct run *R, struct rd *in) {
     size_t off;
     struct tb_ipv4_repr ip;
     struct tb_tcp_repr th;
+    /* A TCP fragment taints too: reassembled with others, it is a segment
+     * whose payload the input chose. */
     if (tb_eth_parse(frame, len, &eth, &off) == TB_WIRE_OK && eth.ethertype == TB_ETHERTYPE_IPV4 &&
         tb_ipv4_parse(frame + off, len - off, &ip) == TB_WIRE_OK && ip.protocol == TB_IPPROTO_TCP &&
-        tb_tcp_parse(frame + off + ip.header_len, ip.total_len - ip.header_len, ip.src, ip.dst, &th) == TB_WIRE_OK &&
-        th.payload_len > 0)
+        (tb_ipv4_is_fragment(&ip) ||
+         (tb_tcp_parse(frame + off + ip.header_len, ip.total_len - ip.header_len, ip.src, ip.dst, &th) == TB_WIRE_OK &&
+          th.payload_len > 0)))
         R->tainted = true;
     feed(R, frame, len);
 }

@@ -15,7 +15,8 @@ int cmd_sim_ping(int argc, char **argv) {
     const struct opt opts[] = {
         {"count", OPT_U64, &count, "N", "echo requests to send (default 3)", 1, SIM_PING_MAX_COUNT},
         {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
-        {"size", OPT_SIZE, &size, "BYTES", "echo data bytes per request, 8..1472 (default 56)", 8, 1472},
+        {"size", OPT_SIZE, &size, "BYTES",
+         "echo data bytes per request, 8..65507; above 1472 the datagrams are fragmented (default 56)", 8, 65507},
         {"interval", OPT_DURATION, &interval, "TIME", "between requests (default 1s)", 1, 0},
         {"timeout", OPT_DURATION, &timeout, "TIME", "wait for the last reply (default 2s)", 1, 0},
         {"delay", OPT_DURATION, &delay, "TIME", "one-way link propagation delay (default 1ms)", 0, 0},

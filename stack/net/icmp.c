@@ -15,7 +15,8 @@ static void echo_reply_in_place(struct tb_stack *st, tb_time_ns now, struct tb_b
      * a patched sum can then come out wrong (found by fuzzing). */
     b->data[0] = TB_ICMP_ECHO_REPLY;
     tb_put16(b->data + 2, 0);
-    tb_put16(b->data + 2, tb_csum(b->data, b->len));
+    /* Over the chain: a reassembled echo may span buffers (ip_reass.c). */
+    tb_put16(b->data + 2, tb_csum_fold(tb_csum_chain(b, 0, tb_buf_chain_len(b), 0)));
     st->stats.icmp_echo_replies_tx++;
     tb_ipv4_output(st, now, b, ip->src, TB_IPPROTO_ICMP, 0, 0);
 }
@@ -27,23 +28,67 @@ static void echo_reply_received(struct tb_stack *st, tb_time_ns now, struct tb_b
         return;
     }
     st->stats.icmp_echo_replies_rx++;
-    uint64_t sent = ((uint64_t)tb_get32(icmp->payload) << 32) | tb_get32(icmp->payload + 4);
+    /* Read through the chain: a reassembled reply may span buffers. */
+    uint8_t stamp[ECHO_STAMP_LEN];
+    size_t stamp_len = tb_buf_copy_out(b, TB_ICMP_HDR_LEN, stamp, sizeof(stamp));
+    TB_ASSERT(stamp_len == sizeof(stamp));   /* payload_len >= 8, checked above */
+    uint64_t sent = ((uint64_t)tb_get32(stamp) << 32) | tb_get32(stamp + 4);
     bool intact = true;
-    for (size_t i = ECHO_STAMP_LEN; i < icmp->payload_len; i++)
-        if (icmp->payload[i] != (uint8_t)i) intact = false;
+    size_t i = 0;   /* offset in the ICMP message */
+    for (const struct tb_buf *seg = b; seg != NULL; seg = seg->next)
+        for (uint32_t j = 0; j < seg->len; j++, i++)
+            if (i >= TB_ICMP_HDR_LEN + ECHO_STAMP_LEN && seg->data[j] != (uint8_t)(i - TB_ICMP_HDR_LEN))
+                intact = false;
     struct tb_event ev = {.type = TB_EV_ECHO_REPLY, .time_ns = now, .peer_ipv4 = ip->src};
     ev.u.echo.ident = icmp->ident;
     ev.u.echo.seq = icmp->seq;
     ev.u.echo.ttl = ip->ttl;
     ev.u.echo.payload_ok = intact;
     ev.u.echo.payload_len = (uint32_t)icmp->payload_len;
-    ev.u.echo.sent_ns = (tb_time_ns)sent;
-    ev.u.echo.rtt_ns = now - (tb_time_ns)sent;
+    /* The stamp comes from the wire: a reply can carry any 64 bits, so the
+     * RTT is only computed for a stamp in [0, now]; otherwise it is -1. */
+    bool stamp_ok = now >= 0 && sent <= (uint64_t)now;
+    ev.u.echo.sent_ns = stamp_ok ? (tb_time_ns)sent : -1;
+    ev.u.echo.rtt_ns = stamp_ok ? now - (tb_time_ns)sent : -1;
     tb_net_event(st, &ev);
     tb_buf_free(b);
 }
 
+/* A reassembled datagram bigger than one buffer arrives as a chain
+ * (ip_reass.c); only echo is served from it. Its first segment is fragment
+ * zero's payload, a multiple of 8 bytes: the whole header is there. */
+static void icmp_input_chain(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip) {
+    size_t len = tb_buf_chain_len(b);
+    if (b->len < TB_ICMP_HDR_LEN) {
+        tb_net_drop(st, b, TB_DROP_icmp_truncated, true);
+        return;
+    }
+    if (tb_csum_fold(tb_csum_chain(b, 0, len, 0)) != 0) {
+        tb_net_drop(st, b, TB_DROP_icmp_bad_checksum, true);
+        return;
+    }
+    struct tb_icmp_repr icmp = {.type = b->data[0], .code = b->data[1], .ident = tb_get16(b->data + 4),
+                                .seq = tb_get16(b->data + 6), .payload = b->data + TB_ICMP_HDR_LEN,
+                                .payload_len = len - TB_ICMP_HDR_LEN};
+    switch (icmp.type) {
+    case TB_ICMP_ECHO_REQUEST:
+        st->stats.icmp_echo_requests_rx++;
+        echo_reply_in_place(st, now, b, ip);
+        break;
+    case TB_ICMP_ECHO_REPLY:
+        echo_reply_received(st, now, b, &icmp, ip);
+        break;
+    default:
+        tb_net_drop(st, b, TB_DROP_ip_reass_exceeds_buf, true);
+        break;
+    }
+}
+
 void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip) {
+    if (b->next != NULL) {
+        icmp_input_chain(st, now, b, ip);
+        return;
+    }
     struct tb_icmp_repr icmp;
     switch (tb_icmp_parse(b->data, b->len, &icmp)) {
     case TB_WIRE_OK: break;
@@ -73,6 +118,17 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
         tb_buf_free(b);
         break;
     }
+    case TB_ICMP_TIME_EXCEEDED:
+        /* RFC 1122 §4.2.3.9: Time Exceeded is a soft error for TCP; the
+         * connection goes on and the application is told. */
+        st->stats.icmp_time_exceeded_rx++;
+        if (icmp.payload[9] == TB_IPPROTO_TCP) {
+            tb_tcp_icmp_error(st, now, &icmp);
+            tb_buf_free(b);
+            break;
+        }
+        tb_net_drop(st, b, TB_DROP_icmp_unhandled_type, true);
+        break;
     default:
         tb_net_drop(st, b, TB_DROP_icmp_unhandled_type, true);
         break;
@@ -84,18 +140,40 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
     if (now < st->now) st->stats.time_backwards++;
     else st->now = now;
     if (payload_len < ECHO_STAMP_LEN) return TB_ERR_INVAL;
-    if ((size_t)payload_len + TB_ICMP_HDR_LEN + TB_IPV4_HDR_LEN > st->cfg.mtu) return TB_ERR_MSGSIZE;
-    struct tb_buf *b = tb_net_alloc(st);
-    if (b == NULL) return TB_ERR_NOBUFS;
-    uint8_t *msg = tb_buf_put(b, TB_ICMP_HDR_LEN + payload_len);
-    TB_ASSERT(msg != NULL);   /* buf_size >= headroom + a full frame, checked at creation */
-    uint8_t *payload = msg + TB_ICMP_HDR_LEN;
-    tb_put32(payload, (uint32_t)((uint64_t)now >> 32));
-    tb_put32(payload + 4, (uint32_t)now);
-    for (uint32_t i = ECHO_STAMP_LEN; i < payload_len; i++) payload[i] = (uint8_t)i;
-    struct tb_icmp_repr icmp = {.type = TB_ICMP_ECHO_REQUEST, .ident = ident, .seq = seq,
-                                .payload = payload, .payload_len = payload_len};
-    tb_icmp_emit(&icmp, msg);
+    /* RFC 791 §3.1: a datagram is at most 65,535 bytes; beyond the MTU it
+     * goes out in fragments (ipv4.c). */
+    if ((size_t)payload_len + TB_ICMP_HDR_LEN + TB_IPV4_HDR_LEN > 65535) return TB_ERR_MSGSIZE;
+    size_t msg_len = (size_t)TB_ICMP_HDR_LEN + payload_len;
+    /* One segment per fragment's payload, so ipv4.c sends each as it is. */
+    size_t seg_max = msg_len + TB_IPV4_HDR_LEN <= st->cfg.mtu ? msg_len
+                                                             : ((size_t)st->cfg.mtu - TB_IPV4_HDR_LEN) & ~(size_t)7;
+    TB_ASSERT(seg_max >= TB_ICMP_HDR_LEN);   /* mtu >= 68 */
+    uint8_t stamp[ECHO_STAMP_LEN];
+    tb_put32(stamp, (uint32_t)((uint64_t)now >> 32));
+    tb_put32(stamp + 4, (uint32_t)now);
+    struct tb_buf *b = NULL, *tail = NULL;
+    for (size_t pos = 0; pos < msg_len;) {
+        size_t n = msg_len - pos < seg_max ? msg_len - pos : seg_max;
+        struct tb_buf *seg = tb_net_alloc(st);
+        if (seg == NULL) {
+            tb_buf_free(b);
+            return TB_ERR_NOBUFS;
+        }
+        uint8_t *p = tb_buf_put(seg, (uint32_t)n);
+        TB_ASSERT(p != NULL);   /* n <= mtu - 20, and buf_size >= headroom + a full frame */
+        for (size_t k = 0; k < n; k++, pos++) {
+            if (pos < TB_ICMP_HDR_LEN) p[k] = 0;   /* the header, written below */
+            else if (pos < TB_ICMP_HDR_LEN + ECHO_STAMP_LEN) p[k] = stamp[pos - TB_ICMP_HDR_LEN];
+            else p[k] = (uint8_t)(pos - TB_ICMP_HDR_LEN);
+        }
+        if (tail != NULL) tail->next = seg;
+        else b = seg;
+        tail = seg;
+    }
+    b->data[0] = TB_ICMP_ECHO_REQUEST;
+    tb_put16(b->data + 4, ident);
+    tb_put16(b->data + 6, seq);
+    tb_put16(b->data + 2, tb_csum_fold(tb_csum_chain(b, 0, msg_len, 0)));
     st->stats.icmp_echo_requests_tx++;
     return tb_ipv4_output(st, st->now, b, dst_ipv4, TB_IPPROTO_ICMP, 0, 0);
 }

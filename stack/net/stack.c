@@ -22,6 +22,9 @@ void tb_config_default(struct tb_config *cfg) {
     cfg->arp_reachable_ns = 60 * TB_NS_PER_S;
     cfg->arp_retry_ns = 1 * TB_NS_PER_S;
     cfg->arp_max_retries = 3;
+    cfg->ip_reass_max_datagrams = 64;
+    cfg->ip_reass_max_bufs = 0;                      /* buf_count / 8 */
+    cfg->ip_reass_timeout_ns = 30 * TB_NS_PER_S;     /* Linux's; RFC 791 suggests 15 s, RFC 1122 60..120 s */
     cfg->tcp_max_conns = 1024;
     cfg->tcp_max_listeners = 16;
     cfg->tcp_syn_queue_len = 128;
@@ -40,12 +43,14 @@ void tb_config_default(struct tb_config *cfg) {
     cfg->tcp_rto_max_ns = 60 * TB_NS_PER_S;          /* RFC 6298 §2.5 */
     cfg->tcp_max_retries = 12;
     cfg->tcp_syn_retries = 6;
+    cfg->tcp_syn_timeout_ns = 180 * TB_NS_PER_S;      /* RFC 1122 §4.2.3.5: R2 for a SYN >= 3 minutes */
     cfg->tcp_delack_ns = 40 * TB_NS_PER_MS;
     cfg->tcp_msl_ns = 30 * TB_NS_PER_S;
     cfg->tcp_keepalive_idle_ns = 0;
     cfg->tcp_keepalive_intvl_ns = 75 * TB_NS_PER_S;  /* RFC 1122 §4.2.3.6 spirit; Linux's default */
     cfg->tcp_keepalive_probes = 9;
     cfg->tcp_challenge_acks_per_s = 100;
+    cfg->tcp_oow_ack_interval_ns = 500 * TB_NS_PER_MS; /* Linux's tcp_invalid_ratelimit */
     cfg->tcp_initial_cwnd_segs = 0;
     cfg->tcp_cc = TB_CC_NEWRENO;
     cfg->tcp_rack_tlp = true;
@@ -76,6 +81,12 @@ int tb_config_check(const struct tb_config *cfg, const char **why) {
     else if (cfg->arp_reachable_ns <= 0) msg = "arp_reachable_ns must be positive";
     else if (cfg->arp_retry_ns <= 0) msg = "arp_retry_ns must be positive";
     else if (cfg->arp_max_retries == 0) msg = "arp_max_retries must be at least 1";
+    else if (cfg->ip_reass_max_datagrams > 4096) msg = "ip_reass_max_datagrams must be 0..4096 (0: reassembly off)";
+    /* Reassembly may never hold more than half the pool: TCP must keep buffers. */
+    else if (cfg->ip_reass_max_bufs != 0 && (cfg->ip_reass_max_bufs < 2 || cfg->ip_reass_max_bufs > cfg->buf_count / 2))
+        msg = "ip_reass_max_bufs must be 0 (buf_count/8) or 2..buf_count/2";
+    else if (cfg->ip_reass_timeout_ns < 15 * TB_NS_PER_S || cfg->ip_reass_timeout_ns > 120 * TB_NS_PER_S)
+        msg = "ip_reass_timeout_ns must be 15..120 s (RFC 791, RFC 1122 §3.3.2)";
     else if (cfg->tcp_max_conns == 0 || cfg->tcp_max_conns > (1u << 20)) msg = "tcp_max_conns must be 1..1048576";
     else if (cfg->tcp_max_listeners == 0 || cfg->tcp_max_listeners > 1024) msg = "tcp_max_listeners must be 1..1024";
     else if (cfg->tcp_syn_queue_len == 0 || cfg->tcp_syn_queue_len > 65535) msg = "tcp_syn_queue_len must be 1..65535";
@@ -96,7 +107,15 @@ int tb_config_check(const struct tb_config *cfg, const char **why) {
     else if (cfg->tcp_msl_ns <= 0) msg = "tcp_msl_ns must be positive";
     else if (cfg->tcp_keepalive_idle_ns < 0 || cfg->tcp_keepalive_intvl_ns <= 0 || cfg->tcp_keepalive_probes == 0)
         msg = "keepalive idle must be >= 0 (0: off), interval > 0 and probes >= 1";
-    else if (cfg->tcp_challenge_acks_per_s == 0) msg = "tcp_challenge_acks_per_s must be at least 1";
+    else if (cfg->tcp_challenge_acks_per_s == 0 || cfg->tcp_challenge_acks_per_s > 1000000)
+        msg = "tcp_challenge_acks_per_s must be 1..1000000";
+    else if (cfg->tcp_oow_ack_interval_ns < 0 || cfg->tcp_oow_ack_interval_ns > 60 * TB_NS_PER_S)
+        msg = "tcp_oow_ack_interval_ns must be 0..60 s";
+    else if (cfg->tcp_syn_timeout_ns < TB_NS_PER_S || cfg->tcp_syn_timeout_ns > TB_TCP_TIME_KNOB_MAX_NS)
+        msg = "tcp_syn_timeout_ns must be 1 s..1 day";
+    else if (cfg->tcp_rto_max_ns > TB_TCP_TIME_KNOB_MAX_NS) msg = "tcp_rto_max_ns must be at most 1 day";
+    else if (cfg->tcp_keepalive_idle_ns > TB_TCP_TIME_KNOB_MAX_NS || cfg->tcp_keepalive_intvl_ns > TB_TCP_TIME_KNOB_MAX_NS)
+        msg = "keepalive idle and interval must be at most 1 day";
     else if (cfg->tcp_initial_cwnd_segs > 1000) msg = "tcp_initial_cwnd_segs must be 0..1000";
     else if (cfg->tcp_cc >= TB_CC__COUNT) msg = "tcp_cc names no known congestion control";
     else if (cfg->tcp_dupthresh == 0 || cfg->tcp_dupthresh > 100) msg = "tcp_dupthresh must be 1..100";
@@ -115,10 +134,12 @@ struct tb_stack *tb_stack_new(const struct tb_config *cfg) {
     st->ip_ident = (uint16_t)tb_prng_next(&st->prng);
     st->txq.cap = cfg->tx_queue_len;
     st->events = calloc(cfg->event_queue_len, sizeof(*st->events));
-    /* One timer per ARP entry plus TCP's per connection: the heap never overflows. */
-    uint32_t timer_count = cfg->arp_cache_entries + tcp_timer_count(cfg);
+    /* One timer per ARP entry and reassembly entry plus TCP's per
+     * connection: the heap never overflows. */
+    uint32_t timer_count = cfg->arp_cache_entries + cfg->ip_reass_max_datagrams + tcp_timer_count(cfg);
     if (st->events == NULL || tb_pool_init(&st->pool, cfg->buf_count, cfg->buf_size) != 0 ||
-        tb_timer_heap_init(&st->timers, timer_count) != 0 || tb_arp_init(st) != 0 || tcp_init(st) != 0) {
+        tb_timer_heap_init(&st->timers, timer_count) != 0 || tb_arp_init(st) != 0 || tb_ip_reass_init(st) != 0 ||
+        tcp_init(st) != 0) {
         tb_stack_free(st);
         return NULL;
     }
@@ -130,6 +151,7 @@ void tb_stack_free(struct tb_stack *st) {
     /* Frames waiting for ARP or for the driver may hold TCP's payload
      * slices: release them before TCP checks its descriptors came home. */
     if (st->arp != NULL) tb_arp_destroy(st);
+    tb_ip_reass_destroy(st);
     while (st->txq.head != NULL) {
         struct tb_buf *b = st->txq.head;
         st->txq.head = b->qnext;
@@ -373,6 +395,7 @@ bool tb_stack_check(const struct tb_stack *st, const char **why) {
     else if (msg == NULL && st->pool.free_count > st->pool.count) msg = "pool free count above its size";
     else if (msg == NULL && !tb_timer_heap_valid(&st->timers)) msg = "timer heap out of order";
     if (msg == NULL && !tb_arp_check(st, &msg)) { /* msg set */ }
+    if (msg == NULL && !tb_ip_reass_check(st, &msg)) { /* msg set */ }
     if (msg == NULL && !tcp_check(st, &msg)) { /* msg set */ }
     if (why != NULL) *why = msg;
     return msg == NULL;

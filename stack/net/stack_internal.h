@@ -28,6 +28,35 @@ struct tb_pktq {                   /* FIFO of whole packets linked through qnext
     uint32_t len, cap;
 };
 
+/* A datagram being reassembled (ip_reass.c), keyed by (src, dst, protocol,
+ * ident) as RFC 791 §3.2 says. Its fragments are pool buffers trimmed to
+ * their payload, sorted by offset through qnext, never overlapping; each
+ * buffer's `seq` holds its byte offset in the datagram. */
+struct tb_ip_reass_entry {
+    bool in_use;
+    bool have_first, have_last;    /* fragment zero / the fragment with MF clear arrived */
+    bool ce_seen;                  /* some fragment carried ECN CE (RFC 3168 §5.3) */
+    uint8_t protocol;
+    uint16_t ident;
+    uint32_t src, dst;
+    uint32_t frag_count;           /* buffers held */
+    uint32_t held_bytes;           /* payload bytes held */
+    uint32_t end_bytes;            /* highest fragment end seen */
+    uint32_t total_bytes;          /* payload length, once have_last */
+    struct tb_ipv4_repr first_ip;  /* fragment zero's header, once have_first */
+    uint8_t quote[60 + 8];         /* fragment zero's IP header + 8 bytes, for Time Exceeded */
+    uint8_t quote_len;
+    struct tb_buf *frags;
+    struct tb_timer timer;         /* RFC 1122 §3.3.2 reassembly timeout */
+};
+
+struct tb_ip_reass {
+    struct tb_ip_reass_entry *entries;   /* cfg.ip_reass_max_datagrams */
+    uint32_t used;                 /* entries in use */
+    uint32_t bufs_held;            /* over every entry; <= max_bufs */
+    uint32_t max_bufs;             /* cfg.ip_reass_max_bufs, or its derived default */
+};
+
 struct tcp_state;
 
 struct tb_stack {
@@ -38,6 +67,7 @@ struct tb_stack {
     struct tb_timer_heap timers;
     struct tb_arp_entry *arp;      /* cfg.arp_cache_entries */
     uint32_t arp_pending_total;
+    struct tb_ip_reass reass;
     struct tb_pktq txq;
     struct tb_event *events;       /* ring of cfg.event_queue_len */
     uint32_t ev_head, ev_len;
@@ -67,9 +97,19 @@ bool tb_arp_check(const struct tb_stack *st, const char **why);
 
 /* ipv4.c */
 void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b);
-/* b holds the IP payload with headroom; the IP header is prepended. */
+/* b holds the IP payload with headroom; the IP header is prepended. Beyond
+ * the MTU the datagram goes out in fragments, or is dropped when DF is set. */
 int tb_ipv4_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t dst,
                    uint8_t protocol, uint16_t flags_frag, uint8_t tos);
+/* Hands a whole datagram's payload (b) to its protocol. */
+void tb_ipv4_deliver(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
+
+/* ip_reass.c */
+int tb_ip_reass_init(struct tb_stack *st);
+void tb_ip_reass_destroy(struct tb_stack *st);
+/* b starts at the IP header of a fragment for us, trimmed to its total length. */
+void tb_ip_reass_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
+bool tb_ip_reass_check(const struct tb_stack *st, const char **why);
 
 /* tcp (tcp_conn.c, tcp_input.c) */
 int tcp_init(struct tb_stack *st);

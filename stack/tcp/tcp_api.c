@@ -115,7 +115,9 @@ static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port
     tp->rcv_wscale = 0;
     if (st->cfg.tcp_window_scaling)
         while (tp->rcv_wscale < TCP_MAX_WSCALE && (tp->rcvbuf_max >> tp->rcv_wscale) > 0xffff) tp->rcv_wscale++;
+    tp->syn_rcv_wscale = tp->rcv_wscale;   /* fixed from the SYN on (RFC 7323 §2.3) */
     tp->last_rx_ns = now;
+    tp->syn_start_ns = now;
     tcp_set_state(st, tp, TB_TCP_SYN_SENT, now);
     tcp_hash_insert(st, tp);
     st->stats.tcp_active_opens++;
@@ -221,7 +223,7 @@ static void window_update(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
     /* The same cap the window field has: 16 bits, scaled. */
     uint32_t space = tcp_rcv_window(tp), max_window = 0xffffu << tp->rcv_wscale;
     uint32_t right = tp->rcv_nxt + (space < max_window ? space : max_window);
-    uint32_t step = tp->rcvbuf_max / 2 < 2u * tp->rcv_mss ? tp->rcvbuf_max / 2 : 2u * tp->rcv_mss;
+    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;   /* min(BUFF/2, MSS) */
     if (SEQ_GT(right, tp->rcv_adv) && right - tp->rcv_adv >= step) {
         tp->flags |= TF_ACKNOW;
         tcp_output(st, tp, now);
@@ -399,12 +401,12 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
         tp->rcvbuf_max = (uint32_t)value;
         return TB_OK;
     case TB_TCP_OPT_KEEPALIVE_IDLE_NS:
-        if (value < 0) return TB_ERR_INVAL;
+        if (value < 0 || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
         tp->keep_idle_ns = value;
         if (tp->state >= TB_TCP_ESTABLISHED) tcp_keep_arm(st, tp, st->now);
         return TB_OK;
     case TB_TCP_OPT_KEEPALIVE_INTVL_NS:
-        if (value <= 0) return TB_ERR_INVAL;
+        if (value <= 0 || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
         tp->keep_intvl_ns = value;
         return TB_OK;
     case TB_TCP_OPT_KEEPALIVE_PROBES:
@@ -414,14 +416,18 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
     case TB_TCP_OPT_MSS:
         if (value < TCP_MIN_MSS || value > tcp_mss_for_mtu(st->cfg.mtu)) return TB_ERR_INVAL;
         tp->mss_cap = (uint16_t)value;
-        if (tp->mss > tp->mss_cap) tp->mss = tp->mss_cap;
+        {
+            /* The cap bounds data plus the fixed options, as the peer's MSS does. */
+            uint16_t fixed_opts = (tp->flags & TF_TS_OK) ? TCP_TS_OPT_BYTES : 0;
+            if (tp->mss + fixed_opts > tp->mss_cap) tp->mss = (uint16_t)(tp->mss_cap - fixed_opts);
+        }
         return TB_OK;
     case TB_TCP_OPT_RTO_MIN_NS:
         if (value <= 0 || value > tp->rto_max_ns) return TB_ERR_INVAL;
         tp->rto_min_ns = value;
         return TB_OK;
     case TB_TCP_OPT_RTO_MAX_NS:
-        if (value < tp->rto_min_ns) return TB_ERR_INVAL;
+        if (value < tp->rto_min_ns || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
         tp->rto_max_ns = value;
         return TB_OK;
     case TB_TCP_OPT_MAX_RETRIES:

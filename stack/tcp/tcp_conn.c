@@ -12,8 +12,11 @@
 #define HANDLE_LISTENER_BIT (1u << 30)
 #define COOKIE_PERIOD_NS (64 * TB_NS_PER_S)
 
-/* MSS values a SYN cookie can carry in 3 bits. */
-static const uint16_t cookie_mss[8] = {216, 536, 1024, 1220, 1360, 1440, 1448, 1460};
+/* MSS values a SYN cookie can carry in 3 bits; the largest not above the
+ * client's is chosen, so the smallest must be below any MSS a client can
+ * send (MUST-16: never more than the peer's MSS). A 1-byte entry is slow
+ * for absurd clients, never wrong. */
+static const uint16_t cookie_mss[8] = {1, 64, 216, 536, 1220, 1360, 1440, 1460};
 
 static struct tb_sipkey new_key(struct tb_stack *st) {
     struct tb_sipkey k = {tb_prng_next(&st->prng), tb_prng_next(&st->prng)};
@@ -185,6 +188,7 @@ void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp) {
     if (cfg->tcp_mss != 0 && cfg->tcp_mss < tp->mss_cap) tp->mss_cap = cfg->tcp_mss;
     tp->rcv_mss = tp->mss_cap;
     tp->mss = TCP_DEFAULT_MSS < tp->mss_cap ? TCP_DEFAULT_MSS : tp->mss_cap;
+    tp->peer_mss = TCP_DEFAULT_MSS;
     if (cfg->tcp_nodelay) tp->flags |= TF_NODELAY;
     tp->cc = tcp_cc_lookup(cfg->tcp_cc);
     tp->soft_icmp_type = tp->soft_icmp_code = -1;

@@ -28,7 +28,9 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
         tp->flags |= TF_WS_OK;
         /* RFC 7323 §2.3: a shift above 14 is used as 14. */
         tp->snd_wscale = o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale;
-        tp->rcv_wscale = wscale_for(tp->rcvbuf_max);
+        /* RFC 7323 §2.2-2.3: our shift is the one our SYN carried. An active
+         * open already sent it; a passive one chooses it now, for the SYN-ACK. */
+        if (tp->flags & TF_PASSIVE) tp->rcv_wscale = tp->syn_rcv_wscale = wscale_for(tp->rcvbuf_max);
     } else {
         tp->flags &= ~(uint32_t)TF_WS_OK;
         tp->snd_wscale = tp->rcv_wscale = 0;   /* RFC 7323 §2.2: both sides or neither */
@@ -38,12 +40,15 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
         tp->ts_recent = o->ts_val;
     }
     if (cfg->tcp_sack && o->sack_permitted) tp->flags |= TF_SACK_OK;
-    /* RFC 9293 §3.7.1 and RFC 6691: send at most the peer's MSS (536 if it
-     * gave none), less the options every segment carries. */
-    uint16_t peer = o->has_mss && o->mss > 0 ? o->mss : TCP_DEFAULT_MSS;
-    uint16_t mss = peer < tp->mss_cap ? peer : tp->mss_cap;
-    if (tp->flags & TF_TS_OK) mss = (uint16_t)(mss - 12);
-    tp->mss = mss < TCP_MIN_MSS ? TCP_MIN_MSS : mss;
+    /* RFC 9293 §3.7.1 and RFC 6691: data plus TCP options never exceed the
+     * peer's MSS (536 if it gave none; MUST-15, MUST-16), so the options
+     * every segment carries come off it. A peer MSS too small for them
+     * (12 or less with timestamps) still gets one byte per segment, the
+     * only excess we allow: a connection that can never send is worse. */
+    tp->peer_mss = o->has_mss && o->mss > 0 ? o->mss : TCP_DEFAULT_MSS;
+    uint16_t budget = tp->peer_mss < tp->mss_cap ? tp->peer_mss : tp->mss_cap;
+    uint16_t fixed_opts = (tp->flags & TF_TS_OK) ? TCP_TS_OPT_BYTES : 0;
+    tp->mss = budget > fixed_opts ? (uint16_t)(budget - fixed_opts) : 1;
 }
 
 static void start_cc(struct tb_stack *st, struct tb_tcb *tp) {
@@ -114,7 +119,7 @@ static void send_cookie_synack(struct tb_stack *st, tb_time_ns now, const struct
     tmp.irs = th->seq;
     tmp.rcv_nxt = th->seq + 1;
     tmp.rcv_adv = tmp.rcv_nxt;
-    uint16_t peer_mss = th->opts.has_mss ? th->opts.mss : TCP_DEFAULT_MSS;
+    uint16_t peer_mss = th->opts.has_mss && th->opts.mss > 0 ? th->opts.mss : TCP_DEFAULT_MSS;
     tmp.iss = tcp_cookie_make(st, ip->dst, th->dst_port, ip->src, th->src_port, th->seq, peer_mss, now);
     tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.iss;
     st->stats.tcp_syncookies_sent++;
@@ -178,6 +183,7 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
                 tp->rcv_adv = tp->rcv_nxt + (tp->rcvbuf_max < 0xffff ? tp->rcvbuf_max : 0xffff);
                 tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_end = th->ack;
                 tp->recover = th->ack;
+                tp->peer_mss = mss;   /* a cookie's MSS is at most the SYN's (tcp_cookie_make) */
                 tp->mss = mss < tp->mss_cap ? mss : tp->mss_cap;
                 tp->snd_wnd = th->window;
                 tp->max_snd_wnd = tp->snd_wnd;
@@ -302,7 +308,8 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
     }
     if ((tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
         tp->rto_ns = 3 * TB_NS_PER_S;   /* RFC 6298 §5.7 */
-    tp->backoff = 0;
+    tp->backoff = 0;   /* RFC 6298 §5.7 set the RTO; the SYN's expiries are not the data's */
+    tp->rto_streak = 0;
     tb_timer_cancel(&st->timers, &tp->t_rexmt);
     tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
     tcp_event(st, tp, TB_EV_TCP_CONNECTED, 0, now);
@@ -321,15 +328,24 @@ static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, 
     uint32_t data_acked = new_pos - old_pos;
     tcp_sndq_ack(tp, data_acked);
     /* RTT: RFC 7323 §4 (RTTM) with timestamps, else the one timed segment. */
+    bool sampled = false;
     if ((tp->flags & TF_TS_OK) && th->opts.has_ts && th->opts.ts_ecr != 0) {
         uint32_t ticks = tcp_ts_now(tp, now) - th->opts.ts_ecr;
-        if (ticks < (1u << 30)) tcp_rtt_sample(tp, (tb_time_ns)(ticks > 0 ? ticks : 1) * TB_NS_PER_MS);
+        if (ticks < (1u << 30)) {
+            tcp_rtt_sample(tp, (tb_time_ns)(ticks > 0 ? ticks : 1) * TB_NS_PER_MS);
+            sampled = true;
+        }
         tp->rtt_timing = false;
     } else if (tp->rtt_timing && SEQ_GT(ack, tp->rtt_seq)) {
         tcp_rtt_sample(tp, now - tp->rtt_start_ns);
         tp->rtt_timing = false;
+        sampled = true;
     }
-    tp->backoff = 0;
+    /* RFC 6298 §5 and RFC 1122 §4.2.3.1 (Karn): the backed-off RTO stays
+     * until a valid sample; an ACK of retransmitted data is ambiguous. Any
+     * new ACK does show the path alive, so the give-up count restarts. */
+    if (sampled) tp->backoff = 0;
+    tp->rto_streak = 0;
     tp->snd_una = ack;
     if (SEQ_LT(tp->snd_nxt, ack)) tp->snd_nxt = ack;
     tp->dupacks = 0;
@@ -418,13 +434,45 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     bool syn = (th->flags & TB_TCP_SYN) != 0, fin = (th->flags & TB_TCP_FIN) != 0, rst = (th->flags & TB_TCP_RST) != 0;
     uint32_t seg_len = payload + syn + fin;
 
+    /* RFC 7323 §3.2: once timestamps are in use, a segment without one
+     * (a RST excepted) is dropped. */
+    if ((tp->flags & TF_TS_OK) && !th->opts.has_ts && !rst) {
+        tb_net_drop(st, b, TB_DROP_tcp_missing_ts, true);
+        return;
+    }
+
+    /* Simultaneous open (RFC 9293 §3.5 Figure 7): in SYN-RECEIVED after
+     * crossing SYNs, the peer's SYN-ACK repeats the SYN we already have;
+     * its ACK completes the handshake. The SYN's sequence slot is skipped
+     * and the rest is processed as any segment. */
+    bool synack_repeat = false;   /* its window is a SYN's: never scaled (RFC 7323 §2.2) */
+    if (tp->state == TB_TCP_SYN_RECEIVED && !(tp->flags & TF_PASSIVE) && syn && seq == tp->irs && !rst &&
+        (th->flags & TB_TCP_ACK) && SEQ_LT(tp->snd_una, th->ack) && SEQ_LEQ(th->ack, tp->snd_max)) {
+        syn = false;
+        synack_repeat = true;
+        th->flags &= (uint8_t)~TB_TCP_SYN;
+        seq++;
+        seg_len--;
+        tp->flags |= TF_ACKNOW;
+    }
+    /* Any other SYN at IRS in SYN-RECEIVED, with data or not, is the
+     * peer's SYN again: our SYN-ACK was lost, send it again. */
+    if (tp->state == TB_TCP_SYN_RECEIVED && syn && !rst && seq == tp->irs) {
+        tp->snd_nxt = tp->iss;
+        tcp_output(st, tp, now);
+        tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
+        return;
+    }
+
     /* RFC 7323 §5.3: PAWS. A timestamp older than ts_recent means an old
      * duplicate, unless ts_recent itself is stale (idle > 24 days, §5.5). */
     if ((tp->flags & TF_TS_OK) && th->opts.has_ts && !rst && SEQ_LT(th->opts.ts_val, tp->ts_recent) &&
         now - tp->ts_recent_age_ns < TCP_PAWS_IDLE_NS) {
         st->stats.tcp_paws_rejected++;
-        tp->flags |= TF_ACKNOW;
-        tcp_output(st, tp, now);
+        if (payload > 0 || fin || tcp_oow_ack_allowed(st, tp, now)) {   /* as an unacceptable segment */
+            tp->flags |= TF_ACKNOW;
+            tcp_output(st, tp, now);
+        }
         tb_net_drop(st, b, TB_DROP_tcp_paws, true);
         return;
     }
@@ -464,10 +512,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         acceptable = true;
     }
     if (!acceptable) {
-        if (tp->state == TB_TCP_SYN_RECEIVED && syn && seq == tp->irs) {
-            tp->snd_nxt = tp->iss;   /* our SYN-ACK was lost: send it again */
-            tcp_output(st, tp, now);
-            tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
+        if (syn && !rst) {
+            /* RFC 5961 §4.2: a SYN in a synchronized state, whatever its
+             * sequence number, gets a challenge ACK and is dropped. */
+            tcp_send_challenge_ack(st, tp, now);
+            tb_net_drop(st, b, TB_DROP_tcp_syn_in_window, true);
             return;
         }
         if (rst) {
@@ -476,8 +525,13 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         }
         /* RFC 2883 §4.1.1: a duplicate of data already received is reported. */
         if (payload > 0 && SEQ_LEQ(seq + payload, tp->rcv_nxt)) tcp_note_dsack(tp, seq, seq + payload);
-        tp->flags |= TF_ACKNOW;
-        tcp_output(st, tp, now);
+        /* §3.10.7.4: answered with an ACK; one without data only within
+         * the out-of-window limit, so two stacks that disagree about the
+         * sequence space cannot bounce ACKs forever (as Linux does). */
+        if (payload > 0 || fin || tcp_oow_ack_allowed(st, tp, now)) {
+            tp->flags |= TF_ACKNOW;
+            tcp_output(st, tp, now);
+        }
         tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
         return;
     }
@@ -487,15 +541,17 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tp->ts_recent = th->opts.ts_val;
         tp->ts_recent_age_ns = now;
     }
-    /* Trim to the window: the front (already received), then the tail. */
+    /* Trim to the window: the front (already received), then the tail. A
+     * SYN keeps its flag: the fourth check below must still see it (RFC
+     * 5961 §4.2). */
     if (SEQ_LT(seq, tp->rcv_nxt)) {
         uint32_t dup = tp->rcv_nxt - seq;
         if (syn) {
-            syn = false;
-            th->flags &= (uint8_t)~TB_TCP_SYN;
             seq++;
             dup--;
         }
+        /* RFC 2883 §4.2: data partly old is reported by its old part. */
+        if (payload > 0 && dup > 0 && !syn && !rst) tcp_note_dsack(tp, seq, seq + (dup < payload ? dup : payload));
         if (dup >= payload) {
             if (dup > payload && fin) {
                 fin = false;   /* a FIN we already have (it is re-acknowledged below) */
@@ -580,16 +636,22 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
             tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
             tcp_event(st, tp, TB_EV_TCP_CONNECTED, 0, now);
         }
-        tp->snd_wnd = (uint32_t)th->window << tp->snd_wscale;
+        tp->snd_wnd = (uint32_t)th->window << (synack_repeat ? 0 : tp->snd_wscale);
         tp->snd_wl1 = seq;
         tp->snd_wl2 = th->ack;
         if (tp->flags & TF_SHUT_WR) tcp_set_state(st, tp, TB_TCP_FIN_WAIT_1, now);
         tcp_keep_arm(st, tp, now);
+        tp->backoff = 0;   /* the SYN-ACK's expiries are not the data's (RFC 6298 §5.7 sets the RTO) */
+        tp->rto_streak = 0;
     }
-    /* RFC 5961 §5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] is answered. */
+    /* RFC 5961 §5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] is
+     * answered, as a challenge ACK is, rate-limited: two stacks that
+     * disagree about SND.NXT must not answer each other forever (ACK storm). */
     if (SEQ_GT(th->ack, tp->snd_max)) {
-        tp->flags |= TF_ACKNOW;
-        tcp_output(st, tp, now);
+        if (tcp_oow_ack_allowed(st, tp, now)) {
+            tp->flags |= TF_ACKNOW;
+            tcp_output(st, tp, now);
+        }
         tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
         return;
     }
@@ -598,7 +660,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
         return;
     }
-    uint32_t wnd = (uint32_t)th->window << tp->snd_wscale;
+    uint32_t wnd = (uint32_t)th->window << (synack_repeat ? 0 : tp->snd_wscale);
     uint32_t acked = 0;
     bool dupack = false;
     if (SEQ_GT(th->ack, tp->snd_una)) {
@@ -628,8 +690,10 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tcp_trace(st, tp, TB_TRACE_ECN, "ece", now);
     }
     tp->persist_probes_unanswered = 0;   /* the peer is alive */
-    /* Window update (§3.10.7.4): only from a segment newer than the last one used. */
-    if (SEQ_LT(tp->snd_wl1, seq) || (tp->snd_wl1 == seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
+    /* Window update (§3.10.7.4): if SND.UNA =< SEG.ACK =< SND.NXT (SND.UNA
+     * already moved to a new SEG.ACK), from a segment newer than the last one used. */
+    if (SEQ_GEQ(th->ack, tp->snd_una) &&
+        (SEQ_LT(tp->snd_wl1, seq) || (tp->snd_wl1 == seq && SEQ_LEQ(tp->snd_wl2, th->ack)))) {
         tp->snd_wnd = wnd;
         tp->snd_wl1 = seq;
         tp->snd_wl2 = th->ack;

@@ -22,6 +22,7 @@
 #define TCP_MAX_WSCALE 14                  /* RFC 7323 §2.3 */
 #define TCP_DEFAULT_MSS 536                /* RFC 9293 §3.7.1, when the peer sends none */
 #define TCP_MIN_MSS 88                     /* floor for ICMP-driven decreases (68-byte MTU minus headers plus slack) */
+#define TCP_TS_OPT_BYTES 12                /* the timestamp option as sent: NOP, NOP, kind 8 (RFC 7323 App. A) */
 #define TCP_PAWS_IDLE_NS (INT64_C(24) * 24 * 3600 * TB_NS_PER_S)   /* RFC 7323 §5.5 */
 #define TCP_SMALL_COPY_BYTES 256           /* payloads this small are copied, not referenced */
 
@@ -58,6 +59,7 @@ enum tcp_flags {
     TF_SEND_CWR = 1u << 22,       /* sender: reduced for ECE, set CWR on the next data */
     TF_RECOVERY = 1u << 23,       /* in fast recovery */
     TF_RESCUE_DONE = 1u << 24,    /* RFC 6675 rescue retransmission sent this episode */
+    TF_OOW_ACKED = 1u << 25,      /* last_oow_ack_ns is set */
 };
 
 /* One sent data segment (RFC 6675 scoreboard, RFC 8985 RACK). Records come
@@ -106,7 +108,10 @@ struct tb_tcb {
     uint32_t snd_wl1, snd_wl2;
     uint32_t snd_wnd, max_snd_wnd;   /* bytes, scaled */
     uint8_t snd_wscale, rcv_wscale;
-    uint16_t mss;                 /* send MSS: payload bytes per segment, options excluded */
+    uint8_t syn_rcv_wscale;       /* the shift our SYN (or SYN-ACK) offered: fixed from then on */
+    uint16_t mss;                 /* send MSS: payload bytes per segment with only the fixed
+                                   * options (timestamps); never above peer_mss */
+    uint16_t peer_mss;            /* the peer's MSS option (536 if none): data + options per segment */
     uint16_t mss_cap;             /* our own limit (setopt MSS) */
     uint16_t rcv_mss;             /* MSS we advertise */
     struct tcp_bufq sndq;         /* data from snd_una (or iss+1) to snd_end */
@@ -135,11 +140,14 @@ struct tb_tcb {
     bool rtt_timing;              /* a segment is being timed (no timestamps) */
     uint32_t rtt_seq;
     tb_time_ns rtt_start_ns;
-    uint32_t backoff;             /* RTO expiries in a row */
+    uint32_t backoff;             /* RTO doublings: kept until a valid RTT sample (Karn, RFC 6298 §5) */
+    uint32_t rto_streak;          /* RTO expiries without any new ACK: the give-up count */
+    tb_time_ns syn_start_ns;      /* when our first SYN (or SYN-ACK) went out */
+    tb_time_ns last_oow_ack_ns;   /* last challenge or out-of-window ACK (per-connection limit) */
     uint32_t persist_backoff, persist_probes_unanswered;
     uint32_t keep_probes_sent;
     tb_time_ns last_rx_ns;
-    tb_time_ns last_send_ns;
+    tb_time_ns last_data_send_ns; /* last segment that carried data, SYN or FIN (RFC 5681 §4.1) */
 
     /* Congestion control (tcp_cc.c). */
     uint32_t cwnd, ssthresh, bytes_acked_ca;
@@ -220,6 +228,7 @@ struct tcp_state {
     uint32_t last_lookup;         /* the slot the last lookup found: bulk traffic hits it */
     tb_time_ns challenge_window_start_ns;
     uint32_t challenge_acks_in_window;
+    uint32_t challenge_budget;    /* this window's stack-wide budget, randomised (RFC 5961 §10) */
 };
 
 /* tcp_conn.c */
@@ -277,6 +286,10 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
 void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                   uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+/* Whether an out-of-window answer may go now (both rate limits); counts it if so. */
+bool tcp_oow_ack_allowed(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
+/* Payload bytes per segment now: the MSS less the SACK blocks our ACKs carry. */
+uint32_t tcp_data_mss(const struct tb_tcb *tp);
 uint32_t tcp_rcv_window(const struct tb_tcb *tp);
 uint32_t tcp_ts_now(const struct tb_tcb *tp, tb_time_ns now);
 uint16_t tcp_mss_for_mtu(uint16_t mtu);

@@ -83,6 +83,36 @@ static int attach_payload(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf 
     return TB_OK;
 }
 
+/* Bytes of a SACK option with n blocks: two NOPs, kind, length, 8 per block (RFC 2018 §3). */
+static uint32_t sack_opt_bytes(uint32_t n) { return n > 0 ? 4u + 8u * n : 0; }
+
+/* The most SACK blocks a segment with len payload bytes can carry: the
+ * 40 option bytes, the datagram within the MTU, and for data, all options
+ * and data within the send MSS (RFC 9293 §3.7.1: the sender deducts the
+ * options it actually carries). */
+static uint8_t sack_blocks_room(const struct tb_stack *st, const struct tb_tcb *tp, uint32_t len, bool has_ts) {
+    uint32_t ts = has_ts ? TCP_TS_OPT_BYTES : 0;
+    uint32_t frame_room = st->cfg.mtu - TB_IPV4_HDR_LEN - TB_TCP_HDR_LEN;
+    uint32_t room = TB_TCP_MAX_OPT_LEN - ts;
+    if (frame_room < len + ts) return 0;
+    if (frame_room - len - ts < room) room = frame_room - len - ts;
+    if (len > 0) {
+        uint32_t mss_room = tp->mss > len ? tp->mss - len : 0;
+        if (mss_room < room) room = mss_room;
+    }
+    uint32_t fit = room >= sack_opt_bytes(1) ? (room - 4u) / 8u : 0;
+    return fit < TB_TCP_MAX_SACK_BLOCKS ? (uint8_t)fit : TB_TCP_MAX_SACK_BLOCKS;
+}
+
+uint32_t tcp_data_mss(const struct tb_tcb *tp) {
+    if (!(tp->flags & TF_SACK_OK) || (tp->oooq.head == NULL && !tp->dsack_pending)) return tp->mss;
+    struct tb_sack_block blocks[TB_TCP_MAX_SACK_BLOCKS];
+    uint32_t extra = sack_opt_bytes(tcp_sack_blocks(tp, blocks, (tp->flags & TF_TS_OK) ? 3 : 4));
+    /* Room for at least one block and half an MSS of data; below that the
+     * blocks give way (sack_blocks_room) rather than the data. */
+    return tp->mss >= 2 * extra ? tp->mss - extra : tp->mss;
+}
+
 int tcp_send_segment(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, uint32_t seq, uint32_t len,
                      uint8_t flags) {
     return tcp_send_segment_tos(st, tp, now, seq, len, flags, 0);
@@ -109,9 +139,12 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
         th.opts.has_ts = synack ? (tp->flags & TF_TS_OK) != 0 : cfg->tcp_timestamps;
     } else {
         th.opts.has_ts = (tp->flags & TF_TS_OK) != 0;
-        if ((tp->flags & TF_SACK_OK) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_RST) &&
+        /* RFC 7323 §2.3: the shift is fixed by the SYN for the whole connection. */
+        TB_ASSERT(!(tp->flags & TF_WS_OK) || tp->rcv_wscale == tp->syn_rcv_wscale);
+        uint8_t room = sack_blocks_room(st, tp, len, th.opts.has_ts);
+        if ((tp->flags & TF_SACK_OK) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_RST) && room > 0 &&
             (tp->oooq.head != NULL || tp->dsack_pending)) {
-            th.opts.sack_count = tcp_sack_blocks(tp, th.opts.sack, th.opts.has_ts ? 3 : 4);
+            th.opts.sack_count = tcp_sack_blocks(tp, th.opts.sack, room);
             tp->dsack_pending = false;   /* a DSACK is reported once */
         }
     }
@@ -143,6 +176,11 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
         return TB_ERR_NOBUFS;
     }
     size_t seg_len = hlen + len;
+    /* MUST-16 and the path MTU: what carries data never exceeds the peer's
+     * MSS (one byte excepted, when the MSS leaves no room for the options
+     * the connection must carry), nor the datagram the MTU. */
+    TB_ASSERT(TB_IPV4_HDR_LEN + seg_len <= cfg->mtu);
+    TB_ASSERT(len == 0 || syn || len == 1 || seg_len - TB_TCP_HDR_LEN <= tp->peer_mss);
     uint32_t sum = tb_ipv4_pseudo_sum(tp->local_ip, tp->remote_ip, TB_IPPROTO_TCP, (uint16_t)seg_len);
     tb_put16(h + 16, tb_csum_fold(tb_csum_chain(hdr, 0, seg_len, sum)));
 
@@ -165,7 +203,7 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
         tp->cs.bytes_sent += len;
         st->stats.tcp_data_segs_out++;
     }
-    tp->last_send_ns = now;
+    if (len > 0) tp->last_data_send_ns = now;
     return tb_ipv4_output(st, now, hdr, tp->remote_ip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, tos);
 }
 
@@ -184,18 +222,36 @@ void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lp
     tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);
 }
 
-/* RFC 5961 §7: challenge ACKs are limited per stack per second. */
-void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+/* Out-of-window answers (challenge ACKs, RFC 5961 §7, and ACKs to an ACK
+ * of data never sent, §5.2) are limited twice. Per connection, one per
+ * tcp_oow_ack_interval_ns, so one flow cannot storm. Per stack, a budget
+ * per second that is drawn at random around tcp_challenge_acks_per_s:
+ * an exact shared budget lets an off-path attacker count how many of
+ * its spoofed segments were in window (CVE-2016-5696; RFC 5961 §10). */
+bool tcp_oow_ack_allowed(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     struct tcp_state *tcp = st->tcp;
-    if (now - tcp->challenge_window_start_ns >= TB_NS_PER_S) {
+    if ((tp->flags & TF_OOW_ACKED) && now - tp->last_oow_ack_ns < st->cfg.tcp_oow_ack_interval_ns) {
+        st->stats.tcp_challenge_acks_suppressed++;
+        return false;
+    }
+    if (tcp->challenge_budget == 0 || now - tcp->challenge_window_start_ns >= TB_NS_PER_S) {
+        uint32_t limit = st->cfg.tcp_challenge_acks_per_s;
         tcp->challenge_window_start_ns = now;
         tcp->challenge_acks_in_window = 0;
+        tcp->challenge_budget = limit / 2 + 1 + (uint32_t)tb_prng_below(&st->prng, limit);
     }
-    if (tcp->challenge_acks_in_window >= st->cfg.tcp_challenge_acks_per_s) {
+    if (tcp->challenge_acks_in_window >= tcp->challenge_budget) {
         st->stats.tcp_challenge_acks_suppressed++;
-        return;
+        return false;
     }
     tcp->challenge_acks_in_window++;
+    tp->flags |= TF_OOW_ACKED;
+    tp->last_oow_ack_ns = now;
+    return true;
+}
+
+void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    if (!tcp_oow_ack_allowed(st, tp, now)) return;
     st->stats.tcp_challenge_acks++;
     tp->cs.challenge_acks++;
     tcp_send_segment(st, tp, now, tp->snd_nxt, 0, TB_TCP_ACK);
@@ -230,7 +286,7 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     if (can_send_data(tp->state)) {
         /* RFC 5681 §4.1: after an idle period longer than an RTO, restart
          * from at most the initial window. */
-        if (tp->snd_una == tp->snd_max && tp->last_send_ns > 0 && now - tp->last_send_ns > tp->rto_ns) {
+        if (tp->snd_una == tp->snd_max && tp->cs.data_segs_out > 0 && now - tp->last_data_send_ns > tp->rto_ns) {
             uint32_t iw = tcp_initial_cwnd(st, tp);
             if (tp->cwnd > iw) {
                 tp->cwnd = iw;
@@ -241,6 +297,7 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
         /* Each pass sends one segment; the bound is a safety net, not a limit
          * that normal windows reach. */
         bool sent_new = false;
+        uint32_t mss = tcp_data_mss(tp);   /* less the SACK blocks our ACKs carry now */
         for (uint32_t pass = 0; pass < 4096; pass++) {
             bool scoreboard = tp->seg_count > 0;
             uint32_t pipe = scoreboard ? tcp_pipe(st, tp) : tp->snd_nxt - tp->snd_una;
@@ -249,7 +306,8 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             uint32_t rseq, rend;
             if (scoreboard && tcp_sack_next_lost(st, tp, &rseq, &rend)) {
                 if (cwnd_room == 0) break;
-                if (rend - rseq > (uint32_t)tp->mss + 1) tcp_seg_split(st, tp, rseq + tp->mss);
+                bool ends_in_fin = (tp->flags & TF_FIN_SENT) && rend == tp->snd_end + 1;
+                if (rend - rseq > mss + (ends_in_fin ? 1u : 0u)) tcp_seg_split(st, tp, rseq + mss);
                 tcp_sack_next_lost(st, tp, &rseq, &rend);
                 bool fin = (tp->flags & TF_FIN_SENT) && rend == tp->snd_end + 1;
                 uint32_t len = rend - rseq - (fin ? 1 : 0);
@@ -273,13 +331,13 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             uint32_t unsent = SEQ_GT(tp->snd_end, seq) ? tp->snd_end - seq : 0;
             uint32_t rwnd_room = SEQ_GT(tp->snd_una + tp->snd_wnd, seq) ? tp->snd_una + tp->snd_wnd - seq : 0;
             uint32_t usable = rwnd_room < cwnd_room ? rwnd_room : cwnd_room;
-            uint32_t len = unsent < tp->mss ? unsent : tp->mss;
+            uint32_t len = unsent < mss ? unsent : mss;
             if (len > usable) len = usable;
             bool fin_due = (tp->flags & TF_SHUT_WR) && SEQ_LEQ(seq, tp->snd_end) && seq + len == tp->snd_end;
             bool nothing_unacked = tp->snd_max == tp->snd_una;
             bool send = false;
             if (len > 0) {
-                if (len == tp->mss) send = true;
+                if (len == mss) send = true;
                 else if (len == unsent && ((tp->flags & TF_NODELAY) || nothing_unacked)) send = true;   /* RFC 896 */
                 else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2) send = true;   /* §3.8.6.2.1 */
                 else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* going back: never hold back */
@@ -329,9 +387,9 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (tcp_sack_rescue(st, tp, &rseq, &rend)) {
                 bool fin = (tp->flags & TF_FIN_SENT) && rend == tp->snd_end + 1;
                 uint32_t len = rend - rseq - (fin ? 1 : 0);
-                if (len > tp->mss) {
-                    rseq = rend - (fin ? 1 : 0) - tp->mss;
-                    len = tp->mss;
+                if (len > mss) {
+                    rseq = rend - (fin ? 1 : 0) - mss;
+                    len = mss;
                 }
                 if (tcp_send_segment(st, tp, now, rseq, len, (uint8_t)(TB_TCP_ACK | (fin ? TB_TCP_FIN : 0))) == TB_OK) {
                     tcp_seg_sent_again(st, tp, rseq, rend, now);

@@ -58,7 +58,12 @@ void tcp_rexmt_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     /* RFC 6298 §5.5: each expiry doubles the timeout, up to the maximum. */
     tb_time_ns rto = tp->rto_ns;
     for (uint32_t i = 0; i < tp->backoff && rto < tp->rto_max_ns; i++) rto *= 2;
-    tb_timer_arm(&st->timers, &tp->t_rexmt, now + clamp_rto(tp, rto));
+    tb_time_ns at = now + clamp_rto(tp, rto);
+    /* An active open gives up at its deadline, not at the expiry after it. */
+    bool opening = tp->state == TB_TCP_SYN_SENT || (tp->state == TB_TCP_SYN_RECEIVED && !(tp->flags & TF_PASSIVE));
+    if (opening && at > tp->syn_start_ns + st->cfg.tcp_syn_timeout_ns) at = tp->syn_start_ns + st->cfg.tcp_syn_timeout_ns;
+    if (at < now) at = now;
+    tb_timer_arm(&st->timers, &tp->t_rexmt, at);
 }
 
 void tcp_delack_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
@@ -93,13 +98,21 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_rexmt);
     if (tp->snd_una == tp->snd_max) return;   /* everything was acknowledged meanwhile */
     bool handshake = tp->state == TB_TCP_SYN_SENT || tp->state == TB_TCP_SYN_RECEIVED;
-    uint32_t limit = handshake ? st->cfg.tcp_syn_retries : tp->max_retries;
-    if (tp->backoff >= limit) {
-        /* RFC 9293 §3.8.3 (R2): give up and report the timeout. */
+    /* RFC 9293 §3.8.3 and RFC 1122 §4.2.3.5 (R2): give up and report the
+     * timeout. An active SYN gives up by elapsed time (at least 3 minutes
+     * by default), which the RTO cap cannot distort; a passive SYN-ACK by
+     * count, so a SYN flood cannot hold SYN-queue slots for minutes; data
+     * by expiries without progress. */
+    bool give_up;
+    if (handshake && !(tp->flags & TF_PASSIVE)) give_up = now - tp->syn_start_ns >= st->cfg.tcp_syn_timeout_ns;
+    else if (handshake) give_up = tp->rto_streak >= st->cfg.tcp_syn_retries;
+    else give_up = tp->rto_streak >= tp->max_retries;
+    if (give_up) {
         tcp_fail(st, tp, TB_ERR_TIMEOUT, now);
         return;
     }
     tp->backoff++;
+    tp->rto_streak++;
     tp->cs.rto_timeouts++;
     st->stats.tcp_rto_timeouts++;
     if (handshake) tp->flags |= TF_SYN_REXMIT;

@@ -68,6 +68,30 @@ static void ethernet_padding_is_not_part_of_the_datagram(void **state) {
     t_stack_done(st);
 }
 
+/* Issue 9, found by AFL++ with UBSan: an echo reply's timestamp comes from
+ * the wire; one in the future or beyond INT64_MAX must not overflow
+ * now - sent (signed) and is reported as unknown (-1). */
+static void echo_reply_with_a_wild_timestamp_has_no_rtt(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    struct tb_stack *st = stack_knowing_peer(&cfg);
+    const uint64_t stamps[] = {UINT64_MAX, (uint64_t)INT64_MAX + 1, (uint64_t)INT64_MAX, 5001, 0};
+    const tb_time_ns want_rtt[] = {-1, -1, -1, -1, 5000};
+    for (size_t k = 0; k < sizeof(stamps) / sizeof(stamps[0]); k++) {
+        uint8_t payload[16] = {0};
+        for (int b = 0; b < 8; b++) payload[b] = (uint8_t)(stamps[k] >> (56 - 8 * b));
+        for (int b = 8; b < 16; b++) payload[b] = (uint8_t)b;
+        uint8_t f[128];
+        size_t n = t_build_echo(f, TB_ICMP_ECHO_REPLY, T_IP_PEER, T_IP_US, 1, (uint16_t)k, payload, sizeof(payload));
+        t_input(st, 5000, f, n);
+        struct tb_event ev[2];
+        assert_int_equal(tb_stack_events(st, ev, 2), 1);
+        assert_int_equal(ev[0].type, TB_EV_ECHO_REPLY);
+        assert_int_equal(ev[0].u.echo.rtt_ns, want_rtt[k]);
+    }
+    t_stack_done(st);
+}
+
 static void echo_reply_reports_rtt_and_intact_payload(void **state) {
     (void)state;
     struct tb_config cfg;
@@ -166,8 +190,9 @@ static void datagrams_not_for_us_are_dropped_with_a_reason(void **state) {
     t_stack_done(st);
 }
 
-/* Fragments are dropped for now; options are skipped, the datagram served. */
-static void fragments_are_dropped_and_options_skipped(void **state) {
+/* A fragment waits for the rest (test_ipfrag.c covers reassembly); options
+ * are skipped, the datagram served. */
+static void fragments_are_held_and_options_skipped(void **state) {
     (void)state;
     struct tb_config cfg;
     struct tb_stack *st = stack_knowing_peer(&cfg);
@@ -178,7 +203,10 @@ static void fragments_are_dropped_and_options_skipped(void **state) {
     tb_put16(ip + 10, 0);
     tb_put16(ip + 10, tb_csum(ip, 20));
     t_input(st, 1, f, n);
-    assert_int_equal(t_drops(st, TB_DROP_ip_fragment), 1);
+    struct tb_stats s;
+    tb_stack_stats(st, &s);
+    assert_int_equal(s.ip_frags_rx, 1);
+    assert_int_equal(s.icmp_echo_replies_tx, 0);
 
     /* Rebuild with 4 bytes of options (NOPs + EOL): IHL 6. */
     uint8_t g[160];
@@ -193,7 +221,6 @@ static void fragments_are_dropped_and_options_skipped(void **state) {
     tb_put16(gip + 10, 0);
     tb_put16(gip + 10, tb_csum(gip, 24));
     t_input(st, 2, g, n + 4);
-    struct tb_stats s;
     tb_stack_stats(st, &s);
     assert_int_equal(s.ip_options_skipped, 1);
     assert_int_equal(s.icmp_echo_replies_tx, 1);
@@ -274,8 +301,10 @@ static void ping_arguments_are_checked(void **state) {
     struct tb_config cfg;
     struct tb_stack *st = stack_knowing_peer(&cfg);
     assert_int_equal(tb_ping_send(st, 0, T_IP_PEER, 1, 1, 7), TB_ERR_INVAL);
-    assert_int_equal(tb_ping_send(st, 0, T_IP_PEER, 1, 1, 1473), TB_ERR_MSGSIZE);
+    /* RFC 791 §3.1: 65,535 bytes of datagram at most; beyond the MTU it is fragmented. */
+    assert_int_equal(tb_ping_send(st, 0, T_IP_PEER, 1, 1, 65508), TB_ERR_MSGSIZE);
     assert_int_equal(tb_ping_send(st, 0, T_IP_PEER, 1, 1, 1472), TB_OK);
+    assert_int_equal(tb_ping_send(st, 0, T_IP_PEER, 1, 2, 1473), TB_OK);
     t_stack_done(st);
 }
 
@@ -406,9 +435,10 @@ int main(void) {
         cmocka_unit_test(echo_request_is_answered_with_the_same_data),
         cmocka_unit_test(ethernet_padding_is_not_part_of_the_datagram),
         cmocka_unit_test(echo_reply_reports_rtt_and_intact_payload),
+        cmocka_unit_test(echo_reply_with_a_wild_timestamp_has_no_rtt),
         cmocka_unit_test(malformed_ipv4_is_counted_by_reason),
         cmocka_unit_test(datagrams_not_for_us_are_dropped_with_a_reason),
-        cmocka_unit_test(fragments_are_dropped_and_options_skipped),
+        cmocka_unit_test(fragments_are_held_and_options_skipped),
         cmocka_unit_test(icmp_with_a_bad_checksum_is_counted),
         cmocka_unit_test(destination_unreachable_becomes_an_event),
         cmocka_unit_test(off_link_traffic_uses_the_gateway_or_fails),

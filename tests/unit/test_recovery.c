@@ -202,10 +202,11 @@ static void spurious_rto_is_detected_by_timestamps_and_undone(void **state) {
     })
 }
 
-/* Every segment of a window lost: only the RTO can help (RFC 6298 §5). */
+/* Every segment of a window lost, and the tail loss probe with it (the
+ * blackout outlasts the PTO): only the RTO can help (RFC 6298 §5). */
 static void losing_a_whole_window_is_repaired_by_the_rto(void **state) {
     (void)state;
-    const char *f[] = {"blackout A>B 100ms..160ms"};
+    const char *f[] = {"blackout A>B 100ms..400ms"};
     BOTH_CC({
         run(cc, 2000000, f, 1, true, true, &o);
         assert_true(o.rto >= 1);

@@ -1015,6 +1015,7 @@ static void syn_in_established_gets_challenge_ack(void **state) {
     peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.pseq + 10, 0, 65535, 0, &o, NULL, 0);
     c_expect_ack(&c, c.pseq);
     assert_int_equal(t_drops(st, TB_DROP_tcp_syn_in_window), 1);
+    c.now += SEC;   /* past the per-connection limit on challenge ACKs */
     peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);   /* old ISN */
     c_expect_ack(&c, c.pseq);
     expect_no_event(st, TB_EV_NONE);
@@ -1071,25 +1072,45 @@ static void challenge_acks_are_rate_limited(void **state) {
     (void)state;
     struct tb_config cfg;
     tcp_cfg(&cfg);
-    cfg.tcp_challenge_acks_per_s = 2;
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    /* Per connection: one per tcp_oow_ack_interval_ns (500 ms). */
     c.now = 2 * SEC;
     c_send_full(&c, TB_TCP_RST, c.pseq + 100, 0, NULL, 0);
     c_expect_ack(&c, c.pseq);
+    c.now += 499 * MS;
     c_send_full(&c, TB_TCP_RST, c.pseq + 200, 0, NULL, 0);
-    c_expect_ack(&c, c.pseq);
-    c_send_full(&c, TB_TCP_RST, c.pseq + 300, 0, NULL, 0);
     expect_none(st);
     assert_int_equal(stats_of(st).tcp_challenge_acks_suppressed, 1);
-    c.now = 2 * SEC + 999 * MS;
-    c_send_full(&c, TB_TCP_RST, c.pseq + 400, 0, NULL, 0);
-    expect_none(st);
-    assert_int_equal(stats_of(st).tcp_challenge_acks_suppressed, 2);
-    c.now = 3 * SEC;
-    c_send_full(&c, TB_TCP_RST, c.pseq + 500, 0, NULL, 0);
+    c.now += 1 * MS;
+    c_send_full(&c, TB_TCP_RST, c.pseq + 300, 0, NULL, 0);
     c_expect_ack(&c, c.pseq);
-    assert_int_equal(stats_of(st).tcp_challenge_acks, 3);
+    assert_int_equal(stats_of(st).tcp_challenge_acks, 2);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    t_stack_done(forget(st));
+}
+
+/* RFC 5961 §10 and CVE-2016-5696: the stack-wide budget per second is
+ * drawn at random (limit/2+1 .. limit/2+limit), so an off-path attacker
+ * cannot learn from its exhaustion how many spoofed RSTs hit a window. */
+static void challenge_ack_budget_is_randomised(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_challenge_acks_per_s = 10;
+    cfg.tcp_oow_ack_interval_ns = 0;   /* only the stack-wide limit */
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    size_t per_second[12];
+    bool varied = false;
+    for (size_t w = 0; w < ARRAY_LEN(per_second); w++) {
+        c.now = (tb_time_ns)(10 + 2 * w) * SEC;
+        for (uint32_t k = 0; k < 40; k++) c_send_full(&c, TB_TCP_RST, c.pseq + 100 + k, 0, NULL, 0);
+        per_second[w] = drain_all(st);
+        assert_true(per_second[w] >= 10 / 2 + 1 && per_second[w] <= 10 / 2 + 10);
+        if (w > 0 && per_second[w] != per_second[0]) varied = true;
+    }
+    assert_true(varied);
     assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
     t_stack_done(forget(st));
 }
@@ -1911,9 +1932,16 @@ static void data_is_retransmitted_with_backoff(void **state) {
     c_ack(&c);
     expect_none(st);
     i = info_of(st, c.h);
-    assert_int_equal(i.backoff, 0);
+    /* RFC 6298 §5, Karn: the ACK of a retransmission gives no RTT sample,
+     * so the backed-off RTO stays until one arrives. */
+    assert_int_equal(i.backoff, 3);
     assert_int_equal(i.flight_bytes, 0);
     assert_true(tb_stack_next_deadline(st) > c.now + 1000 * SEC);   /* no TCP timer left */
+    app_send(&c, 100, 100);
+    c_expect_data(&c, 100);
+    c.now += 100 * MS;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).backoff, 0);   /* a valid sample */
     t_stack_done(forget(st));
 }
 
@@ -1960,7 +1988,7 @@ static void syn_is_retransmitted_then_times_out(void **state) {
     (void)state;
     struct tb_config cfg;
     tcp_cfg(&cfg);
-    cfg.tcp_syn_retries = 3;
+    cfg.tcp_syn_timeout_ns = 15 * SEC;   /* SYNs at 0, 1, 3, 7 s; the give-up at 15 s */
     struct tb_stack *st = tcp_stack(&cfg);
     struct tconn c;
     c_init(&c, st, T0);
@@ -2881,10 +2909,508 @@ static void isn_depends_on_seed_and_4_tuple(void **state) {
     assert_int_equal(isn[0], isn[2]);
 }
 
+/* ======================================================================== */
+/* Issue 9: bugs an independent probe found; each test fails without its fix */
+/* ======================================================================== */
+
+/* RFC 9293 §3.7.1: the effective send MSS deducts the options a segment
+ * actually carries. With data from the peer held out of order, every
+ * segment we send carries SACK blocks; a full-sized data segment must
+ * shrink to fit them into the MTU, not vanish at the IP layer. */
+static void sack_blocks_never_push_data_past_the_mtu(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_ALL);
+    assert_true(c.ts);
+    c_send_data_at(&c, c.pseq + 1000, 100);   /* a hole: held out of order */
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.sack_count, 1);
+    app_send(&c, 4000, 0);
+    uint32_t got = 0;
+    size_t segs = 0;
+    for (int idle = 0; got < 4000 && idle < 3;) {
+        if (!next_seg(st, &s)) {   /* Nagle holds the short tail until an ACK */
+            c.pack = c.iss + 1 + got;
+            c_ack(&c);
+            idle++;
+            continue;
+        }
+        if (s.th.opts.has_ts) c.tsecr = s.th.opts.ts_val;
+        if (s.th.payload_len == 0) continue;
+        segs++;
+        assert_true(s.ip.total_len <= cfg.mtu);
+        assert_true(s.th.opts.sack_count >= 1);   /* the blocks are kept, the data shrinks */
+        /* data + options within the peer's MSS (1460) */
+        assert_true(s.th.payload_len + (s.th.header_len - TB_TCP_HDR_LEN) <= 1460);
+        assert_int_equal(s.th.seq, c.iss + 1 + got);
+        assert_pat(s.th.payload, s.th.payload_len, got);
+        got += (uint32_t)s.th.payload_len;
+    }
+    assert_int_equal(got, 4000);
+    assert_true(segs >= 3);
+    struct tb_stats stt = stats_of(st);
+    for (size_t r = 0; r < TB_DROP__COUNT; r++)
+        if (stt.drops[r] != 0 && r != TB_DROP_tcp_ooo_full)
+            fail_msg("unexpected drop %s", tb_drop_reason_name((enum tb_drop_reason)r));
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.5 Figure 7: simultaneous open. Our SYN and the peer's cross;
+ * we answer the peer's SYN with a SYN-ACK; the peer's SYN-ACK
+ * <SEQ=IRS><ACK=ISS+1> completes the handshake on our side. */
+static void simultaneous_open_completes(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ACK);
+    assert_int_equal(s.th.seq, c.iss);
+    assert_int_equal(s.th.ack, c.peer_isn + 1);
+    assert_int_equal(state_of(&c), TB_TCP_SYN_RECEIVED);
+    c.now += 10 * MS;
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN | TB_TCP_ACK, c.peer_isn, c.iss + 1, 65535, 0, &o, NULL,
+                    0);
+    c.pseq = c.peer_isn + 1;
+    c_expect_ack(&c, c.pseq);
+    expect_none(st);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 MUST-16 and RFC 6691: never more than the peer's MSS, whatever
+ * it is; timestamps come off it, and an MSS too small for them still
+ * carries one byte (no underflow, no 88-byte floor). */
+static void tiny_peer_mss_is_never_exceeded(void **state) {
+    (void)state;
+    const uint16_t mss_values[] = {1, 11, 12, 13, 40, 87, 100, 537};
+    for (size_t k = 0; k < ARRAY_LEN(mss_values); k++) {
+        uint16_t peer_mss = mss_values[k];
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        int32_t lh = listen80(st);
+        struct tb_tcp_opts o = syn_opts(O_MSS | O_TS | O_SACK, peer_mss, 0, c.tsval, 0);
+        struct seg synack;
+        passive_syn_opts(&c, PEER_PORT, &o, &synack);
+        c_ack(&c);
+        c.h = tb_tcp_accept(st, lh);
+        assert_true(c.h >= 0);
+        uint32_t want = peer_mss > 12 ? peer_mss - 12u : 1u;
+        assert_int_equal(info_of(st, c.h).mss_bytes, want);
+        app_send(&c, 300, 0);
+        uint32_t got = 0;
+        for (int round = 0; round < 400 && got < 300; round++) {
+            struct seg s;
+            if (!next_seg(st, &s)) {
+                c.pack = c.iss + 1 + got;
+                c.now += 1 * MS;
+                c_ack(&c);
+                continue;
+            }
+            if (s.th.opts.has_ts) c.tsecr = s.th.opts.ts_val;
+            if (s.th.payload_len == 0) continue;
+            if (s.th.payload_len > want) fail_msg("peer MSS %u: %zu payload bytes", peer_mss, s.th.payload_len);
+            if (s.th.seq == c.iss + 1 + got) got += (uint32_t)s.th.payload_len;
+        }
+        assert_int_equal(got, 300);
+        t_stack_done(forget(st));
+    }
+}
+
+/* RFC 7323 §2.2-2.3: the shift offered in our SYN holds for the whole
+ * connection, even if the receive buffer is resized after connect. */
+static void window_scale_is_fixed_by_the_syn(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg syn;
+    active_syn(&c, &syn);
+    assert_true(syn.th.opts.has_wscale);
+    uint8_t offered = syn.th.opts.wscale;
+    assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_RCVBUF, 64 << 20), TB_OK);
+    struct tb_tcp_opts o = syn_opts(O_MSS | O_WS, 1460, 7, 0, 0);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN | TB_TCP_ACK, c.peer_isn, c.pack, 65535, 0, &o, NULL, 0);
+    c.pseq = c.peer_isn + 1;
+    uint16_t field = c_expect_ack(&c, c.pseq);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.rcv_wscale, offered);
+    /* The window the peer reads (field << offered) is the window we mean. */
+    assert_true(((uint64_t)field << offered) <= i.rcv_wnd_bytes + (1u << offered));
+    t_stack_done(forget(st));
+}
+
+/* RFC 6298 §5 and RFC 1122 §4.2.3.1 (Karn): an ACK for retransmitted data
+ * gives no RTT sample, so the backed-off RTO is kept for the next segment
+ * instead of collapsing back to the old RTO (which would send every
+ * segment several times on a path whose RTT grew). */
+static void ambiguous_ack_keeps_the_backed_off_rto(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rto_min_ns = 100 * MS;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* no timestamps */
+    tb_time_ns rto = info_of(st, c.h).rto_ns;
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    tb_stack_tick(st, tb_stack_next_deadline(st));
+    drain_all(st);
+    tb_stack_tick(st, tb_stack_next_deadline(st));
+    drain_all(st);
+    assert_int_equal(info_of(st, c.h).backoff, 2);
+    c.now = tb_stack_next_deadline(st) - 1;   /* the RTT grew: the ACK arrives late */
+    c_ack(&c);
+    app_send(&c, 100, 100);
+    c_expect_data(&c, 100);
+    tb_time_ns next = tb_stack_next_deadline(st) - c.now;
+    assert_true(next >= 4 * rto);   /* still backed off twice */
+    t_stack_done(forget(st));
+}
+
+/* RFC 4987 and MUST-16: a SYN cookie encodes an MSS no larger than the
+ * client's. */
+static void syn_cookie_mss_never_exceeds_the_clients(void **state) {
+    (void)state;
+    const uint16_t client_mss[] = {100, 40, 1};
+    for (size_t k = 0; k < ARRAY_LEN(client_mss); k++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        cfg.tcp_syn_queue_len = 1;
+        struct tb_stack *st = tcp_stack(&cfg);
+        int32_t lh = listen80(st);
+        struct tconn a, b;
+        struct seg s;
+        c_init(&a, st, T0);
+        a.lh = lh;
+        passive_syn(&a, PEER_PORT, O_MSS, &s);   /* fills the SYN queue */
+        c_init(&b, st, T0);
+        b.lh = lh;
+        struct tb_tcp_opts o = syn_opts(O_MSS, client_mss[k], 0, 0, 0);
+        passive_syn_opts(&b, PEER_PORT + 1, &o, &s);
+        assert_int_equal(stats_of(st).tcp_syncookies_sent, 1);
+        c_ack(&b);
+        expect_event(st, TB_EV_TCP_ACCEPTABLE, lh);
+        b.h = tb_tcp_accept(st, lh);
+        assert_true(b.h >= 0);
+        assert_true(info_of(st, b.h).mss_bytes <= client_mss[k]);
+        app_send(&b, 500, 0);
+        struct seg d;
+        while (next_seg(st, &d)) assert_true(d.th.payload_len <= client_mss[k]);
+        t_stack_done(forget(st));
+    }
+}
+
+/* RFC 9293 §3.8.6.2.2: after a zero window, the update goes out as soon
+ * as min(RCV.BUFF/2, MSS) is free, not only at twice the MSS. */
+static void window_update_after_zero_window_at_one_mss(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 8 * 1460;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    for (int k = 0; k < 8; k++) c_send_data(&c, 1460);
+    drain_all(st);
+    uint8_t buf[1460];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 1460);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.ack, c.pseq);
+    assert_true(s.th.window >= 1460);
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
+ * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
+ * window must not close it. */
+static void old_ack_does_not_update_the_window(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t old_ack = c.pack;
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    c_ack(&c);   /* acknowledges the 100 bytes, window 65535 */
+    c_send_data(&c, 10);   /* the window's last update comes from this segment */
+    drain_all(st);
+    uint8_t data[10];
+    fill_pat(data, 10, c.pseq);
+    c.pwin = 0;
+    c_send_full(&c, TB_TCP_ACK, c.pseq, old_ack, data, 10);   /* an old ACK, newer data */
+    c.pseq += 10;
+    c.pwin = 65535;
+    drain_all(st);
+    assert_true(info_of(st, c.h).snd_wnd_bytes > 0);
+    app_send(&c, 50, 100);
+    c_expect_data(&c, 50);
+    t_stack_done(forget(st));
+}
+
+/* RFC 5681 §4.1: after more than an RTO without sending data, cwnd
+ * restarts from the initial window; pure ACKs sent meanwhile (the peer
+ * was sending) do not count as sending. */
+static void idle_restart_ignores_pure_acks(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_delack_ns = 0;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t sent_end = c.pack;
+    for (int round = 0; round < 8; round++) {   /* slow start well past the initial window */
+        app_send(&c, 8000, 0);
+        for (int pass = 0; pass < 50; pass++) {   /* one ACK per segment, until all is acknowledged */
+            uint32_t ends[64];
+            size_t n = 0;
+            struct seg s;
+            while (n < ARRAY_LEN(ends) && next_seg(st, &s))
+                if (s.th.payload_len > 0) ends[n++] = s.th.seq + (uint32_t)s.th.payload_len;
+            if (n == 0) break;
+            c.now += 10 * MS;
+            for (size_t k = 0; k < n; k++) {
+                if ((int32_t)(ends[k] - sent_end) > 0) sent_end = ends[k];
+                c.pack = ends[k];
+                c_ack(&c);
+            }
+        }
+    }
+    c.pack = sent_end;
+    uint32_t iw = 14600;   /* RFC 6928 for a 1460-byte MSS */
+    assert_true(info_of(st, c.h).cwnd_bytes > 3 * iw);
+    for (int k = 0; k < 50; k++) {   /* 5 s in which only the peer sends, every 100 ms (< RTO); we ACK */
+        c.now += 100 * MS;
+        c_send_data(&c, 100);
+        c_expect_ack(&c, c.pseq);
+    }
+    uint8_t sink[8000];
+    app_recv_all(&c, sink, sizeof(sink));
+    drain_all(st);
+    uint8_t big[8192];
+    fill_pat(big, sizeof(big), 0);
+    size_t burst = 0;
+    for (int k = 0; k < 6; k++) assert_true(tb_tcp_send(st, c.now, c.h, big, sizeof(big)) > 0);
+    struct seg s;
+    while (next_seg(st, &s)) burst += s.th.payload_len;
+    assert_true(burst <= iw);
+    t_stack_done(forget(st));
+}
+
+/* RFC 7323 §3.2: with timestamps in use, a non-RST segment without one is
+ * dropped; a RST without one still counts. */
+static void segment_without_timestamp_is_dropped(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_ALL);
+    assert_true(c.ts);
+    uint8_t data[20];
+    fill_pat(data, sizeof(data), c.pseq);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK, c.pseq, c.pack, 65535, 0, NULL, data, sizeof(data));
+    expect_none(st);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_missing_ts), 1);
+    uint8_t buf[32];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
+    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST, c.pseq, 0, 0, 0, NULL, NULL, 0);
+    assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_RESET);
+    t_stack_done(forget(st));
+}
+
+/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK and is
+ * dropped whatever its sequence number, also when left-edge trimming
+ * would cut the SYN off (SYN+ACK at RCV.NXT-1 with data). */
+static void syn_at_the_left_edge_gets_a_challenge_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint8_t data[20];
+    fill_pat(data, sizeof(data), c.pseq);
+    c_send_full(&c, TB_TCP_SYN | TB_TCP_ACK, c.pseq - 1, c.pack, data, sizeof(data));
+    c_expect_ack(&c, c.pseq);
+    assert_int_equal(stats_of(st).tcp_challenge_acks, 1);
+    uint8_t buf[32];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    t_stack_done(forget(st));
+}
+
+/* RFC 1122 §4.2.3.5: R2 for a SYN is at least 3 minutes, by time: the
+ * default active open gives up at 180 s, not after a retry count. */
+static void syn_gives_up_after_three_minutes(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    struct seg s;
+    active_syn(&c, &s);
+    size_t syns = 1;
+    for (;;) {
+        tb_time_ns t = tb_stack_next_deadline(st);
+        assert_true(t <= T0 + 180 * SEC);
+        tb_stack_tick(st, t);
+        struct evs e;
+        evs_take(st, &e);
+        const struct tb_event *err = evs_find(&e, TB_EV_TCP_ERROR, c.h);
+        if (err != NULL) {
+            assert_int_equal(err->error, TB_ERR_TIMEOUT);
+            assert_int_equal(t, T0 + 180 * SEC);
+            break;
+        }
+        syns += drain_all(st);
+    }
+    assert_true(syns >= 8);   /* 0, 1, 3, 7, 15, 31, 63, 123 s */
+    t_stack_done(forget(st));
+}
+
+/* RFC 5961 §5.2 answered as challenge ACKs are: an ACK of data never sent
+ * is answered, but at most once per interval (no ACK storm between two
+ * stacks that disagree). */
+static void ack_storm_answers_are_rate_limited(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    for (int k = 0; k < 10; k++) c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack + 5000, NULL, 0);
+    assert_int_equal(drain_all(st), 1);
+    assert_int_equal(t_drops(st, TB_DROP_tcp_bad_ack), 10);
+    c.now += SEC;
+    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack + 5000, NULL, 0);
+    assert_int_equal(drain_all(st), 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 1122 §4.2.3.9: Time Exceeded is a soft error; the connection goes on. */
+static void time_exceeded_is_a_soft_error(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    app_send(&c, 100, 0);
+    struct seg s;
+    c_expect(&c, &s);
+    uint8_t quote[28];
+    memcpy(quote, s.f.bytes + TB_ETH_HDR_LEN, sizeof(quote));
+    uint8_t icmp[64];
+    struct tb_icmp_repr r;
+    memset(&r, 0, sizeof(r));
+    r.type = TB_ICMP_TIME_EXCEEDED;
+    r.code = 0;
+    r.payload = quote;
+    r.payload_len = sizeof(quote);
+    size_t n = tb_icmp_emit(&r, icmp);
+    uint8_t frame[128];
+    size_t len = t_build_ipv4(frame, &t_mac_us, ROUTER_IP, T_IP_US, TB_IPPROTO_ICMP, icmp, n);
+    t_input(st, c.now, frame, len);
+    struct tb_event ev = expect_event(st, TB_EV_TCP_SOFT_ERROR, c.h);
+    assert_int_equal(ev.u.soft.icmp_type, TB_ICMP_TIME_EXCEEDED);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    c.pack += 100;
+    c_ack(&c);
+    app_send(&c, 50, 100);
+    c_expect_data(&c, 50);
+    t_stack_done(forget(st));
+}
+
+/* A LAND SYN (our address and port as the source) creates no state and
+ * sends nothing, not even ARP for ourselves. */
+static void land_syn_is_dropped(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    listen80(st);
+    uint8_t seg[TB_TCP_HDR_LEN + 8];
+    struct tb_tcp_repr r;
+    memset(&r, 0, sizeof(r));
+    r.src_port = US_PORT;
+    r.dst_port = US_PORT;
+    r.seq = 1234;
+    r.flags = TB_TCP_SYN;
+    r.window = 65535;
+    size_t hl = tb_tcp_emit_header(&r, seg);
+    tb_put16(seg + 16, tb_csum_fold(tb_csum_partial(seg, hl, tb_ipv4_pseudo_sum(T_IP_US, T_IP_US, TB_IPPROTO_TCP,
+                                                                                   (uint16_t)hl))));
+    uint8_t frame[128];
+    size_t n = t_build_ipv4(frame, &t_mac_us, T_IP_US, T_IP_US, TB_IPPROTO_TCP, seg, hl);
+    t_input(st, T0, frame, n);
+    struct t_frame f;
+    assert_int_equal(t_drain(st, &f, 1), 0);
+    assert_int_equal(t_drops(st, TB_DROP_ip_src_is_ours), 1);
+    assert_int_equal(stats_of(st).tcp_passive_opens, 0);
+    t_stack_done(forget(st));
+}
+
+/* RFC 2883 §4.2: a segment partly of old data is reported by a D-SACK of
+ * its old part, and its new part is taken. */
+static void dsack_for_a_partly_old_segment(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_delack_ns = 0;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t start = c.pseq;
+    c_send_data(&c, 100);
+    c_expect_ack(&c, c.pseq);
+    c_send_data_at(&c, start + 50, 100);   /* 50 old bytes, 50 new */
+    c.pseq = start + 150;
+    struct tb_sack_block want[1] = {{start + 50, start + 100}};
+    expect_sack(&c, c.pseq, want, 1);
+    uint8_t buf[200];
+    assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 150);
+    assert_pat(buf, 150, start);
+    t_stack_done(forget(st));
+}
+
 #define T(f) cmocka_unit_test_teardown(f, free_leftover_stacks)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        /* issue 9 regressions */
+        T(sack_blocks_never_push_data_past_the_mtu),
+        T(simultaneous_open_completes),
+        T(tiny_peer_mss_is_never_exceeded),
+        T(window_scale_is_fixed_by_the_syn),
+        T(ambiguous_ack_keeps_the_backed_off_rto),
+        T(challenge_ack_budget_is_randomised),
+        T(syn_cookie_mss_never_exceeds_the_clients),
+        T(window_update_after_zero_window_at_one_mss),
+        T(old_ack_does_not_update_the_window),
+        T(idle_restart_ignores_pure_acks),
+        T(segment_without_timestamp_is_dropped),
+        T(syn_at_the_left_edge_gets_a_challenge_ack),
+        T(syn_gives_up_after_three_minutes),
+        T(ack_storm_answers_are_rate_limited),
+        T(time_exceeded_is_a_soft_error),
+        T(land_syn_is_dropped),
+        T(dsack_for_a_partly_old_segment),
         /* handshakes */
         T(passive_open_answers_offered_options),
         T(passive_open_without_options_answers_only_mss),

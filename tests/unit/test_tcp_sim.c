@@ -474,6 +474,34 @@ static void ten_thousand_short_connections(void **state) {
     net2_done(&n);
 }
 
+/* Issue 9, item 13: every MTU tb_config_check accepts (68..1500) must
+ * carry TCP; before, anything under 128 passed the check and then dropped
+ * every segment (the MSS floor of 88 did not fit). */
+static uint16_t tiny_mtu;
+static void tiny_mtu_config(struct tb_config *cfg, int host) {
+    (void)host;
+    cfg->mtu = tiny_mtu;
+}
+
+static void every_accepted_mtu_carries_tcp(void **state) {
+    (void)state;
+    const uint16_t mtus[] = {68, 69, 100, 127, 576};
+    for (size_t k = 0; k < sizeof(mtus) / sizeof(mtus[0]); k++) {
+        tiny_mtu = mtus[k];
+        struct net2 n;
+        net2_build(&n, 3, tiny_mtu_config);
+        struct crr c = {.total = 2, .parallel = 1, .req = 2000, .resp = 5000};
+        crr_run(&c, &n, 600 * TB_NS_PER_S);
+        if (c.errors != 0 || c.a_rx != 2u * 5000 || c.b_rx != 2u * 2000)
+            fail_msg("mtu %u: errors %llu, received %llu/%llu", tiny_mtu, (unsigned long long)c.errors,
+                     (unsigned long long)c.a_rx, (unsigned long long)c.b_rx);
+        struct tb_stats sa;
+        tb_stack_stats(sim_host_stack(n.a), &sa);
+        assert_int_equal(sa.tcp_retransmits, 0);
+        net2_done(&n);
+    }
+}
+
 static void syn_queue_config(struct tb_config *cfg, int host) {
     if (host == 1) cfg->tcp_syn_queue_len = 1;
 }
@@ -534,6 +562,96 @@ static void time_wait_is_reused_by_a_newer_syn(void **state) {
     net2_done(&n);
 }
 
+/* ---- simultaneous open and close between two tcpbed stacks ---------------- */
+/* RFC 9293 §3.5 Figure 7 and §3.6 Figure 13: both ends connect to each
+ * other's port at the same instant (the SYNs cross, then the SYN-ACKs),
+ * each sends `bytes` and shuts down at once (the FINs cross). Both must
+ * deliver everything and close cleanly. */
+struct simul {
+    struct net2 *n;
+    int32_t h[2];
+    uint64_t rx[2];
+    uint32_t bytes;
+    int closed[2], connected[2], errors;
+};
+
+static void simul_app(struct sim *sim, struct sim_host *host, void *ctx) {
+    struct simul *s = ctx;
+    int i = host == s->n->a ? 0 : 1;
+    struct tb_stack *st = sim_host_stack(host);
+    tb_time_ns now = sim_now(sim);
+    struct tb_event ev[32];
+    size_t n;
+    while ((n = tb_stack_events(st, ev, 32)) > 0) {
+        for (size_t k = 0; k < n; k++) {
+            switch (ev[k].type) {
+            case TB_EV_TCP_CONNECTED: {
+                static uint8_t data[65536];
+                crr_fill(data, s->bytes, (uint8_t)(3 + i));
+                s->connected[i]++;
+                if (tb_tcp_send(st, now, s->h[i], data, s->bytes) != (int64_t)s->bytes) s->errors++;
+                tb_tcp_shutdown(st, now, s->h[i]);
+                break;
+            }
+            case TB_EV_TCP_READABLE: {
+                uint8_t buf[8192];
+                int64_t got;
+                while ((got = tb_tcp_recv(st, now, s->h[i], buf, sizeof(buf))) > 0) {
+                    for (int64_t b = 0; b < got; b++)   /* crr_fill's pattern, from the other end's salt */
+                        if (buf[b] != (uint8_t)((s->rx[i] + (uint64_t)b) * 7 + (uint8_t)(3 + (1 - i)))) s->errors++;
+                    s->rx[i] += (uint64_t)got;
+                }
+                break;
+            }
+            case TB_EV_TCP_CLOSED: s->closed[i]++; break;
+            case TB_EV_TCP_ERROR: s->errors++; break;
+            default: break;
+            }
+        }
+    }
+    if (s->closed[0] && s->closed[1]) sim_stop(sim);
+}
+
+static void simul_kick(struct sim *sim, void *ctx, uint64_t arg) {
+    (void)arg;
+    struct simul *s = ctx;
+    tb_time_ns now = sim_now(sim);
+    s->h[0] = tb_tcp_connect_from(sim_host_stack(s->n->a), now, 5000, SIM_HOST_B_IP, 6000);
+    s->h[1] = tb_tcp_connect_from(sim_host_stack(s->n->b), now, 6000, SIM_HOST_A_IP, 5000);
+    sim_host_kick(sim, s->n->a);
+    sim_host_kick(sim, s->n->b);
+}
+
+static void simultaneous_open_and_close_between_two_stacks(void **state) {
+    (void)state;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct net2 n;
+        net2_build(&n, seed, NULL);
+        /* Both hosts must know each other's MAC first, or ARP serialises the SYNs. */
+        struct simul s = {.n = &n, .bytes = 4000 + 1000 * (uint32_t)seed};
+        sim_host_set_app(n.a, simul_app, &s);
+        sim_host_set_app(n.b, simul_app, &s);
+        sim_at(n.sim, 0, simul_kick, &s, 0);
+        sim_run(n.sim, 60 * TB_NS_PER_S);
+        assert_true(s.h[0] >= 0 && s.h[1] >= 0);
+        assert_int_equal(s.errors, 0);
+        assert_int_equal(s.connected[0], 1);
+        assert_int_equal(s.connected[1], 1);
+        assert_int_equal(s.rx[0], s.bytes);
+        assert_int_equal(s.rx[1], s.bytes);
+        assert_int_equal(s.closed[0], 1);
+        assert_int_equal(s.closed[1], 1);
+        struct tb_tcp_info ia, ib;
+        assert_int_equal(tb_tcp_info(sim_host_stack(n.a), s.h[0], &ia), TB_OK);
+        assert_int_equal(tb_tcp_info(sim_host_stack(n.b), s.h[1], &ib), TB_OK);
+        assert_int_equal(ia.state, TB_TCP_TIME_WAIT);   /* both closed actively: both wait (§3.6 Figure 13) */
+        assert_int_equal(ib.state, TB_TCP_TIME_WAIT);
+        tb_tcp_close(sim_host_stack(n.a), sim_now(n.sim), s.h[0]);
+        tb_tcp_close(sim_host_stack(n.b), sim_now(n.sim), s.h[1]);
+        net2_done(&n);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lossless_transfer_negotiates_options_and_retransmits_nothing),
@@ -551,6 +669,8 @@ int main(void) {
         cmocka_unit_test(syn_queue_overflow_is_absorbed_by_cookies),
         cmocka_unit_test(half_close_lets_the_other_side_keep_sending),
         cmocka_unit_test(time_wait_is_reused_by_a_newer_syn),
+        cmocka_unit_test(simultaneous_open_and_close_between_two_stacks),
+        cmocka_unit_test(every_accepted_mtu_carries_tcp),
     };
     return cmocka_run_group_tests_name("tcp_sim", tests, NULL, NULL);
 }

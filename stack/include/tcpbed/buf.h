@@ -27,7 +27,8 @@ struct tb_buf {
     uint32_t cap;            /* storage bytes from base */
     uint32_t refcnt;
     uint32_t flags;          /* TB_BUF_F_* */
-    uint32_t seq;            /* TCP: sequence number of data[0] while in a TCP queue */
+    uint32_t seq;            /* TCP: sequence number of data[0] while in a TCP queue;
+                                IP reassembly: byte offset of data[0] in its datagram */
     struct tb_buf *next;     /* next segment of the same packet */
     struct tb_buf *qnext;    /* next packet in a queue */
     struct tb_buf *direct;   /* indirect buffers: the buffer whose bytes we borrow */

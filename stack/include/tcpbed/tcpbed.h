@@ -66,6 +66,11 @@ struct tb_config {
     tb_time_ns arp_retry_ns;        /* between requests while unresolved */
     uint32_t arp_max_retries;       /* requests before giving up */
 
+    /* IPv4 reassembly (RFC 791 §3.2, RFC 1122 §3.3.2) and its bounds. */
+    uint32_t ip_reass_max_datagrams;    /* datagrams being reassembled at once; 0: reassembly off */
+    uint32_t ip_reass_max_bufs;         /* buffers reassembly may hold, whole stack; 0: buf_count/8 (>= 2) */
+    tb_time_ns ip_reass_timeout_ns;     /* from a datagram's first fragment; 15..120 s */
+
     /* TCP (stack/tcp). Buffers are per connection; sizes in bytes. */
     uint32_t tcp_max_conns;         /* connection table, TIME-WAIT included */
     uint32_t tcp_max_listeners;
@@ -84,13 +89,15 @@ struct tb_config {
     tb_time_ns tcp_rto_min_ns;
     tb_time_ns tcp_rto_max_ns;
     uint32_t tcp_max_retries;       /* RTO expiries in a row before a timeout error */
-    uint32_t tcp_syn_retries;
+    uint32_t tcp_syn_retries;       /* SYN-ACK retransmissions of a passive open before giving up */
+    tb_time_ns tcp_syn_timeout_ns;  /* an active open gives up after this long (RFC 1122 §4.2.3.5: >= 3 min) */
     tb_time_ns tcp_delack_ns;       /* delayed-ACK timer (RFC 9293 §3.8.6.3: < 0.5 s) */
     tb_time_ns tcp_msl_ns;          /* TIME-WAIT lasts 2 x MSL */
     tb_time_ns tcp_keepalive_idle_ns;   /* 0: keepalive off (the default) */
     tb_time_ns tcp_keepalive_intvl_ns;
     uint32_t tcp_keepalive_probes;
-    uint32_t tcp_challenge_acks_per_s;  /* RFC 5961 §7 rate limit */
+    uint32_t tcp_challenge_acks_per_s;  /* RFC 5961 §7 rate limit, stack-wide mean (randomised per second) */
+    tb_time_ns tcp_oow_ack_interval_ns; /* per connection: at most one challenge / out-of-window ACK per interval */
     uint32_t tcp_initial_cwnd_segs; /* 0: RFC 6928's min(10 MSS, max(2 MSS, 14600)) */
     uint8_t tcp_cc;                 /* enum tb_cc_algo */
     bool tcp_rack_tlp;              /* RFC 8985 when SACK is negotiated (default on) */
@@ -98,6 +105,10 @@ struct tb_config {
     uint32_t tcp_dupthresh;         /* RFC 5681/6675 DupThresh (3) */
     uint32_t tcp_seg_records;       /* scoreboard entries, whole stack; 0: 2 x buf_count */
 };
+
+/* Time knobs (config and setopt) are bounded so that `now + knob` and the
+ * RTO's doublings stay far from int64 overflow. */
+#define TB_TCP_TIME_KNOB_MAX_NS (INT64_C(86400) * 1000000000)
 
 enum tb_cc_algo { TB_CC_NEWRENO = 0, TB_CC_CUBIC = 1, TB_CC__COUNT };
 #define TB_CC_RENO TB_CC_NEWRENO
@@ -163,8 +174,8 @@ struct tb_event {
             uint8_t ttl;
             bool payload_ok;        /* our payload pattern came back intact */
             uint32_t payload_len;
-            tb_time_ns sent_ns;     /* from the payload */
-            tb_time_ns rtt_ns;
+            tb_time_ns sent_ns;     /* from the payload; -1 if it is not in [0, now] */
+            tb_time_ns rtt_ns;      /* -1 when sent_ns is */
         } echo;
         struct {
             uint32_t dropped_frames;
@@ -263,7 +274,7 @@ struct tb_tcp_info {
     uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
     uint64_t retransmits, retransmitted_bytes, rto_timeouts, dup_acks;
     uint64_t ooo_segs, zero_window_probes, keepalive_probes, challenge_acks;
-    uint32_t backoff;               /* RTO expiries in a row */
+    uint32_t backoff;               /* RTO doublings in force (Karn: kept until a valid RTT sample) */
     uint64_t fast_retransmits, rack_losses, tlp_probes, spurious_undos, dsacks, sacked_bytes;
     uint64_t ecn_ce_marks, ecn_reductions;
     bool ecn_ok, in_recovery;
@@ -313,8 +324,10 @@ const char *tb_trace_event_name(uint32_t event);
     X(arp_cache_inserts) X(arp_cache_evictions) X(arp_resolve_failures)      \
     X(arp_pending_queued) X(arp_pending_flushed)                             \
     X(ip_rx) X(ip_tx) X(ip_options_skipped)                                  \
+    X(ip_frags_rx) X(ip_reass_ok) X(ip_reass_timeouts) X(ip_frag_ok)         \
+    X(ip_frags_tx) X(icmp_time_exceeded_tx)                                  \
     X(icmp_echo_requests_rx) X(icmp_echo_replies_tx)                         \
-    X(icmp_echo_requests_tx) X(icmp_echo_replies_rx) X(icmp_unreach_rx)      \
+    X(icmp_echo_requests_tx) X(icmp_echo_replies_rx) X(icmp_unreach_rx) X(icmp_time_exceeded_rx)      \
     X(pool_empty) X(tx_queue_full) X(events_dropped) X(time_backwards)       \
     X(timers_fired)                                                          \
     X(tcp_segs_in) X(tcp_segs_out) X(tcp_data_segs_out) X(tcp_retransmits)   \
@@ -339,17 +352,22 @@ const char *tb_trace_event_name(uint32_t event);
     X(arp_not_for_us) X(arp_bad_sender)                                      \
     X(ip_truncated) X(ip_bad_version) X(ip_bad_ihl) X(ip_ihl_beyond_packet)  \
     X(ip_bad_total_len) X(ip_total_len_beyond_frame) X(ip_bad_checksum)      \
-    X(ip_not_for_us) X(ip_bad_src) X(ip_fragment) X(ip_unknown_protocol)     \
+    X(ip_not_for_us) X(ip_bad_src) X(ip_unknown_protocol)                    \
+    X(ip_reass_off) X(ip_frag_bad_len) X(ip_reass_duplicate)                 \
+    X(ip_reass_overlap) X(ip_reass_inconsistent) X(ip_reass_too_big)         \
+    X(ip_reass_full) X(ip_reass_timeout) X(ip_reass_exceeds_buf)             \
+    X(ip_reass_no_buf)                                                       \
     X(icmp_truncated) X(icmp_bad_checksum) X(icmp_error_truncated)           \
     X(icmp_unhandled_type) X(icmp_echo_reply_unexpected)                     \
     X(tx_arp_queue_full) X(tx_arp_timeout) X(tx_no_route) X(tx_queue_full)    \
+    X(tx_exceeds_mtu) X(tx_frag_no_buf)                                      \
     X(tcp_truncated) X(tcp_bad_data_offset) X(tcp_bad_checksum)              \
     X(tcp_bad_option) X(tcp_no_conn) X(tcp_not_acceptable) X(tcp_bad_ack)    \
     X(tcp_paws) X(tcp_rst_out_of_window) X(tcp_syn_in_window)                \
     X(tcp_listen_bad_flags) X(tcp_syn_sent_bad_ack) X(tcp_ooo_full)          \
     X(tcp_rcvbuf_full) X(tcp_conn_table_full) X(tcp_accept_queue_full)       \
     X(tcp_no_ack_flag) X(tcp_after_close) X(tcp_icmp_stale) X(tcp_bad_cookie)  \
-    X(tcp_syn_queue_full)
+    X(tcp_syn_queue_full) X(tcp_missing_ts) X(ip_src_is_ours)
 
 enum tb_drop_reason {
 #define TB_DROP_ENUM(name) TB_DROP_##name,

@@ -139,6 +139,7 @@ uint32_t tb_ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t protocol, uint16
 #define TB_ICMP_UNREACH_PROTOCOL 2
 #define TB_ICMP_UNREACH_PORT 3
 #define TB_ICMP_UNREACH_FRAG_NEEDED 4
+#define TB_ICMP_TIME_EXCEEDED_REASS 1   /* fragment reassembly time exceeded (RFC 792) */
 
 struct tb_icmp_repr {
     uint8_t type, code;
