@@ -73,22 +73,21 @@ static int start_section(struct loader *L, const char *section) {
     } else if (strcmp(word, "host") == 0 || strcmp(word, "router") == 0 || strcmp(word, "flow") == 0) {
         if (rest[0] == '\0' || strlen(rest) >= 16) BAD("expected a name of 1..15 characters after '%s'", word);
         if (strcmp(word, "host") == 0) {
-            if (t->nhosts == TOPO_MAX_HOSTS) BAD("more than %d hosts", TOPO_MAX_HOSTS);
-            struct topo_host *h = &t->hosts[t->nhosts++];
+            struct topo_host *h = topo_add_host(t);
+            if (h == NULL) BAD("more than %d hosts (or out of memory)", TOPO_MAX_HOSTS);
             copy_name(h->name, sizeof(h->name), rest);
             h->prefix_len = 24;
             L->kind = 2;
             L->current = h;
         } else if (strcmp(word, "router") == 0) {
-            if (t->nrouters == TOPO_MAX_ROUTERS) BAD("more than %d routers", TOPO_MAX_ROUTERS);
-            struct topo_router *r = &t->routers[t->nrouters++];
+            struct topo_router *r = topo_add_router(t);
+            if (r == NULL) BAD("more than %d routers (or out of memory)", TOPO_MAX_ROUTERS);
             copy_name(r->name, sizeof(r->name), rest);
             L->kind = 3;
             L->current = r;
         } else {
-            if (t->nflows == TOPO_MAX_FLOWS) BAD("more than %d flows", TOPO_MAX_FLOWS);
-            struct topo_flow *f = &t->flows[t->nflows++];
-            memset(f, 0, sizeof(*f));
+            struct topo_flow *f = topo_add_flow(t);
+            if (f == NULL) BAD("more than %d flows (or out of memory)", TOPO_MAX_FLOWS);
             copy_name(f->f.name, sizeof(f->f.name), rest);
             L->kind = 5;
             L->current = f;
@@ -97,8 +96,8 @@ static int start_section(struct loader *L, const char *section) {
         const char *dash = strchr(rest, '-');
         if (dash == NULL || dash == rest || dash[1] == '\0' || (size_t)(dash - rest) >= 16 || strlen(dash + 1) >= 16)
             BAD("expected [link A-B] naming its two ends");
-        if (t->nlinks == TOPO_MAX_LINKS) BAD("more than %d links", TOPO_MAX_LINKS);
-        struct topo_link *l = &t->links[t->nlinks++];
+        struct topo_link *l = topo_add_link(t);
+        if (l == NULL) BAD("more than %d links (or out of memory)", TOPO_MAX_LINKS);
         memcpy(l->a, rest, (size_t)(dash - rest));
         l->a[dash - rest] = '\0';
         copy_name(l->b, sizeof(l->b), dash + 1);
@@ -251,16 +250,18 @@ static int handler(void *user, const char *section, const char *name, const char
         } else if (strcmp(name, "mss") == 0) {
             if (!tb_parse_u64(value, &u, uerr, sizeof(uerr)) || u < 88 || u > 1460) BAD("expected 88..1460, got '%s'", value);
             h->mss = (uint16_t)u;
-        } else BAD("unknown key (expected address, gateway, sndbuf, rcvbuf or mss)");
+        } else if (strcmp(name, "ecn") == 0) {
+            if (!yes(value, &h->ecn)) BAD("expected yes or no, got '%s'", value);
+        } else BAD("unknown key (expected address, gateway, sndbuf, rcvbuf, mss or ecn)");
         return 1;
     }
     case 3: {
         struct topo_router *r = L->current;
         if (strcmp(name, "port") != 0) BAD("unknown key (expected port = ADDRESS/LEN, one per port)");
-        if (r->nports == 16) BAD("more than 16 ports");
-        if (!parse_cidr(value, &r->port_ipv4[r->nports], &r->port_prefix_len[r->nports]))
-            BAD("expected an address such as 10.0.0.254/24, got '%s'", value);
-        r->nports++;
+        uint32_t ip;
+        uint8_t len;
+        if (!parse_cidr(value, &ip, &len)) BAD("expected an address such as 10.0.0.254/24, got '%s'", value);
+        if (!topo_router_add_port(r, ip, len)) BAD("more than %d ports (or out of memory)", TOPO_MAX_ROUTER_PORTS);
         return 1;
     }
     case 4: return link_key(L, L->current, name, value);
@@ -296,8 +297,7 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     case 6:
         if (strcmp(name, "fault") != 0) BAD("unknown key (expected fault = SPEC, see docs/faults.md)");
-        if (t->nfaults == TOPO_MAX_FAULTS) BAD("more than %d faults", TOPO_MAX_FAULTS);
-        snprintf(t->faults[t->nfaults++], sizeof(t->faults[0]), "%s", value);
+        if (!topo_add_fault(t, value)) BAD("more than %d faults", TOPO_MAX_FAULTS);
         return 1;
     default: return 0;
     }

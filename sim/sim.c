@@ -4,13 +4,12 @@
 #include <string.h>
 
 #include "sim/faults.h"
+#include "sim/ipmap.h"
 #include "sim/rng.h"
 #include "traces/pcap_writer.h"
 #include "util/assert.h"
 #include "util/prng.h"
 
-#define SIM_MAX_HOSTS 64
-#define SIM_MAX_LINKS 64
 #define SIM_TX_BURST 64
 #define SIM_MAX_FAULTS 256
 
@@ -64,43 +63,51 @@ struct sim_host {
     struct tb_mac mac;
     struct tb_stack *st;
     struct link_dir *tx;              /* the link direction leaving this host */
-    struct tb_pcap_writer *capture;
+    struct tb_pcap_writer *capture[SIM_HOST_CAPTURES];
     sim_app_fn app;
     void *app_ctx;
     uint64_t wake_gen;                /* a wake-up event is current only if its arg matches */
     tb_time_ns wake_at;
 };
 
-#define SIM_ROUTER_PORTS 16
-#define SIM_ROUTER_ROUTES 64
-#define SIM_ROUTER_NEIGHBOURS 256
-#define SIM_MAX_ROUTERS 16
-
 /* A forwarding node, not a stack: it answers ARP for its own addresses,
  * checks and forwards IPv4 by longest prefix, and knows its neighbours'
  * MACs from the topology (learning more from ARP requests it sees). Its
- * output queues are the queues of the links it sends on. */
+ * output queues are the queues of the links it sends on. Ports, routes and
+ * neighbours grow as needed; forwarding and neighbour look-ups are hashed
+ * (sim/ipmap.h), so a router with thousands of ports forwards in O(1). */
+struct sim_router_port {
+    uint32_t ipv4, mask;
+    struct tb_mac mac;
+    struct link_dir *tx;
+};
+struct sim_route {
+    uint32_t prefix, mask, via;
+    int port;
+};
+struct sim_neigh {
+    uint32_t ipv4;
+    struct tb_mac mac;
+};
 struct sim_router {
     char name[16];
     int index;
-    struct {
-        uint32_t ipv4, mask;
-        struct tb_mac mac;
-        struct link_dir *tx;
-    } ports[SIM_ROUTER_PORTS];
-    int nports;
-    struct {
-        uint32_t prefix, mask, via;
-        int port;
-    } routes[SIM_ROUTER_ROUTES];
-    int nroutes;
-    struct {
-        uint32_t ipv4;
-        struct tb_mac mac;
-    } neigh[SIM_ROUTER_NEIGHBOURS];
-    int nneigh;
+    struct sim_router_port *ports;
+    int nports, cap_ports;
+    struct sim_route *routes;
+    int nroutes, cap_routes;
+    /* (prefix, len) -> port p (a connected subnet: value p) or route r
+     * (value SIM_ROUTE_BASE + r). A connected subnet wins over a route to
+     * the same prefix, and the first of equal routes wins, as in a scan. */
+    struct lpm fib;
+    struct sim_neigh *neigh;
+    int nneigh, cap_neigh;
+    struct ipmap neigh_index;         /* ipv4 -> index in neigh */
+    struct ipmap port_addrs;          /* the ports' own addresses -> port */
     struct sim_router_stats stats;
 };
+#define SIM_ROUTE_BASE (1 << 30)
+#define SIM_MAX_NEIGHBOURS (1 << 24)
 
 struct sim {
     uint64_t seed;
@@ -110,12 +117,12 @@ struct sim {
     uint64_t next_seq;
     uint64_t events_processed;
     bool stopped;
-    struct sim_host *hosts[SIM_MAX_HOSTS];
-    size_t host_count;
-    struct sim_router *routers[SIM_MAX_ROUTERS];
-    size_t router_count;
-    struct sim_link links[SIM_MAX_LINKS];
-    size_t link_count;
+    struct sim_host **hosts;
+    size_t host_count, host_cap;
+    struct sim_router **routers;
+    size_t router_count, router_cap;
+    struct sim_link **links;          /* each allocated once: link_dir pointers stay valid */
+    size_t link_count, link_cap;
     struct sim_frame *free_frames;
     struct fault_spec *faults[SIM_MAX_FAULTS];
     size_t fault_count;
@@ -178,13 +185,26 @@ void sim_free(struct sim *sim) {
         tb_stack_free(sim->hosts[i]->st);
         free(sim->hosts[i]);
     }
-    for (size_t i = 0; i < sim->router_count; i++) free(sim->routers[i]);
+    for (size_t i = 0; i < sim->router_count; i++) {
+        struct sim_router *r = sim->routers[i];
+        free(r->ports);
+        free(r->routes);
+        free(r->neigh);
+        lpm_free(&r->fib);
+        ipmap_free(&r->neigh_index);
+        ipmap_free(&r->port_addrs);
+        free(r);
+    }
     for (size_t i = 0; i < sim->heap_len; i++)
         if (sim->heap[i].fn == frame_arrives) free(sim->heap[i].ctx);   /* a frame still in flight */
     for (size_t i = 0; i < sim->link_count; i++) {
-        free(sim->links[i].dir[0].tracker);
-        free(sim->links[i].dir[1].tracker);
+        free(sim->links[i]->dir[0].tracker);
+        free(sim->links[i]->dir[1].tracker);
+        free(sim->links[i]);
     }
+    free(sim->hosts);
+    free(sim->routers);
+    free(sim->links);
     for (size_t i = 0; i < sim->fault_count; i++) free(sim->faults[i]);
     free(sim->heap);
     while (sim->free_frames != NULL) {
@@ -206,8 +226,26 @@ uint64_t sim_derive_seed(uint64_t run_seed, const char *purpose, uint64_t index)
     return tb_splitmix64(&state);
 }
 
+
+/* Makes room for one more element of a growing array; ok = false on out of memory. */
+#define SIM_GROW(arr, count, cap, ok)                                    \
+    do {                                                                 \
+        if ((size_t)(count) >= (size_t)(cap)) {                          \
+            size_t n_ = (cap) > 0 ? (size_t)(cap) * 2 : 16;              \
+            void *a_ = realloc((arr), n_ * sizeof(*(arr)));              \
+            if (a_ == NULL) {                                            \
+                (ok) = false;                                            \
+            } else {                                                     \
+                (arr) = a_;                                              \
+                (cap) = n_;                                              \
+            }                                                            \
+        }                                                                \
+    } while (0)
+
 struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb_config *cfg) {
-    if (sim->host_count == SIM_MAX_HOSTS) return NULL;
+    bool ok = true;
+    SIM_GROW(sim->hosts, sim->host_count, sim->host_cap, ok);
+    if (!ok) return NULL;
     struct sim_host *h = calloc(1, sizeof(*h));
     if (h == NULL) return NULL;
     h->st = tb_stack_new(cfg);
@@ -226,7 +264,18 @@ struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb
 
 struct tb_stack *sim_host_stack(struct sim_host *h) { return h->st; }
 const char *sim_host_name(const struct sim_host *h) { return h->name; }
-void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w) { h->capture = w; }
+void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w) {
+    memset(h->capture, 0, sizeof(h->capture));
+    h->capture[0] = w;
+}
+bool sim_host_add_capture(struct sim_host *h, struct tb_pcap_writer *w) {
+    for (int i = 0; i < SIM_HOST_CAPTURES; i++)
+        if (h->capture[i] == NULL) {
+            h->capture[i] = w;
+            return true;
+        }
+    return false;
+}
 void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx) {
     h->app = fn;
     h->app_ctx = ctx;
@@ -245,18 +294,21 @@ static void dir_seed(struct sim *sim, struct link_dir *d, uint64_t index) {
 /* A new link: direction 0 goes from the first end to the second. */
 static struct sim_link *link_new(struct sim *sim, const char *a_name, const char *b_name,
                                  const struct sim_link_params *p, int *id_out) {
-    if (sim->link_count == SIM_MAX_LINKS) return NULL;
+    bool ok = sim->link_count < INT32_MAX;
+    SIM_GROW(sim->links, sim->link_count, sim->link_cap, ok);
+    if (!ok) return NULL;
     int id = (int)sim->link_count;
-    struct sim_link *l = &sim->links[id];
-    memset(l, 0, sizeof(*l));
+    struct sim_link *l = calloc(1, sizeof(*l));
+    if (l == NULL) return NULL;
     l->dir[0].tracker = calloc(1, sizeof(struct fault_tracker));
     l->dir[1].tracker = calloc(1, sizeof(struct fault_tracker));
     if (l->dir[0].tracker == NULL || l->dir[1].tracker == NULL) {
         free(l->dir[0].tracker);
         free(l->dir[1].tracker);
+        free(l);
         return NULL;
     }
-    sim->link_count++;
+    sim->links[sim->link_count++] = l;
     l->dir[0].from_name = l->dir[1].to_name = a_name;
     l->dir[0].to_name = l->dir[1].from_name = b_name;
     l->dir[0].p = l->dir[1].p = *p;
@@ -280,22 +332,28 @@ int sim_connect(struct sim *sim, struct sim_host *a, struct sim_host *b, const s
 }
 
 static void router_learn(struct sim_router *r, uint32_t ipv4, const struct tb_mac *mac) {
-    for (int i = 0; i < r->nneigh; i++)
-        if (r->neigh[i].ipv4 == ipv4) {
-            r->neigh[i].mac = *mac;
-            return;
-        }
-    if (r->nneigh < SIM_ROUTER_NEIGHBOURS) {
-        r->neigh[r->nneigh].ipv4 = ipv4;
-        r->neigh[r->nneigh].mac = *mac;
-        r->nneigh++;
+    int32_t i = ipmap_get(&r->neigh_index, ipv4);
+    if (i >= 0) {
+        r->neigh[i].mac = *mac;
+        return;
     }
+    bool ok = r->nneigh < SIM_MAX_NEIGHBOURS;
+    SIM_GROW(r->neigh, r->nneigh, r->cap_neigh, ok);
+    if (!ok || !ipmap_put(&r->neigh_index, ipv4, r->nneigh)) return;   /* full: like a full table, unknown */
+    r->neigh[r->nneigh].ipv4 = ipv4;
+    r->neigh[r->nneigh].mac = *mac;
+    r->nneigh++;
 }
 
 struct sim_router *sim_add_router(struct sim *sim, const char *name) {
-    if (sim->router_count == SIM_MAX_ROUTERS) return NULL;
+    bool ok = true;
+    SIM_GROW(sim->routers, sim->router_count, sim->router_cap, ok);
+    if (!ok) return NULL;
     struct sim_router *r = calloc(1, sizeof(*r));
     if (r == NULL) return NULL;
+    lpm_init(&r->fib);
+    ipmap_init(&r->neigh_index);
+    ipmap_init(&r->port_addrs);
     strncpy(r->name, name, sizeof(r->name) - 1);
     r->index = (int)sim->router_count;
     sim->routers[sim->router_count++] = r;
@@ -305,12 +363,22 @@ struct sim_router *sim_add_router(struct sim *sim, const char *name) {
 const char *sim_router_name(const struct sim_router *r) { return r->name; }
 
 int sim_router_add_port(struct sim_router *r, uint32_t ipv4, uint8_t prefix_len) {
-    if (r->nports == SIM_ROUTER_PORTS || prefix_len == 0 || prefix_len > 32) return -1;
-    int p = r->nports++;
+    bool ok = r->nports < SIM_ROUTE_BASE && prefix_len > 0 && prefix_len <= 32;
+    if (ok) SIM_GROW(r->ports, r->nports, r->cap_ports, ok);
+    if (!ok) return -1;
+    int p = r->nports;
+    /* A connected subnet replaces a route to the same prefix; the first
+     * port on a subnet keeps it. */
+    int32_t had = lpm_get_exact(&r->fib, ipv4, prefix_len);
+    if ((had < 0 || had >= SIM_ROUTE_BASE) && !lpm_put(&r->fib, ipv4, prefix_len, p)) return -1;
+    if (ipmap_get(&r->port_addrs, ipv4) < 0 && !ipmap_put(&r->port_addrs, ipv4, p)) return -1;
+    r->nports++;
+    memset(&r->ports[p], 0, sizeof(r->ports[p]));
     r->ports[p].ipv4 = ipv4;
-    r->ports[p].mask = prefix_len == 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix_len);
-    /* Locally administered: 02:00:00:01:<router>:<port>. */
-    uint8_t mac[6] = {0x02, 0, 0, 0x01, (uint8_t)r->index, (uint8_t)p};
+    r->ports[p].mask = lpm_mask(prefix_len);
+    /* Locally administered: 02:<router hi>:<port hi>:01:<router>:<port>
+     * (02:00:00:01:<router>:<port> below 256 routers and ports). */
+    uint8_t mac[6] = {0x02, (uint8_t)(r->index >> 8), (uint8_t)(p >> 8), 0x01, (uint8_t)r->index, (uint8_t)p};
     memcpy(r->ports[p].mac.b, mac, 6);
     return p;
 }
@@ -357,8 +425,14 @@ int sim_connect_routers(struct sim *sim, struct sim_router *a, int pa, struct si
 }
 
 bool sim_router_add_route(struct sim_router *r, uint32_t prefix, uint8_t prefix_len, int port, uint32_t via) {
-    if (r->nroutes == SIM_ROUTER_ROUTES || port < 0 || port >= r->nports || prefix_len > 32) return false;
-    uint32_t mask = prefix_len == 0 ? 0 : prefix_len == 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix_len);
+    bool ok = r->nroutes < SIM_ROUTE_BASE && port >= 0 && port < r->nports && prefix_len <= 32;
+    if (ok) SIM_GROW(r->routes, r->nroutes, r->cap_routes, ok);
+    if (!ok) return false;
+    uint32_t mask = lpm_mask(prefix_len);
+    /* A connected subnet or an earlier route to the same prefix wins. */
+    if (lpm_get_exact(&r->fib, prefix, prefix_len) < 0 &&
+        !lpm_put(&r->fib, prefix, prefix_len, SIM_ROUTE_BASE + r->nroutes))
+        return false;
     r->routes[r->nroutes].prefix = prefix & mask;
     r->routes[r->nroutes].mask = mask;
     r->routes[r->nroutes].port = port;
@@ -371,14 +445,14 @@ void sim_router_get_stats(const struct sim_router *r, struct sim_router_stats *o
 
 void sim_link_set_params(struct sim *sim, int link, int dir_a_to_b, const struct sim_link_params *p) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
-    sim->links[link].dir[dir_a_to_b ? 0 : 1].p = *p;
+    sim->links[link]->dir[dir_a_to_b ? 0 : 1].p = *p;
 }
 
 bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_t err_len) {
     bool found = false;
     for (size_t i = 0; i < sim->link_count && !found; i++)
         for (int d = 0; d < 2; d++) {
-            struct link_dir *ld = &sim->links[i].dir[d];
+            struct link_dir *ld = &sim->links[i]->dir[d];
             if (strcmp(ld->from_name, f->from) == 0 && strcmp(ld->to_name, f->to) == 0) found = true;
         }
     if (!found) {
@@ -408,14 +482,14 @@ void sim_fault_log(struct sim *sim, FILE *f) {
 
 void sim_link_set_drop_hook(struct sim *sim, int link, int dir_a_to_b, sim_drop_fn fn, void *ctx) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
-    struct link_dir *d = &sim->links[link].dir[dir_a_to_b ? 0 : 1];
+    struct link_dir *d = &sim->links[link]->dir[dir_a_to_b ? 0 : 1];
     d->drop_hook = fn;
     d->drop_ctx = ctx;
 }
 
 void sim_link_stats(const struct sim *sim, int link, int dir_a_to_b, struct sim_link_stats *out) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
-    *out = sim->links[link].dir[dir_a_to_b ? 0 : 1].stats;
+    *out = sim->links[link]->dir[dir_a_to_b ? 0 : 1].stats;
 }
 
 /* ---- the wire ---------------------------------------------------------- */
@@ -457,7 +531,8 @@ static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
         memcpy(b->data, f->bytes, f->len);
         d->stats.delivered++;
         d->stats.bytes_delivered += f->len;
-        if (h->capture != NULL) tb_pcap_write(h->capture, sim->now, f->bytes, f->len);
+        for (int k = 0; k < SIM_HOST_CAPTURES && h->capture[k] != NULL; k++)
+            tb_pcap_write(h->capture[k], sim->now, f->bytes, f->len);
         tb_stack_input(h->st, sim->now, b);
     }
     frame_put(sim, f);
@@ -646,12 +721,10 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
 }
 
 static bool router_neighbour(const struct sim_router *r, uint32_t ipv4, struct tb_mac *mac) {
-    for (int i = 0; i < r->nneigh; i++)
-        if (r->neigh[i].ipv4 == ipv4) {
-            *mac = r->neigh[i].mac;
-            return true;
-        }
-    return false;
+    int32_t i = ipmap_get(&r->neigh_index, ipv4);
+    if (i < 0) return false;
+    *mac = r->neigh[i].mac;
+    return true;
 }
 
 static void router_receive(struct sim *sim, struct sim_router *r, int port, struct sim_frame *f) {
@@ -693,33 +766,28 @@ static void router_receive(struct sim *sim, struct sim_router *r, int port, stru
         frame_put(sim, f);
         return;
     }
-    for (int p = 0; p < r->nports; p++)
-        if (ip.dst == r->ports[p].ipv4) {   /* a router, not a host: nothing terminates here */
-            r->stats.dropped_bad++;
-            frame_put(sim, f);
-            return;
-        }
+    if (ipmap_get(&r->port_addrs, ip.dst) >= 0) {   /* a router, not a host: nothing terminates here */
+        r->stats.dropped_bad++;
+        frame_put(sim, f);
+        return;
+    }
     if (ip.ttl <= 1) {
         r->stats.dropped_ttl++;
         frame_put(sim, f);
         return;
     }
-    /* Longest prefix: connected subnets (/len of the port), then routes. */
+    /* Longest prefix over connected subnets (/len of the port) and routes;
+     * at equal length a connected subnet wins. */
     int out_port = -1;
-    uint32_t best_mask = 0, next_hop = ip.dst;
-    for (int p = 0; p < r->nports; p++)
-        if ((ip.dst & r->ports[p].mask) == (r->ports[p].ipv4 & r->ports[p].mask) &&
-            (out_port < 0 || r->ports[p].mask > best_mask)) {
-            out_port = p;
-            best_mask = r->ports[p].mask;
-            next_hop = ip.dst;
-        }
-    for (int i = 0; i < r->nroutes; i++)
-        if ((ip.dst & r->routes[i].mask) == r->routes[i].prefix && (out_port < 0 || r->routes[i].mask > best_mask)) {
-            out_port = r->routes[i].port;
-            best_mask = r->routes[i].mask;
-            next_hop = r->routes[i].via ? r->routes[i].via : ip.dst;
-        }
+    uint32_t next_hop = ip.dst;
+    int32_t hit = lpm_lookup(&r->fib, ip.dst, NULL);
+    if (hit >= SIM_ROUTE_BASE) {
+        const struct sim_route *rt = &r->routes[hit - SIM_ROUTE_BASE];
+        out_port = rt->port;
+        next_hop = rt->via ? rt->via : ip.dst;
+    } else if (hit >= 0) {
+        out_port = hit;
+    }
     struct tb_mac mac;
     if (out_port < 0 || r->ports[out_port].tx == NULL) {
         r->stats.dropped_no_route++;
@@ -756,10 +824,11 @@ static void host_service(struct sim *sim, struct sim_host *h) {
     size_t n;
     while ((n = tb_stack_drain_tx(h->st, out, SIM_TX_BURST)) > 0) {
         for (size_t i = 0; i < n; i++) {
-            if (h->capture != NULL) {
+            if (h->capture[0] != NULL) {
                 uint8_t flat[TB_ETH_MAX_FRAME];
                 size_t len = tb_buf_copy_out(out[i], 0, flat, sizeof(flat));
-                tb_pcap_write(h->capture, sim->now, flat, len);
+                for (int k = 0; k < SIM_HOST_CAPTURES && h->capture[k] != NULL; k++)
+                    tb_pcap_write(h->capture[k], sim->now, flat, len);
             }
             if (h->tx != NULL) link_send(sim, h->tx, out[i]);
             tb_buf_free(out[i]);

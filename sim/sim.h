@@ -73,6 +73,10 @@ const char *sim_host_name(const struct sim_host *h);
 /* Captures every frame the host sends and receives, at the moment it crosses
  * the host's NIC (what tcpdump on that host would see). */
 void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w);
+/* Adds a second writer (e.g. --pcap FILE and --pcap-dir's DIR/<host>.pcap on
+ * one host); false when the host already has SIM_HOST_CAPTURES. */
+#define SIM_HOST_CAPTURES 2
+bool sim_host_add_capture(struct sim_host *h, struct tb_pcap_writer *w);
 /* The host's application: called after the stack has processed input or
  * timers, outside packet processing, to drain tb_stack_events and make API
  * calls; the host's output is moved to the wire after it returns. */

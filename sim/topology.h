@@ -11,10 +11,13 @@
 #include "sim/sim.h"
 #include "sim/workload.h"
 
-#define TOPO_MAX_HOSTS 64
-#define TOPO_MAX_ROUTERS 16
-#define TOPO_MAX_LINKS 80
-#define TOPO_MAX_FLOWS 128
+/* Every table grows as needed (memory linear in the topology); these bound
+ * what one spec may hold. */
+#define TOPO_MAX_HOSTS 65536
+#define TOPO_MAX_ROUTERS 4096
+#define TOPO_MAX_ROUTER_PORTS 65536
+#define TOPO_MAX_LINKS (1 << 20)
+#define TOPO_MAX_FLOWS (1 << 20)
 #define TOPO_MAX_FAULTS 128
 
 struct topo_host {
@@ -24,13 +27,14 @@ struct topo_host {
     uint32_t gateway;             /* 0: the router port on its subnet */
     uint32_t sndbuf_bytes, rcvbuf_bytes;   /* 0: defaults */
     uint16_t mss;
+    bool ecn;                     /* negotiate ECN (RFC 3168) */
 };
 
 struct topo_router {
     char name[16];
-    int nports;
-    uint32_t port_ipv4[16];
-    uint8_t port_prefix_len[16];
+    int nports, cap_ports;
+    uint32_t *port_ipv4;          /* topo_router_add_port */
+    uint8_t *port_prefix_len;
 };
 
 struct topo_link {
@@ -46,20 +50,31 @@ struct topo_flow {
 struct topo {
     uint64_t seed;
     tb_time_ns time_limit_ns;
-    struct topo_host hosts[TOPO_MAX_HOSTS];
-    int nhosts;
-    struct topo_router routers[TOPO_MAX_ROUTERS];
-    int nrouters;
-    struct topo_link links[TOPO_MAX_LINKS];
-    int nlinks;
-    struct topo_flow flows[TOPO_MAX_FLOWS];
-    int nflows;
-    char faults[TOPO_MAX_FAULTS][160];
-    int nfaults;
+    struct topo_host *hosts;
+    int nhosts, cap_hosts;
+    struct topo_router *routers;
+    int nrouters, cap_routers;
+    struct topo_link *links;
+    int nlinks, cap_links;
+    struct topo_flow *flows;
+    int nflows, cap_flows;
+    char (*faults)[160];
+    int nfaults, cap_faults;
 };
+
+/* Each returns the new element, zeroed, or NULL at the TOPO_MAX_* bound or
+ * out of memory. Pointers into t stay valid only until the next add. */
+struct topo_host *topo_add_host(struct topo *t);
+struct topo_router *topo_add_router(struct topo *t);
+struct topo_link *topo_add_link(struct topo *t);
+struct topo_flow *topo_add_flow(struct topo *t);
+bool topo_add_fault(struct topo *t, const char *spec);
+bool topo_router_add_port(struct topo_router *r, uint32_t ipv4, uint8_t prefix_len);
 
 struct topo_outputs {
     const char *pcap_dir;         /* DIR/<host>.pcap for every host */
+    const char *pcap_path;        /* one host's capture (as tcpdump on its port sees it) */
+    const char *pcap_host;        /* that host; NULL: the first host */
     FILE *fault_log, *trace_cc;
     sim_fault_fn on_fault;
     void *on_fault_ctx;
@@ -76,21 +91,30 @@ struct topo_result {
     tb_time_ns sim_time_ns;
     uint64_t events, packets, faults_fired;
     double fairness;              /* Jain's index over bulk flows' goodput; 0 if none */
-    struct tb_stats host_stats[TOPO_MAX_HOSTS];
-    struct topo_link_result links[2 * TOPO_MAX_LINKS];
+    struct tb_stats *host_stats;  /* [nhosts] */
+    struct topo_link_result *links;   /* [2 x nlinks]: a>b, b>a */
     int nlinks;
-    struct sim_router_stats router_stats[TOPO_MAX_ROUTERS];
+    struct sim_router_stats *router_stats;   /* [nrouters] */
+    uint64_t pcap_frames;         /* written to out->pcap_path */
     char error[256];              /* setup errors */
+    bool io_error;                /* the error is a file that could not be written */
 };
 
 void topo_init(struct topo *t);
+/* Frees what the topo_add_* calls allocated (not t itself). */
+void topo_free(struct topo *t);
 /* Validates and runs; -1 with r->error on a setup error (bad names,
- * subnets with no router port, unreachable flows, bad faults). */
+ * subnets with no router port, unreachable flows, bad faults). r is
+ * overwritten; release it with topo_result_free. */
 int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result *r);
+void topo_result_free(struct topo_result *r);
 
-/* The dumbbell: senders S1..SN -- R1 == R2 -- receivers D1..DN, flows Si->Di
- * (at most 15 pairs: each has its own router port and /24 on both sides).
- * `kinds` cycles through the given flow kinds (one kind: all the same). */
+/* The dumbbell: senders S1..SN -- R1 == R2 -- receivers D1..DN, flows Si->Di.
+ * Pair n (1-based) uses 10.(1+2b).c.0/24 and 10.(2+2b).c.0/24 with
+ * n = 256 b + c (10.1.n.0/24 and 10.2.n.0/24 up to 255 pairs), each with
+ * its own router port; the bottleneck is 10.0.0.0/30. `kinds` cycles
+ * through the given flow kinds (one kind: all the same). */
+#define TOPO_DUMBBELL_MAX_PAIRS 32511
 struct dumbbell_opts {
     int pairs;
     struct sim_link_params bottleneck_ab, bottleneck_ba;
@@ -102,6 +126,8 @@ struct dumbbell_opts {
     uint32_t count, parallel;
     tb_time_ns duration_ns, think_ns, stagger_ns;
 };
-void topo_dumbbell(struct topo *t, const struct dumbbell_opts *o);
+/* False (t partly filled) when pairs is out of 1..TOPO_DUMBBELL_MAX_PAIRS
+ * or memory runs out. */
+bool topo_dumbbell(struct topo *t, const struct dumbbell_opts *o);
 
 #endif

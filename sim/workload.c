@@ -4,17 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/ipmap.h"
 #include "sim/stream.h"
 
-#define WL_MAX_FLOWS 256
-#define WL_MAX_CONNS 4096
-#define WL_MAX_HOSTS 64
+/* Tables grow as flows and connections come (memory linear in both); every
+ * look-up is hashed, so neither thousands of flows nor of connections make
+ * an event cost more. */
+#define WL_MAX_FLOWS (1 << 20)
+#define WL_MAX_CONNS (1 << 22)
 #define WL_CHUNK 16384
 
 enum role { CLIENT, SERVER };
 
 struct wl_conn {
     bool used;
+    uint32_t slot;                  /* index in wl.conns, stable while used */
+    uint16_t local_port;            /* a client's, for the server to find it */
     struct wl_flow *flow;
     struct sim_host *host;
     int32_t handle;
@@ -31,16 +36,26 @@ struct wl_conn {
     size_t pending_len, pending_off;
 };
 
+struct wl_flow_state {
+    struct wl_flow *flow;
+    int32_t listener;
+    uint32_t crr_pending;           /* connections scheduled, not yet opened */
+};
+
 struct wl {
     struct sim *sim;
     uint64_t seed;
-    struct wl_flow *flows[WL_MAX_FLOWS];
-    int32_t listeners[WL_MAX_FLOWS];
-    uint32_t crr_pending[WL_MAX_FLOWS];   /* connections scheduled, not yet opened */
-    size_t nflows;
-    struct wl_conn *conns;          /* WL_MAX_CONNS */
-    struct sim_host *hosts[WL_MAX_HOSTS];
-    size_t nhosts;
+    struct wl_flow_state *flows;
+    size_t nflows, cap_flows, ndone;
+    struct wl_conn **conns;         /* slots, each allocated once; conns[i]->slot == i */
+    size_t nconns, cap_conns, nused;
+    uint32_t *free_slots;           /* a min-heap: the lowest free slot is reused first */
+    size_t nfree;
+    struct ipmap host_ids;          /* sim_host pointer -> small id */
+    struct ipmap by_handle;         /* (host id, handle) -> slot of a used connection */
+    struct ipmap by_listener;       /* (host id, listener handle) -> flow index */
+    struct ipmap by_client_port;    /* (flow index, client's local port) -> slot */
+    int32_t nhost_ids;
 };
 
 static const char *const kind_names[] = {"bulk", "rr", "crr", "idle"};
@@ -57,39 +72,133 @@ bool wl_kind_parse(const char *s, enum wl_kind *out) {
 struct wl *wl_new(struct sim *sim, uint64_t seed) {
     struct wl *w = calloc(1, sizeof(*w));
     if (w == NULL) return NULL;
-    w->conns = calloc(WL_MAX_CONNS, sizeof(*w->conns));
-    if (w->conns == NULL) {
-        free(w);
-        return NULL;
-    }
     w->sim = sim;
     w->seed = seed;
+    ipmap_init(&w->host_ids);
+    ipmap_init(&w->by_handle);
+    ipmap_init(&w->by_listener);
+    ipmap_init(&w->by_client_port);
     return w;
 }
 
 void wl_free(struct wl *w) {
     if (w == NULL) return;
+    for (size_t i = 0; i < w->nconns; i++) free(w->conns[i]);
     free(w->conns);
+    free(w->free_slots);
+    free(w->flows);
+    ipmap_free(&w->host_ids);
+    ipmap_free(&w->by_handle);
+    ipmap_free(&w->by_listener);
+    ipmap_free(&w->by_client_port);
     free(w);
+}
+
+static void flow_done(struct wl *w, struct wl_flow *f) {
+    if (f->done) return;
+    f->done = true;
+    w->ndone++;
+}
+
+static int32_t host_id(struct wl *w, const struct sim_host *h) {
+    uint64_t key = (uint64_t)(uintptr_t)h;
+    int32_t id = ipmap_get(&w->host_ids, key);
+    if (id < 0 && ipmap_put(&w->host_ids, key, w->nhost_ids)) id = w->nhost_ids++;
+    return id;
+}
+
+static uint64_t pair_key(uint32_t hi, uint32_t lo) { return ((uint64_t)hi << 32) | lo; }
+
+/* The free slot heap: push and pop the lowest index. */
+static void slot_push(struct wl *w, uint32_t s) {
+    size_t i = w->nfree++;
+    while (i > 0 && w->free_slots[(i - 1) / 2] > s) {
+        w->free_slots[i] = w->free_slots[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    w->free_slots[i] = s;
+}
+
+static uint32_t slot_pop(struct wl *w) {
+    uint32_t top = w->free_slots[0], last = w->free_slots[--w->nfree];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= w->nfree) break;
+        if (c + 1 < w->nfree && w->free_slots[c + 1] < w->free_slots[c]) c++;
+        if (w->free_slots[c] >= last) break;
+        w->free_slots[i] = w->free_slots[c];
+        i = c;
+    }
+    if (w->nfree > 0) w->free_slots[i] = last;
+    return top;
+}
+
+/* A free connection slot (the lowest), or NULL when memory runs out. */
+static struct wl_conn *slot_get(struct wl *w) {
+    if (w->nfree > 0) return w->conns[slot_pop(w)];
+    if (w->nconns == WL_MAX_CONNS) return NULL;
+    if (w->nconns == w->cap_conns) {
+        size_t cap = w->cap_conns ? 2 * w->cap_conns : 64;
+        struct wl_conn **c = realloc(w->conns, cap * sizeof(*c));
+        if (c == NULL) return NULL;
+        w->conns = c;
+        uint32_t *f = realloc(w->free_slots, cap * sizeof(*f));
+        if (f == NULL) return NULL;
+        w->free_slots = f;
+        w->cap_conns = cap;
+    }
+    struct wl_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) return NULL;
+    c->slot = (uint32_t)w->nconns;
+    w->conns[w->nconns++] = c;
+    return c;
+}
+
+static void conn_release(struct wl *w, struct wl_conn *c) {
+    ipmap_del(&w->by_handle, pair_key((uint32_t)host_id(w, c->host), (uint32_t)c->handle));
+    if (c->role == CLIENT) {
+        uint64_t key = pair_key((uint32_t)c->flow->wl_index, c->local_port);
+        if (ipmap_get(&w->by_client_port, key) == (int32_t)c->slot) ipmap_del(&w->by_client_port, key);
+    }
+    c->used = false;
+    w->nused--;
+    slot_push(w, c->slot);
 }
 
 static void fail(struct wl_flow *f, const char *what) {
     if (f->failure[0] == '\0') snprintf(f->failure, sizeof(f->failure), "%s", what);
 }
 
+/* An idle flow's keepalive: probes start a quarter of the way into each
+ * silence (idle = think/4), and are spaced by at least the connection's RTO
+ * (which is above its RTT), so a healthy connection always answers one probe
+ * before the next is sent and 9 probes never give up on a live peer. With
+ * think/8 alone, 9 probes gave up after 1.375 x think: before one RTT of a
+ * path whose RTT exceeds that (the dumbbell's 24 ms against think = 10 ms). */
+static void keepalive_setup(struct tb_stack *st, int32_t conn, tb_time_ns think_ns) {
+    struct tb_tcp_info info;
+    tb_time_ns intvl = think_ns / 8 > 0 ? think_ns / 8 : 1;
+    if (tb_tcp_info(st, conn, &info) == TB_OK && info.rto_ns > intvl) intvl = info.rto_ns;
+    tb_tcp_setopt(st, conn, TB_TCP_OPT_KEEPALIVE_INTVL_NS, intvl);
+    tb_tcp_setopt(st, conn, TB_TCP_OPT_KEEPALIVE_IDLE_NS, think_ns / 4 > 0 ? think_ns / 4 : 1);
+}
+
 static size_t flow_index(const struct wl *w, const struct wl_flow *f) {
-    for (size_t i = 0; i < w->nflows; i++)
-        if (w->flows[i] == f) return i;
-    return 0;
+    (void)w;
+    return f->wl_index;
 }
 
 static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct sim_host *h, int32_t handle, enum role role,
                                 uint32_t index) {
-    for (size_t i = 0; i < WL_MAX_CONNS; i++) {
-        struct wl_conn *c = &w->conns[i];
-        if (c->used) continue;
+    struct wl_conn *c = slot_get(w);
+    int32_t hid = host_id(w, h);
+    if (c != NULL && hid >= 0 && ipmap_put(&w->by_handle, pair_key((uint32_t)hid, (uint32_t)handle), (int32_t)c->slot)) {
+        uint32_t slot = c->slot;
         memset(c, 0, sizeof(*c));
+        c->slot = slot;
         c->used = true;
+        w->nused++;
         c->flow = f;
         c->host = h;
         c->handle = handle;
@@ -101,14 +210,15 @@ static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct sim_host
         sim_stream_init(&c->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == CLIENT)));
         return c;
     }
-    fail(f, "more connections at once than the workload engine holds");
+    if (c != NULL) slot_push(w, c->slot);
+    fail(f, "more connections at once than the workload engine holds (out of memory)");
     return NULL;
 }
 
 static struct wl_conn *conn_find(struct wl *w, struct sim_host *h, int32_t handle) {
-    for (size_t i = 0; i < WL_MAX_CONNS; i++)
-        if (w->conns[i].used && w->conns[i].host == h && w->conns[i].handle == handle) return &w->conns[i];
-    return NULL;
+    int32_t hid = host_id(w, h);
+    int32_t slot = hid < 0 ? -1 : ipmap_get(&w->by_handle, pair_key((uint32_t)hid, (uint32_t)handle));
+    return slot < 0 ? NULL : w->conns[slot];
 }
 
 /* Writes what the current phase still owes; TB_EV_TCP_WRITABLE resumes it. */
@@ -146,7 +256,7 @@ static void client_next_request(struct wl *w, struct wl_conn *c);
 
 static void think_then_request(struct sim *sim, void *ctx, uint64_t arg) {
     struct wl *w = ctx;
-    struct wl_conn *c = &w->conns[arg];
+    struct wl_conn *c = w->conns[arg];
     if (!c->used || c->closed) return;
     c->next_scheduled = false;
     client_next_request(w, c);
@@ -168,7 +278,7 @@ static void client_next_request(struct wl *w, struct wl_conn *c) {
      * written; if it did not fit yet, TB_EV_TCP_WRITABLE schedules it. */
     if (f->kind == WL_IDLE && tx_idle(c) && !c->next_scheduled) {
         c->next_scheduled = true;
-        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, (uint64_t)(c - w->conns));
+        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, c->slot);
     }
 }
 
@@ -206,7 +316,7 @@ static void receive(struct wl *w, struct wl_conn *c) {
             if (lat > f->lat_max_ns) f->lat_max_ns = lat;
             f->lat_sum_ns += lat;
             c->req_start_ns = -1;
-            if (f->think_ns > 0) sim_at(w->sim, now + f->think_ns, think_then_request, w, (uint64_t)(c - w->conns));
+            if (f->think_ns > 0) sim_at(w->sim, now + f->think_ns, think_then_request, w, c->slot);
             else client_next_request(w, c);
         }
     }
@@ -242,17 +352,17 @@ static void conn_closed(struct wl *w, struct wl_conn *c, bool error, int32_t err
     }
     tb_tcp_close(sim_host_stack(c->host), sim_now(w->sim), c->handle);
     c->closed = true;
-    c->used = false;
+    conn_release(w, c);
     if (c->role == CLIENT) {
         f->conns_done++;
         f->end_ns = sim_now(w->sim);
         if (f->kind == WL_CRR) f->requests_done++;
         size_t fi = flow_index(w, f);
-        if (f->kind == WL_CRR && f->conns_opened + w->crr_pending[fi] < f->count) {
-            w->crr_pending[fi]++;
+        if (f->kind == WL_CRR && f->conns_opened + w->flows[fi].crr_pending < f->count) {
+            w->flows[fi].crr_pending++;
             crr_start(w, f);
         }
-        if (f->conns_done == (f->kind == WL_CRR ? f->count : 1)) f->done = true;
+        if (f->conns_done == (f->kind == WL_CRR ? f->count : 1)) flow_done(w, f);
     }
 }
 
@@ -264,8 +374,12 @@ static void phase_after_connect(struct wl *w, struct wl_conn *c) {
         pump(w, c);
         if (tx_idle(c)) shut(w, c);
         break;
-    case WL_RR:
-    case WL_IDLE: client_next_request(w, c); break;
+    case WL_RR: client_next_request(w, c); break;
+    case WL_IDLE:
+        /* After the handshake, so the interval can follow the measured RTO. */
+        keepalive_setup(sim_host_stack(c->host), c->handle, f->think_ns);
+        client_next_request(w, c);
+        break;
     case WL_CRR:
         c->tx_left = f->bytes;
         pump(w, c);
@@ -282,7 +396,7 @@ static void on_writable(struct wl *w, struct wl_conn *c) {
     if (client_done_sending || (c->role == SERVER && c->eof)) shut(w, c);
     if (c->role == CLIENT && f->kind == WL_IDLE && c->messages > 0 && !c->shut && !c->next_scheduled) {
         c->next_scheduled = true;
-        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, (uint64_t)(c - w->conns));
+        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, c->slot);
     }
 }
 
@@ -295,9 +409,10 @@ static void app(struct sim *sim, struct sim_host *h, void *ctx) {
     while ((n = tb_stack_events(st, ev, 32)) > 0) {
         for (size_t i = 0; i < n; i++) {
             if (ev[i].type == TB_EV_TCP_ACCEPTABLE) {
-                for (size_t k = 0; k < w->nflows; k++) {
-                    if (w->listeners[k] != ev[i].conn || w->flows[k]->server != h) continue;
-                    struct wl_flow *f = w->flows[k];
+                int32_t hid = host_id(w, h);
+                int32_t k = hid < 0 ? -1 : ipmap_get(&w->by_listener, pair_key((uint32_t)hid, (uint32_t)ev[i].conn));
+                if (k >= 0) {
+                    struct wl_flow *f = w->flows[k].flow;
                     int32_t c;
                     while ((c = tb_tcp_accept(st, ev[i].conn)) >= 0) {
                         struct wl_conn *wc = conn_new(w, f, h, c, SERVER, f->conns_opened > 0 ? f->conns_opened - 1 : 0);
@@ -306,27 +421,20 @@ static void app(struct sim *sim, struct sim_host *h, void *ctx) {
                         if (wc == NULL) continue;
                         struct tb_tcp_info info;
                         tb_tcp_info(st, c, &info);
-                        for (size_t m = 0; m < WL_MAX_CONNS; m++) {
-                            struct wl_conn *cc = &w->conns[m];
-                            if (cc->used && cc->flow == f && cc->role == CLIENT) {
-                                struct tb_tcp_info ci;
-                                if (tb_tcp_info(sim_host_stack(cc->host), cc->handle, &ci) == TB_OK &&
-                                    ci.local_port == info.remote_port) {
-                                    wc->index = cc->index;
-                                    uint64_t fi = flow_index(w, f);
-                                    sim_stream_init(&wc->tx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 1));
-                                    sim_stream_init(&wc->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 0));
-                                }
-                            }
+                        uint64_t fi = flow_index(w, f);
+                        int32_t m = ipmap_get(&w->by_client_port, pair_key((uint32_t)fi, info.remote_port));
+                        struct wl_conn *cc = m >= 0 ? w->conns[m] : NULL;
+                        if (cc != NULL && cc->used && cc->flow == f && cc->role == CLIENT &&
+                            cc->local_port == info.remote_port) {
+                            wc->index = cc->index;
+                            sim_stream_init(&wc->tx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 1));
+                            sim_stream_init(&wc->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 0));
                         }
                         if (f->kind == WL_BULK && f->both_ways) {
                             wc->tx_left = f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes;
                             pump(w, wc);
                         }
-                        if (f->kind == WL_IDLE) {
-                            tb_tcp_setopt(st, c, TB_TCP_OPT_KEEPALIVE_IDLE_NS, f->think_ns / 4 > 0 ? f->think_ns / 4 : 1);
-                            tb_tcp_setopt(st, c, TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->think_ns / 8 > 0 ? f->think_ns / 8 : 1);
-                        }
+                        if (f->kind == WL_IDLE) keepalive_setup(st, c, f->think_ns);
                     }
                 }
                 continue;
@@ -354,21 +462,21 @@ static void open_client(struct wl *w, struct wl_flow *f) {
         char msg[120];
         snprintf(msg, sizeof(msg), "connect failed: %s", tb_err_name(h));
         fail(f, msg);
-        f->done = true;
+        flow_done(w, f);
         return;
     }
     struct wl_conn *c = conn_new(w, f, f->client, h, CLIENT, f->conns_opened++);
-    if (c == NULL) return;
-    if (f->kind == WL_IDLE) {
-        tb_tcp_setopt(st, h, TB_TCP_OPT_KEEPALIVE_IDLE_NS, f->think_ns / 4 > 0 ? f->think_ns / 4 : 1);
-        tb_tcp_setopt(st, h, TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->think_ns / 8 > 0 ? f->think_ns / 8 : 1);
+    struct tb_tcp_info info;
+    if (c != NULL && tb_tcp_info(st, h, &info) == TB_OK) {
+        c->local_port = info.local_port;
+        ipmap_put(&w->by_client_port, pair_key((uint32_t)flow_index(w, f), info.local_port), (int32_t)c->slot);
     }
 }
 
 static void crr_start_event(struct sim *sim, void *ctx, uint64_t arg) {
     struct wl *w = ctx;
-    struct wl_flow *f = w->flows[arg];
-    w->crr_pending[arg]--;
+    struct wl_flow *f = w->flows[arg].flow;
+    w->flows[arg].crr_pending--;
     open_client(w, f);
     sim_host_kick(sim, f->client);
 }
@@ -379,9 +487,9 @@ static void crr_start(struct wl *w, struct wl_flow *f) {
 
 static void stop_bulk(struct sim *sim, void *ctx, uint64_t arg) {
     struct wl *w = ctx;
-    struct wl_flow *f = w->flows[arg];
-    for (size_t i = 0; i < WL_MAX_CONNS; i++) {
-        struct wl_conn *c = &w->conns[i];
+    struct wl_flow *f = w->flows[arg].flow;
+    for (size_t i = 0; i < w->nconns; i++) {
+        struct wl_conn *c = w->conns[i];
         if (!c->used || c->flow != f) continue;
         c->tx_left = 0;   /* what is generated is sent; nothing more */
         pump(w, c);
@@ -392,7 +500,7 @@ static void stop_bulk(struct sim *sim, void *ctx, uint64_t arg) {
 
 static void flow_start(struct sim *sim, void *ctx, uint64_t arg) {
     struct wl *w = ctx;
-    struct wl_flow *f = w->flows[arg];
+    struct wl_flow *f = w->flows[arg].flow;
     uint32_t first = f->kind == WL_CRR ? (f->parallel ? f->parallel : 1) : 1;
     if (f->kind == WL_CRR && first > f->count) first = f->count;
     for (uint32_t i = 0; i < first; i++) open_client(w, f);
@@ -400,16 +508,20 @@ static void flow_start(struct sim *sim, void *ctx, uint64_t arg) {
     sim_host_kick(sim, f->client);
 }
 
-static void note_host(struct wl *w, struct sim_host *h) {
-    for (size_t i = 0; i < w->nhosts; i++)
-        if (w->hosts[i] == h) return;
-    if (w->nhosts < WL_MAX_HOSTS) w->hosts[w->nhosts++] = h;
-}
-
 bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
     if (w->nflows == WL_MAX_FLOWS) {
         snprintf(err, len, "more than %d flows", WL_MAX_FLOWS);
         return false;
+    }
+    if (w->nflows == w->cap_flows) {
+        size_t cap = w->cap_flows ? 2 * w->cap_flows : 16;
+        struct wl_flow_state *fs = realloc(w->flows, cap * sizeof(*fs));
+        if (fs == NULL) {
+            snprintf(err, len, "flow %s: out of memory", f->name);
+            return false;
+        }
+        w->flows = fs;
+        w->cap_flows = cap;
     }
     if (f->client == NULL || f->server == NULL || f->client == f->server) {
         snprintf(err, len, "flow %s: needs two different hosts", f->name);
@@ -421,50 +533,62 @@ bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
         return false;
     }
     if ((f->kind == WL_RR || f->kind == WL_IDLE) && f->bytes == 0) f->bytes = 1;
+    if (f->kind == WL_RR && f->resp_bytes == 0) {
+        /* The client waits for each reply: an empty one never arrives. */
+        snprintf(err, len, "flow %s: rr needs a response of at least 1 byte (each request waits for its reply)", f->name);
+        return false;
+    }
     if (f->kind == WL_IDLE && f->think_ns <= 0) {
         snprintf(err, len, "flow %s: idle needs a think time (the idle period)", f->name);
         return false;
     }
     size_t index = w->nflows;
-    if (f->port == 0) f->port = (uint16_t)(5001 + index);
+    if (f->port == 0) f->port = (uint16_t)(5001 + index % 60000);
     int32_t l = -1;
-    for (size_t i = 0; i < w->nflows; i++)
-        if (w->flows[i]->server == f->server && w->flows[i]->port == f->port) {
-            snprintf(err, len, "flow %s: port %u on %s is already flow %s's", f->name, f->port,
-                     sim_host_name(f->server), w->flows[i]->name);
-            return false;
-        }
+    int32_t sid = host_id(w, f->server);
+    int32_t other = sid < 0 ? -1 : ipmap_get(&w->by_listener, pair_key((uint32_t)sid, UINT32_C(0x80000000) | f->port));
+    if (other >= 0) {
+        snprintf(err, len, "flow %s: port %u on %s is already flow %s's", f->name, f->port, sim_host_name(f->server),
+                 w->flows[other].flow->name);
+        return false;
+    }
     l = tb_tcp_listen(sim_host_stack(f->server), f->port, 0);
     if (l < 0) {
         snprintf(err, len, "flow %s: listen on %s:%u failed: %s", f->name, sim_host_name(f->server), f->port,
                  tb_err_name(l));
         return false;
     }
-    w->flows[index] = f;
-    w->listeners[index] = l;
+    /* Listener handles are non-negative; ports are keyed with the top bit set. */
+    if (sid < 0 || !ipmap_put(&w->by_listener, pair_key((uint32_t)sid, (uint32_t)l), (int32_t)index) ||
+        !ipmap_put(&w->by_listener, pair_key((uint32_t)sid, UINT32_C(0x80000000) | f->port), (int32_t)index)) {
+        snprintf(err, len, "flow %s: out of memory", f->name);
+        return false;
+    }
+    f->wl_index = index;
+    w->flows[index].flow = f;
+    w->flows[index].listener = l;
+    w->flows[index].crr_pending = 0;
     w->nflows++;
-    note_host(w, f->client);
-    note_host(w, f->server);
+    if (f->done) w->ndone++;
     sim_at(w->sim, f->start_ns, flow_start, w, index);
     return true;
 }
 
 void wl_attach(struct wl *w) {
-    for (size_t i = 0; i < w->nhosts; i++) sim_host_set_app(w->hosts[i], app, w);
+    for (size_t i = 0; i < w->nflows; i++) {
+        sim_host_set_app(w->flows[i].flow->client, app, w);
+        sim_host_set_app(w->flows[i].flow->server, app, w);
+    }
 }
 
 bool wl_all_done(const struct wl *w) {
-    for (size_t i = 0; i < w->nflows; i++)
-        if (!w->flows[i]->done) return false;
     /* Servers finish after their clients: wait for every connection. */
-    for (size_t i = 0; i < WL_MAX_CONNS; i++)
-        if (w->conns[i].used) return false;
-    return true;
+    return w->ndone == w->nflows && w->nused == 0;
 }
 
 void wl_finish(struct wl *w) {
-    for (size_t i = 0; i < WL_MAX_CONNS; i++) {
-        struct wl_conn *c = &w->conns[i];
+    for (size_t i = 0; i < w->nconns; i++) {
+        struct wl_conn *c = w->conns[i];
         if (!c->used) continue;
         struct tb_tcp_info info;
         char msg[160];
@@ -475,7 +599,7 @@ void wl_finish(struct wl *w) {
         fail(c->flow, msg);
     }
     for (size_t i = 0; i < w->nflows; i++) {
-        struct wl_flow *f = w->flows[i];
+        struct wl_flow *f = w->flows[i].flow;
         if (!f->done) fail(f, "did not finish");
         if (f->kind == WL_BULK && f->duration_ns == 0 && f->failure[0] == '\0') {
             uint64_t want = f->bytes * (f->both_ways ? 2 : 1);

@@ -42,6 +42,7 @@ struct wl_flow {
     uint64_t keepalive_probes;
     char failure[200];
     bool done;
+    size_t wl_index;              /* set by wl_add_flow */
 };
 
 struct wl;

@@ -29,6 +29,8 @@ void metrics_tcp_info(struct metrics *ms, const char *prefix, const struct tb_tc
 void failure_signature(const char *what, char *out, size_t len);
 /* Prints "reproduce with: tcpbed <words> <args...>" with shell quoting. */
 void print_repro(FILE *f, const char *words, int argc, char **argv);
+/* mkdir -p PATH: 0 when PATH is (now) a directory, -1 with err set. */
+int cli_mkdir_p(const char *path, char *err, size_t errlen);
 
 int cmd_sim_ping(int argc, char **argv);
 int cmd_sim_bulk(int argc, char **argv);

@@ -1,7 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "harness/cli/cli.h"
@@ -187,4 +189,33 @@ void json_two_hosts(struct json *j, const struct tb_stats *a, const struct tb_st
     json_link(j, "A>B", ab);
     json_link(j, "B>A", ba);
     json_obj_close(j);
+}
+
+/* mkdir -p: creates path and every missing parent (mode 0777 & ~umask).
+ * 0 when path is (now) a directory; -1 with err naming what failed. */
+int cli_mkdir_p(const char *path, char *err, size_t errlen) {
+    char buf[1024];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof(buf)) {
+        snprintf(err, errlen, "directory name '%s' is empty or too long", path);
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        if (buf[i - 1] == '/') continue;   /* "a//b", a trailing '/' */
+        char saved = buf[i];
+        buf[i] = '\0';
+        struct stat sb;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create directory '%s': %s", buf, strerror(errno));
+            return -1;
+        }
+        if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "'%s' exists and is not a directory", buf);
+            return -1;
+        }
+        buf[i] = saved;
+    }
+    return 0;
 }

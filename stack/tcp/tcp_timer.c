@@ -197,6 +197,14 @@ static void keep_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
         tcp_keep_arm(st, tp, now);   /* traffic arrived since the timer was set */
         return;
     }
+    /* RFC 9293 §3.8.4 (MUST-26): keep-alives only when no sent data is
+     * outstanding; while it is, retransmission (or persist) is in charge
+     * and decides when to give up. */
+    if (tp->snd_una != tp->snd_max || SEQ_LT(tp->snd_una, tp->snd_end)) {
+        tp->keep_probes_sent = 0;
+        tb_timer_arm(&st->timers, &tp->t_keep, now + tp->keep_idle_ns);
+        return;
+    }
     if (tp->keep_probes_sent >= tp->keep_probes) {
         tcp_fail(st, tp, TB_ERR_TIMEOUT, now);
         return;

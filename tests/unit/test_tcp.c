@@ -3389,6 +3389,33 @@ static void dsack_for_a_partly_old_segment(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.8.4 (MUST-26): no keep-alive while sent data is outstanding;
+ * the retransmission timer is in charge (found by the idle dumbbell
+ * workload: probes 1 ms apart killed a connection whose data was in flight). */
+static void no_keepalive_while_data_is_outstanding(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_max_retries = 20;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    enable_keepalive(&c);   /* idle 10 s, 3 probes 1 s apart */
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    /* Nothing is acknowledged for 30 s: only retransmissions go out. */
+    for (;;) {
+        tb_time_ns t = tb_stack_next_deadline(st);
+        if (t > T0 + 30 * SEC) break;
+        tb_stack_tick(st, t);
+        struct seg s;
+        while (next_seg(st, &s)) assert_true(s.th.payload_len == 100);   /* never a keepalive */
+    }
+    assert_int_equal(info_of(st, c.h).keepalive_probes, 0);
+    assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    t_stack_done(forget(st));
+}
+
 #define T(f) cmocka_unit_test_teardown(f, free_leftover_stacks)
 
 int main(void) {
@@ -3411,6 +3438,7 @@ int main(void) {
         T(time_exceeded_is_a_soft_error),
         T(land_syn_is_dropped),
         T(dsack_for_a_partly_old_segment),
+        T(no_keepalive_while_data_is_outstanding),
         /* handshakes */
         T(passive_open_answers_offered_options),
         T(passive_open_without_options_answers_only_mss),

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "sim/ipmap.h"
 #include "sim/scenario.h"
 #include "sim/topology.h"
 
@@ -113,13 +114,15 @@ static void dumbbell_bulk_flows_all_arrive_and_share_fairly(void **state) {
     topo_init(t);
     struct dumbbell_opts d;
     dumbbell_opts(&d, 4);
-    topo_dumbbell(t, &d);
+    assert_true(topo_dumbbell(t, &d));
     assert_int_equal(topo_run(t, NULL, r), 0);
     if (!r->pass) fail_msg("%s", r->failure);
     for (int i = 0; i < 4; i++) assert_int_equal(t->flows[i].f.delivered, 1 << 20);
     assert_true(r->fairness > 0.9);
     assert_true(r->router_stats[0].forwarded > 4 * 700);   /* R1 carried every data segment */
+    topo_free(t);
     free(t);
+    topo_result_free(r);
     free(r);
 }
 
@@ -137,7 +140,7 @@ static void mixed_workload_completes_every_kind(void **state) {
     d.nkinds = 4;
     d.bytes = 200000;
     d.think_ns = 2 * TB_NS_PER_S;   /* idle periods long enough for keepalive */
-    topo_dumbbell(t, &d);
+    assert_true(topo_dumbbell(t, &d));
     assert_int_equal(topo_run(t, NULL, r), 0);
     if (!r->pass) fail_msg("%s", r->failure);
     struct wl_flow *bulk = &t->flows[0].f, *rr = &t->flows[1].f, *crr = &t->flows[2].f, *idle = &t->flows[3].f;
@@ -149,7 +152,9 @@ static void mixed_workload_completes_every_kind(void **state) {
     assert_int_equal(crr->delivered, 5u * (200000 + 1000));
     assert_int_equal(idle->delivered, 5u * 200000);
     assert_true(idle->keepalive_probes > 0);
+    topo_free(t);
     free(t);
+    topo_result_free(r);
     free(r);
 }
 
@@ -163,11 +168,13 @@ static void topology_runs_are_deterministic(void **state) {
         struct dumbbell_opts d;
         dumbbell_opts(&d, 3);
         d.bottleneck_ab.loss = 0.01;
-        topo_dumbbell(t, &d);
+        assert_true(topo_dumbbell(t, &d));
         assert_int_equal(topo_run(t, NULL, r), 0);
         assert_true(r->pass);
         events[k] = r->events * 1000003 + r->packets;
+        topo_free(t);
         free(t);
+        topo_result_free(r);
         free(r);
     }
     assert_true(events[0] == events[1]);
@@ -206,7 +213,9 @@ static void scenario_file_loads_and_runs(void **state) {
             found = true;
         }
     assert_true(found);
+    topo_free(t);
     free(t);
+    topo_result_free(r);
     free(r);
 }
 
@@ -232,6 +241,7 @@ static void scenario_errors_name_the_line_and_what_was_expected(void **state) {
         assert_false(scenario_load(path, t, err, sizeof(err)));
         if (strstr(err, bad[i].needle) == NULL) fail_msg("case %zu: got '%s', wanted '%s'", i, err, bad[i].needle);
         unlink(path);
+        topo_free(t);
         free(t);
     }
 }
@@ -256,9 +266,151 @@ static void topology_setup_errors_are_precise(void **state) {
         assert_int_equal(topo_run(t, NULL, r), -1);
         if (strstr(r->error, bad[i].needle) == NULL) fail_msg("case %zu: got '%s', wanted '%s'", i, r->error, bad[i].needle);
         unlink(path);
+        topo_free(t);
         free(t);
+        topo_result_free(r);
         free(r);
     }
+}
+
+/* The hashed tables under the routers and the topology: exact keys with
+ * deletion (backward shift keeps every other key reachable), and longest
+ * prefix first. */
+static void ipmap_and_longest_prefix_match(void **state) {
+    (void)state;
+    struct ipmap m;
+    ipmap_init(&m);
+    for (uint32_t i = 0; i < 5000; i++) assert_true(ipmap_put(&m, (uint64_t)i * 7919, (int32_t)i));
+    for (uint32_t i = 0; i < 5000; i += 2) assert_true(ipmap_del(&m, (uint64_t)i * 7919));
+    assert_false(ipmap_del(&m, 2));
+    for (uint32_t i = 0; i < 5000; i++) assert_int_equal(ipmap_get(&m, (uint64_t)i * 7919), i % 2 ? (int32_t)i : -1);
+    assert_true(ipmap_put(&m, 7919, 42));   /* replaces */
+    assert_int_equal(ipmap_get(&m, 7919), 42);
+    assert_int_equal(m.count, 2500);
+    ipmap_free(&m);
+
+    struct lpm t;
+    lpm_init(&t);
+    assert_int_equal(lpm_lookup(&t, 0x0a010203, NULL), -1);
+    assert_true(lpm_put(&t, 0, 0, 1));             /* default */
+    assert_true(lpm_put(&t, 0x0a000000, 8, 2));    /* 10/8 */
+    assert_true(lpm_put(&t, 0x0a0102ff, 24, 3));   /* 10.1.2/24: host bits ignored */
+    uint8_t len = 0;
+    assert_int_equal(lpm_lookup(&t, 0x0a010203, &len), 3);
+    assert_int_equal(len, 24);
+    assert_int_equal(lpm_lookup(&t, 0x0a090909, &len), 2);
+    assert_int_equal(len, 8);
+    assert_int_equal(lpm_lookup(&t, 0xc0a80001, &len), 1);
+    assert_int_equal(len, 0);
+    assert_int_equal(lpm_get_exact(&t, 0x0a010200, 24), 3);
+    assert_int_equal(lpm_get_exact(&t, 0x0a010200, 23), -1);
+    lpm_free(&t);
+}
+
+/* Past 255 pairs the address plan moves to the next pair of /16s (pair
+ * 256 b + c: 10.(1+2b).c.1 and 10.(2+2b).c.1), each pair still has its own
+ * router port, and every flow arrives. */
+static void dumbbell_scales_past_255_pairs(void **state) {
+    (void)state;
+    struct topo *t = calloc(1, sizeof(*t));
+    struct topo_result *r = calloc(1, sizeof(*r));
+    topo_init(t);
+    struct dumbbell_opts d;
+    dumbbell_opts(&d, 300);
+    d.bytes = 20000;
+    assert_true(topo_dumbbell(t, &d));
+    assert_int_equal(t->nhosts, 600);
+    assert_int_equal(t->nlinks, 601);
+    assert_int_equal(t->routers[0].nports, 301);
+    assert_int_equal(t->hosts[2 * 254].ipv4, 0x0a01ff01);   /* S255: 10.1.255.1 */
+    assert_int_equal(t->hosts[2 * 255].ipv4, 0x0a030001);   /* S256: 10.3.0.1 */
+    assert_int_equal(t->hosts[2 * 255 + 1].ipv4, 0x0a040001);   /* D256: 10.4.0.1 */
+    assert_string_equal(t->hosts[2 * 299].name, "S300");
+    assert_int_equal(topo_run(t, NULL, r), 0);
+    if (!r->pass) fail_msg("%s", r->failure);
+    for (int i = 0; i < 300; i++) assert_int_equal(t->flows[i].f.delivered, 20000);
+    assert_int_equal(r->router_stats[0].dropped_no_route + r->router_stats[1].dropped_no_route, 0);
+    assert_int_equal(r->router_stats[0].dropped_no_neighbour + r->router_stats[1].dropped_no_neighbour, 0);
+    struct dumbbell_opts too_many;
+    dumbbell_opts(&too_many, TOPO_DUMBBELL_MAX_PAIRS + 1);
+    struct topo t2;
+    topo_init(&t2);
+    assert_false(topo_dumbbell(&t2, &too_many));
+    topo_free(&t2);
+    topo_free(t);
+    free(t);
+    topo_result_free(r);
+    free(r);
+}
+
+/* The issue's idle flow: think 10 ms on a 24 ms RTT. Keepalive probes the
+ * silences (idle = think/4) without giving up on a peer whose answers take
+ * longer than think/8 x 9 probes to come back. */
+static void idle_flow_survives_an_rtt_longer_than_its_think_time(void **state) {
+    (void)state;
+    struct topo *t = calloc(1, sizeof(*t));
+    struct topo_result *r = calloc(1, sizeof(*r));
+    topo_init(t);
+    struct dumbbell_opts d;
+    dumbbell_opts(&d, 1);
+    d.kinds[0] = WL_IDLE;
+    d.bytes = 1000;
+    d.count = 20;
+    d.think_ns = 10 * TB_NS_PER_MS;
+    assert_true(topo_dumbbell(t, &d));
+    assert_int_equal(topo_run(t, NULL, r), 0);
+    if (!r->pass) fail_msg("%s", r->failure);
+    assert_int_equal(t->flows[0].f.delivered, 20 * 1000);
+    assert_true(t->flows[0].f.keepalive_probes > 0);
+    topo_free(t);
+    free(t);
+    topo_result_free(r);
+    free(r);
+}
+
+/* Link counters are named by direction as the file names them, also for a
+ * link written router first ([link R-B]: R>B is what R sends to B). One
+ * host's capture goes to out->pcap_path. */
+static void link_directions_and_one_host_capture(void **state) {
+    (void)state;
+    const char *text = "[host A]\naddress = 10.1.0.2/24\n[host B]\naddress = 10.2.0.2/24\n"
+                       "[router R]\nport = 10.1.0.1/24\nport = 10.2.0.1/24\n"
+                       "[link A-R]\n[link R-B]\n[flow f]\ntype = bulk\nfrom = A\nto = B\nbytes = 200K\n";
+    struct topo *t = calloc(1, sizeof(*t));
+    struct topo_result *r = calloc(1, sizeof(*r));
+    topo_init(t);
+    char err[800], pcap[80];
+    const char *path = write_tmp(text);
+    if (!scenario_load(path, t, err, sizeof(err))) fail_msg("%s", err);
+    snprintf(pcap, sizeof(pcap), "/tmp/tcpbed_topo_%ld.pcap", (long)getpid());
+    struct topo_outputs out = {.pcap_path = pcap, .pcap_host = "B"};
+    assert_int_equal(topo_run(t, &out, r), 0);
+    if (!r->pass) fail_msg("%s", r->failure);
+    const struct sim_link_stats *rb = NULL, *br = NULL;
+    for (int i = 0; i < r->nlinks; i++) {
+        if (strcmp(r->links[i].name, "R>B") == 0) rb = &r->links[i].stats;
+        if (strcmp(r->links[i].name, "B>R") == 0) br = &r->links[i].stats;
+    }
+    assert_non_null(rb);
+    assert_non_null(br);
+    assert_true(rb->bytes_delivered > 200000);   /* the data went R -> B */
+    assert_true(br->bytes_delivered < 100000);   /* ACKs came back */
+    assert_true(r->pcap_frames > 100);
+    FILE *f = fopen(pcap, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    assert_true(ftell(f) > 200000);
+    fclose(f);
+    unlink(pcap);
+    topo_result_free(r);
+    out.pcap_host = "nobody";
+    assert_int_equal(topo_run(t, &out, r), -1);
+    assert_non_null(strstr(r->error, "no host named 'nobody'"));
+    unlink(path);
+    topo_free(t);
+    free(t);
+    topo_result_free(r);
+    free(r);
 }
 
 int main(void) {
@@ -271,6 +423,10 @@ int main(void) {
         cmocka_unit_test(scenario_file_loads_and_runs),
         cmocka_unit_test(scenario_errors_name_the_line_and_what_was_expected),
         cmocka_unit_test(topology_setup_errors_are_precise),
+        cmocka_unit_test(ipmap_and_longest_prefix_match),
+        cmocka_unit_test(dumbbell_scales_past_255_pairs),
+        cmocka_unit_test(idle_flow_survives_an_rtt_longer_than_its_think_time),
+        cmocka_unit_test(link_directions_and_one_host_capture),
     };
     return cmocka_run_group_tests_name("topology", tests, NULL, NULL);
 }
