@@ -13,6 +13,7 @@ bash harness/deps.sh fuzz >/dev/null || {
   echo "fuzz bench: harness/deps.sh fuzz failed" >&2
   exit 1
 }
+mkdir -p build/fuzz   # a fresh clone has no build/ yet
 for e in $engines; do
   make --no-print-directory -j"$(nproc)" fuzz-build-"$e" >/dev/null 2>build/fuzz-bench-build.log || {
     echo "fuzz bench: building the $e targets failed (build/fuzz-bench-build.log)" >&2

@@ -8,6 +8,10 @@
 #   make fuzz-corpus                  regenerate fuzz/corpus/ from simulator runs
 #   make fuzz-smoke                   what `make test` runs: replay + short campaigns
 #   make fuzz-bench                   execs/s per target and engine
+#   make fuzz-long [SECONDS=1800] [TARGETS=wire,stack,faults]
+#                                     AFL++ ASan+UBSan, every core on one
+#                                     target, targets one after another;
+#                                     findings -> fuzz/regressions/TARGET/
 #
 # Engines:
 #   libfuzzer  clang-14 -fsanitize=fuzzer,address,undefined
@@ -72,7 +76,7 @@ $(FUZZ_DIR)/gen_corpus: $(BUILD)/obj/fuzz/gen_corpus.o $(PLATFORM_OBJ) $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-.PHONY: fuzz fuzz-build fuzz-corpus fuzz-smoke fuzz-bench deps-fuzz $(addprefix fuzz-build-,$(FUZZ_ENGINES))
+.PHONY: fuzz fuzz-build fuzz-corpus fuzz-smoke fuzz-bench fuzz-long deps-fuzz $(addprefix fuzz-build-,$(FUZZ_ENGINES))
 
 deps-fuzz:
 	@bash harness/deps.sh fuzz
@@ -90,5 +94,12 @@ fuzz-smoke:
 
 fuzz-bench:
 	@bash fuzz/bench.sh
+
+# SECONDS per target (1800 unless given); TARGETS: a space or comma list.
+FUZZ_LONG_SECONDS = $(if $(filter-out file default undefined,$(origin SECONDS)),$(SECONDS),1800)
+TARGETS ?= $(FUZZ_TARGETS)
+fuzz-long: deps-fuzz
+	@bash fuzz/long.sh "$(FUZZ_LONG_SECONDS)" $(subst $(comma), ,$(TARGETS))
+comma := ,
 
 -include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)

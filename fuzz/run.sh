@@ -13,7 +13,8 @@
 #
 # Environment: FUZZ_JOBS=n runs n libFuzzer workers (-fork) or one AFL++ main
 # and n-1 secondaries (-M/-S) on one synced output directory;
-# FUZZ_TIMEOUT_MS (default: 2000 for wire and stack, 20000 for faults).
+# FUZZ_TIMEOUT_MS (default: 2000 for wire and stack, 20000 for faults);
+# FUZZ_AFL_OUT instead of build/fuzz/afl-out (AFL++ empties TARGET/ there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +39,8 @@ fi
 timeout_ms=${FUZZ_TIMEOUT_MS:-$([ "$target" = faults ] && echo 20000 || echo 2000)}
 
 bin=build/fuzz/$engine/$target
-make --no-print-directory "$bin" >build/fuzz-build.log 2>&1 || {
+mkdir -p build/fuzz   # a fresh clone has no build/ yet
+make --no-print-directory -j"$(nproc)" "$bin" >build/fuzz-build.log 2>&1 || {
   echo "fuzz: building $bin failed; the last lines of build/fuzz-build.log:" >&2
   tail -20 build/fuzz-build.log >&2
   exit 1
@@ -76,7 +78,7 @@ else
     echo "fuzz: afl-fuzz is missing (bash harness/deps.sh fuzz installs afl++)" >&2
     exit 1
   fi
-  out=build/fuzz/afl-out/$target
+  out=${FUZZ_AFL_OUT:-build/fuzz/afl-out}/$target
   rm -rf "$out"
   mkdir -p "$out"
   export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1

@@ -1,5 +1,7 @@
 /* The bulk scenario: host A (10.0.0.1) sends a seeded pseudo-random byte
  * stream to host B (10.0.0.2) over TCP; B checks every byte; both close.
+ * With `both`, B sends its own seeded stream back over the same connection
+ * at the same time and A checks every byte of it.
  * Exit status and `integrity` say whether every byte arrived once, in
  * order, unchanged, and both connections finished cleanly. */
 #ifndef TB_SIM_BULK_H
@@ -35,7 +37,8 @@ struct sim_bulk_opts {
     bool no_sack;                 /* turn SACK off (NewReno recovery by duplicate ACKs) */
     tb_time_ns start_ns;          /* when A connects (moves the ISN, RFC 6528's timer) */
     tb_time_ns reader_stall_ns;   /* B reads nothing before this time: its window fills */
-    bool nodelay;
+    bool nodelay;                 /* Nagle off on A (and on B with both) */
+    bool both;                    /* B sends bytes (or for duration) back at the same time, A checks them */
     const char *pcap_path;        /* capture on host A */
     sim_drop_fn drop_a_to_b, drop_b_to_a;   /* test hooks */
     void *drop_ctx;
@@ -47,6 +50,8 @@ struct sim_bulk_opts {
 struct sim_bulk_result {
     uint64_t sent_bytes;          /* accepted by A's send calls */
     uint64_t delivered_bytes;     /* read by B and checked against the stream */
+    uint64_t reverse_sent_bytes;  /* both: accepted by B's send calls (else 0) */
+    uint64_t reverse_delivered_bytes;   /* both: read by A and checked against B's stream */
     char integrity[200];          /* "ok" or what went wrong */
     bool pass;
     uint64_t retransmits, rto_timeouts;

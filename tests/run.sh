@@ -65,10 +65,15 @@ for t in build/asan/tests/test_*; do run_unit "$t"; done
 echo "== command-line tests"
 run_script cli bash tests/cli/test_cli.sh build/tcpbed
 run_script cli-asan bash tests/cli/test_cli.sh build/asan/tcpbed
+run_script cli-topo bash tests/cli/test_topo.sh build/tcpbed
+echo "== adversarial workloads: both ends sending, faults both ways, odd MSS"
+run_script adversarial bash tests/cli/test_adversarial.sh build/tcpbed
 if [ -x fuzz/smoke.sh ]; then
   echo "== fuzzing: corpus and crash replay under ASan+UBSan, smoke campaigns"
   run_script fuzz bash fuzz/smoke.sh
 fi
+echo "== documentation: every tcpbed command in README.md and docs/ runs as the text says"
+run_script docs bash tests/cli/test_docs.sh build/tcpbed
 echo "== purity of stack/"
 run_script purity bash tests/check_purity.sh build/libtcpbed.a
 

@@ -13,6 +13,8 @@ static void bulk_metrics(struct metrics *ms, const struct sim_bulk_opts *o, cons
     metrics_add(ms, "seed", (double)o->seed);
     metrics_add(ms, "sent_bytes", (double)r->sent_bytes);
     metrics_add(ms, "delivered_bytes", (double)r->delivered_bytes);
+    metrics_add(ms, "reverse_sent_bytes", (double)r->reverse_sent_bytes);
+    metrics_add(ms, "reverse_delivered_bytes", (double)r->reverse_delivered_bytes);
     metrics_add(ms, "integrity_ok", r->pass ? 1 : 0);
     metrics_add(ms, "retransmits", (double)r->retransmits);
     metrics_add(ms, "rto_timeouts", (double)r->rto_timeouts);
@@ -50,11 +52,12 @@ int cmd_sim_bulk(int argc, char **argv) {
     f.rate_bps = o.link.rate_bps;
     uint64_t bytes = o.bytes, seed = o.seed, mss = 0, sndbuf = 0, rcvbuf = 0;
     tb_time_ns duration = 0, limit = o.time_limit_ns;
-    bool zero_copy = false, nodelay = false, ecn = false, no_rack = false, no_sack = false;
+    bool zero_copy = false, nodelay = false, ecn = false, no_rack = false, no_sack = false, both = false;
     const char *cc = "newreno";
-    enum { OWN_OPTS = 13 };
+    enum { OWN_OPTS = 14 };
     struct opt opts[OWN_OPTS + SIM_FLAG_OPTS] = {
-        {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M)", 1, UINT64_C(1) << 40},
+        {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M); with --both, each way", 1, UINT64_C(1) << 40},
+        {"both", OPT_FLAG, &both, NULL, "B sends as much back at the same time; A checks every byte", 0, 0},
         {"duration", OPT_DURATION, &duration, "TIME", "send for this long instead of --bytes", 1, 0},
         {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
         {"mss", OPT_U64, &mss, "BYTES", "cap both hosts' MSS (default: MTU - 40)", 88, 1460},
@@ -62,7 +65,7 @@ int cmd_sim_bulk(int argc, char **argv) {
         {"rcvbuf", OPT_SIZE, &rcvbuf, "BYTES", "receive buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},
         {"time-limit", OPT_DURATION, &limit, "TIME", "virtual time after which the run fails (default 1h)", 1, 0},
         {"zero-copy", OPT_FLAG, &zero_copy, NULL, "use tb_tcp_send_buf / tb_tcp_recv_buf", 0, 0},
-        {"nodelay", OPT_FLAG, &nodelay, NULL, "turn Nagle off on A", 0, 0},
+        {"nodelay", OPT_FLAG, &nodelay, NULL, "turn Nagle off on A (and on B with --both)", 0, 0},
         {"cc", OPT_STRING, &cc, "NAME", "congestion control: newreno (default) or cubic", 0, 0},
         {"ecn", OPT_FLAG, &ecn, NULL, "negotiate ECN (RFC 3168); links mark with --ecn-mark or --qdisc red", 0, 0},
         {"no-rack-tlp", OPT_FLAG, &no_rack, NULL, "turn RACK-TLP off (DupThresh and RTO only)", 0, 0},
@@ -73,7 +76,8 @@ int cmd_sim_bulk(int argc, char **argv) {
     nopts += SIM_FLAG_OPTS;
     int rc = opts_parse("tcpbed sim bulk",
                         "Host A (10.0.0.1) sends seeded pseudo-random bytes to host B (10.0.0.2) over TCP;\n"
-                        "B checks every byte; both close. Exits 0 only when every byte arrived once, in order,\n"
+                        "B checks every byte; both close (--both: B sends as much back at once, A checks it).\n"
+                        "Exits 0 only when every byte arrived once, in order,\n"
                         "unchanged, both connections closed cleanly and every --expect holds; a failing run\n"
                         "prints the command line that reproduces it. Defaults: 100Mbps, 10ms one way, no faults.",
                         opts, nopts, argc, argv);
@@ -103,6 +107,7 @@ int cmd_sim_bulk(int argc, char **argv) {
     o.time_limit_ns = limit;
     o.zero_copy = zero_copy;
     o.nodelay = nodelay;
+    o.both = both;
     o.pcap_path = f.pcap;
     o.pcap_dir = f.pcap_dir;
     o.faults = f.faults.items;
@@ -150,11 +155,14 @@ int cmd_sim_bulk(int argc, char **argv) {
     if (rc != 0) {
         fprintf(stderr, "tcpbed sim bulk: %s\n", r.error);
         free(ms);
-        return strstr(r.error, "fault") != NULL ? 2 : 1;
+        /* A bad fault spec or a host configuration the options made invalid is a usage error. */
+        return strstr(r.error, "fault") != NULL || strncmp(r.error, "host ", 5) == 0 ? 2 : 1;
     }
     tb_time_ns xfer_ns = r.sim_time_ns - r.connect_ns;
     double goodput = xfer_ns > 0 ? (double)r.delivered_bytes * 8.0 / ((double)xfer_ns / 1e9) : 0;
+    double reverse_goodput = xfer_ns > 0 ? (double)r.reverse_delivered_bytes * 8.0 / ((double)xfer_ns / 1e9) : 0;
     bulk_metrics(ms, &o, &r, wall, goodput);
+    metrics_add(ms, "reverse_goodput_bps", reverse_goodput);
 
     /* Expectations: every one must hold. */
     bool pass = r.pass;
@@ -185,6 +193,9 @@ int cmd_sim_bulk(int argc, char **argv) {
         json_u64(&j, "seed", o.seed);
         json_u64(&j, "sent_bytes", r.sent_bytes);
         json_u64(&j, "delivered_bytes", r.delivered_bytes);
+        json_bool(&j, "both", o.both);
+        json_u64(&j, "reverse_sent_bytes", r.reverse_sent_bytes);
+        json_u64(&j, "reverse_delivered_bytes", r.reverse_delivered_bytes);
         json_str(&j, "integrity", r.integrity);
         json_bool(&j, "pass", pass);
         json_str(&j, "failure", failure);
@@ -202,6 +213,7 @@ int cmd_sim_bulk(int argc, char **argv) {
         json_u64(&j, "packets", r.packets);
         json_u64(&j, "events", r.events);
         json_f64(&j, "goodput_bps", goodput);
+        json_f64(&j, "reverse_goodput_bps", reverse_goodput);
         json_i64(&j, "connect_ns", r.connect_ns);
         json_u64(&j, "faults_fired", r.faults_fired);
         json_u64(&j, "rate_bps", o.link.rate_bps);
@@ -228,8 +240,9 @@ int cmd_sim_bulk(int argc, char **argv) {
         json_end(&j);
     } else {
         char d1[32], d2[32], rt[32];
-        printf("tcpbed sim bulk: A 10.0.0.1 -> B 10.0.0.2:%u, %llu bytes, %s link, %s one way, seed %llu\n", o.port,
-               (unsigned long long)(o.duration_ns ? r.sent_bytes : o.bytes),
+        printf("tcpbed sim bulk: A 10.0.0.1 %s B 10.0.0.2:%u, %llu bytes%s, %s link, %s one way, seed %llu\n",
+               o.both ? "<->" : "->", o.port, (unsigned long long)(o.duration_ns ? r.sent_bytes : o.bytes),
+               o.both ? " each way" : "",
                tb_format_rate((double)o.link.rate_bps, rt, sizeof(rt)),
                tb_format_duration(o.link.delay_ns, d1, sizeof(d1)), (unsigned long long)o.seed);
         const struct tb_tcp_info *a = &r.info_a;
@@ -239,12 +252,24 @@ int cmd_sim_bulk(int argc, char **argv) {
         printf("sent %llu bytes, delivered %llu, finished at %s of virtual time: goodput %s\n",
                (unsigned long long)r.sent_bytes, (unsigned long long)r.delivered_bytes,
                tb_format_duration(r.sim_time_ns, d1, sizeof(d1)), tb_format_rate(goodput, rt, sizeof(rt)));
+        if (o.both)
+            printf("B sent %llu bytes back, A read %llu: goodput %s\n", (unsigned long long)r.reverse_sent_bytes,
+                   (unsigned long long)r.reverse_delivered_bytes, tb_format_rate(reverse_goodput, rt, sizeof(rt)));
         printf("retransmits %llu, RTO timeouts %llu, packets %llu, A srtt %s, A cwnd %u bytes\n",
                (unsigned long long)r.retransmits, (unsigned long long)r.rto_timeouts, (unsigned long long)r.packets,
                tb_format_duration(a->srtt_ns, d2, sizeof(d2)), a->cwnd_bytes);
         printf("recovery (%s): fast retransmits %llu, RACK losses %llu, TLP probes %llu, DSACKs %llu, spurious undos %llu\n",
                tb_cc_name(o.cc), (unsigned long long)a->fast_retransmits, (unsigned long long)a->rack_losses,
                (unsigned long long)a->tlp_probes, (unsigned long long)a->dsacks, (unsigned long long)a->spurious_undos);
+        if (o.both) {
+            const struct tb_tcp_info *b = &r.info_b;
+            printf("B->A: B srtt %s, B cwnd %u bytes, fast retransmits %llu, RACK losses %llu, TLP probes %llu, "
+                   "DSACKs %llu, spurious undos %llu\n",
+                   tb_format_duration(b->srtt_ns, d2, sizeof(d2)), b->cwnd_bytes,
+                   (unsigned long long)b->fast_retransmits, (unsigned long long)b->rack_losses,
+                   (unsigned long long)b->tlp_probes, (unsigned long long)b->dsacks,
+                   (unsigned long long)b->spurious_undos);
+        }
         const struct sim_link_stats *ls[2] = {&r.link_ab, &r.link_ba};
         for (int i = 0; i < 2; i++) {
             const struct sim_link_stats *l = ls[i];

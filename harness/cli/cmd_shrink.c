@@ -32,6 +32,7 @@ struct shrink {
     double timeout_s;
     /* result of the last run */
     bool last_pass;
+    int last_exit;
     char last_sig[320];
 };
 
@@ -55,6 +56,7 @@ static void subset_done(void *ctx, size_t job, struct run_result *r) {
     (void)job;
     struct shrink *s = ctx;
     s->last_pass = false;
+    s->last_exit = r->exit_code;
     s->last_sig[0] = '\0';
     if (r->exit_code == 0 || r->exit_code == 1) {
         json_find_bool(r->out, "pass", &s->last_pass);
@@ -188,6 +190,15 @@ int cmd_shrink(int argc, char **argv) {
     s->base_n = n;
     fails_same(s, NULL, 0);
     s->base_n = sim_n;
+    if (s->last_exit == 2) {
+        fprintf(stderr, "tcpbed shrink: the sim arguments are a usage error; run them to see it: tcpbed sim");
+        for (int i = 0; i < sim_n; i++) fprintf(stderr, " %s", sim[i]);
+        fprintf(stderr, "\n");
+        unlink(record);
+        free(s->base);
+        free(s);
+        return 2;
+    }
     if (s->last_pass || s->last_sig[0] == '\0') {
         fprintf(stderr, "tcpbed shrink: the run %s: nothing to shrink\n",
                 s->last_pass ? "passes" : "gave no result (is it a sim scenario?)");

@@ -37,7 +37,7 @@ struct sweep {
     int sim_argc;
     char seed_text[32];
     char *argv[256];
-    uint64_t passed, failed;
+    uint64_t passed, failed, usage_errors;
     struct sig_group groups[SIG_MAX];
     size_t group_count;
     FILE *out;
@@ -131,6 +131,7 @@ static void done(void *ctx, size_t job, struct run_result *r) {
         snprintf(failure, sizeof(failure), "crashed with signal %d", r->term_signal);
     } else if (r->exit_code == 2) {
         snprintf(failure, sizeof(failure), "usage error (run the reproduction line to see it)");
+        sw->usage_errors++;
     } else {
         snprintf(failure, sizeof(failure), "exited with status %d", r->exit_code);
     }
@@ -309,6 +310,12 @@ int cmd_sweep(int argc, char **argv) {
     if (sw->out != NULL) fclose(sw->out);
     report(sw, wall_seconds() - sw->started);
     rc = sw->failed == 0 ? 0 : 1;
+    if (sw->usage_errors > 0) {
+        /* The sim arguments themselves are wrong: a usage error, not a failed run. */
+        fprintf(stderr, "tcpbed sweep: %llu run(s) exited with a usage error (status 2): check the arguments after --\n",
+                (unsigned long long)sw->usage_errors);
+        rc = 2;
+    }
     free(sw->seeds);
     free(sw);
     return rc;

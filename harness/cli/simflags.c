@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/cli/cli.h"
 #include "sim/units.h"
 
 void sim_flags_opts(struct sim_flags *f, struct opt *o) {
@@ -26,7 +27,7 @@ void sim_flags_opts(struct sim_flags *f, struct opt *o) {
         {"fault", OPT_LIST, &f->faults, "SPEC", "a targeted fault, e.g. 'drop A>B tcp data #3' (docs/faults.md)", 0, 0},
         {"expect", OPT_LIST, &f->expects, "EXPR", "a property of the run, e.g. 'rto_timeouts==0'", 0, 0},
         {"pcap", OPT_STRING, &f->pcap, "FILE", "write what host A sends and receives to a pcap", 0, 0},
-        {"pcap-dir", OPT_STRING, &f->pcap_dir, "DIR", "write A.pcap, B.pcap, faults.csv, cc.csv into DIR (for plot)", 0, 0},
+        {"pcap-dir", OPT_STRING, &f->pcap_dir, "DIR", "write A.pcap, B.pcap, faults.csv, cc.csv into DIR (created as by mkdir -p; for plot)", 0, 0},
         {"fault-log", OPT_STRING, &f->fault_log, "FILE", "CSV of every fault and queue drop", 0, 0},
         {"trace-cc", OPT_STRING, &f->trace_cc, "FILE", "CSV of cwnd, ssthresh, srtt, rto at every decision", 0, 0},
         {"record-faults", OPT_STRING, &f->record_faults, "FILE", "write each fault that fired as an exact --fault spec", 0, 0},
@@ -165,14 +166,11 @@ static FILE *open_out(const char *dir, const char *name, const char *path, char 
 bool sim_outputs_open(const struct sim_flags *f, struct sim_outputs *out, char *err, size_t len) {
     out->fault_log = out->trace_cc = NULL;
     if (f->pcap_dir != NULL) {
-        char probe[1024];
-        snprintf(probe, sizeof(probe), "%s/.", f->pcap_dir);
-        FILE *t = fopen(f->pcap_dir, "r");
-        if (t == NULL) {
-            snprintf(err, len, "--pcap-dir '%s': no such directory", f->pcap_dir);
+        char why[320];
+        if (cli_mkdir_p(f->pcap_dir, why, sizeof(why)) != 0) {   /* as mkdir -p would */
+            snprintf(err, len, "--pcap-dir '%s': %s", f->pcap_dir, why);
             return false;
         }
-        fclose(t);
     }
     if (f->fault_log != NULL || f->pcap_dir != NULL) {
         out->fault_log = open_out(f->pcap_dir, "faults.csv", f->fault_log, err, len);

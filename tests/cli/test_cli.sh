@@ -179,6 +179,35 @@ expect "sweep --merge" 1 "$TCPBED" sweep --merge "$TMP/s1.jsonl" "$TMP/s2.jsonl"
 if [ "$(cat "$TMP/s1.jsonl" "$TMP/s2.jsonl" | wc -l)" -eq 8 ]; then ok "shards split the seeds"; else bad "shards"; fi
 expect "sweep: bad --seeds" 2 "$TCPBED" sweep --seeds 9..1 -- bulk
 expect "sweep: missing --" 2 "$TCPBED" sweep --seeds 1..3 bulk
+expect "sweep: bad sim arguments are a usage error" 2 "$TCPBED" sweep --seeds 1..3 -- bulk --bogus
+expect "shrink: bad sim arguments are a usage error" 2 "$TCPBED" shrink -- bulk --bogus
+
+# --- both directions at once on one connection: issue 9
+expect "bulk --both under loss, reordering, duplication, corruption" 0 \
+  "$TCPBED" sim bulk --both --bytes 1M "${FAULTS[@]}" --seed 9 --json
+if python3 - "$LAST_OUT" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); n = 1 << 20
+assert d["pass"] and d["integrity"] == "ok" and d["both"] is True, d["integrity"]
+assert d["sent_bytes"] == d["delivered_bytes"] == d["reverse_sent_bytes"] == d["reverse_delivered_bytes"] == n
+for way in ("A>B", "B>A"):
+    l = d["link"][way]
+    assert l["bytes_delivered"] > n and l["loss_drops"] > 0 and l["reordered"] > 0, (way, l)
+assert d["conn"]["A"]["bytes_received"] == n and d["conn"]["B"]["bytes_received"] == n
+PY
+then ok "--both: every byte delivered and checked each way, faults fired each way"; else bad "--both JSON" "$LAST_OUT"; fi
+expect "bulk without --both reports no reverse bytes" 0 "$TCPBED" sim bulk --bytes 100K --json
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["both"] is False and d["reverse_sent_bytes"] == d["reverse_delivered_bytes"] == 0' "$LAST_OUT"
+then ok "one-way JSON: reverse_* are 0"; else bad "one-way reverse keys" "$LAST_OUT"; fi
+expect "bulk --duration 1s --zero-copy (a refused buffer is sent first at the end)" 0 "$TCPBED" sim bulk --duration 1s --zero-copy
+expect "bulk --both --duration 1s --zero-copy" 0 "$TCPBED" sim bulk --both --duration 1s --zero-copy
+contains "the summary shows the reverse direction" "B sent "
+BOTH_T0=$(date +%s)
+BOTH_SEEDS=500; [[ "$TCPBED" == *asan* ]] && BOTH_SEEDS=100   # ASan+UBSan: about 5x slower per run
+expect "sweep --seeds 1..$BOTH_SEEDS -- bulk --both under faults" 0 "$TCPBED" sweep --seeds 1..$BOTH_SEEDS -- bulk --both \
+  --bytes 200K --loss 0.02 --reorder 0.05 --duplicate 0.01 --corrupt 0.005
+contains "$BOTH_SEEDS of $BOTH_SEEDS bidirectional seeds passed" "sweep: $BOTH_SEEDS passed, 0 failed"
+echo "     (the bidirectional sweep took $(($(date +%s) - BOTH_T0)) s)"
 expect "a planted failure" 1 "$TCPBED" sim bulk --bytes 1M --loss 0.02 --seed 4 --expect 'retransmits==0'
 contains "its reproduction line" "reproduce with: tcpbed sim bulk --bytes 1M --loss 0.02 --seed 4 --expect retransmits==0"
 expect "shrink the planted failure" 0 "$TCPBED" shrink -- bulk --bytes 1M --loss 0.02 --seed 4 --expect 'retransmits==0'
@@ -246,6 +275,12 @@ expect "plot --window zooms" 0 "$TCPBED" plot "$TMP/tail" --window 0.15s..0.5s -
 expect "plot: bad --window" 2 "$TCPBED" plot "$TMP/tail" --window 0.5s
 expect "plot: missing pcap" 1 "$TCPBED" plot "$TMP/nonexistent"
 contains "missing pcap is explained" "cannot read pcap"
+expect "--pcap-dir creates the directory (mkdir -p)" 0 "$TCPBED" sim bulk --bytes 300K --pcap-dir "$TMP/new/run1"
+expect "and plot reads it" 0 "$TCPBED" plot "$TMP/new/run1"
+if [ -s "$TMP/new/run1/plot.svg" ]; then ok "run1/plot.svg written"; else bad "no run1/plot.svg"; fi
+touch "$TMP/afile"
+expect "--pcap-dir under a file fails" 1 "$TCPBED" sim bulk --bytes 10K --pcap-dir "$TMP/afile/run"
+contains "the file is named" "exists and is not a directory"
 
 # --- topologies, workloads and scenario files
 expect "sim dumbbell --help" 0 "$TCPBED" sim dumbbell --help
