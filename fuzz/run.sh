@@ -83,6 +83,10 @@ else
   mkdir -p "$out"
   export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
   export AFL_SKIP_CRASHES=1
+  # AFL++ refuses sanitizer options it cannot work with (make test exports
+  # its own): abort so AFL++ sees a crash, no symbolizer, no leak check.
+  export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1
+  export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=0:print_stacktrace=0
   pids=()
   for ((i = 0; i < jobs; i++)); do
     if [ "$jobs" -gt 1 ]; then

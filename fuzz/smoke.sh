@@ -63,7 +63,7 @@ done
 # 3. corpus and regression replay under ASan+UBSan
 for t in wire stack faults; do
   n=$(find "fuzz/corpus/$t" -type f | wc -l)
-  if out=$(build/fuzz/replay/"$t" "fuzz/corpus/$t" 2>&1); then
+  if out=$(timeout 600 build/fuzz/replay/"$t" "fuzz/corpus/$t" 2>&1); then
     ok "replay: $n corpus input(s) of $t"
   else
     bad "replay: corpus of $t" "$out"
@@ -71,7 +71,7 @@ for t in wire stack faults; do
   for f in fuzz/regressions/"$t"/*; do
     [ -f "$f" ] || continue
     case "$f" in *.md | *.txt) continue ;; esac
-    if out=$(build/fuzz/replay/"$t" "$f" 2>&1); then
+    if out=$(timeout 120 build/fuzz/replay/"$t" "$f" 2>&1); then   # a saved hang must fail, not hang make test
       ok "regression: $f"
     else
       bad "regression: $f" "$out" 12

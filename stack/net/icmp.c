@@ -67,6 +67,9 @@ static void icmp_input_chain(struct tb_stack *st, tb_time_ns now, struct tb_buf 
         tb_net_drop(st, b, TB_DROP_icmp_bad_checksum, true);
         return;
     }
+    /* payload_len counts the whole chain while payload points into the
+     * first buffer only: readers must walk the chain (echo_reply_received
+     * does, with tb_buf_copy_out); nothing else is given a chain. */
     struct tb_icmp_repr icmp = {.type = b->data[0], .code = b->data[1], .ident = tb_get16(b->data + 4),
                                 .seq = tb_get16(b->data + 6), .payload = b->data + TB_ICMP_HDR_LEN,
                                 .payload_len = len - TB_ICMP_HDR_LEN};

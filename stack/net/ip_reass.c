@@ -262,8 +262,9 @@ void tb_ip_reass_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, co
         return;
     }
     if (st->reass.bufs_held >= st->reass.max_bufs) {
-        /* A datagram missing a fragment can never complete: free what it holds now. */
-        discard(st, e, b, TB_DROP_ip_reass_full);
+        /* Only this fragment goes: a datagram in progress is never evicted
+         * for a flood's sake; if it lacked this piece it times out. */
+        tb_net_drop(st, b, TB_DROP_ip_reass_full, true);
         return;
     }
     if (e == NULL) {

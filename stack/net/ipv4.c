@@ -54,6 +54,12 @@ void tb_ipv4_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b) {
     /* Only fragments for us, from a real source, are reassembled: nothing
      * else may take reassembly's buffers (RFC 1122 §3.3.2). */
     if (tb_ipv4_is_fragment(&ip)) {
+        /* A protocol we do not speak would be dropped once whole: do not
+         * let its fragments hold reassembly buffers meanwhile. */
+        if (ip.protocol != TB_IPPROTO_ICMP && ip.protocol != TB_IPPROTO_TCP) {
+            tb_net_drop(st, b, TB_DROP_ip_unknown_protocol, true);
+            return;
+        }
         tb_ip_reass_input(st, now, b, &ip);
         return;
     }
@@ -98,6 +104,14 @@ static int fragment_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *s
     uint32_t frag_max_bytes = (uint32_t)(st->cfg.mtu - TB_IPV4_HDR_LEN) & ~7u;
     TB_ASSERT(frag_max_bytes >= 8 && payload_bytes > frag_max_bytes);
     TB_ASSERT(payload_bytes + TB_IPV4_HDR_LEN <= 65535);
+    /* All fragments or none: one evicted from the ARP queue or the tx
+     * queue would make the rest useless to the receiver (and hold its
+     * reassembly buffers until the timeout). */
+    uint32_t frags = (uint32_t)((payload_bytes + frag_max_bytes - 1) / frag_max_bytes);
+    if (!tb_arp_burst_room(st, now, next_hop, frags)) {
+        tb_net_drop(st, src, TB_DROP_tx_frag_no_room, false);
+        return TB_ERR_QFULL;
+    }
     st->stats.ip_frag_ok++;
     int rc = TB_OK;
     size_t pos = 0;   /* bytes of src's first segment already sent */

@@ -17,8 +17,8 @@ void tb_config_default(struct tb_config *cfg) {
     cfg->tx_queue_len = 512;
     cfg->event_queue_len = 256;
     cfg->arp_cache_entries = 64;
-    cfg->arp_pending_max = 64;
-    cfg->arp_pending_per_entry = 8;
+    cfg->arp_pending_max = 96;
+    cfg->arp_pending_per_entry = 48;   /* a 64 KiB datagram in 1500-byte fragments (45) waits whole */
     cfg->arp_reachable_ns = 60 * TB_NS_PER_S;
     cfg->arp_retry_ns = 1 * TB_NS_PER_S;
     cfg->arp_max_retries = 3;
@@ -85,8 +85,8 @@ int tb_config_check(const struct tb_config *cfg, const char **why) {
     /* Reassembly may never hold more than half the pool: TCP must keep buffers. */
     else if (cfg->ip_reass_max_bufs != 0 && (cfg->ip_reass_max_bufs < 2 || cfg->ip_reass_max_bufs > cfg->buf_count / 2))
         msg = "ip_reass_max_bufs must be 0 (buf_count/8) or 2..buf_count/2";
-    else if (cfg->ip_reass_timeout_ns < 15 * TB_NS_PER_S || cfg->ip_reass_timeout_ns > 120 * TB_NS_PER_S)
-        msg = "ip_reass_timeout_ns must be 15..120 s (RFC 791, RFC 1122 §3.3.2)";
+    else if (cfg->ip_reass_timeout_ns < 15 * TB_NS_PER_S || cfg->ip_reass_timeout_ns > 60 * TB_NS_PER_S)
+        msg = "ip_reass_timeout_ns must be 15..60 s (RFC 791's 15 s up to RFC 1122 §3.3.2's 60 s)";
     else if (cfg->tcp_max_conns == 0 || cfg->tcp_max_conns > (1u << 20)) msg = "tcp_max_conns must be 1..1048576";
     else if (cfg->tcp_max_listeners == 0 || cfg->tcp_max_listeners > 1024) msg = "tcp_max_listeners must be 1..1024";
     else if (cfg->tcp_syn_queue_len == 0 || cfg->tcp_syn_queue_len > 65535) msg = "tcp_syn_queue_len must be 1..65535";

@@ -93,6 +93,9 @@ void tb_arp_destroy(struct tb_stack *st);
 void tb_arp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b);
 /* Sends b (an IP packet) to next_hop, resolving and queueing as needed. */
 int tb_arp_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t next_hop);
+/* Whether `frames` frames to next_hop would all be sent or queued (none
+ * evicted); starts resolution if the neighbour is unknown. */
+bool tb_arp_burst_room(struct tb_stack *st, tb_time_ns now, uint32_t next_hop, uint32_t frames);
 bool tb_arp_check(const struct tb_stack *st, const char **why);
 
 /* ipv4.c */

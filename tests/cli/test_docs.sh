@@ -47,6 +47,7 @@ read -r -d '' TABLE <<'EOF'
 0 @@ build/tcpbed sim ping --help @@ @@ grep -q -- '--pcap FILE' $OUT
 0 @@ build/tcpbed sim ping --count 3 --seed 1 --pcap a.pcap @@ @@ cp a.pcap a1.pcap && build/tcpbed sim ping --count 3 --seed 1 --pcap a.pcap >/dev/null && cmp a.pcap a1.pcap
 0 @@ build/tcpbed sim ping --delay 20ms --rate 1Mbps --size 1400
+0 @@ build/tcpbed sim ping --size 3000 --count 2 @@ @@ grep -q '2 packets transmitted, 2 received, 0% packet loss' $OUT
 0 @@ build/tcpbed sim ping --json @@ @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["pass"]' $OUT
 0 @@ build/tcpbed sim bulk --bytes 50M --seed 3 --json @@ @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["integrity"] == "ok" and d["delivered_bytes"] == d["sent_bytes"]' $OUT
 0 @@ build/tcpbed sim bulk --duration 10s --delay 50ms --rate 1Gbps --pcap b.pcap @@ @@ test -s b.pcap
@@ -63,6 +64,8 @@ read -r -d '' TABLE <<'EOF'
 0 @@ build/tcpbed sim bulk --bytes 300K --pcap-dir run1 && build/tcpbed plot run1 @@ @@ test -s run1/plot.svg
 0 @@ build/tcpbed sim dumbbell --pairs 8 --workload mixed --qdisc red --red 20K,80K,0.1
 0 @@ build/tcpbed sim run tests/scenarios/branch-office.ini
+0 @@ build/tcpbed sim dumbbell --pairs 1000 --workload bulk --bytes 20K --pcap-dir db1 @@ @@ test "$(ls db1/*.pcap | wc -l)" -eq 2000 && grep -q '^ok: ' $OUT
+0 @@ make fuzz-long SECONDS=1800 TARGETS=stack @@ @@ grep -q '^fuzz-long: stack: 2 s x' $OUT
 0 @@ make fuzz TARGET=wire ENGINE=libfuzzer SECONDS=30 @@ @@ grep -q '^fuzz: wire/libfuzzer: .* 0 finding(s)' $OUT
 0 @@ build/tcpbed fuzz-to-pcap build/fuzz/findings/stack/crash-...
 0 @@ tcpbed sim bulk --both @@ @@ grep -q 'A 10.0.0.1 <-> B' $OUT

@@ -503,6 +503,29 @@ static void df_set_beyond_the_mtu_is_a_counted_drop(void **state) {
 /* ---- two stacks ------------------------------------------------------------ */
 
 /* Moves frames both ways until both stacks are quiet. */
+/* All fragments or none: more fragments than the ARP queue holds for an
+ * unresolved neighbour (or than the tx queue has room for) drop the whole
+ * datagram, counted, instead of a useless tail; resolution starts anyway. */
+static void fragments_that_cannot_all_wait_are_not_sent(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    t_config(&cfg);
+    cfg.mtu = 576;
+    cfg.arp_pending_per_entry = 4;
+    struct tb_stack *st = t_stack(&cfg);   /* the peer is unknown: ARP first */
+    assert_int_equal(tb_ping_send(st, 5, T_IP_PEER, 9, 1, 3000), TB_ERR_QFULL);   /* 6 fragments */
+    struct t_frame out[8];
+    size_t n = t_drain(st, out, 8);
+    assert_int_equal(n, 1);   /* the ARP request only */
+    struct tb_stats s = stats(st);
+    assert_int_equal(s.drops[TB_DROP_tx_frag_no_room], 1);
+    assert_int_equal(s.arp_requests_tx, 1);
+    assert_int_equal(s.ip_frags_tx, 0);
+    assert_int_equal(tb_ping_send(st, 6, T_IP_PEER, 9, 2, 1500), TB_OK);   /* 3 fragments wait for ARP */
+    assert_int_equal(stats(st).arp_pending_queued, 3);
+    t_stack_done(st);
+}
+
 static void exchange(struct tb_stack *a, struct tb_stack *b, tb_time_ns now) {
     for (int round = 0; round < 100; round++) {
         size_t moved = 0;
@@ -591,6 +614,7 @@ int main(void) {
         cmocka_unit_test(reassembly_config_is_checked),
         cmocka_unit_test(our_ping_beyond_the_mtu_is_fragmented),
         cmocka_unit_test(df_set_beyond_the_mtu_is_a_counted_drop),
+        cmocka_unit_test(fragments_that_cannot_all_wait_are_not_sent),
         cmocka_unit_test(ping_of_3000_bytes_between_two_stacks),
         cmocka_unit_test(largest_ping_between_two_stacks),
     };

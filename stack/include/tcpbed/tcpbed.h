@@ -69,7 +69,7 @@ struct tb_config {
     /* IPv4 reassembly (RFC 791 §3.2, RFC 1122 §3.3.2) and its bounds. */
     uint32_t ip_reass_max_datagrams;    /* datagrams being reassembled at once; 0: reassembly off */
     uint32_t ip_reass_max_bufs;         /* buffers reassembly may hold, whole stack; 0: buf_count/8 (>= 2) */
-    tb_time_ns ip_reass_timeout_ns;     /* from a datagram's first fragment; 15..120 s */
+    tb_time_ns ip_reass_timeout_ns;     /* from a datagram's first fragment; 15..60 s */
 
     /* TCP (stack/tcp). Buffers are per connection; sizes in bytes. */
     uint32_t tcp_max_conns;         /* connection table, TIME-WAIT included */
@@ -367,7 +367,7 @@ const char *tb_trace_event_name(uint32_t event);
     X(tcp_listen_bad_flags) X(tcp_syn_sent_bad_ack) X(tcp_ooo_full)          \
     X(tcp_rcvbuf_full) X(tcp_conn_table_full) X(tcp_accept_queue_full)       \
     X(tcp_no_ack_flag) X(tcp_after_close) X(tcp_icmp_stale) X(tcp_bad_cookie)  \
-    X(tcp_syn_queue_full) X(tcp_missing_ts) X(ip_src_is_ours)
+    X(tcp_syn_queue_full) X(tcp_missing_ts) X(ip_src_is_ours) X(tx_frag_no_room)
 
 enum tb_drop_reason {
 #define TB_DROP_ENUM(name) TB_DROP_##name,
