@@ -55,6 +55,14 @@ print("p = %-5s goodput %6.2f Mbit/s, model %6.2f Mbit/s, ratio %.2f (fast retra
 ' "$p"
 done
 
+echo
+echo "== dumbbell scale (issue 9): wall time and peak memory grow linearly with pairs"
+for pairs in 10 100 1000; do
+  echo "\$ /usr/bin/time -f '%e s wall, %M KB peak' $TCPBED sim dumbbell --pairs $pairs --workload bulk --bytes 100K"
+  /usr/bin/time -f "pairs $pairs: %e s wall, %M KB peak RSS" "$TCPBED" sim dumbbell --pairs "$pairs" --workload bulk \
+    --bytes 100K 2>&1 >/dev/null | tail -1
+done
+
 if command -v valgrind >/dev/null; then
   echo
   echo "== instructions per simulated packet, reference scenario (callgrind: stable on a noisy machine)"
