@@ -172,20 +172,25 @@ void tb_arp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b) {
     tb_buf_free(b);
 }
 
+/* A new INCOMPLETE entry for next_hop, its first request sent; NULL when
+ * the cache has no slot. */
+static struct tb_arp_entry *start_resolving(struct tb_stack *st, tb_time_ns now, uint32_t next_hop) {
+    struct tb_arp_entry *e = entry_alloc(st);
+    if (e == NULL) return NULL;
+    e->ipv4 = next_hop;
+    e->state = TB_ARP_INCOMPLETE;
+    e->updated_ns = now;
+    e->requests_sent = 0;
+    st->stats.arp_cache_inserts++;
+    send_request(st, e, now);
+    return e;
+}
+
 bool tb_arp_burst_room(struct tb_stack *st, tb_time_ns now, uint32_t next_hop, uint32_t frames) {
     struct tb_arp_entry *e = entry_find(st, next_hop);
     if (e != NULL && e->state == TB_ARP_REACHABLE) return st->txq.cap - st->txq.len >= frames;
-    if (e == NULL) {
-        /* Start resolving now, so the next burst finds the neighbour known. */
-        e = entry_alloc(st);
-        if (e == NULL) return false;
-        e->ipv4 = next_hop;
-        e->state = TB_ARP_INCOMPLETE;
-        e->updated_ns = now;
-        e->requests_sent = 0;
-        st->stats.arp_cache_inserts++;
-        send_request(st, e, now);
-    }
+    /* Start resolving now, so the next burst finds the neighbour known. */
+    if (e == NULL && (e = start_resolving(st, now, next_hop)) == NULL) return false;
     return e->pending_len + frames <= st->cfg.arp_pending_per_entry &&
            st->arp_pending_total + frames <= st->cfg.arp_pending_max;
 }
@@ -193,18 +198,9 @@ bool tb_arp_burst_room(struct tb_stack *st, tb_time_ns now, uint32_t next_hop, u
 int tb_arp_output(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, uint32_t next_hop) {
     struct tb_arp_entry *e = entry_find(st, next_hop);
     if (e != NULL && e->state == TB_ARP_REACHABLE) return tb_eth_output(st, b, &e->mac, TB_ETHERTYPE_IPV4);
-    if (e == NULL) {
-        e = entry_alloc(st);
-        if (e == NULL) {
-            tb_net_drop(st, b, TB_DROP_tx_arp_queue_full, false);
-            return TB_ERR_QFULL;
-        }
-        e->ipv4 = next_hop;
-        e->state = TB_ARP_INCOMPLETE;
-        e->updated_ns = now;
-        e->requests_sent = 0;
-        st->stats.arp_cache_inserts++;
-        send_request(st, e, now);
+    if (e == NULL && (e = start_resolving(st, now, next_hop)) == NULL) {
+        tb_net_drop(st, b, TB_DROP_tx_arp_queue_full, false);
+        return TB_ERR_QFULL;
     }
     /* Keep the latest frame: when a bound is hit, this entry's oldest goes. */
     if ((e->pending_len == st->cfg.arp_pending_per_entry || st->arp_pending_total == st->cfg.arp_pending_max) &&

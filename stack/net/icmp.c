@@ -57,6 +57,22 @@ static void echo_reply_received(struct tb_stack *st, tb_time_ns now, struct tb_b
 /* A reassembled datagram bigger than one buffer arrives as a chain
  * (ip_reass.c); only echo is served from it. Its first segment is fragment
  * zero's payload, a multiple of 8 bytes: the whole header is there. */
+/* Echo request or reply: true if it was one (b is consumed). */
+static bool echo_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_icmp_repr *icmp,
+                       const struct tb_ipv4_repr *ip) {
+    switch (icmp->type) {
+    case TB_ICMP_ECHO_REQUEST:
+        st->stats.icmp_echo_requests_rx++;
+        echo_reply_in_place(st, now, b, ip);
+        return true;
+    case TB_ICMP_ECHO_REPLY:
+        echo_reply_received(st, now, b, icmp, ip);
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void icmp_input_chain(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip) {
     size_t len = tb_buf_chain_len(b);
     if (b->len < TB_ICMP_HDR_LEN) {
@@ -73,18 +89,7 @@ static void icmp_input_chain(struct tb_stack *st, tb_time_ns now, struct tb_buf 
     struct tb_icmp_repr icmp = {.type = b->data[0], .code = b->data[1], .ident = tb_get16(b->data + 4),
                                 .seq = tb_get16(b->data + 6), .payload = b->data + TB_ICMP_HDR_LEN,
                                 .payload_len = len - TB_ICMP_HDR_LEN};
-    switch (icmp.type) {
-    case TB_ICMP_ECHO_REQUEST:
-        st->stats.icmp_echo_requests_rx++;
-        echo_reply_in_place(st, now, b, ip);
-        break;
-    case TB_ICMP_ECHO_REPLY:
-        echo_reply_received(st, now, b, &icmp, ip);
-        break;
-    default:
-        tb_net_drop(st, b, TB_DROP_ip_reass_exceeds_buf, true);
-        break;
-    }
+    if (!echo_input(st, now, b, &icmp, ip)) tb_net_drop(st, b, TB_DROP_ip_reass_exceeds_buf, true);
 }
 
 void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip) {
@@ -99,14 +104,8 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
     case TB_WIRE_ICMP_ERROR_TRUNCATED: tb_net_drop(st, b, TB_DROP_icmp_error_truncated, true); return;
     default: tb_net_drop(st, b, TB_DROP_icmp_truncated, true); return;
     }
+    if (echo_input(st, now, b, &icmp, ip)) return;
     switch (icmp.type) {
-    case TB_ICMP_ECHO_REQUEST:
-        st->stats.icmp_echo_requests_rx++;
-        echo_reply_in_place(st, now, b, ip);
-        break;
-    case TB_ICMP_ECHO_REPLY:
-        echo_reply_received(st, now, b, &icmp, ip);
-        break;
     case TB_ICMP_DEST_UNREACH: {
         st->stats.icmp_unreach_rx++;
         if (icmp.payload[9] == TB_IPPROTO_TCP) {

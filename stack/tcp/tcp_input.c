@@ -320,6 +320,15 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
 }
 
 /* ---- the synchronized states (§3.10.7.4) -------------------------------- */
+/* §3.10.7.4: an unacceptable segment is answered with an ACK; one without
+ * data only within the out-of-window limit, so two stacks that disagree
+ * about the sequence space cannot bounce ACKs forever (as Linux does). */
+static void ack_unacceptable(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, bool has_data) {
+    if (!has_data && !tcp_oow_ack_allowed(st, tp, now)) return;
+    tp->flags |= TF_ACKNOW;
+    tcp_output(st, tp, now);
+}
+
 static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, const struct tb_tcp_repr *th) {
     uint32_t ack = th->ack;
     uint32_t data_lo = tp->iss + 1;
@@ -469,10 +478,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     if ((tp->flags & TF_TS_OK) && th->opts.has_ts && !rst && SEQ_LT(th->opts.ts_val, tp->ts_recent) &&
         now - tp->ts_recent_age_ns < TCP_PAWS_IDLE_NS) {
         st->stats.tcp_paws_rejected++;
-        if (payload > 0 || fin || tcp_oow_ack_allowed(st, tp, now)) {   /* as an unacceptable segment */
-            tp->flags |= TF_ACKNOW;
-            tcp_output(st, tp, now);
-        }
+        ack_unacceptable(st, tp, now, payload > 0 || fin);
         tb_net_drop(st, b, TB_DROP_tcp_paws, true);
         return;
     }
@@ -525,13 +531,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         }
         /* RFC 2883 §4.1.1: a duplicate of data already received is reported. */
         if (payload > 0 && SEQ_LEQ(seq + payload, tp->rcv_nxt)) tcp_note_dsack(tp, seq, seq + payload);
-        /* §3.10.7.4: answered with an ACK; one without data only within
-         * the out-of-window limit, so two stacks that disagree about the
-         * sequence space cannot bounce ACKs forever (as Linux does). */
-        if (payload > 0 || fin || tcp_oow_ack_allowed(st, tp, now)) {
-            tp->flags |= TF_ACKNOW;
-            tcp_output(st, tp, now);
-        }
+        ack_unacceptable(st, tp, now, payload > 0 || fin);
         tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
         return;
     }
@@ -648,10 +648,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
      * answered, as a challenge ACK is, rate-limited: two stacks that
      * disagree about SND.NXT must not answer each other forever (ACK storm). */
     if (SEQ_GT(th->ack, tp->snd_max)) {
-        if (tcp_oow_ack_allowed(st, tp, now)) {
-            tp->flags |= TF_ACKNOW;
-            tcp_output(st, tp, now);
-        }
+        ack_unacceptable(st, tp, now, false);
         tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
         return;
     }

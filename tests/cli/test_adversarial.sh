@@ -6,10 +6,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TCPBED=${1:-build/tcpbed}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    /' <<<"$2"; }
+# shellcheck source=tests/cli/lib.sh
+. tests/cli/lib.sh
 # sweep NAME SEEDS ARGS...: every seed of the bulk run must pass.
 sweep() {
   local name=$1 seeds=$2 out

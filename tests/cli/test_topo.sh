@@ -7,21 +7,8 @@ cd "$(dirname "$0")/../.."
 TCPBED=${1:-build/tcpbed}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    /' <<<"$2" | head -40; }
-# expect NAME EXPECTED_RC COMMAND...: the exit status must be EXPECTED_RC.
-expect() {
-  local name=$1 want=$2 out rc
-  shift 2
-  out=$("$@" 2>&1)
-  rc=$?
-  LAST_OUT=$out
-  if [ "$rc" -eq "$want" ]; then ok "$name"; else bad "$name (exit $rc, wanted $want)" "$out"; fi
-}
-# contains NAME TEXT: the last command's output contains TEXT.
-contains() { if grep -qF -- "$2" <<<"$LAST_OUT"; then ok "$1"; else bad "$1: no '$2' in output" "$LAST_OUT"; fi; }
+# shellcheck source=tests/cli/lib.sh
+. tests/cli/lib.sh
 # pcap_frames FILE: how many frames a pcap reader finds in FILE (empty if none can read it).
 pcap_frames() {
   if command -v tcpdump >/dev/null; then tcpdump -nr "$1" 2>/dev/null | wc -l
