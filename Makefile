@@ -26,7 +26,10 @@ LDFLAGS := $(OPT)
 LDLIBS := -lpcap -linih -lm
 
 STACK_SRC := $(sort $(wildcard stack/*/*.c))
-SIM_SRC := $(sort $(wildcard sim/*.c) $(wildcard traces/*.c))
+# The rooms around the core (docs/ARCHITECTURE.md): the host loop, the
+# applications, the harness's small data structures, the simulator, traces.
+HOST_SRC := $(sort $(wildcard harness/host/*.c) $(wildcard harness/apps/*.c) $(wildcard harness/lib/*.c))
+SIM_SRC := $(sort $(HOST_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
 CLI_SRC := $(sort $(wildcard harness/cli/*.c))
 PLATFORM_SRC := harness/platform.c
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -22,7 +22,7 @@ void sim_ping_defaults(struct sim_ping_opts *o) {
 
 void sim_two_host_config(struct tb_config *cfg, uint64_t run_seed, int host_index) {
     tb_config_default(cfg);
-    cfg->seed = sim_derive_seed(run_seed, "host", (uint64_t)host_index);
+    cfg->seed = tb_derive_seed(run_seed, "host", (uint64_t)host_index);
     /* Locally administered unicast MACs 02:00:00:00:00:0N. */
     uint8_t mac[TB_ETH_ADDR_LEN] = {0x02, 0, 0, 0, 0, (uint8_t)(host_index + 1)};
     memcpy(cfg->mac.b, mac, sizeof(mac));

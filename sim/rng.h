@@ -1,13 +1,13 @@
 /* The simulator's random streams: the stack's generator (xoshiro256**
  * seeded through splitmix64, stack/util/prng.c), one per consumer (a link
  * direction's loss, its reordering, ...), each seeded by
- * sim_derive_seed(run seed, purpose, index). */
+ * tb_derive_seed(run seed, purpose, index). */
 #ifndef TB_SIM_RNG_H
 #define TB_SIM_RNG_H
 
 #include <stdint.h>
 
-#include "util/prng.h"
+#include "tcpbed/prng.h"
 
 struct sim_rng { struct tb_prng prng; };
 

@@ -3,14 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/host/host.h"
 #include "sim/faults.h"
-#include "sim/ipmap.h"
+#include "harness/lib/ipmap.h"
 #include "sim/rng.h"
+#include "tcpbed/assert.h"
+#include "tcpbed/prng.h"
 #include "traces/pcap_writer.h"
-#include "util/assert.h"
-#include "util/prng.h"
 
-#define SIM_TX_BURST 64
 #define SIM_MAX_FAULTS 256
 
 struct sim_event {
@@ -56,18 +56,32 @@ struct sim_link {
     struct link_dir dir[2];           /* [0] a->b, [1] b->a */
 };
 
+/* A simulated host is a host (harness/host) over a simulated port: the
+ * port hands it the frame that just arrived and puts what it sends on the
+ * link leaving it; the simulator is its environment (clock, wake-ups,
+ * application timers on the one event queue). */
 struct sim_host {
     struct sim *sim;
     char name[16];
     uint32_t ipv4;
     struct tb_mac mac;
-    struct tb_stack *st;
+    struct tb_host *host;
     struct link_dir *tx;              /* the link direction leaving this host */
-    struct tb_pcap_writer *capture[SIM_HOST_CAPTURES];
-    sim_app_fn app;
+    struct sim_frame *rx_frame;       /* the frame arriving now, for the port's rx_burst */
+    int captures;
+    sim_app_fn app;                   /* an application written against the simulator (tests) */
     void *app_ctx;
     uint64_t wake_gen;                /* a wake-up event is current only if its arg matches */
     tb_time_ns wake_at;
+};
+
+/* An application timer of a host, waiting on the event queue. */
+struct host_timer_rec {
+    struct host_timer_rec *next_free;
+    struct tb_host *h;
+    tb_host_timer_fn fn;
+    void *ctx;
+    uint64_t arg;
 };
 
 /* A forwarding node, not a stack: it answers ARP for its own addresses,
@@ -75,7 +89,7 @@ struct sim_host {
  * MACs from the topology (learning more from ARP requests it sees). Its
  * output queues are the queues of the links it sends on. Ports, routes and
  * neighbours grow as needed; forwarding and neighbour look-ups are hashed
- * (sim/ipmap.h), so a router with thousands of ports forwards in O(1). */
+ * (harness/lib/ipmap.h), so a router with thousands of ports forwards in O(1). */
 struct sim_router_port {
     uint32_t ipv4, mask;
     struct tb_mac mac;
@@ -124,11 +138,13 @@ struct sim {
     struct sim_link **links;          /* each allocated once: link_dir pointers stay valid */
     size_t link_count, link_cap;
     struct sim_frame *free_frames;
+    struct host_timer_rec *free_timers;
     struct fault_spec *faults[SIM_MAX_FAULTS];
     size_t fault_count;
     sim_fault_fn on_fault;
     void *on_fault_ctx;
     FILE *fault_log;
+    uint64_t faults_fired;
 };
 
 /* ---- event queue: binary heap on (time, seq) --------------------------- */
@@ -171,6 +187,7 @@ static struct sim_event ev_pop(struct sim *sim) {
 }
 
 static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg);
+static void host_timer_due(struct sim *sim, void *ctx, uint64_t arg);
 
 /* ---- setup ------------------------------------------------------------- */
 struct sim *sim_new(uint64_t seed) {
@@ -182,7 +199,7 @@ struct sim *sim_new(uint64_t seed) {
 void sim_free(struct sim *sim) {
     if (sim == NULL) return;
     for (size_t i = 0; i < sim->host_count; i++) {
-        tb_stack_free(sim->hosts[i]->st);
+        tb_host_free(sim->hosts[i]->host);
         free(sim->hosts[i]);
     }
     for (size_t i = 0; i < sim->router_count; i++) {
@@ -195,8 +212,8 @@ void sim_free(struct sim *sim) {
         ipmap_free(&r->port_addrs);
         free(r);
     }
-    for (size_t i = 0; i < sim->heap_len; i++)
-        if (sim->heap[i].fn == frame_arrives) free(sim->heap[i].ctx);   /* a frame still in flight */
+    for (size_t i = 0; i < sim->heap_len; i++)   /* frames in flight, timers not yet due */
+        if (sim->heap[i].fn == frame_arrives || sim->heap[i].fn == host_timer_due) free(sim->heap[i].ctx);
     for (size_t i = 0; i < sim->link_count; i++) {
         free(sim->links[i]->dir[0].tracker);
         free(sim->links[i]->dir[1].tracker);
@@ -212,19 +229,18 @@ void sim_free(struct sim *sim) {
         sim->free_frames = f->next_free;
         free(f);
     }
+    while (sim->free_timers != NULL) {
+        struct host_timer_rec *t = sim->free_timers;
+        sim->free_timers = t->next_free;
+        free(t);
+    }
     free(sim);
 }
 
 tb_time_ns sim_now(const struct sim *sim) { return sim->now; }
 uint64_t sim_events_processed(const struct sim *sim) { return sim->events_processed; }
+uint64_t sim_faults_fired(const struct sim *sim) { return sim->faults_fired; }
 
-uint64_t sim_derive_seed(uint64_t run_seed, const char *purpose, uint64_t index) {
-    /* FNV-1a over the purpose, mixed with seed and index through splitmix64. */
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (const char *p = purpose; *p; p++) h = (h ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
-    uint64_t state = (run_seed ^ h) + UINT64_C(0x9e3779b97f4a7c15) * index;
-    return tb_splitmix64(&state);
-}
 
 
 /* Makes room for one more element of a growing array; ok = false on out of memory. */
@@ -242,14 +258,59 @@ uint64_t sim_derive_seed(uint64_t run_seed, const char *purpose, uint64_t index)
         }                                                                \
     } while (0)
 
+static tb_time_ns env_now(void *env) { return ((const struct sim *)env)->now; }
+
+static void env_stop(void *env) { sim_stop(env); }
+
+static void host_timer_due(struct sim *sim, void *ctx, uint64_t arg) {
+    (void)arg;
+    struct host_timer_rec *t = ctx;
+    struct host_timer_rec copy = *t;
+    t->next_free = sim->free_timers;
+    sim->free_timers = t;
+    tb_host_fire(copy.h, copy.fn, copy.ctx, copy.arg);
+}
+
+/* Application timers share the one event queue, so every host's timers and
+ * every frame keep a single (time, sequence) order. */
+static void env_at(void *env, struct tb_host *h, tb_time_ns t, tb_host_timer_fn fn, void *ctx, uint64_t arg) {
+    struct sim *sim = env;
+    struct host_timer_rec *rec = sim->free_timers;
+    if (rec != NULL) sim->free_timers = rec->next_free;
+    else rec = malloc(sizeof(*rec));
+    TB_ASSERT(rec != NULL);
+    *rec = (struct host_timer_rec){.h = h, .fn = fn, .ctx = ctx, .arg = arg};
+    sim_at(sim, t, host_timer_due, rec, 0);
+}
+
+static void host_wake(struct sim *sim, void *ctx, uint64_t gen) {
+    (void)sim;
+    struct sim_host *h = ctx;
+    if (gen != h->wake_gen) return;   /* superseded by a later re-arm */
+    h->wake_at = TB_TIME_NEVER;
+    tb_host_kick(h->host);
+}
+
+/* One wake-up event per host at a time: a new deadline supersedes it. */
+static void env_wake_at(void *env, struct tb_host *host, tb_time_ns next);
+
+static const struct tb_host_env_ops sim_env_ops = {
+    .now = env_now, .at = env_at, .wake_at = env_wake_at, .stop = env_stop};
+
+static size_t port_rx_burst(void *port, struct tb_host *host, struct tb_buf **frames, size_t max);
+static void port_tx_burst(void *port, struct tb_host *host, struct tb_buf *const *frames, size_t n);
+static const struct tb_port_ops sim_port_ops = {.rx_burst = port_rx_burst, .tx_burst = port_tx_burst};
+
 struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb_config *cfg) {
     bool ok = true;
     SIM_GROW(sim->hosts, sim->host_count, sim->host_cap, ok);
     if (!ok) return NULL;
     struct sim_host *h = calloc(1, sizeof(*h));
     if (h == NULL) return NULL;
-    h->st = tb_stack_new(cfg);
-    if (h->st == NULL) {
+    struct tb_host_params hp = {.name = name, .cfg = cfg, .port_ops = &sim_port_ops, .port = h,
+                                .env_ops = &sim_env_ops, .env = sim};
+    h->host = tb_host_new(&hp);
+    if (h->host == NULL) {
         free(h);
         return NULL;
     }
@@ -262,33 +323,35 @@ struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb
     return h;
 }
 
-struct tb_stack *sim_host_stack(struct sim_host *h) { return h->st; }
+struct tb_host *sim_host_host(struct sim_host *h) { return h->host; }
+struct tb_stack *sim_host_stack(struct sim_host *h) { return tb_host_stack(h->host); }
 const char *sim_host_name(const struct sim_host *h) { return h->name; }
-void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w) {
-    memset(h->capture, 0, sizeof(h->capture));
-    h->capture[0] = w;
+bool sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w) {
+    if (h->captures == SIM_HOST_CAPTURES || !tb_pcap_attach(h->host, w)) return false;
+    h->captures++;
+    return true;
 }
-bool sim_host_add_capture(struct sim_host *h, struct tb_pcap_writer *w) {
-    for (int i = 0; i < SIM_HOST_CAPTURES; i++)
-        if (h->capture[i] == NULL) {
-            h->capture[i] = w;
-            return true;
-        }
-    return false;
+
+static void sim_app_trampoline(struct tb_host *host, void *ctx) {
+    (void)host;
+    struct sim_host *h = ctx;
+    h->app(h->sim, h, h->app_ctx);
 }
+
 void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx) {
     h->app = fn;
     h->app_ctx = ctx;
+    tb_host_set_app(h->host, fn != NULL ? sim_app_trampoline : NULL, h);
 }
 
 static void dir_seed(struct sim *sim, struct link_dir *d, uint64_t index) {
-    sim_rng_seed(&d->rng_loss, sim_derive_seed(sim->seed, "link-loss", index));
-    sim_rng_seed(&d->rng_burst, sim_derive_seed(sim->seed, "link-burst", index));
-    sim_rng_seed(&d->rng_reorder, sim_derive_seed(sim->seed, "link-reorder", index));
-    sim_rng_seed(&d->rng_dup, sim_derive_seed(sim->seed, "link-duplicate", index));
-    sim_rng_seed(&d->rng_corrupt, sim_derive_seed(sim->seed, "link-corrupt", index));
-    sim_rng_seed(&d->rng_jitter, sim_derive_seed(sim->seed, "link-jitter", index));
-    sim_rng_seed(&d->rng_red, sim_derive_seed(sim->seed, "link-red", index));
+    sim_rng_seed(&d->rng_loss, tb_derive_seed(sim->seed, "link-loss", index));
+    sim_rng_seed(&d->rng_burst, tb_derive_seed(sim->seed, "link-burst", index));
+    sim_rng_seed(&d->rng_reorder, tb_derive_seed(sim->seed, "link-reorder", index));
+    sim_rng_seed(&d->rng_dup, tb_derive_seed(sim->seed, "link-duplicate", index));
+    sim_rng_seed(&d->rng_corrupt, tb_derive_seed(sim->seed, "link-corrupt", index));
+    sim_rng_seed(&d->rng_jitter, tb_derive_seed(sim->seed, "link-jitter", index));
+    sim_rng_seed(&d->rng_red, tb_derive_seed(sim->seed, "link-red", index));
 }
 
 /* A new link: direction 0 goes from the first end to the second. */
@@ -509,9 +572,27 @@ static void frame_put(struct sim *sim, struct sim_frame *f) {
     sim->free_frames = f;
 }
 
-static void host_service(struct sim *sim, struct sim_host *h);
-
 static void router_receive(struct sim *sim, struct sim_router *r, int port, struct sim_frame *f);
+
+/* The port's receive side: the frame arriving now, copied into a stack
+ * buffer (a stack out of buffers drops it, as a NIC's full ring would). */
+static size_t port_rx_burst(void *port, struct tb_host *host, struct tb_buf **frames, size_t max) {
+    struct sim_host *h = port;
+    struct sim_frame *f = h->rx_frame;
+    if (f == NULL || max == 0) return 0;
+    h->rx_frame = NULL;
+    struct link_dir *d = f->dir;
+    struct tb_buf *b = tb_host_alloc_rx(host, f->len);
+    if (b == NULL) {
+        d->stats.rx_nobuf_drops++;
+        return 0;
+    }
+    memcpy(b->data, f->bytes, f->len);
+    d->stats.delivered++;
+    d->stats.bytes_delivered += f->len;
+    frames[0] = b;
+    return 1;
+}
 
 static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
     (void)arg;
@@ -524,19 +605,10 @@ static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
         return;
     }
     struct sim_host *h = d->to;
-    struct tb_buf *b = tb_stack_alloc_rx(h->st, f->len);
-    if (b == NULL) {
-        d->stats.rx_nobuf_drops++;
-    } else {
-        memcpy(b->data, f->bytes, f->len);
-        d->stats.delivered++;
-        d->stats.bytes_delivered += f->len;
-        for (int k = 0; k < SIM_HOST_CAPTURES && h->capture[k] != NULL; k++)
-            tb_pcap_write(h->capture[k], sim->now, f->bytes, f->len);
-        tb_stack_input(h->st, sim->now, b);
-    }
+    h->rx_frame = f;
+    tb_host_poll(h->host);
+    h->rx_frame = NULL;
     frame_put(sim, f);
-    host_service(sim, h);
 }
 
 static const char *const proto_word[] = {"any", "tcp", "arp", "icmp"};
@@ -546,6 +618,7 @@ static const char *const proto_word[] = {"any", "tcp", "arp", "icmp"};
 static void note(struct sim *sim, struct link_dir *d, const char *event, const struct frame_class *c, size_t len,
                  enum fault_action action, tb_time_ns delay_ns, int64_t bit, bool is_fault) {
     char spec[160] = "";
+    if (is_fault) sim->faults_fired++;
     if (is_fault) fault_name_frame(d->tracker, d->from_name, d->to_name, c, action, delay_ns, bit, spec, sizeof(spec));
     if (is_fault && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, sim->now, spec);
     if (sim->fault_log != NULL) {
@@ -810,38 +883,27 @@ static void router_receive(struct sim *sim, struct sim_router *r, int port, stru
     link_send_frame(sim, r->ports[out_port].tx, f);
 }
 
-static void host_wake(struct sim *sim, void *ctx, uint64_t gen) {
-    struct sim_host *h = ctx;
-    if (gen != h->wake_gen) return;   /* superseded by a later re-arm */
-    h->wake_at = TB_TIME_NEVER;
-    host_service(sim, h);
+static void port_tx_burst(void *port, struct tb_host *host, struct tb_buf *const *frames, size_t n) {
+    (void)host;
+    struct sim_host *h = port;
+    if (h->tx == NULL) return;
+    for (size_t i = 0; i < n; i++) link_send(h->sim, h->tx, frames[i]);
 }
 
-static void host_service(struct sim *sim, struct sim_host *h) {
-    if (tb_stack_next_deadline(h->st) <= sim->now) tb_stack_tick(h->st, sim->now);
-    if (h->app != NULL) h->app(sim, h, h->app_ctx);
-    struct tb_buf *out[SIM_TX_BURST];
-    size_t n;
-    while ((n = tb_stack_drain_tx(h->st, out, SIM_TX_BURST)) > 0) {
-        for (size_t i = 0; i < n; i++) {
-            if (h->capture[0] != NULL) {
-                uint8_t flat[TB_ETH_MAX_FRAME];
-                size_t len = tb_buf_copy_out(out[i], 0, flat, sizeof(flat));
-                for (int k = 0; k < SIM_HOST_CAPTURES && h->capture[k] != NULL; k++)
-                    tb_pcap_write(h->capture[k], sim->now, flat, len);
-            }
-            if (h->tx != NULL) link_send(sim, h->tx, out[i]);
-            tb_buf_free(out[i]);
-        }
-    }
-    tb_time_ns next = tb_stack_next_deadline(h->st);
+static void env_wake_at(void *env, struct tb_host *host, tb_time_ns next) {
+    struct sim *sim = env;
+    struct sim_host *h = tb_host_port(host);
+    TB_ASSERT(h->host == host);
     if (next != TB_TIME_NEVER && next != h->wake_at) {
         h->wake_at = next < sim->now ? sim->now : next;
         sim_at(sim, h->wake_at, host_wake, h, ++h->wake_gen);
     }
 }
 
-void sim_host_kick(struct sim *sim, struct sim_host *h) { host_service(sim, h); }
+void sim_host_kick(struct sim *sim, struct sim_host *h) {
+    (void)sim;
+    tb_host_kick(h->host);
+}
 
 uint64_t sim_run(struct sim *sim, tb_time_ns until) {
     uint64_t processed = 0;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tcpbed/prng.h"
 #include "tcpbed/tcpbed.h"
 
 struct sim;
@@ -61,25 +62,24 @@ struct sim *sim_new(uint64_t seed);
 void sim_free(struct sim *sim);
 tb_time_ns sim_now(const struct sim *sim);
 uint64_t sim_events_processed(const struct sim *sim);
-/* Derives the seed of one consumer of randomness (a host's stack, a link's
- * fault stream) from the run seed and the consumer's identity, so that
- * adding a consumer leaves the others' draws unchanged. */
-uint64_t sim_derive_seed(uint64_t run_seed, const char *purpose, uint64_t index);
 
 /* Adds a host running a stack built from cfg (its seed is used as given). */
 struct sim_host *sim_add_host(struct sim *sim, const char *name, const struct tb_config *cfg);
 struct tb_stack *sim_host_stack(struct sim_host *h);
 const char *sim_host_name(const struct sim_host *h);
+/* The host (harness/host) behind the simulated NIC: applications
+ * (harness/apps) run on it, as they would on any platform. */
+struct tb_host *sim_host_host(struct sim_host *h);
 /* Captures every frame the host sends and receives, at the moment it crosses
- * the host's NIC (what tcpdump on that host would see). */
-void sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w);
-/* Adds a second writer (e.g. --pcap FILE and --pcap-dir's DIR/<host>.pcap on
- * one host); false when the host already has SIM_HOST_CAPTURES. */
+ * the host's NIC (what tcpdump on that host would see); a host takes up to
+ * SIM_HOST_CAPTURES writers (e.g. --pcap FILE and --pcap-dir's
+ * DIR/<host>.pcap), false beyond. */
 #define SIM_HOST_CAPTURES 2
-bool sim_host_add_capture(struct sim_host *h, struct tb_pcap_writer *w);
-/* The host's application: called after the stack has processed input or
- * timers, outside packet processing, to drain tb_stack_events and make API
- * calls; the host's output is moved to the wire after it returns. */
+bool sim_host_capture(struct sim_host *h, struct tb_pcap_writer *w);
+/* An application written against the simulator (the unit tests'): called in
+ * every pass of the host's loop, after input and timers, to drain
+ * tb_stack_events and make API calls; the output goes to the wire after
+ * it returns. Applications for every platform use tb_host_set_app. */
 typedef void (*sim_app_fn)(struct sim *sim, struct sim_host *h, void *ctx);
 void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx);
 
@@ -117,6 +117,8 @@ bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_
  * CSV line to the fault log if one is set. */
 typedef void (*sim_fault_fn)(void *ctx, tb_time_ns now, const char *spec);
 void sim_on_fault(struct sim *sim, sim_fault_fn fn, void *ctx);
+/* Faults fired so far (random and targeted; not queue or MTU drops). */
+uint64_t sim_faults_fired(const struct sim *sim);
 /* CSV: time_ns,from,to,event,proto,kind,rel_seq,len,spec — faults and queue drops. */
 void sim_fault_log(struct sim *sim, FILE *f);
 void sim_link_set_drop_hook(struct sim *sim, int link, int dir_a_to_b, sim_drop_fn fn, void *ctx);

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/lib/ipmap.h"
 #include "sim/faults.h"
-#include "sim/ipmap.h"
+#include "traces/cc_trace.h"
 #include "traces/pcap_writer.h"
 
 void topo_init(struct topo *t) {
@@ -155,30 +156,6 @@ static bool shared_ports(const struct topo_router *a, const struct lpm *pa_idx, 
     return false;
 }
 
-struct trace_ctx {
-    FILE *f;
-    const char *host;
-};
-
-static void write_trace(void *ctx, const struct tb_trace *t) {
-    struct trace_ctx *w = ctx;
-    fprintf(w->f, "%lld,%s,%d,%s,%s,%s,%u,%u,%u,%u,%lld,%lld,%u,%u\n", (long long)t->time_ns, w->host, t->conn,
-            tb_trace_event_name(t->event), t->reason, tb_tcp_state_name(t->state), t->cwnd_bytes, t->ssthresh_bytes,
-            t->flight_bytes, t->snd_wnd_bytes, (long long)t->srtt_ns, (long long)t->rto_ns, t->snd_una, t->snd_nxt);
-}
-
-struct fault_count {
-    sim_fault_fn next;
-    void *ctx;
-    uint64_t n;
-};
-
-static void count_fault(void *ctx, tb_time_ns now, const char *spec) {
-    struct fault_count *c = ctx;
-    c->n++;
-    if (c->next != NULL) c->next(c->ctx, now, spec);
-}
-
 #define SETUP_FAIL(...)                                          \
     do {                                                         \
         snprintf(r->error, sizeof(r->error), __VA_ARGS__);       \
@@ -198,7 +175,7 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
     struct lpm *ports = calloc((size_t)nr + 1, sizeof(*ports));   /* per router: its ports' subnets */
     struct tb_pcap_writer **pcaps = calloc((size_t)nh + 1, sizeof(*pcaps));
     struct tb_pcap_writer *one_pcap = NULL;
-    struct trace_ctx *traces = calloc((size_t)nh + 1, sizeof(*traces));
+    struct tb_cc_trace *traces = calloc((size_t)nh + 1, sizeof(*traces));
     int *link_ids = calloc((size_t)nl + 1, sizeof(*link_ids));
     int *flow_host = calloc(2 * (size_t)t->nflows + 1, sizeof(*flow_host));   /* client, server index */
     uint32_t *need_conns = calloc((size_t)nh + 1, sizeof(*need_conns));
@@ -214,7 +191,6 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
     r->host_stats = calloc((size_t)nh + 1, sizeof(*r->host_stats));
     r->links = calloc(2 * (size_t)nl + 1, sizeof(*r->links));
     r->router_stats = calloc((size_t)nr + 1, sizeof(*r->router_stats));
-    struct fault_count fc = {.next = out ? out->on_fault : NULL, .ctx = out ? out->on_fault_ctx : NULL};
     int nports_built = 0;
     if (sim == NULL || hosts == NULL || routers == NULL || ports == NULL || pcaps == NULL || traces == NULL ||
         link_ids == NULL || flow_host == NULL || need_conns == NULL || need_listeners == NULL || need_active == NULL ||
@@ -266,7 +242,7 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
         if (i == host_dup) SETUP_FAIL("host '%s' is defined twice", h->name);
         struct tb_config cfg;
         tb_config_default(&cfg);
-        cfg.seed = sim_derive_seed(t->seed, "host", (uint64_t)i);
+        cfg.seed = tb_derive_seed(t->seed, "host", (uint64_t)i);
         uint32_t id = (uint32_t)i + 1;   /* 02:00:<id hi>:00:<id mid>:<id lo>; byte 3 is 01 for routers */
         uint8_t mac[6] = {0x02, 0, (uint8_t)(id >> 16), 0, (uint8_t)(id >> 8), (uint8_t)id};
         memcpy(cfg.mac.b, mac, 6);
@@ -383,11 +359,10 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
         if (!fault_parse(t->faults[i], &fs, err, sizeof(err)) || !sim_add_fault(sim, &fs, err, sizeof(err)))
             SETUP_FAIL("%s", err);
     }
-    sim_on_fault(sim, count_fault, &fc);
+    if (out != NULL && out->on_fault != NULL) sim_on_fault(sim, out->on_fault, out->on_fault_ctx);
     if (out != NULL && out->fault_log != NULL) sim_fault_log(sim, out->fault_log);
     if (out != NULL && out->trace_cc != NULL)
-        fprintf(out->trace_cc, "time_ns,host,conn,event,reason,state,cwnd_bytes,ssthresh_bytes,flight_bytes,"
-                               "snd_wnd_bytes,srtt_ns,rto_ns,snd_una,snd_nxt\n");
+        tb_cc_trace_header(out->trace_cc);
     if (out != NULL && out->pcap_path != NULL) {
         int ph = out->pcap_host != NULL ? names_find(&host_names, out->pcap_host) : nh > 0 ? 0 : -1;
         if (ph < 0) SETUP_FAIL("--pcap: no host named '%s' to capture on", out->pcap_host ? out->pcap_host : "(none)");
@@ -400,9 +375,7 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
     }
     for (int i = 0; i < nh; i++) {
         if (out != NULL && out->trace_cc != NULL) {
-            traces[i].f = out->trace_cc;
-            traces[i].host = t->hosts[i].name;
-            tb_stack_set_trace(sim_host_stack(hosts[i]), write_trace, &traces[i]);
+            tb_cc_trace_attach(&traces[i], sim_host_host(hosts[i]), out->trace_cc);
         }
         if (out != NULL && out->pcap_dir != NULL) {
             char path[1024];
@@ -412,17 +385,17 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
                 r->io_error = true;
                 goto fail;
             }
-            if (!sim_host_add_capture(hosts[i], pcaps[i])) SETUP_FAIL("host %s: too many captures", t->hosts[i].name);
+            if (!sim_host_capture(hosts[i], pcaps[i])) SETUP_FAIL("host %s: too many captures", t->hosts[i].name);
         }
     }
-    w = wl_new(sim, t->seed);
+    w = wl_new(t->seed);
     if (w == NULL) SETUP_FAIL("out of memory");
     for (int i = 0; i < t->nflows; i++) {
         struct topo_flow *tf = &t->flows[i];
         int c = flow_host[2 * i], s = flow_host[2 * i + 1];
         if (c < 0 || s < 0) SETUP_FAIL("flow %s: no host named '%s'", tf->f.name, c < 0 ? tf->client : tf->server);
-        tf->f.client = hosts[c];
-        tf->f.server = hosts[s];
+        tf->f.client = sim_host_host(hosts[c]);
+        tf->f.server = sim_host_host(hosts[s]);
         tf->f.server_ipv4 = t->hosts[s].ipv4;
         char err[256];
         if (!wl_add_flow(w, &tf->f, err, sizeof(err))) SETUP_FAIL("%s", err);
@@ -434,7 +407,7 @@ int topo_run(struct topo *t, const struct topo_outputs *out, struct topo_result 
     r->pass = true;
     r->sim_time_ns = sim_now(sim);
     r->events = sim_events_processed(sim);
-    r->faults_fired = fc.n;
+    r->faults_fired = sim_faults_fired(sim);
     double sum = 0, sq = 0;
     int nbulk = 0;
     for (int i = 0; i < t->nflows; i++) {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "sim/sim.h"
-#include "sim/workload.h"
+#include "harness/apps/workload.h"
 
 /* Every table grows as needed (memory linear in the topology); these bound
  * what one spec may hold. */

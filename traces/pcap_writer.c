@@ -2,6 +2,8 @@
 #define _DEFAULT_SOURCE
 #include "traces/pcap_writer.h"
 
+#include "harness/host/host.h"
+
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -66,4 +68,16 @@ int tb_pcap_close(struct tb_pcap_writer *w, char *err, size_t err_len) {
     pcap_close(w->dead);
     free(w);
     return rc;
+}
+
+static void capture_frame(void *ctx, struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, const uint8_t *frame,
+                          size_t len) {
+    (void)h;
+    (void)dir;
+    tb_pcap_write(ctx, now, frame, len);
+}
+
+bool tb_pcap_attach(struct tb_host *h, struct tb_pcap_writer *w) {
+    struct tb_host_hooks hooks = {.on_frame = capture_frame, .ctx = w};
+    return tb_host_add_hooks(h, &hooks);
 }

@@ -38,3 +38,11 @@ uint64_t tb_prng_below(struct tb_prng *r, uint64_t bound) {
         if (x < limit) return x % bound;
     }
 }
+
+uint64_t tb_derive_seed(uint64_t run_seed, const char *purpose, uint64_t index) {
+    /* FNV-1a over the purpose, mixed with seed and index through splitmix64. */
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (const char *p = purpose; *p; p++) h = (h ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
+    uint64_t state = (run_seed ^ h) + UINT64_C(0x9e3779b97f4a7c15) * index;
+    return tb_splitmix64(&state);
+}

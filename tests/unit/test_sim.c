@@ -160,10 +160,10 @@ static void bad_pcap_path_is_a_clear_setup_error(void **state) {
 
 static void derived_seeds_differ_by_purpose_and_index(void **state) {
     (void)state;
-    assert_int_not_equal(sim_derive_seed(1, "host", 0), sim_derive_seed(1, "host", 1));
-    assert_int_not_equal(sim_derive_seed(1, "host", 0), sim_derive_seed(1, "link", 0));
-    assert_int_not_equal(sim_derive_seed(1, "host", 0), sim_derive_seed(2, "host", 0));
-    assert_int_equal(sim_derive_seed(1, "host", 0), sim_derive_seed(1, "host", 0));
+    assert_int_not_equal(tb_derive_seed(1, "host", 0), tb_derive_seed(1, "host", 1));
+    assert_int_not_equal(tb_derive_seed(1, "host", 0), tb_derive_seed(1, "link", 0));
+    assert_int_not_equal(tb_derive_seed(1, "host", 0), tb_derive_seed(2, "host", 0));
+    assert_int_equal(tb_derive_seed(1, "host", 0), tb_derive_seed(1, "host", 0));
 }
 
 int main(void) {

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "sim/ipmap.h"
+#include "harness/lib/ipmap.h"
 #include "sim/scenario.h"
 #include "sim/topology.h"
 

@@ -4,24 +4,24 @@
  * 4 KiB table drawn from the seed, keyed per 4 KiB block, so generating
  * costs a load and an XOR per 8 bytes while every position of every block
  * differs (corruption, duplication and reordering all show). */
-#ifndef TB_SIM_STREAM_H
-#define TB_SIM_STREAM_H
+#ifndef TB_APPS_STREAM_H
+#define TB_APPS_STREAM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_STREAM_WORDS 512
+#define TB_STREAM_WORDS 512
 
-struct sim_stream {
+struct tb_stream {
     uint64_t key;
     uint64_t offset;      /* bytes handed out so far */
-    uint64_t table[SIM_STREAM_WORDS];
+    uint64_t table[TB_STREAM_WORDS];
 };
 
-void sim_stream_init(struct sim_stream *st, uint64_t seed);
-void sim_stream_fill(struct sim_stream *st, uint8_t *out, size_t n);
+void tb_stream_init(struct tb_stream *st, uint64_t seed);
+void tb_stream_fill(struct tb_stream *st, uint8_t *out, size_t n);
 /* Compares data with the next n bytes of the stream; returns the index of
  * the first difference, or n when all match. */
-size_t sim_stream_check(struct sim_stream *st, const uint8_t *data, size_t n);
+size_t tb_stream_check(struct tb_stream *st, const uint8_t *data, size_t n);
 
 #endif

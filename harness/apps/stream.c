@@ -1,13 +1,13 @@
-#include "sim/stream.h"
+#include "harness/apps/stream.h"
 
 #include <string.h>
 
-#include "util/prng.h"
+#include "tcpbed/prng.h"
 
-void sim_stream_init(struct sim_stream *st, uint64_t seed) {
+void tb_stream_init(struct tb_stream *st, uint64_t seed) {
     uint64_t x = seed;
     st->key = tb_splitmix64(&x);
-    for (int i = 0; i < SIM_STREAM_WORDS; i++) st->table[i] = tb_splitmix64(&x);
+    for (int i = 0; i < TB_STREAM_WORDS; i++) st->table[i] = tb_splitmix64(&x);
     st->offset = 0;
 }
 
@@ -19,15 +19,15 @@ static inline uint64_t block_key(uint64_t key, uint64_t block) {
 }
 
 /* Word i, little-endian on the wire whatever the host. */
-static inline uint64_t word(const struct sim_stream *st, uint64_t i) {
-    uint64_t w = st->table[i % SIM_STREAM_WORDS] ^ block_key(st->key, i / SIM_STREAM_WORDS);
+static inline uint64_t word(const struct tb_stream *st, uint64_t i) {
+    uint64_t w = st->table[i % TB_STREAM_WORDS] ^ block_key(st->key, i / TB_STREAM_WORDS);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     w = __builtin_bswap64(w);
 #endif
     return w;
 }
 
-void sim_stream_fill(struct sim_stream *st, uint8_t *out, size_t n) {
+void tb_stream_fill(struct tb_stream *st, uint8_t *out, size_t n) {
     uint64_t off = st->offset;
     size_t i = 0;
     while (i < n && (off & 7) != 0) {   /* the rest of a partly used word */
@@ -36,10 +36,10 @@ void sim_stream_fill(struct sim_stream *st, uint8_t *out, size_t n) {
     }
     while (n - i >= 8) {
         /* Whole words, a block (and its key) at a time. */
-        uint64_t w = off >> 3, block = w / SIM_STREAM_WORDS, k = block_key(st->key, block);
-        size_t words = (size_t)(SIM_STREAM_WORDS - w % SIM_STREAM_WORDS);
+        uint64_t w = off >> 3, block = w / TB_STREAM_WORDS, k = block_key(st->key, block);
+        size_t words = (size_t)(TB_STREAM_WORDS - w % TB_STREAM_WORDS);
         if (words > (n - i) / 8) words = (n - i) / 8;
-        const uint64_t *t = st->table + w % SIM_STREAM_WORDS;
+        const uint64_t *t = st->table + w % TB_STREAM_WORDS;
         for (size_t j = 0; j < words; j++) {
             uint64_t v = t[j] ^ k;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -54,12 +54,12 @@ void sim_stream_fill(struct sim_stream *st, uint8_t *out, size_t n) {
     st->offset = off;
 }
 
-size_t sim_stream_check(struct sim_stream *st, const uint8_t *data, size_t n) {
+size_t tb_stream_check(struct tb_stream *st, const uint8_t *data, size_t n) {
     uint8_t expect[4096];
     size_t done = 0;
     while (done < n) {
         size_t chunk = n - done < sizeof(expect) ? n - done : sizeof(expect);
-        sim_stream_fill(st, expect, chunk);
+        tb_stream_fill(st, expect, chunk);
         if (memcmp(expect, data + done, chunk) != 0)
             for (size_t i = 0; i < chunk; i++)
                 if (expect[i] != data[done + i]) return done + i;

@@ -1,4 +1,4 @@
-/* Workloads: flows of TCP traffic between simulated hosts, each byte drawn
+/* Workloads: flows of TCP traffic between hosts (on any platform), each byte drawn
  * from a seeded stream and checked on arrival.
  *
  *   bulk   the client sends `bytes` (or for `duration`); with both_ways the
@@ -13,20 +13,22 @@
  * Invariants checked for every flow: every byte delivered once, in order,
  * unchanged; every connection ends CLOSED or in TIME-WAIT (or with a clean
  * error, which fails the flow). */
-#ifndef TB_SIM_WORKLOAD_H
-#define TB_SIM_WORKLOAD_H
+#ifndef TB_APPS_WORKLOAD_H
+#define TB_APPS_WORKLOAD_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sim/sim.h"
+#include "tcpbed/tcpbed.h"
+
+struct tb_host;
 
 enum wl_kind { WL_BULK, WL_RR, WL_CRR, WL_IDLE };
 
 struct wl_flow {
     char name[24];
     enum wl_kind kind;
-    struct sim_host *client, *server;
+    struct tb_host *client, *server;
     uint32_t server_ipv4;
     uint16_t port;                /* 0: 5001 + flow index */
     tb_time_ns start_ns;
@@ -46,7 +48,7 @@ struct wl_flow {
 };
 
 struct wl;
-struct wl *wl_new(struct sim *sim, uint64_t seed);
+struct wl *wl_new(uint64_t seed);
 void wl_free(struct wl *w);
 /* Registers a flow (the engine keeps the pointer: keep it alive). The
  * server listens at once; the client starts at flow->start_ns. */

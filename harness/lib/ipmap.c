@@ -1,4 +1,4 @@
-#include "sim/ipmap.h"
+#include "harness/lib/ipmap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,14 @@
-#include "sim/workload.h"
+#include "harness/apps/workload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/ipmap.h"
-#include "sim/stream.h"
+#include "harness/apps/sender.h"
+#include "harness/apps/stream.h"
+#include "harness/host/host.h"
+#include "harness/lib/ipmap.h"
+#include "tcpbed/prng.h"
 
 /* Tables grow as flows and connections come (memory linear in both); every
  * look-up is hashed, so neither thousands of flows nor of connections make
@@ -21,19 +24,18 @@ struct wl_conn {
     uint32_t slot;                  /* index in wl.conns, stable while used */
     uint16_t local_port;            /* a client's, for the server to find it */
     struct wl_flow *flow;
-    struct sim_host *host;
+    struct tb_host *host;
     int32_t handle;
     enum role role;
     uint32_t index;                 /* connection number within the flow */
-    struct sim_stream tx, rx;
-    uint64_t tx_left;               /* bytes still to write in the current phase */
-    uint64_t tx_total, rx_total;    /* all bytes written / read and checked */
+    struct tb_sender tx;            /* what this end writes, phase by phase */
+    struct tb_stream rx;
+    uint64_t rx_total;              /* all bytes read and checked */
     uint64_t rx_want;               /* rr/crr: bytes that complete the current message */
     uint32_t messages;              /* requests sent (client) or answered (server) */
     tb_time_ns req_start_ns;
     bool shut, eof, closed, next_scheduled;
-    uint8_t pending[WL_CHUNK];      /* generated, not yet accepted by the stack */
-    size_t pending_len, pending_off;
+    uint8_t pending[WL_CHUNK];      /* the sender's chunk: generated, not yet accepted */
 };
 
 struct wl_flow_state {
@@ -43,7 +45,6 @@ struct wl_flow_state {
 };
 
 struct wl {
-    struct sim *sim;
     uint64_t seed;
     struct wl_flow_state *flows;
     size_t nflows, cap_flows, ndone;
@@ -51,7 +52,7 @@ struct wl {
     size_t nconns, cap_conns, nused;
     uint32_t *free_slots;           /* a min-heap: the lowest free slot is reused first */
     size_t nfree;
-    struct ipmap host_ids;          /* sim_host pointer -> small id */
+    struct ipmap host_ids;          /* host pointer -> small id (a key only: never output) */
     struct ipmap by_handle;         /* (host id, handle) -> slot of a used connection */
     struct ipmap by_listener;       /* (host id, listener handle) -> flow index */
     struct ipmap by_client_port;    /* (flow index, client's local port) -> slot */
@@ -69,10 +70,9 @@ bool wl_kind_parse(const char *s, enum wl_kind *out) {
     return false;
 }
 
-struct wl *wl_new(struct sim *sim, uint64_t seed) {
+struct wl *wl_new(uint64_t seed) {
     struct wl *w = calloc(1, sizeof(*w));
     if (w == NULL) return NULL;
-    w->sim = sim;
     w->seed = seed;
     ipmap_init(&w->host_ids);
     ipmap_init(&w->by_handle);
@@ -100,7 +100,7 @@ static void flow_done(struct wl *w, struct wl_flow *f) {
     w->ndone++;
 }
 
-static int32_t host_id(struct wl *w, const struct sim_host *h) {
+static int32_t host_id(struct wl *w, const struct tb_host *h) {
     uint64_t key = (uint64_t)(uintptr_t)h;
     int32_t id = ipmap_get(&w->host_ids, key);
     if (id < 0 && ipmap_put(&w->host_ids, key, w->nhost_ids)) id = w->nhost_ids++;
@@ -176,12 +176,12 @@ static void fail(struct wl_flow *f, const char *what) {
  * before the next is sent and 9 probes never give up on a live peer. With
  * think/8 alone, 9 probes gave up after 1.375 x think: before one RTT of a
  * path whose RTT exceeds that (the dumbbell's 24 ms against think = 10 ms). */
-static void keepalive_setup(struct tb_stack *st, int32_t conn, tb_time_ns think_ns) {
+static void keepalive_setup(struct tb_host *h, int32_t conn, tb_time_ns think_ns) {
     struct tb_tcp_info info;
     tb_time_ns intvl = think_ns / 8 > 0 ? think_ns / 8 : 1;
-    if (tb_tcp_info(st, conn, &info) == TB_OK && info.rto_ns > intvl) intvl = info.rto_ns;
-    tb_tcp_setopt(st, conn, TB_TCP_OPT_KEEPALIVE_INTVL_NS, intvl);
-    tb_tcp_setopt(st, conn, TB_TCP_OPT_KEEPALIVE_IDLE_NS, think_ns / 4 > 0 ? think_ns / 4 : 1);
+    if (tb_tcp_info(tb_host_stack(h), conn, &info) == TB_OK && info.rto_ns > intvl) intvl = info.rto_ns;
+    tb_host_setopt(h, conn, TB_TCP_OPT_KEEPALIVE_INTVL_NS, intvl);
+    tb_host_setopt(h, conn, TB_TCP_OPT_KEEPALIVE_IDLE_NS, think_ns / 4 > 0 ? think_ns / 4 : 1);
 }
 
 static size_t flow_index(const struct wl *w, const struct wl_flow *f) {
@@ -189,7 +189,7 @@ static size_t flow_index(const struct wl *w, const struct wl_flow *f) {
     return f->wl_index;
 }
 
-static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct sim_host *h, int32_t handle, enum role role,
+static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct tb_host *h, int32_t handle, enum role role,
                                 uint32_t index) {
     struct wl_conn *c = slot_get(w);
     int32_t hid = host_id(w, h);
@@ -206,8 +206,8 @@ static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct sim_host
         c->index = index;
         /* Streams per (flow, connection, direction): client->server is 0. */
         uint64_t fi = flow_index(w, f);
-        sim_stream_init(&c->tx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == SERVER)));
-        sim_stream_init(&c->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == CLIENT)));
+        tb_sender_init(&c->tx, tb_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == SERVER)), c->pending, WL_CHUNK, false);
+        tb_stream_init(&c->rx, tb_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)index << 1) | (role == CLIENT)));
         return c;
     }
     if (c != NULL) slot_push(w, c->slot);
@@ -215,82 +215,67 @@ static struct wl_conn *conn_new(struct wl *w, struct wl_flow *f, struct sim_host
     return NULL;
 }
 
-static struct wl_conn *conn_find(struct wl *w, struct sim_host *h, int32_t handle) {
+static struct wl_conn *conn_find(struct wl *w, struct tb_host *h, int32_t handle) {
     int32_t hid = host_id(w, h);
     int32_t slot = hid < 0 ? -1 : ipmap_get(&w->by_handle, pair_key((uint32_t)hid, (uint32_t)handle));
     return slot < 0 ? NULL : w->conns[slot];
 }
 
 /* Writes what the current phase still owes; TB_EV_TCP_WRITABLE resumes it. */
-static void pump(struct wl *w, struct wl_conn *c) {
-    struct tb_stack *st = sim_host_stack(c->host);
-    tb_time_ns now = sim_now(w->sim);
-    while (c->tx_left > 0 || c->pending_off < c->pending_len) {
-        if (c->pending_off == c->pending_len) {
-            c->pending_len = c->tx_left < WL_CHUNK ? (size_t)c->tx_left : WL_CHUNK;
-            c->pending_off = 0;
-            sim_stream_fill(&c->tx, c->pending, c->pending_len);
-            c->tx_left -= c->pending_len;
-        }
-        int64_t n = tb_tcp_send(st, now, c->handle, c->pending + c->pending_off, c->pending_len - c->pending_off);
-        if (n == TB_ERR_AGAIN || n == TB_ERR_NOBUFS) return;
-        if (n < 0) {
-            fail(c->flow, "send failed");
-            return;
-        }
-        c->pending_off += (size_t)n;
-        c->tx_total += (uint64_t)n;
-        c->flow->sent += (uint64_t)n;
-    }
+static void pump(struct wl_conn *c) {
+    uint64_t before = c->tx.sent;
+    int rc = tb_sender_pump(&c->tx, c->host, c->handle);
+    c->flow->sent += c->tx.sent - before;
+    if (rc < 0) fail(c->flow, "send failed");
 }
 
-static bool tx_idle(const struct wl_conn *c) { return c->tx_left == 0 && c->pending_off == c->pending_len; }
+static bool tx_idle(const struct wl_conn *c) { return tb_sender_idle(&c->tx); }
 
-static void shut(struct wl *w, struct wl_conn *c) {
+static void shut(struct wl_conn *c) {
     if (c->shut) return;
     c->shut = true;
-    tb_tcp_shutdown(sim_host_stack(c->host), sim_now(w->sim), c->handle);
+    tb_host_shutdown(c->host, c->handle);
 }
 
 static void client_next_request(struct wl *w, struct wl_conn *c);
 
-static void think_then_request(struct sim *sim, void *ctx, uint64_t arg) {
+static void think_then_request(struct tb_host *h, void *ctx, uint64_t arg) {
+    (void)h;
     struct wl *w = ctx;
     struct wl_conn *c = w->conns[arg];
     if (!c->used || c->closed) return;
     c->next_scheduled = false;
     client_next_request(w, c);
-    sim_host_kick(sim, c->host);
+    tb_host_kick(c->host);
 }
 
 static void client_next_request(struct wl *w, struct wl_conn *c) {
     struct wl_flow *f = c->flow;
     if (c->messages == f->count) {
-        shut(w, c);
+        shut(c);
         return;
     }
     c->messages++;
-    c->req_start_ns = sim_now(w->sim);
-    c->tx_left = f->bytes;
+    c->req_start_ns = tb_host_now(c->host);
+    tb_sender_add(&c->tx, f->bytes);
     c->rx_want = c->rx_total + (f->kind == WL_RR ? f->resp_bytes : 0);
-    pump(w, c);
+    pump(c);
     /* An idle flow's next message follows the idle period once this one is
      * written; if it did not fit yet, TB_EV_TCP_WRITABLE schedules it. */
     if (f->kind == WL_IDLE && tx_idle(c) && !c->next_scheduled) {
         c->next_scheduled = true;
-        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, c->slot);
+        tb_host_at(c->host, tb_host_now(c->host) + f->think_ns, think_then_request, w, c->slot);
     }
 }
 
 /* Reads and checks everything available, then lets the phase move on. */
 static void receive(struct wl *w, struct wl_conn *c) {
     struct wl_flow *f = c->flow;
-    struct tb_stack *st = sim_host_stack(c->host);
-    tb_time_ns now = sim_now(w->sim);
+    tb_time_ns now = tb_host_now(c->host);
     uint8_t buf[WL_CHUNK];
     int64_t n;
-    while ((n = tb_tcp_recv(st, now, c->handle, buf, sizeof(buf))) > 0) {
-        size_t ok = sim_stream_check(&c->rx, buf, (size_t)n);
+    while ((n = tb_host_recv(c->host, c->handle, buf, sizeof(buf))) > 0) {
+        size_t ok = tb_stream_check(&c->rx, buf, (size_t)n);
         if (ok != (size_t)n) {
             char msg[160];
             snprintf(msg, sizeof(msg), "connection %u: byte %llu (%s side) differs from what was sent", c->index,
@@ -304,10 +289,10 @@ static void receive(struct wl *w, struct wl_conn *c) {
             /* Answer each complete request. */
             while (c->rx_total >= (uint64_t)(c->messages + 1) * f->bytes) {
                 c->messages++;
-                c->tx_left += f->resp_bytes;
+                tb_sender_add(&c->tx, f->resp_bytes);
                 f->requests_done++;
             }
-            pump(w, c);
+            pump(c);
         }
         if (f->kind == WL_RR && c->role == CLIENT && c->rx_total >= c->rx_want && c->messages > 0 &&
             c->req_start_ns >= 0) {
@@ -316,7 +301,7 @@ static void receive(struct wl *w, struct wl_conn *c) {
             if (lat > f->lat_max_ns) f->lat_max_ns = lat;
             f->lat_sum_ns += lat;
             c->req_start_ns = -1;
-            if (f->think_ns > 0) sim_at(w->sim, now + f->think_ns, think_then_request, w, c->slot);
+            if (f->think_ns > 0) tb_host_at(c->host, now + f->think_ns, think_then_request, w, c->slot);
             else client_next_request(w, c);
         }
     }
@@ -325,10 +310,10 @@ static void receive(struct wl *w, struct wl_conn *c) {
         /* The peer is done: servers reply (crr) or finish; everyone closes
          * once their own side has nothing more to say. */
         if (c->role == SERVER && f->kind == WL_CRR) {
-            c->tx_left += f->resp_bytes;
-            pump(w, c);
+            tb_sender_add(&c->tx, f->resp_bytes);
+            pump(c);
         }
-        if (tx_idle(c)) shut(w, c);
+        if (tx_idle(c)) shut(c);
     } else if (n < 0 && n != TB_ERR_AGAIN) {
         char msg[120];
         snprintf(msg, sizeof(msg), "recv failed: %s", tb_err_name((int)n));
@@ -341,7 +326,7 @@ static void crr_start(struct wl *w, struct wl_flow *f);
 static void conn_closed(struct wl *w, struct wl_conn *c, bool error, int32_t err) {
     struct wl_flow *f = c->flow;
     struct tb_tcp_info info;
-    if (tb_tcp_info(sim_host_stack(c->host), c->handle, &info) == TB_OK) f->keepalive_probes += info.keepalive_probes;
+    if (tb_tcp_info(tb_host_stack(c->host), c->handle, &info) == TB_OK) f->keepalive_probes += info.keepalive_probes;
     if (error) {
         char msg[160];
         snprintf(msg, sizeof(msg), "connection %u (%s side) failed: %s", c->index, c->role == CLIENT ? "client" : "server",
@@ -350,12 +335,12 @@ static void conn_closed(struct wl *w, struct wl_conn *c, bool error, int32_t err
     } else if (!c->eof) {
         fail(f, "connection closed before the peer's end of stream");
     }
-    tb_tcp_close(sim_host_stack(c->host), sim_now(w->sim), c->handle);
+    tb_host_close(c->host, c->handle);
     c->closed = true;
     conn_release(w, c);
     if (c->role == CLIENT) {
         f->conns_done++;
-        f->end_ns = sim_now(w->sim);
+        f->end_ns = tb_host_now(c->host);
         if (f->kind == WL_CRR) f->requests_done++;
         size_t fi = flow_index(w, f);
         if (f->kind == WL_CRR && f->conns_opened + w->flows[fi].crr_pending < f->count) {
@@ -370,43 +355,41 @@ static void phase_after_connect(struct wl *w, struct wl_conn *c) {
     struct wl_flow *f = c->flow;
     switch (f->kind) {
     case WL_BULK:
-        c->tx_left = f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes;
-        pump(w, c);
-        if (tx_idle(c)) shut(w, c);
+        tb_sender_add(&c->tx, f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes);
+        pump(c);
+        if (tx_idle(c)) shut(c);
         break;
     case WL_RR: client_next_request(w, c); break;
     case WL_IDLE:
         /* After the handshake, so the interval can follow the measured RTO. */
-        keepalive_setup(sim_host_stack(c->host), c->handle, f->think_ns);
+        keepalive_setup(c->host, c->handle, f->think_ns);
         client_next_request(w, c);
         break;
     case WL_CRR:
-        c->tx_left = f->bytes;
-        pump(w, c);
-        if (tx_idle(c)) shut(w, c);
+        tb_sender_add(&c->tx, f->bytes);
+        pump(c);
+        if (tx_idle(c)) shut(c);
         break;
     }
 }
 
 static void on_writable(struct wl *w, struct wl_conn *c) {
     struct wl_flow *f = c->flow;
-    pump(w, c);
+    pump(c);
     if (!tx_idle(c)) return;
     bool client_done_sending = c->role == CLIENT && (f->kind == WL_BULK || f->kind == WL_CRR);
-    if (client_done_sending || (c->role == SERVER && c->eof)) shut(w, c);
+    if (client_done_sending || (c->role == SERVER && c->eof)) shut(c);
     if (c->role == CLIENT && f->kind == WL_IDLE && c->messages > 0 && !c->shut && !c->next_scheduled) {
         c->next_scheduled = true;
-        sim_at(w->sim, sim_now(w->sim) + f->think_ns, think_then_request, w, c->slot);
+        tb_host_at(c->host, tb_host_now(c->host) + f->think_ns, think_then_request, w, c->slot);
     }
 }
 
-static void app(struct sim *sim, struct sim_host *h, void *ctx) {
+static void app(struct tb_host *h, void *ctx) {
     struct wl *w = ctx;
-    struct tb_stack *st = sim_host_stack(h);
     struct tb_event ev[32];
     size_t n;
-    (void)sim;
-    while ((n = tb_stack_events(st, ev, 32)) > 0) {
+    while ((n = tb_host_events(h, ev, 32)) > 0) {
         for (size_t i = 0; i < n; i++) {
             if (ev[i].type == TB_EV_TCP_ACCEPTABLE) {
                 int32_t hid = host_id(w, h);
@@ -414,27 +397,27 @@ static void app(struct sim *sim, struct sim_host *h, void *ctx) {
                 if (k >= 0) {
                     struct wl_flow *f = w->flows[k].flow;
                     int32_t c;
-                    while ((c = tb_tcp_accept(st, ev[i].conn)) >= 0) {
+                    while ((c = tb_host_accept(h, ev[i].conn)) >= 0) {
                         struct wl_conn *wc = conn_new(w, f, h, c, SERVER, f->conns_opened > 0 ? f->conns_opened - 1 : 0);
                         /* Server streams follow the accept order, which matches the clients' order
                          * only per connection index: derive the index from the peer port instead. */
                         if (wc == NULL) continue;
                         struct tb_tcp_info info;
-                        tb_tcp_info(st, c, &info);
+                        tb_tcp_info(tb_host_stack(h), c, &info);
                         uint64_t fi = flow_index(w, f);
                         int32_t m = ipmap_get(&w->by_client_port, pair_key((uint32_t)fi, info.remote_port));
                         struct wl_conn *cc = m >= 0 ? w->conns[m] : NULL;
                         if (cc != NULL && cc->used && cc->flow == f && cc->role == CLIENT &&
                             cc->local_port == info.remote_port) {
                             wc->index = cc->index;
-                            sim_stream_init(&wc->tx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 1));
-                            sim_stream_init(&wc->rx, sim_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 0));
+                            tb_stream_init(&wc->tx.stream, tb_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 1));
+                            tb_stream_init(&wc->rx, tb_derive_seed(w->seed, "wl-stream", (fi << 40) | ((uint64_t)wc->index << 1) | 0));
                         }
                         if (f->kind == WL_BULK && f->both_ways) {
-                            wc->tx_left = f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes;
-                            pump(w, wc);
+                            tb_sender_add(&wc->tx, f->duration_ns > 0 ? UINT64_MAX / 2 : f->bytes);
+                            pump(wc);
                         }
-                        if (f->kind == WL_IDLE) keepalive_setup(st, c, f->think_ns);
+                        if (f->kind == WL_IDLE) keepalive_setup(h, c, f->think_ns);
                     }
                 }
                 continue;
@@ -451,13 +434,11 @@ static void app(struct sim *sim, struct sim_host *h, void *ctx) {
             }
         }
     }
-    if (wl_all_done(w)) sim_stop(w->sim);
+    if (wl_all_done(w)) tb_host_stop(h);
 }
 
 static void open_client(struct wl *w, struct wl_flow *f) {
-    struct tb_stack *st = sim_host_stack(f->client);
-    tb_time_ns now = sim_now(w->sim);
-    int32_t h = tb_tcp_connect(st, now, f->server_ipv4, f->port);
+    int32_t h = tb_host_connect(f->client, f->server_ipv4, f->port);
     if (h < 0) {
         char msg[120];
         snprintf(msg, sizeof(msg), "connect failed: %s", tb_err_name(h));
@@ -467,45 +448,47 @@ static void open_client(struct wl *w, struct wl_flow *f) {
     }
     struct wl_conn *c = conn_new(w, f, f->client, h, CLIENT, f->conns_opened++);
     struct tb_tcp_info info;
-    if (c != NULL && tb_tcp_info(st, h, &info) == TB_OK) {
+    if (c != NULL && tb_tcp_info(tb_host_stack(f->client), h, &info) == TB_OK) {
         c->local_port = info.local_port;
         ipmap_put(&w->by_client_port, pair_key((uint32_t)flow_index(w, f), info.local_port), (int32_t)c->slot);
     }
 }
 
-static void crr_start_event(struct sim *sim, void *ctx, uint64_t arg) {
+static void crr_start_event(struct tb_host *h, void *ctx, uint64_t arg) {
+    (void)h;
     struct wl *w = ctx;
     struct wl_flow *f = w->flows[arg].flow;
     w->flows[arg].crr_pending--;
     open_client(w, f);
-    sim_host_kick(sim, f->client);
+    tb_host_kick(f->client);
 }
 
 static void crr_start(struct wl *w, struct wl_flow *f) {
-    sim_at(w->sim, sim_now(w->sim) + f->think_ns, crr_start_event, w, flow_index(w, f));
+    tb_host_at(f->client, tb_host_now(f->client) + f->think_ns, crr_start_event, w, flow_index(w, f));
 }
 
-static void stop_bulk(struct sim *sim, void *ctx, uint64_t arg) {
+static void stop_bulk(struct tb_host *h, void *ctx, uint64_t arg) {
+    (void)h;
     struct wl *w = ctx;
     struct wl_flow *f = w->flows[arg].flow;
     for (size_t i = 0; i < w->nconns; i++) {
         struct wl_conn *c = w->conns[i];
         if (!c->used || c->flow != f) continue;
-        c->tx_left = 0;   /* what is generated is sent; nothing more */
-        pump(w, c);
-        if (tx_idle(c) && (c->role == CLIENT || c->eof)) shut(w, c);
-        sim_host_kick(sim, c->host);
+        tb_sender_stop(&c->tx);   /* what is generated is sent; nothing more */
+        pump(c);
+        if (tx_idle(c) && (c->role == CLIENT || c->eof)) shut(c);
+        tb_host_kick(c->host);
     }
 }
 
-static void flow_start(struct sim *sim, void *ctx, uint64_t arg) {
+static void flow_start(struct tb_host *h, void *ctx, uint64_t arg) {
     struct wl *w = ctx;
     struct wl_flow *f = w->flows[arg].flow;
     uint32_t first = f->kind == WL_CRR ? (f->parallel ? f->parallel : 1) : 1;
     if (f->kind == WL_CRR && first > f->count) first = f->count;
     for (uint32_t i = 0; i < first; i++) open_client(w, f);
-    if (f->kind == WL_BULK && f->duration_ns > 0) sim_at(sim, sim_now(sim) + f->duration_ns, stop_bulk, w, arg);
-    sim_host_kick(sim, f->client);
+    if (f->kind == WL_BULK && f->duration_ns > 0) tb_host_at(h, tb_host_now(h) + f->duration_ns, stop_bulk, w, arg);
+    tb_host_kick(f->client);
 }
 
 bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
@@ -548,13 +531,13 @@ bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
     int32_t sid = host_id(w, f->server);
     int32_t other = sid < 0 ? -1 : ipmap_get(&w->by_listener, pair_key((uint32_t)sid, UINT32_C(0x80000000) | f->port));
     if (other >= 0) {
-        snprintf(err, len, "flow %s: port %u on %s is already flow %s's", f->name, f->port, sim_host_name(f->server),
+        snprintf(err, len, "flow %s: port %u on %s is already flow %s's", f->name, f->port, tb_host_name(f->server),
                  w->flows[other].flow->name);
         return false;
     }
-    l = tb_tcp_listen(sim_host_stack(f->server), f->port, 0);
+    l = tb_host_listen(f->server, f->port, 0);
     if (l < 0) {
-        snprintf(err, len, "flow %s: listen on %s:%u failed: %s", f->name, sim_host_name(f->server), f->port,
+        snprintf(err, len, "flow %s: listen on %s:%u failed: %s", f->name, tb_host_name(f->server), f->port,
                  tb_err_name(l));
         return false;
     }
@@ -570,14 +553,14 @@ bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
     w->flows[index].crr_pending = 0;
     w->nflows++;
     if (f->done) w->ndone++;
-    sim_at(w->sim, f->start_ns, flow_start, w, index);
+    tb_host_at(f->client, f->start_ns, flow_start, w, index);
     return true;
 }
 
 void wl_attach(struct wl *w) {
     for (size_t i = 0; i < w->nflows; i++) {
-        sim_host_set_app(w->flows[i].flow->client, app, w);
-        sim_host_set_app(w->flows[i].flow->server, app, w);
+        tb_host_set_app(w->flows[i].flow->client, app, w);
+        tb_host_set_app(w->flows[i].flow->server, app, w);
     }
 }
 
@@ -592,7 +575,7 @@ void wl_finish(struct wl *w) {
         if (!c->used) continue;
         struct tb_tcp_info info;
         char msg[160];
-        if (tb_tcp_info(sim_host_stack(c->host), c->handle, &info) == TB_OK)
+        if (tb_tcp_info(tb_host_stack(c->host), c->handle, &info) == TB_OK)
             snprintf(msg, sizeof(msg), "connection %u (%s side) still %s at the end", c->index,
                      c->role == CLIENT ? "client" : "server", tb_tcp_state_name(info.state));
         else snprintf(msg, sizeof(msg), "connection %u never finished", c->index);

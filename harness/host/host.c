@@ -1,0 +1,321 @@
+#include "harness/host/host.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpbed/assert.h"
+
+/* The host's own application timers, for environments without an event
+ * queue: a binary heap on (time, insertion number), never on pointers, so
+ * equal times fire in the order they were set. */
+struct host_timer {
+    tb_time_ns t;
+    uint64_t seq;
+    tb_host_timer_fn fn;
+    void *ctx;
+    uint64_t arg;
+};
+
+#define HOST_MAX_TIMERS (1u << 20)
+
+struct tb_host {
+    char name[16];
+    struct tb_stack *st;
+    const struct tb_port_ops *port_ops;
+    void *port;
+    const struct tb_host_env_ops *env_ops;
+    void *env;
+    tb_host_app_fn app;
+    void *app_ctx;
+    struct tb_host_hooks hooks[TB_HOST_MAX_HOOKS];
+    size_t nhooks;
+    bool frame_hooks;             /* some hook wants frames: flatten output */
+    bool call_hooks;
+    bool in_pass;
+    bool stopped;
+    struct host_timer *timers;
+    size_t ntimers, cap_timers;
+    uint64_t timer_seq;
+};
+
+struct tb_host *tb_host_new(const struct tb_host_params *p) {
+    TB_ASSERT(p->env_ops != NULL && p->env_ops->now != NULL);
+    struct tb_host *h = calloc(1, sizeof(*h));
+    if (h == NULL) return NULL;
+    h->st = tb_stack_new(p->cfg);
+    if (h->st == NULL) {
+        free(h);
+        return NULL;
+    }
+    if (p->name != NULL) strncpy(h->name, p->name, sizeof(h->name) - 1);
+    h->port_ops = p->port_ops;
+    h->port = p->port;
+    h->env_ops = p->env_ops;
+    h->env = p->env;
+    return h;
+}
+
+void tb_host_free(struct tb_host *h) {
+    if (h == NULL) return;
+    tb_stack_free(h->st);
+    free(h->timers);
+    free(h);
+}
+
+void tb_host_set_port(struct tb_host *h, const struct tb_port_ops *ops, void *port) {
+    h->port_ops = ops;
+    h->port = port;
+}
+
+const char *tb_host_name(const struct tb_host *h) { return h->name; }
+void *tb_host_port(const struct tb_host *h) { return h->port; }
+struct tb_stack *tb_host_stack(struct tb_host *h) { return h->st; }
+const struct tb_stack *tb_host_stack_const(const struct tb_host *h) { return h->st; }
+tb_time_ns tb_host_now(const struct tb_host *h) { return h->env_ops->now(h->env); }
+
+void tb_host_set_app(struct tb_host *h, tb_host_app_fn fn, void *ctx) {
+    h->app = fn;
+    h->app_ctx = ctx;
+}
+
+bool tb_host_add_hooks(struct tb_host *h, const struct tb_host_hooks *hooks) {
+    if (h->nhooks == TB_HOST_MAX_HOOKS) return false;
+    h->hooks[h->nhooks++] = *hooks;
+    if (hooks->on_frame != NULL) h->frame_hooks = true;
+    if (hooks->on_call != NULL) h->call_hooks = true;
+    return true;
+}
+
+struct tb_buf *tb_host_alloc_rx(struct tb_host *h, size_t len) { return tb_stack_alloc_rx(h->st, len); }
+
+void tb_host_stop(struct tb_host *h) {
+    h->stopped = true;
+    if (h->env_ops->stop != NULL) h->env_ops->stop(h->env);
+}
+
+bool tb_host_stopped(const struct tb_host *h) { return h->stopped; }
+
+/* ---- timers ---------------------------------------------------------------- */
+static bool timer_before(const struct host_timer *a, const struct host_timer *b) {
+    return a->t != b->t ? a->t < b->t : a->seq < b->seq;
+}
+
+void tb_host_at(struct tb_host *h, tb_time_ns t, tb_host_timer_fn fn, void *ctx, uint64_t arg) {
+    TB_ASSERT(t >= tb_host_now(h));
+    if (h->env_ops->at != NULL) {
+        h->env_ops->at(h->env, h, t, fn, ctx, arg);
+        return;
+    }
+    if (h->ntimers == h->cap_timers) {
+        size_t cap = h->cap_timers ? 2 * h->cap_timers : 16;
+        TB_ASSERT(cap <= HOST_MAX_TIMERS);   /* a bound on everything: an application leaking timers */
+        struct host_timer *a = realloc(h->timers, cap * sizeof(*a));
+        TB_ASSERT(a != NULL);
+        h->timers = a;
+        h->cap_timers = cap;
+    }
+    struct host_timer tm = {.t = t, .seq = h->timer_seq++, .fn = fn, .ctx = ctx, .arg = arg};
+    size_t i = h->ntimers++;
+    while (i > 0 && timer_before(&tm, &h->timers[(i - 1) / 2])) {
+        h->timers[i] = h->timers[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->timers[i] = tm;
+}
+
+static struct host_timer timer_pop(struct tb_host *h) {
+    struct host_timer top = h->timers[0], last = h->timers[--h->ntimers];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->ntimers) break;
+        if (c + 1 < h->ntimers && timer_before(&h->timers[c + 1], &h->timers[c])) c++;
+        if (!timer_before(&h->timers[c], &last)) break;
+        h->timers[i] = h->timers[c];
+        i = c;
+    }
+    if (h->ntimers > 0) h->timers[i] = last;
+    return top;
+}
+
+void tb_host_fire(struct tb_host *h, tb_host_timer_fn fn, void *ctx, uint64_t arg) { fn(h, ctx, arg); }
+
+tb_time_ns tb_host_next_deadline(const struct tb_host *h) {
+    tb_time_ns next = tb_stack_next_deadline(h->st);
+    if (h->ntimers > 0 && h->timers[0].t < next) next = h->timers[0].t;
+    return next;
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+static void frame_hook(struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, const uint8_t *frame, size_t len) {
+    for (size_t k = 0; k < h->nhooks; k++)
+        if (h->hooks[k].on_frame != NULL) h->hooks[k].on_frame(h->hooks[k].ctx, h, dir, now, frame, len);
+}
+
+/* Tick, timers, application, drain, transmit: everything after input. */
+static void pass_rest(struct tb_host *h, tb_time_ns now) {
+    if (tb_stack_next_deadline(h->st) <= now) {
+        tb_stack_tick(h->st, now);
+        for (size_t k = 0; k < h->nhooks; k++)
+            if (h->hooks[k].on_tick != NULL) h->hooks[k].on_tick(h->hooks[k].ctx, h, now);
+    }
+    /* Timers set while these run wait for the next pass: the loop is bounded. */
+    for (size_t due = h->ntimers; due > 0 && h->ntimers > 0 && h->timers[0].t <= now; due--) {
+        struct host_timer tm = timer_pop(h);
+        tm.fn(h, tm.ctx, tm.arg);
+    }
+    if (h->app != NULL) h->app(h, h->app_ctx);
+    struct tb_buf *out[TB_HOST_BURST];
+    size_t n;
+    while ((n = tb_stack_drain_tx(h->st, out, TB_HOST_BURST)) > 0) {
+        if (h->frame_hooks) {
+            for (size_t i = 0; i < n; i++) {
+                uint8_t flat[TB_ETH_MAX_FRAME];
+                size_t len = tb_buf_copy_out(out[i], 0, flat, sizeof(flat));
+                frame_hook(h, TB_HOST_OUT, now, flat, len);
+            }
+        }
+        if (h->port_ops != NULL) h->port_ops->tx_burst(h->port, h, out, n);
+        for (size_t i = 0; i < n; i++) tb_buf_free(out[i]);
+    }
+    if (h->env_ops->wake_at != NULL) h->env_ops->wake_at(h->env, h, tb_host_next_deadline(h));
+}
+
+tb_time_ns tb_host_poll(struct tb_host *h) {
+    TB_ASSERT(!h->in_pass);   /* a pass never starts inside a pass */
+    h->in_pass = true;
+    tb_time_ns now = tb_host_now(h);
+    if (h->port_ops != NULL) {
+        struct tb_buf *in[TB_HOST_BURST];
+        size_t n = h->port_ops->rx_burst(h->port, h, in, TB_HOST_BURST);
+        TB_ASSERT(n <= TB_HOST_BURST);
+        for (size_t i = 0; i < n; i++) {
+            if (h->frame_hooks) frame_hook(h, TB_HOST_IN, now, in[i]->data, in[i]->len);
+            tb_stack_input(h->st, now, in[i]);
+        }
+    }
+    pass_rest(h, now);
+    h->in_pass = false;
+    return tb_host_next_deadline(h);
+}
+
+void tb_host_kick(struct tb_host *h) {
+    if (h->in_pass) return;
+    h->in_pass = true;
+    pass_rest(h, tb_host_now(h));
+    h->in_pass = false;
+}
+
+/* ---- application calls ----------------------------------------------------- */
+static void call_hook(struct tb_host *h, const struct tb_host_call *c) {
+    for (size_t k = 0; k < h->nhooks; k++)
+        if (h->hooks[k].on_call != NULL) h->hooks[k].on_call(h->hooks[k].ctx, h, c);
+}
+
+#define REPORT(h, ...)                                        \
+    do {                                                      \
+        if ((h)->call_hooks) {                                \
+            struct tb_host_call c_ = {__VA_ARGS__};            \
+            call_hook((h), &c_);                              \
+        }                                                     \
+    } while (0)
+
+size_t tb_host_events(struct tb_host *h, struct tb_event *ev, size_t max) {
+    size_t n = tb_stack_events(h->st, ev, max);
+    REPORT(h, .kind = TB_CALL_EVENTS, .conn = -1, .now = tb_host_now(h), .len = max, .result = (int64_t)n);
+    return n;
+}
+
+int32_t tb_host_listen(struct tb_host *h, uint16_t port, uint32_t backlog) {
+    int32_t r = tb_tcp_listen(h->st, port, backlog);
+    REPORT(h, .kind = TB_CALL_LISTEN, .conn = -1, .now = tb_host_now(h), .port = port, .backlog = backlog, .result = r);
+    return r;
+}
+
+int32_t tb_host_accept(struct tb_host *h, int32_t listener) {
+    int32_t r = tb_tcp_accept(h->st, listener);
+    REPORT(h, .kind = TB_CALL_ACCEPT, .now = tb_host_now(h), .conn = listener, .result = r);
+    return r;
+}
+
+int32_t tb_host_connect(struct tb_host *h, uint32_t dst_ipv4, uint16_t dst_port) {
+    tb_time_ns now = tb_host_now(h);
+    int32_t r = tb_tcp_connect(h->st, now, dst_ipv4, dst_port);
+    REPORT(h, .kind = TB_CALL_CONNECT, .conn = -1, .now = now, .ipv4 = dst_ipv4, .port = dst_port, .result = r);
+    return r;
+}
+
+int32_t tb_host_connect_from(struct tb_host *h, uint16_t local_port, uint32_t dst_ipv4, uint16_t dst_port) {
+    tb_time_ns now = tb_host_now(h);
+    int32_t r = tb_tcp_connect_from(h->st, now, local_port, dst_ipv4, dst_port);
+    REPORT(h, .kind = TB_CALL_CONNECT, .conn = -1, .now = now, .ipv4 = dst_ipv4, .port = dst_port, .local_port = local_port,
+           .result = r);
+    return r;
+}
+
+int64_t tb_host_send(struct tb_host *h, int32_t conn, const void *data, size_t len) {
+    tb_time_ns now = tb_host_now(h);
+    int64_t r = tb_tcp_send(h->st, now, conn, data, len);
+    REPORT(h, .kind = TB_CALL_SEND, .now = now, .conn = conn, .data = data, .len = len, .result = r);
+    return r;
+}
+
+int tb_host_send_buf(struct tb_host *h, int32_t conn, struct tb_buf *chain) {
+    tb_time_ns now = tb_host_now(h);
+    size_t len = h->call_hooks ? tb_buf_chain_len(chain) : 0;
+    int r = tb_tcp_send_buf(h->st, now, conn, chain);
+    /* Taken or not, the chain is intact until acknowledged: report it as given. */
+    REPORT(h, .kind = TB_CALL_SEND_BUF, .now = now, .conn = conn, .chain = chain, .len = len, .result = r);
+    return r;
+}
+
+int64_t tb_host_recv(struct tb_host *h, int32_t conn, void *data, size_t max) {
+    tb_time_ns now = tb_host_now(h);
+    int64_t r = tb_tcp_recv(h->st, now, conn, data, max);
+    REPORT(h, .kind = TB_CALL_RECV, .now = now, .conn = conn, .data = data, .len = max, .result = r);
+    return r;
+}
+
+int64_t tb_host_recv_buf(struct tb_host *h, int32_t conn, struct tb_buf **out, size_t max) {
+    tb_time_ns now = tb_host_now(h);
+    int64_t r = tb_tcp_recv_buf(h->st, now, conn, out, max);
+    REPORT(h, .kind = TB_CALL_RECV_BUF, .now = now, .conn = conn, .chain = r > 0 ? *out : NULL, .len = max,
+           .result = r);
+    return r;
+}
+
+int tb_host_shutdown(struct tb_host *h, int32_t conn) {
+    tb_time_ns now = tb_host_now(h);
+    int r = tb_tcp_shutdown(h->st, now, conn);
+    REPORT(h, .kind = TB_CALL_SHUTDOWN, .now = now, .conn = conn, .result = r);
+    return r;
+}
+
+int tb_host_close(struct tb_host *h, int32_t conn) {
+    tb_time_ns now = tb_host_now(h);
+    int r = tb_tcp_close(h->st, now, conn);
+    REPORT(h, .kind = TB_CALL_CLOSE, .now = now, .conn = conn, .result = r);
+    return r;
+}
+
+int tb_host_abort(struct tb_host *h, int32_t conn) {
+    tb_time_ns now = tb_host_now(h);
+    int r = tb_tcp_abort(h->st, now, conn);
+    REPORT(h, .kind = TB_CALL_ABORT, .now = now, .conn = conn, .result = r);
+    return r;
+}
+
+int tb_host_setopt(struct tb_host *h, int32_t conn, enum tb_tcp_opt opt, int64_t value) {
+    int r = tb_tcp_setopt(h->st, conn, opt, value);
+    REPORT(h, .kind = TB_CALL_SETOPT, .now = tb_host_now(h), .conn = conn, .opt = (int32_t)opt, .value = value,
+           .result = r);
+    return r;
+}
+
+int tb_host_ping(struct tb_host *h, uint32_t dst_ipv4, uint16_t ident, uint16_t seq, uint32_t payload_len) {
+    tb_time_ns now = tb_host_now(h);
+    int r = tb_ping_send(h->st, now, dst_ipv4, ident, seq, payload_len);
+    REPORT(h, .kind = TB_CALL_PING, .conn = -1, .now = now, .ipv4 = dst_ipv4, .value = ((int64_t)ident << 16) | seq,
+           .payload_len = payload_len, .result = r);
+    return r;
+}
