@@ -21,7 +21,8 @@ struct tb_stream {
 void tb_stream_init(struct tb_stream *st, uint64_t seed);
 void tb_stream_fill(struct tb_stream *st, uint8_t *out, size_t n);
 /* Compares data with the next n bytes of the stream; returns the index of
- * the first difference, or n when all match. */
+ * the first difference, or n when all match. The stream moves on by n
+ * either way. */
 size_t tb_stream_check(struct tb_stream *st, const uint8_t *data, size_t n);
 
 #endif

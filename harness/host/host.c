@@ -33,6 +33,7 @@ struct tb_host {
     bool call_hooks;
     bool in_pass;
     bool stopped;
+    tb_time_ns pass_now;          /* the clock, read once per pass */
     struct host_timer *timers;
     size_t ntimers, cap_timers;
     uint64_t timer_seq;
@@ -71,7 +72,7 @@ const char *tb_host_name(const struct tb_host *h) { return h->name; }
 void *tb_host_port(const struct tb_host *h) { return h->port; }
 struct tb_stack *tb_host_stack(struct tb_host *h) { return h->st; }
 const struct tb_stack *tb_host_stack_const(const struct tb_host *h) { return h->st; }
-tb_time_ns tb_host_now(const struct tb_host *h) { return h->env_ops->now(h->env); }
+tb_time_ns tb_host_now(const struct tb_host *h) { return h->in_pass ? h->pass_now : h->env_ops->now(h->env); }
 
 void tb_host_set_app(struct tb_host *h, tb_host_app_fn fn, void *ctx) {
     h->app = fn;
@@ -152,15 +153,17 @@ static void frame_hook(struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, 
         if (h->hooks[k].on_frame != NULL) h->hooks[k].on_frame(h->hooks[k].ctx, h, dir, now, frame, len);
 }
 
-/* Tick, timers, application, drain, transmit: everything after input. */
-static void pass_rest(struct tb_host *h, tb_time_ns now) {
+/* Tick, timers, application, drain, transmit: everything after input.
+ * Returns the next deadline. */
+static tb_time_ns pass_rest(struct tb_host *h, tb_time_ns now) {
     if (tb_stack_next_deadline(h->st) <= now) {
         tb_stack_tick(h->st, now);
         for (size_t k = 0; k < h->nhooks; k++)
             if (h->hooks[k].on_tick != NULL) h->hooks[k].on_tick(h->hooks[k].ctx, h, now);
     }
     /* Timers set while these run wait for the next pass: the loop is bounded. */
-    for (size_t due = h->ntimers; due > 0 && h->ntimers > 0 && h->timers[0].t <= now; due--) {
+    uint64_t set_before = h->timer_seq;
+    while (h->ntimers > 0 && h->timers[0].t <= now && h->timers[0].seq < set_before) {
         struct host_timer tm = timer_pop(h);
         tm.fn(h, tm.ctx, tm.arg);
     }
@@ -178,13 +181,16 @@ static void pass_rest(struct tb_host *h, tb_time_ns now) {
         if (h->port_ops != NULL) h->port_ops->tx_burst(h->port, h, out, n);
         for (size_t i = 0; i < n; i++) tb_buf_free(out[i]);
     }
-    if (h->env_ops->wake_at != NULL) h->env_ops->wake_at(h->env, h, tb_host_next_deadline(h));
+    tb_time_ns next = tb_host_next_deadline(h);
+    if (h->env_ops->wake_at != NULL) h->env_ops->wake_at(h->env, h, next);
+    return next;
 }
 
 tb_time_ns tb_host_poll(struct tb_host *h) {
     TB_ASSERT(!h->in_pass);   /* a pass never starts inside a pass */
+    tb_time_ns now = h->env_ops->now(h->env);
+    h->pass_now = now;
     h->in_pass = true;
-    tb_time_ns now = tb_host_now(h);
     if (h->port_ops != NULL) {
         struct tb_buf *in[TB_HOST_BURST];
         size_t n = h->port_ops->rx_burst(h->port, h, in, TB_HOST_BURST);
@@ -194,15 +200,16 @@ tb_time_ns tb_host_poll(struct tb_host *h) {
             tb_stack_input(h->st, now, in[i]);
         }
     }
-    pass_rest(h, now);
+    tb_time_ns next = pass_rest(h, now);
     h->in_pass = false;
-    return tb_host_next_deadline(h);
+    return next;
 }
 
 void tb_host_kick(struct tb_host *h) {
     if (h->in_pass) return;
+    h->pass_now = h->env_ops->now(h->env);
     h->in_pass = true;
-    pass_rest(h, tb_host_now(h));
+    pass_rest(h, h->pass_now);
     h->in_pass = false;
 }
 
