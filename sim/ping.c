@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/host/host.h"
 #include "traces/pcap_writer.h"
-
-#define PING_IDENT 0x7462   /* "tb" */
 
 void sim_ping_defaults(struct sim_ping_opts *o) {
     memset(o, 0, sizeof(*o));
@@ -28,44 +27,6 @@ void sim_two_host_config(struct tb_config *cfg, uint64_t run_seed, int host_inde
     memcpy(cfg->mac.b, mac, sizeof(mac));
     cfg->ipv4_addr = host_index == 0 ? SIM_HOST_A_IP : SIM_HOST_B_IP;
     cfg->ipv4_prefix_len = 24;
-}
-
-struct ping_run {
-    const struct sim_ping_opts *o;
-    struct sim_ping_result *r;
-    struct sim_host *a;
-};
-
-static void send_one(struct sim *sim, void *ctx, uint64_t seq) {
-    struct ping_run *run = ctx;
-    int rc = tb_ping_send(sim_host_stack(run->a), sim_now(sim), SIM_HOST_B_IP, PING_IDENT, (uint16_t)seq,
-                          run->o->payload_bytes);
-    if (rc == TB_OK) run->r->transmitted++;
-    else run->r->send_errors++;
-    sim_host_kick(sim, run->a);
-}
-
-static void app_a(struct sim *sim, struct sim_host *h, void *ctx) {
-    struct ping_run *run = ctx;
-    struct sim_ping_result *r = run->r;
-    struct tb_event ev[16];
-    size_t n;
-    while ((n = tb_stack_events(sim_host_stack(h), ev, 16)) > 0) {
-        for (size_t i = 0; i < n; i++) {
-            if (ev[i].type != TB_EV_ECHO_REPLY || ev[i].u.echo.ident != PING_IDENT) continue;
-            struct sim_ping_reply *rep = &r->replies[r->received++];
-            rep->seq = ev[i].u.echo.seq;
-            rep->ttl = ev[i].u.echo.ttl;
-            rep->payload_ok = ev[i].u.echo.payload_ok;
-            rep->bytes = ev[i].u.echo.payload_len + TB_ICMP_HDR_LEN;
-            rep->rtt_ns = ev[i].u.echo.rtt_ns;
-            if (!rep->payload_ok) r->corrupted++;
-            if (r->received == 1 || rep->rtt_ns < r->rtt_min_ns) r->rtt_min_ns = rep->rtt_ns;
-            if (rep->rtt_ns > r->rtt_max_ns) r->rtt_max_ns = rep->rtt_ns;
-            r->rtt_sum_ns += rep->rtt_ns;
-            if (r->received == run->o->count) sim_stop(sim);
-        }
-    }
 }
 
 static void check_invariants(struct sim *sim, struct sim_host *const hosts[2], struct sim_ping_result *r) {
@@ -122,11 +83,20 @@ int sim_ping_run(const struct sim_ping_opts *o, struct sim_ping_result *r) {
         }
         sim_host_capture(hosts[0], pcap);
     }
-    struct ping_run run = {.o = o, .r = r, .a = hosts[0]};
-    sim_host_set_app(hosts[0], app_a, &run);
-    for (uint32_t i = 0; i < o->count; i++) sim_at(sim, (tb_time_ns)i * o->interval_ns, send_one, &run, i + 1);
+    struct ping_app app;
+    struct ping_app_result pr = {.replies = r->replies};
+    struct ping_app_opts po = {.dst_ipv4 = SIM_HOST_B_IP, .count = o->count, .payload_bytes = o->payload_bytes,
+                               .interval_ns = o->interval_ns};
+    ping_app_start(&app, &po, sim_host_host(hosts[0]), &pr);
     tb_time_ns end = (tb_time_ns)(o->count - 1) * o->interval_ns + o->timeout_ns;
     sim_run(sim, end);
+    r->transmitted = pr.transmitted;
+    r->received = pr.received;
+    r->corrupted = pr.corrupted;
+    r->send_errors = pr.send_errors;
+    r->rtt_min_ns = pr.rtt_min_ns;
+    r->rtt_max_ns = pr.rtt_max_ns;
+    r->rtt_sum_ns = pr.rtt_sum_ns;
     r->sim_time_ns = r->received == o->count ? sim_now(sim) : end;
     r->events = sim_events_processed(sim);
     tb_stack_stats(sim_host_stack(hosts[0]), &r->stats_a);

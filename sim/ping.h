@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "harness/apps/ping.h"
 #include "sim/sim.h"
 
 #define SIM_PING_MAX_COUNT 100000
@@ -23,17 +24,9 @@ struct sim_ping_opts {
     void *drop_ctx;
 };
 
-struct sim_ping_reply {
-    uint16_t seq;
-    uint8_t ttl;
-    bool payload_ok;
-    uint32_t bytes;               /* ICMP message bytes (header + data) */
-    tb_time_ns rtt_ns;
-};
-
 struct sim_ping_result {
     uint32_t transmitted, received, corrupted, send_errors;
-    struct sim_ping_reply *replies;   /* received entries, in arrival order; free()d by sim_ping_result_free */
+    struct ping_app_reply *replies;   /* received entries, in arrival order; free()d by sim_ping_result_free */
     tb_time_ns rtt_min_ns, rtt_max_ns, rtt_sum_ns;
     tb_time_ns sim_time_ns;           /* virtual time when the run ended */
     uint64_t events;
