@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim/units.h"
+#include "tcpbed/prng.h"
 #include "tcpbed/wire.h"
 
 static const char *const action_names[] = {"drop", "delay", "duplicate", "corrupt", "blackout"};
@@ -256,4 +257,68 @@ void fault_name_frame(const struct fault_tracker *t, const char *from, const cha
     if (n < len) n += (size_t)snprintf(buf + n, len - n, " #%llu", (unsigned long long)index);
     if (action == FA_CORRUPT && bit >= 0 && n < len) n += (size_t)snprintf(buf + n, len - n, " bit=%lld", (long long)bit);
     if (action == FA_DELAY && n < len) snprintf(buf + n, len - n, " %lldns", (long long)delay_ns);
+}
+
+/* ---- the fault stage ---------------------------------------------------------- */
+void fault_stage_init(struct fault_stage *s, const char *from, const char *to, uint64_t run_seed, uint64_t index) {
+    memset(s, 0, sizeof(*s));
+    s->from = from;
+    s->to = to;
+    sim_rng_seed(&s->rng_loss, tb_derive_seed(run_seed, "link-loss", index));
+    sim_rng_seed(&s->rng_burst, tb_derive_seed(run_seed, "link-burst", index));
+    sim_rng_seed(&s->rng_reorder, tb_derive_seed(run_seed, "link-reorder", index));
+    sim_rng_seed(&s->rng_dup, tb_derive_seed(run_seed, "link-duplicate", index));
+    sim_rng_seed(&s->rng_corrupt, tb_derive_seed(run_seed, "link-corrupt", index));
+}
+
+void fault_stage_observe(struct fault_stage *s, const uint8_t *frame, size_t len, struct fault_frame *ff) {
+    fault_classify(&s->tracker, frame, len, &ff->c);
+    ff->u_loss = sim_rng_uniform(&s->rng_loss);
+    ff->u_burst = sim_rng_uniform(&s->rng_burst);
+    ff->u_reorder = sim_rng_uniform(&s->rng_reorder);
+    ff->u_dup = sim_rng_uniform(&s->rng_dup);
+    ff->u_corrupt = sim_rng_uniform(&s->rng_corrupt);
+    ff->corrupt_bit = sim_rng_next(&s->rng_corrupt) % ((uint64_t)len * 8);
+}
+
+void fault_stage_decide(struct fault_stage *s, struct fault_spec *const *specs, size_t nspecs, tb_time_ns now,
+                        const struct fault_frame *ff, size_t len, struct fault_verdict *v) {
+    bool drop = false, blackout = false;
+    v->flip_bit = -1;
+    v->extra_delay_ns = 0;
+    v->duplicate = false;
+    for (size_t i = 0; i < nspecs; i++) {
+        struct fault_spec *fs = specs[i];
+        bool fwd = strcmp(fs->from, s->from) == 0 && strcmp(fs->to, s->to) == 0;
+        bool rev = fs->both_ways && strcmp(fs->to, s->from) == 0 && strcmp(fs->from, s->to) == 0;
+        if (!(fwd || rev) || !fault_match(fs, rev, &ff->c, now)) continue;
+        switch (fs->action) {
+        case FA_DROP: drop = true; break;
+        case FA_BLACKOUT: blackout = true; break;
+        case FA_DELAY: v->extra_delay_ns += fs->delay_ns; break;
+        case FA_DUPLICATE: v->duplicate = true; break;
+        case FA_CORRUPT: v->flip_bit = fs->bit >= 0 ? fs->bit % ((int64_t)len * 8) : (int64_t)ff->corrupt_bit; break;
+        }
+    }
+    if (blackout) {
+        v->outcome = FO_BLACKOUT;
+        return;
+    }
+    const struct fault_random *p = &s->p;
+    bool lost;
+    if (p->ge) {
+        /* Gilbert-Elliott: the channel changes state, then loses with that state's rate. */
+        s->ge_bad = s->ge_bad ? !(ff->u_burst < p->ge_p_bg) : ff->u_burst < p->ge_p_gb;
+        lost = ff->u_loss < (s->ge_bad ? p->ge_loss_bad : p->ge_loss_good);
+    } else {
+        lost = ff->u_loss < p->loss;
+    }
+    if (drop || lost) {
+        v->outcome = drop ? FO_DROP : FO_LOSS;
+        return;
+    }
+    v->outcome = FO_PASS;
+    if (v->flip_bit < 0 && ff->u_corrupt < p->corrupt) v->flip_bit = (int64_t)ff->corrupt_bit;
+    v->reorder = ff->u_reorder < p->reorder;
+    v->duplicate = v->duplicate || ff->u_dup < p->duplicate;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/rng.h"
 #include "tcpbed/time.h"
 
 enum fault_action { FA_DROP, FA_DELAY, FA_DUPLICATE, FA_CORRUPT, FA_BLACKOUT };
@@ -93,5 +94,63 @@ void fault_name_frame(const struct fault_tracker *t, const char *from, const cha
                       enum fault_action action, tb_time_ns delay_ns, int64_t bit, char *buf, size_t len);
 
 const char *fault_kind_name(enum fault_kind k);
+
+/* ---- the fault stage: link middleware ---------------------------------------
+ * Every fault of one direction of a link, decided frame by frame with no
+ * knowledge of the event loop, queues or time beyond `now`: the simulator's
+ * links put it in front of their queue, and a real-time link between two
+ * interfaces can put it in front of theirs and fire the same faults from
+ * the same seeded streams. */
+
+/* The random faults, each a probability per frame in [0, 1]. */
+struct fault_random {
+    double loss;                  /* Bernoulli */
+    bool ge;                      /* Gilbert-Elliott bursts instead of Bernoulli */
+    double ge_p_gb, ge_p_bg;      /* P(good -> bad), P(bad -> good) per frame */
+    double ge_loss_good, ge_loss_bad;
+    double reorder;               /* hold the frame back */
+    double duplicate;
+    double corrupt;               /* flip one random bit */
+};
+
+struct fault_stage {
+    const char *from, *to;        /* the direction's ends, as the specs name them */
+    struct fault_random p;
+    /* One stream per purpose (DESIGN.md §5): adding a fault kind leaves the
+     * others' draws unchanged. */
+    struct sim_rng rng_loss, rng_burst, rng_reorder, rng_dup, rng_corrupt;
+    bool ge_bad;
+    struct fault_tracker tracker;
+};
+
+/* A frame as the stage saw it: its class and one draw per stream, taken for
+ * every frame whatever then happens to it, so one frame's fate never shifts
+ * another's draws. */
+struct fault_frame {
+    struct frame_class c;
+    double u_loss, u_burst, u_reorder, u_dup, u_corrupt;
+    uint64_t corrupt_bit;
+};
+
+enum fault_outcome { FO_PASS, FO_BLACKOUT, FO_DROP, FO_LOSS };
+
+struct fault_verdict {
+    enum fault_outcome outcome;   /* DROP: a targeted drop; LOSS: random loss */
+    int64_t flip_bit;             /* corrupt this bit; -1: none */
+    tb_time_ns extra_delay_ns;    /* targeted delays, summed */
+    bool reorder;                 /* hold back by the link's reorder delay */
+    bool duplicate;
+};
+
+/* `index` names the direction among all the run's streams (link * 2 + dir). */
+void fault_stage_init(struct fault_stage *s, const char *from, const char *to, uint64_t run_seed, uint64_t index);
+/* Classifies the frame (counting it) and draws every stream once; len > 0. */
+void fault_stage_observe(struct fault_stage *s, const uint8_t *frame, size_t len, struct fault_frame *ff);
+/* Decides the frame's faults: the targeted specs that name this direction
+ * (in the order given), then the random ones. Matching counts towards each
+ * spec's `#N`, so a frame the link refuses before this (too big) is never
+ * counted. */
+void fault_stage_decide(struct fault_stage *s, struct fault_spec *const *specs, size_t nspecs, tb_time_ns now,
+                        const struct fault_frame *ff, size_t len, struct fault_verdict *v);
 
 #endif

@@ -44,12 +44,9 @@ struct link_dir {
     sim_drop_fn drop_hook;
     void *drop_ctx;
     struct sim_link_stats stats;
-    /* One stream per purpose (DESIGN.md §5): adding a fault kind leaves the
-     * others' draws unchanged. */
-    struct sim_rng rng_loss, rng_burst, rng_reorder, rng_dup, rng_corrupt, rng_jitter, rng_red;
-    bool ge_bad;
+    struct sim_rng rng_jitter, rng_red;   /* the link's own streams; the faults have theirs */
     double red_avg;
-    struct fault_tracker *tracker;
+    struct fault_stage faults;        /* middleware in front of the queue (sim/faults.h) */
 };
 
 struct sim_link {
@@ -214,11 +211,7 @@ void sim_free(struct sim *sim) {
     }
     for (size_t i = 0; i < sim->heap_len; i++)   /* frames in flight, timers not yet due */
         if (sim->heap[i].fn == frame_arrives || sim->heap[i].fn == host_timer_due) free(sim->heap[i].ctx);
-    for (size_t i = 0; i < sim->link_count; i++) {
-        free(sim->links[i]->dir[0].tracker);
-        free(sim->links[i]->dir[1].tracker);
-        free(sim->links[i]);
-    }
+    for (size_t i = 0; i < sim->link_count; i++) free(sim->links[i]);
     free(sim->hosts);
     free(sim->routers);
     free(sim->links);
@@ -344,14 +337,20 @@ void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx) {
     tb_host_set_app(h->host, fn != NULL ? sim_app_trampoline : NULL, h);
 }
 
-static void dir_seed(struct sim *sim, struct link_dir *d, uint64_t index) {
-    sim_rng_seed(&d->rng_loss, tb_derive_seed(sim->seed, "link-loss", index));
-    sim_rng_seed(&d->rng_burst, tb_derive_seed(sim->seed, "link-burst", index));
-    sim_rng_seed(&d->rng_reorder, tb_derive_seed(sim->seed, "link-reorder", index));
-    sim_rng_seed(&d->rng_dup, tb_derive_seed(sim->seed, "link-duplicate", index));
-    sim_rng_seed(&d->rng_corrupt, tb_derive_seed(sim->seed, "link-corrupt", index));
+/* Streams are named by (link, direction): a new link leaves the others alone. */
+static void dir_init(struct sim *sim, struct link_dir *d, const char *from, const char *to, uint64_t index) {
+    d->from_name = from;
+    d->to_name = to;
+    fault_stage_init(&d->faults, from, to, sim->seed, index);
     sim_rng_seed(&d->rng_jitter, tb_derive_seed(sim->seed, "link-jitter", index));
     sim_rng_seed(&d->rng_red, tb_derive_seed(sim->seed, "link-red", index));
+}
+
+static void dir_set_params(struct link_dir *d, const struct sim_link_params *p) {
+    d->p = *p;
+    d->faults.p = (struct fault_random){.loss = p->loss, .ge = p->ge, .ge_p_gb = p->ge_p_gb, .ge_p_bg = p->ge_p_bg,
+                                        .ge_loss_good = p->ge_loss_good, .ge_loss_bad = p->ge_loss_bad,
+                                        .reorder = p->reorder, .duplicate = p->duplicate, .corrupt = p->corrupt};
 }
 
 /* A new link: direction 0 goes from the first end to the second. */
@@ -363,21 +362,11 @@ static struct sim_link *link_new(struct sim *sim, const char *a_name, const char
     int id = (int)sim->link_count;
     struct sim_link *l = calloc(1, sizeof(*l));
     if (l == NULL) return NULL;
-    l->dir[0].tracker = calloc(1, sizeof(struct fault_tracker));
-    l->dir[1].tracker = calloc(1, sizeof(struct fault_tracker));
-    if (l->dir[0].tracker == NULL || l->dir[1].tracker == NULL) {
-        free(l->dir[0].tracker);
-        free(l->dir[1].tracker);
-        free(l);
-        return NULL;
-    }
     sim->links[sim->link_count++] = l;
-    l->dir[0].from_name = l->dir[1].to_name = a_name;
-    l->dir[0].to_name = l->dir[1].from_name = b_name;
-    l->dir[0].p = l->dir[1].p = *p;
-    /* Streams are named by (link, direction): a new link leaves these alone. */
-    dir_seed(sim, &l->dir[0], (uint64_t)id * 2);
-    dir_seed(sim, &l->dir[1], (uint64_t)id * 2 + 1);
+    dir_init(sim, &l->dir[0], a_name, b_name, (uint64_t)id * 2);
+    dir_init(sim, &l->dir[1], b_name, a_name, (uint64_t)id * 2 + 1);
+    dir_set_params(&l->dir[0], p);
+    dir_set_params(&l->dir[1], p);
     *id_out = id;
     return l;
 }
@@ -508,7 +497,7 @@ void sim_router_get_stats(const struct sim_router *r, struct sim_router_stats *o
 
 void sim_link_set_params(struct sim *sim, int link, int dir_a_to_b, const struct sim_link_params *p) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
-    sim->links[link]->dir[dir_a_to_b ? 0 : 1].p = *p;
+    dir_set_params(&sim->links[link]->dir[dir_a_to_b ? 0 : 1], p);
 }
 
 bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_t err_len) {
@@ -619,7 +608,7 @@ static void note(struct sim *sim, struct link_dir *d, const char *event, const s
                  enum fault_action action, tb_time_ns delay_ns, int64_t bit, bool is_fault) {
     char spec[160] = "";
     if (is_fault) sim->faults_fired++;
-    if (is_fault) fault_name_frame(d->tracker, d->from_name, d->to_name, c, action, delay_ns, bit, spec, sizeof(spec));
+    if (is_fault) fault_name_frame(&d->faults.tracker, d->from_name, d->to_name, c, action, delay_ns, bit, spec, sizeof(spec));
     if (is_fault && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, sim->now, spec);
     if (sim->fault_log != NULL) {
         fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->from_name, d->to_name, event,
@@ -658,16 +647,9 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
     d->stats.offered++;
     f->dir = d;
     const struct sim_link_params *p = &d->p;
-    struct frame_class c;
-    fault_classify(d->tracker, f->bytes, f->len, &c);
-
-    /* Random draws first, one per stream per frame, whatever happens. */
-    double u_loss = sim_rng_uniform(&d->rng_loss);
-    double u_burst = sim_rng_uniform(&d->rng_burst);
-    double u_reorder = sim_rng_uniform(&d->rng_reorder);
-    double u_dup = sim_rng_uniform(&d->rng_dup);
-    double u_corrupt = sim_rng_uniform(&d->rng_corrupt);
-    uint64_t corrupt_bit = sim_rng_next(&d->rng_corrupt) % ((uint64_t)f->len * 8);
+    struct fault_frame ff;
+    fault_stage_observe(&d->faults, f->bytes, f->len, &ff);
+    const struct frame_class *c = &ff.c;
     double u_jitter = sim_rng_uniform(&d->rng_jitter);
 
     if (d->drop_hook != NULL && d->drop_hook(d->drop_ctx, index, f->bytes, f->len)) {
@@ -678,53 +660,31 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
     uint16_t mtu = p->mtu ? p->mtu : 1500;
     if (f->len > (size_t)mtu + TB_ETH_HDR_LEN) {
         d->stats.mtu_drops++;
-        note(sim, d, "mtu-drop", &c, f->len, FA_DROP, 0, -1, false);
+        note(sim, d, "mtu-drop", c, f->len, FA_DROP, 0, -1, false);
         frame_put(sim, f);
         return;
     }
-    /* Targeted faults, in the order they were given. */
-    bool drop = false, blackout = false, dup = false;
-    tb_time_ns extra = 0;
-    int64_t flip = -1;
-    for (size_t i = 0; i < sim->fault_count; i++) {
-        struct fault_spec *fs = sim->faults[i];
-        bool fwd = strcmp(fs->from, d->from_name) == 0 && strcmp(fs->to, d->to_name) == 0;
-        bool rev = fs->both_ways && strcmp(fs->to, d->from_name) == 0 && strcmp(fs->from, d->to_name) == 0;
-        if (!(fwd || rev) || !fault_match(fs, rev, &c, sim->now)) continue;
-        switch (fs->action) {
-        case FA_DROP: drop = true; break;
-        case FA_BLACKOUT: blackout = true; break;
-        case FA_DELAY: extra += fs->delay_ns; break;
-        case FA_DUPLICATE: dup = true; break;
-        case FA_CORRUPT: flip = fs->bit >= 0 ? fs->bit % ((int64_t)f->len * 8) : (int64_t)corrupt_bit; break;
-        }
-    }
-    if (blackout) {
+    struct fault_verdict v;
+    fault_stage_decide(&d->faults, sim->faults, sim->fault_count, sim->now, &ff, f->len, &v);
+    switch (v.outcome) {
+    case FO_BLACKOUT:
         d->stats.blackout_drops++;
-        note(sim, d, "blackout", &c, f->len, FA_DROP, 0, -1, true);
+        note(sim, d, "blackout", c, f->len, FA_DROP, 0, -1, true);
         frame_put(sim, f);
         return;
-    }
-    bool lost;
-    if (p->ge) {
-        /* Gilbert-Elliott: the channel changes state, then loses with that state's rate. */
-        d->ge_bad = d->ge_bad ? !(u_burst < p->ge_p_bg) : u_burst < p->ge_p_gb;
-        lost = u_loss < (d->ge_bad ? p->ge_loss_bad : p->ge_loss_good);
-    } else {
-        lost = u_loss < p->loss;
-    }
-    if (drop || lost) {
-        if (drop) d->stats.fault_drops++;
+    case FO_DROP:
+    case FO_LOSS:
+        if (v.outcome == FO_DROP) d->stats.fault_drops++;
         else d->stats.loss_drops++;
-        note(sim, d, drop ? "drop" : "loss", &c, f->len, FA_DROP, 0, -1, true);
+        note(sim, d, v.outcome == FO_DROP ? "drop" : "loss", c, f->len, FA_DROP, 0, -1, true);
         frame_put(sim, f);
         return;
+    case FO_PASS: break;
     }
-    if (flip < 0 && u_corrupt < p->corrupt) flip = (int64_t)corrupt_bit;
-    if (flip >= 0) {
-        f->bytes[flip / 8] ^= (uint8_t)(1u << (flip % 8));
+    if (v.flip_bit >= 0) {
+        f->bytes[v.flip_bit / 8] ^= (uint8_t)(1u << (v.flip_bit % 8));
         d->stats.corrupted++;
-        note(sim, d, "corrupt", &c, f->len, FA_CORRUPT, 0, flip, true);
+        note(sim, d, "corrupt", c, f->len, FA_CORRUPT, 0, v.flip_bit, true);
     }
     tb_time_ns start = d->busy_until > sim->now ? d->busy_until : sim->now;
     tb_time_ns serialise_ns = 0;
@@ -733,7 +693,7 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
         uint64_t backlog_bytes = (uint64_t)(start - sim->now) * p->rate_bps / 8 / (uint64_t)TB_NS_PER_S;
         if (p->queue_bytes > 0 && backlog_bytes + f->len > p->queue_bytes) {
             d->stats.queue_drops++;
-            note(sim, d, "queue-drop", &c, f->len, FA_DROP, 0, -1, false);
+            note(sim, d, "queue-drop", c, f->len, FA_DROP, 0, -1, false);
             frame_put(sim, f);
             return;
         }
@@ -748,10 +708,10 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
             if (prob > 0 && sim_rng_uniform(&d->rng_red) < prob) {
                 if (mark_ce(f->bytes, f->len)) {
                     d->stats.ecn_marked++;
-                    note(sim, d, "ce-mark", &c, f->len, FA_DROP, 0, -1, false);
+                    note(sim, d, "ce-mark", c, f->len, FA_DROP, 0, -1, false);
                 } else {
                     d->stats.red_drops++;
-                    note(sim, d, "red-drop", &c, f->len, FA_DROP, 0, -1, false);
+                    note(sim, d, "red-drop", c, f->len, FA_DROP, 0, -1, false);
                     frame_put(sim, f);
                     return;
                 }
@@ -759,7 +719,7 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
         }
         if (p->ecn_mark_bytes > 0 && backlog_bytes > p->ecn_mark_bytes && mark_ce(f->bytes, f->len)) {
             d->stats.ecn_marked++;
-            note(sim, d, "ce-mark", &c, f->len, FA_DROP, 0, -1, false);
+            note(sim, d, "ce-mark", c, f->len, FA_DROP, 0, -1, false);
         }
         serialise_ns = (tb_time_ns)(((uint64_t)f->len * 8 * (uint64_t)TB_NS_PER_S + p->rate_bps - 1) / p->rate_bps);
     }
@@ -769,25 +729,25 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
         arrival += (tb_time_ns)(u_jitter * (double)p->jitter_ns);
         if (p->jitter_keep_order && arrival < d->last_arrival) arrival = d->last_arrival;
     }
-    if (extra > 0) {
+    if (v.extra_delay_ns > 0) {
         d->stats.delayed++;
-        note(sim, d, "delay", &c, f->len, FA_DELAY, extra, -1, true);
-        arrival += extra;
+        note(sim, d, "delay", c, f->len, FA_DELAY, v.extra_delay_ns, -1, true);
+        arrival += v.extra_delay_ns;
     }
-    if (u_reorder < p->reorder) {
+    if (v.reorder) {
         tb_time_ns hold = p->reorder_delay_ns > 0 ? p->reorder_delay_ns : 2 * serialise_ns + TB_NS_PER_MS;
         d->stats.reordered++;
-        note(sim, d, "reorder", &c, f->len, FA_DELAY, hold, -1, true);
+        note(sim, d, "reorder", c, f->len, FA_DELAY, hold, -1, true);
         arrival += hold;
     }
     if (arrival > d->last_arrival) d->last_arrival = arrival;
-    if (dup || u_dup < p->duplicate) {
+    if (v.duplicate) {
         struct sim_frame *copy = frame_get(sim);
         copy->dir = d;
         copy->len = f->len;
         memcpy(copy->bytes, f->bytes, f->len);
         d->stats.duplicated++;
-        note(sim, d, "duplicate", &c, f->len, FA_DUPLICATE, 0, -1, true);
+        note(sim, d, "duplicate", c, f->len, FA_DUPLICATE, 0, -1, true);
         sim_at(sim, arrival, frame_arrives, copy, 0);
     }
     sim_at(sim, arrival, frame_arrives, f, 0);
