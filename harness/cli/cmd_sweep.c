@@ -106,16 +106,6 @@ static void progress(struct sweep *sw) {
     }
 }
 
-static void json_escape(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void done(void *ctx, size_t job, struct run_result *r) {
     struct sweep *sw = ctx;
     uint64_t seed = sw->seeds[job];
@@ -144,13 +134,14 @@ static void done(void *ctx, size_t job, struct run_result *r) {
         add_failure(sw, seed, signature, failure, repro);
     }
     if (sw->out != NULL) {
-        fprintf(sw->out, "{\"seed\":%llu,\"pass\":%s,\"signature\":", (unsigned long long)seed, pass ? "true" : "false");
-        json_escape(sw->out, signature);
-        fprintf(sw->out, ",\"failure\":");
-        json_escape(sw->out, failure);
-        fprintf(sw->out, ",\"repro\":");
-        json_escape(sw->out, repro);
-        fprintf(sw->out, "}\n");
+        struct json j;
+        json_begin(&j, sw->out);
+        json_u64(&j, "seed", seed);
+        json_bool(&j, "pass", pass);
+        json_str(&j, "signature", signature);
+        json_str(&j, "failure", failure);
+        json_str(&j, "repro", repro);
+        json_end(&j);
     }
     free(r->out);
     sw->done++;
