@@ -90,3 +90,17 @@ void json_i64(struct json *j, const char *key, int64_t v) { add(j, key, json_int
 void json_f64(struct json *j, const char *key, double v) { add(j, key, isfinite(v) ? json_real(v) : json_null()); }
 
 void json_bool(struct json *j, const char *key, bool v) { add(j, key, json_boolean(v)); }
+
+bool tb_json_get_string(const json_t *obj, const char *key, char *out, size_t len) {
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v)) return false;
+    snprintf(out, len, "%s", json_string_value(v));
+    return true;
+}
+
+bool tb_json_get_bool(const json_t *obj, const char *key, bool *out) {
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_boolean(v)) return false;
+    *out = json_is_true(v);
+    return true;
+}

@@ -34,4 +34,10 @@ void json_i64(struct json *j, const char *key, int64_t v);
 void json_f64(struct json *j, const char *key, double v);
 void json_bool(struct json *j, const char *key, bool v);
 
+/* The string value of obj[key] copied into out (truncated to fit); false
+ * when obj is not an object or the key is missing or not a string. */
+bool tb_json_get_string(const json_t *obj, const char *key, char *out, size_t len);
+/* The boolean value of obj[key]; false when it is missing or not a boolean. */
+bool tb_json_get_bool(const json_t *obj, const char *key, bool *out);
+
 #endif
