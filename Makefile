@@ -23,7 +23,7 @@ endif
 
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
-LDLIBS := -lpcap -linih -lm
+LDLIBS := -lpcap -linih -ljansson -lm
 
 STACK_SRC := $(sort $(wildcard stack/*/*.c))
 # The rooms around the core (docs/ARCHITECTURE.md): the host loop, the

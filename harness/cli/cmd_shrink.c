@@ -59,8 +59,10 @@ static void subset_done(void *ctx, size_t job, struct run_result *r) {
     s->last_exit = r->exit_code;
     s->last_sig[0] = '\0';
     if (r->exit_code == 0 || r->exit_code == 1) {
-        json_find_bool(r->out, "pass", &s->last_pass);
-        json_find_string(r->out, "signature", s->last_sig, sizeof(s->last_sig));
+        json_t *res = json_loads(r->out, 0, NULL);
+        tb_json_get_bool(res, "pass", &s->last_pass);
+        tb_json_get_string(res, "signature", s->last_sig, sizeof(s->last_sig));
+        json_decref(res);
     } else if (r->exit_code < 0) {
         snprintf(s->last_sig, sizeof(s->last_sig), "crashed with signal %d", r->term_signal);
     } else {

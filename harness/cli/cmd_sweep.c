@@ -106,25 +106,17 @@ static void progress(struct sweep *sw) {
     }
 }
 
-static void json_escape(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void done(void *ctx, size_t job, struct run_result *r) {
     struct sweep *sw = ctx;
     uint64_t seed = sw->seeds[job];
     bool pass = false;
     char signature[320] = "", failure[320] = "";
     if (r->exit_code == 0 || r->exit_code == 1) {
-        if (!json_find_bool(r->out, "pass", &pass)) snprintf(failure, sizeof(failure), "no JSON result");
-        json_find_string(r->out, "signature", signature, sizeof(signature));
-        json_find_string(r->out, "failure", failure, sizeof(failure));
+        json_t *res = json_loads(r->out, 0, NULL);
+        if (!tb_json_get_bool(res, "pass", &pass)) snprintf(failure, sizeof(failure), "no JSON result");
+        tb_json_get_string(res, "signature", signature, sizeof(signature));
+        tb_json_get_string(res, "failure", failure, sizeof(failure));
+        json_decref(res);
     } else if (r->timed_out) {
         snprintf(failure, sizeof(failure), "run timed out (wall clock)");
     } else if (r->exit_code < 0) {
@@ -144,13 +136,14 @@ static void done(void *ctx, size_t job, struct run_result *r) {
         add_failure(sw, seed, signature, failure, repro);
     }
     if (sw->out != NULL) {
-        fprintf(sw->out, "{\"seed\":%llu,\"pass\":%s,\"signature\":", (unsigned long long)seed, pass ? "true" : "false");
-        json_escape(sw->out, signature);
-        fprintf(sw->out, ",\"failure\":");
-        json_escape(sw->out, failure);
-        fprintf(sw->out, ",\"repro\":");
-        json_escape(sw->out, repro);
-        fprintf(sw->out, "}\n");
+        struct json j;
+        json_begin(&j, sw->out);
+        json_u64(&j, "seed", seed);
+        json_bool(&j, "pass", pass);
+        json_str(&j, "signature", signature);
+        json_str(&j, "failure", failure);
+        json_str(&j, "repro", repro);
+        json_end(&j);
     }
     free(r->out);
     sw->done++;
@@ -181,42 +174,61 @@ static bool parse_range(const char *s, uint64_t *a, uint64_t *b) {
     return end != t && *end == '\0' && *b >= *a;
 }
 
+/* One line of an --out file: an object with an integer "seed" and a boolean
+ * "pass", and the strings "signature", "failure" and "repro" of a failure. */
+static int merge_line(struct sweep *sw, const char *path, int lineno, const char *line) {
+    json_error_t e;
+    json_t *rec = json_loads(line, 0, &e);
+    if (rec == NULL) {
+        fprintf(stderr, "tcpbed sweep --merge: %s:%d:%d: not JSON: %s (expected a line written by --out)\n", path,
+                lineno, e.column, e.text);
+        return 2;
+    }
+    bool pass;
+    json_t *seed = json_object_get(rec, "seed");
+    if (!json_is_integer(seed) || json_integer_value(seed) < 0 || !tb_json_get_bool(rec, "pass", &pass)) {
+        fprintf(stderr,
+                "tcpbed sweep --merge: %s:%d: expected a line written by --out (an object with an integer "
+                "\"seed\" and a boolean \"pass\")\n",
+                path, lineno);
+        json_decref(rec);
+        return 2;
+    }
+    char sig[320] = "", failure[320] = "", repro[2048] = "";
+    tb_json_get_string(rec, "signature", sig, sizeof(sig));
+    tb_json_get_string(rec, "failure", failure, sizeof(failure));
+    tb_json_get_string(rec, "repro", repro, sizeof(repro));
+    if (pass) sw->passed++;
+    else {
+        sw->failed++;
+        add_failure(sw, (uint64_t)json_integer_value(seed), sig, failure, repro);
+    }
+    json_decref(rec);
+    return 0;
+}
+
 static int merge(int argc, char **argv) {
     struct sweep *sw = calloc(1, sizeof(*sw));
     if (sw == NULL) return 1;
-    char line[8192];
-    for (int i = 0; i < argc; i++) {
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
         FILE *f = fopen(argv[i], "r");
         if (f == NULL) {
             fprintf(stderr, "tcpbed sweep --merge: cannot read '%s'\n", argv[i]);
-            free(sw);
-            return 1;
+            rc = 1;
+            break;
         }
         int lineno = 0;
-        while (fgets(line, sizeof(line), f) != NULL) {
-            lineno++;
-            bool pass;
-            char sig[320] = "", failure[320] = "", repro[2048] = "", seedtxt[32];
-            const char *p = strstr(line, "\"seed\":");
-            if (p == NULL || !json_find_bool(line, "pass", &pass) || sscanf(p + 7, "%31[0-9]", seedtxt) != 1) {
-                fprintf(stderr, "tcpbed sweep --merge: %s:%d: expected a line written by --out\n", argv[i], lineno);
-                fclose(f);
-                free(sw);
-                return 2;
-            }
-            json_find_string(line, "signature", sig, sizeof(sig));
-            json_find_string(line, "failure", failure, sizeof(failure));
-            json_find_string(line, "repro", repro, sizeof(repro));
-            if (pass) sw->passed++;
-            else {
-                sw->failed++;
-                add_failure(sw, strtoull(seedtxt, NULL, 10), sig, failure, repro);
-            }
-        }
+        while (rc == 0 && getline(&line, &cap, f) != -1) rc = merge_line(sw, argv[i], ++lineno, line);
         fclose(f);
     }
-    report(sw, 0);
-    int rc = sw->failed == 0 ? 0 : 1;
+    free(line);
+    if (rc == 0) {
+        report(sw, 0);
+        rc = sw->failed == 0 ? 0 : 1;
+    }
     free(sw);
     return rc;
 }

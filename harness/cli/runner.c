@@ -141,32 +141,3 @@ void runner_run_all(size_t count, unsigned parallel, double timeout_s, runner_ar
     }
     free(kids);
 }
-
-static const char *find_key(const char *json, const char *key) {
-    char pat[96];
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? p + strlen(pat) : NULL;
-}
-
-bool json_find_string(const char *json, const char *key, char *out, size_t len) {
-    const char *p = find_key(json, key);
-    if (p == NULL || *p != '"') return false;
-    p++;
-    size_t n = 0;
-    while (*p && *p != '"' && n + 1 < len) {
-        if (*p == '\\' && p[1]) p++;
-        out[n++] = *p++;
-    }
-    out[n] = '\0';
-    return *p == '"';
-}
-
-bool json_find_bool(const char *json, const char *key, bool *out) {
-    const char *p = find_key(json, key);
-    if (p == NULL) return false;
-    if (strncmp(p, "true", 4) == 0) *out = true;
-    else if (strncmp(p, "false", 5) == 0) *out = false;
-    else return false;
-    return true;
-}

@@ -27,9 +27,4 @@ typedef char **(*runner_argv_fn)(void *ctx, size_t job);
 void runner_run_all(size_t count, unsigned parallel, double timeout_s, runner_argv_fn argv_for, runner_done_fn done,
                     void *ctx);
 
-/* Extracts a string or boolean value of a top-level key from our own JSON
- * output (the writer in json.c: no whitespace, escaped quotes). */
-bool json_find_string(const char *json, const char *key, char *out, size_t len);
-bool json_find_bool(const char *json, const char *key, bool *out);
-
 #endif

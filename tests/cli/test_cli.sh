@@ -164,6 +164,28 @@ expect "sweep shard 1/2" 1 "$TCPBED" sweep --seeds 1..8 --shard 1/2 --out "$TMP/
 expect "sweep shard 2/2" 1 "$TCPBED" sweep --seeds 1..8 --shard 2/2 --out "$TMP/s2.jsonl" -- bulk --bytes 300K --loss 0.03 --expect 'retransmits==0'
 expect "sweep --merge" 1 "$TCPBED" sweep --merge "$TMP/s1.jsonl" "$TMP/s2.jsonl"
 if [ "$(cat "$TMP/s1.jsonl" "$TMP/s2.jsonl" | wc -l)" -eq 8 ]; then ok "shards split the seeds"; else bad "shards"; fi
+if python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    assert list(json.loads(line)) == ["seed", "pass", "signature", "failure", "repro"], line
+' "$TMP/s1.jsonl"; then ok "--out: one JSON object a line, keys in order"; else bad "--out lines" "$(cat "$TMP/s1.jsonl")"; fi
+# The reader looks keys up at the top level of the parsed object: a nested
+# object with the same keys, or a string holding '"pass":true', is no answer.
+cat >"$TMP/decoy.jsonl" <<'EOF'
+{"nested":{"seed":1,"pass":true,"failure":"decoy"},"seed":7,"pass":false,"signature":"sig \"pass\":true","failure":"boom {\"pass\":true}\u0021","repro":"tcpbed sim bulk --seed 7"}
+{"seed":3,"pass":true,"signature":"","failure":"","repro":"x"}
+EOF
+expect "sweep --merge: nested keys and key-like strings are not the result" 1 "$TCPBED" sweep --merge "$TMP/decoy.jsonl"
+contains "the top-level pass is read" "sweep: 1 passed, 1 failed"
+contains "the top-level seed and the decoded failure are read" 'first seed 7 fails with: boom {"pass":true}!'
+printf '{"seed":1,"pass":true,"signature":"","failure":"","repro":"x"}\n{"seed":2,"pass":fals\n' >"$TMP/bad.jsonl"
+expect "sweep --merge: malformed JSON is a usage error" 2 "$TCPBED" sweep --merge "$TMP/s1.jsonl" "$TMP/bad.jsonl"
+contains "the file, line and column are named" "$TMP/bad.jsonl:2:21: not JSON: invalid token near 'fals'"
+printf '[1,2]\n' >"$TMP/notrec.jsonl"
+expect "sweep --merge: JSON that is not a --out line" 2 "$TCPBED" sweep --merge "$TMP/notrec.jsonl"
+contains "what was expected is named" "$TMP/notrec.jsonl:1: expected a line written by --out"
+expect "sweep --merge: a missing file" 1 "$TCPBED" sweep --merge "$TMP/none.jsonl"
+contains "the missing file is named" "cannot read '$TMP/none.jsonl'"
 expect "sweep: bad --seeds" 2 "$TCPBED" sweep --seeds 9..1 -- bulk
 expect "sweep: missing --" 2 "$TCPBED" sweep --seeds 1..3 bulk
 expect "sweep: bad sim arguments are a usage error" 2 "$TCPBED" sweep --seeds 1..3 -- bulk --bogus
