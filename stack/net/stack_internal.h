@@ -119,7 +119,10 @@ int tcp_init(struct tb_stack *st);
 void tcp_destroy(struct tb_stack *st);
 uint32_t tcp_timer_count(const struct tb_config *cfg);
 void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
-void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp);
+/* icmp is a parsed destination-unreachable or time-exceeded whose quote
+ * (viewed) is of a TCP segment. */
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp,
+                       const struct tb_icmp_quote *quote);
 bool tcp_check(const struct tb_stack *st, const char **why);
 
 /* icmp.c */

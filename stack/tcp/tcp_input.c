@@ -806,13 +806,11 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
  * that are reported and remembered, never fatal by themselves; a
  * fragmentation-needed lowers the MSS (RFC 1191). RFC 5927 §4.1: the quoted
  * sequence number must be one we have in flight. */
-void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp) {
-    const uint8_t *q = icmp->payload;
-    size_t ihl = (size_t)(q[0] & 0x0f) * 4;
-    uint32_t src = tb_get32(q + 12), dst = tb_get32(q + 16);
-    const uint8_t *th = q + ihl;
-    struct tb_tcb *tp = tcp_lookup(st, src, tb_get16(th), dst, tb_get16(th + 2));
-    uint32_t seq = tb_get32(th + 4);
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp,
+                       const struct tb_icmp_quote *quote) {
+    /* The quote is a segment we sent: its source is us. */
+    struct tb_tcb *tp = tcp_lookup(st, quote->ip.src, quote->src_port, quote->ip.dst, quote->dst_port);
+    uint32_t seq = quote->tcp_seq;
     if (tp == NULL || !SEQ_GEQ(seq, tp->snd_una) || !SEQ_LT(seq, tp->snd_max)) {
         st->stats.drops[TB_DROP_tcp_icmp_stale]++;
         return;

@@ -271,7 +271,6 @@ void tcp_trace(struct tb_stack *st, const struct tb_tcb *tp, uint32_t event, con
 
 /* tcp_input.c */
 void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
-void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp);
 /* Applies negotiated SYN options (MSS, window scale, timestamps, SACK). */
 void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_opts *o);
 
