@@ -150,8 +150,10 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
 
 int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t ident, uint16_t seq,
                  uint32_t payload_len) {
-    if (now < st->now) st->stats.time_backwards++;
-    else st->now = now;
+    /* The stamp is the clamped time: one from before the latest `now`
+     * would claim the request left earlier than what the stack already
+     * sent, and the reply's RTT would come out too long. */
+    now = tb_now_advance(st, now);
     if (payload_len < ECHO_STAMP_LEN) return TB_ERR_INVAL;
     /* RFC 791 §3.1: a datagram is at most 65,535 bytes; beyond the MTU it
      * goes out in fragments (ipv4.c). */
@@ -188,5 +190,5 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
     tb_put16(b->data + 6, seq);
     tb_put16(b->data + TB_ICMP_CSUM_OFF, tb_csum_fold(tb_csum_chain(b, 0, msg_len, 0)));
     st->stats.icmp_echo_requests_tx++;
-    return tb_ipv4_output(st, st->now, b, dst_ipv4, TB_IPPROTO_ICMP, 0, 0);
+    return tb_ipv4_output(st, now, b, dst_ipv4, TB_IPPROTO_ICMP, 0, 0);
 }
