@@ -14,9 +14,9 @@ static void echo_reply_in_place(struct tb_stack *st, tb_time_ns now, struct tb_b
      * request may carry either one's-complement zero (0x0000 or 0xffff) and
      * a patched sum can then come out wrong (found by fuzzing). */
     b->data[0] = TB_ICMP_ECHO_REPLY;
-    tb_put16(b->data + 2, 0);
+    tb_put16(b->data + TB_ICMP_CSUM_OFF, 0);
     /* Over the chain: a reassembled echo may span buffers (ip_reass.c). */
-    tb_put16(b->data + 2, tb_csum_fold(tb_csum_chain(b, 0, tb_buf_chain_len(b), 0)));
+    tb_put16(b->data + TB_ICMP_CSUM_OFF, tb_csum_fold(tb_csum_chain(b, 0, tb_buf_chain_len(b), 0)));
     st->stats.icmp_echo_replies_tx++;
     tb_ipv4_output(st, now, b, ip->src, TB_IPPROTO_ICMP, 0, 0);
 }
@@ -83,12 +83,18 @@ static void icmp_input_chain(struct tb_stack *st, tb_time_ns now, struct tb_buf 
         tb_net_drop(st, b, TB_DROP_icmp_bad_checksum, true);
         return;
     }
+    /* With 8 bytes present only an error whose quote does not view fails,
+     * and no error is served from a chain anyway. */
+    struct tb_icmp_view v;
+    if (tb_view_icmp(b->data, b->len, &v) != TB_WIRE_OK) {
+        tb_net_drop(st, b, TB_DROP_ip_reass_exceeds_buf, true);
+        return;
+    }
     /* payload_len counts the whole chain while payload points into the
      * first buffer only: readers must walk the chain (echo_reply_received
      * does, with tb_buf_copy_out); nothing else is given a chain. */
-    struct tb_icmp_repr icmp = {.type = b->data[0], .code = b->data[1], .ident = tb_get16(b->data + 4),
-                                .seq = tb_get16(b->data + 6), .payload = b->data + TB_ICMP_HDR_LEN,
-                                .payload_len = len - TB_ICMP_HDR_LEN};
+    struct tb_icmp_repr icmp = {.type = v.type, .code = v.code, .ident = v.ident, .seq = v.seq,
+                                .payload = v.payload, .payload_len = len - TB_ICMP_HDR_LEN};
     if (!echo_input(st, now, b, &icmp, ip)) tb_net_drop(st, b, TB_DROP_ip_reass_exceeds_buf, true);
 }
 
@@ -105,16 +111,21 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
     default: tb_net_drop(st, b, TB_DROP_icmp_truncated, true); return;
     }
     if (echo_input(st, now, b, &icmp, ip)) return;
+    struct tb_icmp_quote quote;
+    if (icmp.type == TB_ICMP_DEST_UNREACH || icmp.type == TB_ICMP_TIME_EXCEEDED) {
+        enum tb_wire_err quote_err = tb_view_icmp_quote(icmp.payload, icmp.payload_len, &quote);
+        TB_ASSERT(quote_err == TB_WIRE_OK);   /* tb_icmp_parse accepted it through the same view */
+    }
     switch (icmp.type) {
     case TB_ICMP_DEST_UNREACH: {
         st->stats.icmp_unreach_rx++;
-        if (icmp.payload[9] == TB_IPPROTO_TCP) {
-            tb_tcp_icmp_error(st, now, &icmp);   /* the quote names one of our segments */
+        if (quote.ip.protocol == TB_IPPROTO_TCP) {
+            tb_tcp_icmp_error(st, now, &icmp, &quote);   /* the quote names one of our segments */
             tb_buf_free(b);
             break;
         }
         struct tb_event ev = {.type = TB_EV_UNREACHABLE, .reason = TB_UNREACH_ICMP, .time_ns = now,
-                              .peer_ipv4 = tb_get32(icmp.payload + 16)};
+                              .peer_ipv4 = quote.ip.dst};
         ev.u.unreach.icmp_code = icmp.code;
         tb_net_event(st, &ev);
         tb_buf_free(b);
@@ -124,8 +135,8 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
         /* RFC 1122 §4.2.3.9: Time Exceeded is a soft error for TCP; the
          * connection goes on and the application is told. */
         st->stats.icmp_time_exceeded_rx++;
-        if (icmp.payload[9] == TB_IPPROTO_TCP) {
-            tb_tcp_icmp_error(st, now, &icmp);
+        if (quote.ip.protocol == TB_IPPROTO_TCP) {
+            tb_tcp_icmp_error(st, now, &icmp, &quote);
             tb_buf_free(b);
             break;
         }
@@ -139,8 +150,10 @@ void tb_icmp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const 
 
 int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t ident, uint16_t seq,
                  uint32_t payload_len) {
-    if (now < st->now) st->stats.time_backwards++;
-    else st->now = now;
+    /* The stamp is the clamped time: one from before the latest `now`
+     * would claim the request left earlier than what the stack already
+     * sent, and the reply's RTT would come out too long. */
+    now = tb_now_advance(st, now);
     if (payload_len < ECHO_STAMP_LEN) return TB_ERR_INVAL;
     /* RFC 791 §3.1: a datagram is at most 65,535 bytes; beyond the MTU it
      * goes out in fragments (ipv4.c). */
@@ -175,7 +188,7 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
     b->data[0] = TB_ICMP_ECHO_REQUEST;
     tb_put16(b->data + 4, ident);
     tb_put16(b->data + 6, seq);
-    tb_put16(b->data + 2, tb_csum_fold(tb_csum_chain(b, 0, msg_len, 0)));
+    tb_put16(b->data + TB_ICMP_CSUM_OFF, tb_csum_fold(tb_csum_chain(b, 0, msg_len, 0)));
     st->stats.icmp_echo_requests_tx++;
-    return tb_ipv4_output(st, st->now, b, dst_ipv4, TB_IPPROTO_ICMP, 0, 0);
+    return tb_ipv4_output(st, now, b, dst_ipv4, TB_IPPROTO_ICMP, 0, 0);
 }

@@ -1,5 +1,6 @@
-/* The stack object: creation, the driver-facing entry points, Ethernet
- * dispatch and output, events and counters. */
+/* The stack's API: configuration, creation, the driver-facing entry
+ * points (input with Ethernet dispatch, tick, drain), events, counters and
+ * introspection. What the layers call back into is in services.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,20 +168,6 @@ void tb_stack_free(struct tb_stack *st) {
     free(st);
 }
 
-static void advance_time(struct tb_stack *st, tb_time_ns now) {
-    if (now < st->now) {
-        st->stats.time_backwards++;
-        return;
-    }
-    st->now = now;
-}
-
-struct tb_buf *tb_net_alloc(struct tb_stack *st) {
-    struct tb_buf *b = tb_pool_get(&st->pool, st->cfg.buf_headroom);
-    if (b == NULL) st->stats.pool_empty++;
-    return b;
-}
-
 struct tb_buf *tb_stack_alloc_rx(struct tb_stack *st, size_t len) {
     if (len > st->cfg.buf_size) return NULL;
     struct tb_buf *b = tb_pool_get(&st->pool, 0);
@@ -190,23 +177,6 @@ struct tb_buf *tb_stack_alloc_rx(struct tb_stack *st, size_t len) {
     }
     b->len = (uint32_t)len;
     return b;
-}
-
-void tb_net_drop(struct tb_stack *st, struct tb_buf *b, enum tb_drop_reason why, bool rx) {
-    TB_ASSERT((unsigned)why < TB_DROP__COUNT);
-    st->stats.drops[why]++;
-    if (rx) st->stats.rx_dropped++;
-    if (b != NULL) tb_buf_free(b);
-}
-
-void tb_net_event(struct tb_stack *st, const struct tb_event *ev) {
-    uint32_t cap = st->cfg.event_queue_len;
-    if (st->ev_len == cap) {
-        st->stats.events_dropped++;
-        return;
-    }
-    st->events[(st->ev_head + st->ev_len) % cap] = *ev;
-    st->ev_len++;
 }
 
 size_t tb_stack_events(struct tb_stack *st, struct tb_event *ev, size_t max) {
@@ -244,8 +214,7 @@ static struct tb_buf *linearize(struct tb_stack *st, struct tb_buf *frame) {
 
 void tb_stack_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *frame) {
     TB_ASSERT(frame != NULL && frame->refcnt > 0);
-    advance_time(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     st->stats.rx_frames++;
     st->stats.rx_bytes += tb_buf_chain_len(frame);
     struct tb_buf *b = linearize(st, frame);
@@ -280,36 +249,6 @@ void tb_stack_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *frame) {
     }
 }
 
-int tb_eth_output(struct tb_stack *st, struct tb_buf *b, const struct tb_mac *dst, uint16_t ethertype) {
-    uint8_t *hdr = tb_buf_push(b, TB_ETH_HDR_LEN);
-    TB_ASSERT(hdr != NULL);   /* every frame we build reserves cfg.buf_headroom */
-    struct tb_eth_repr eth = {.dst = *dst, .src = st->cfg.mac, .ethertype = ethertype};
-    tb_eth_emit(&eth, hdr);
-    size_t len = tb_buf_chain_len(b);
-    if (len < TB_ETH_MIN_FRAME) {
-        /* Pad with explicit zeros: padding is output, so it must be deterministic. */
-        struct tb_buf *last = b;
-        while (last->next != NULL) last = last->next;
-        uint8_t *pad = tb_buf_put(last, (uint32_t)(TB_ETH_MIN_FRAME - len));
-        TB_ASSERT(pad != NULL);
-        memset(pad, 0, TB_ETH_MIN_FRAME - len);
-        len = TB_ETH_MIN_FRAME;
-    }
-    if (st->txq.len == st->txq.cap) {
-        st->stats.tx_queue_full++;
-        tb_net_drop(st, b, TB_DROP_tx_queue_full, false);
-        return TB_ERR_QFULL;
-    }
-    b->qnext = NULL;
-    if (st->txq.tail != NULL) st->txq.tail->qnext = b;
-    else st->txq.head = b;
-    st->txq.tail = b;
-    st->txq.len++;
-    st->stats.tx_frames++;
-    st->stats.tx_bytes += len;
-    return TB_OK;
-}
-
 size_t tb_stack_drain_tx(struct tb_stack *st, struct tb_buf **out, size_t max) {
     size_t n = 0;
     while (n < max && st->txq.head != NULL) {
@@ -324,8 +263,8 @@ size_t tb_stack_drain_tx(struct tb_stack *st, struct tb_buf **out, size_t max) {
 }
 
 void tb_stack_tick(struct tb_stack *st, tb_time_ns now) {
-    advance_time(st, now);
-    st->stats.timers_fired += tb_timer_run(&st->timers, st->now, st);
+    now = tb_now_advance(st, now);
+    st->stats.timers_fired += tb_timer_run(&st->timers, now, st);
 }
 
 tb_time_ns tb_stack_next_deadline(const struct tb_stack *st) { return tb_timer_next(&st->timers); }

@@ -79,7 +79,11 @@ struct tb_stack {
     void *trace_ctx;
 };
 
-/* stack.c */
+/* services.c: what every layer calls back into */
+/* Every entry point's clock: records `now` unless it is earlier than the
+ * latest time seen (then counts time_backwards) and returns the time to
+ * act at, which never decreases. Entry points use the returned value. */
+tb_time_ns tb_now_advance(struct tb_stack *st, tb_time_ns now);
 struct tb_buf *tb_net_alloc(struct tb_stack *st);              /* headroom = cfg.buf_headroom */
 void tb_net_drop(struct tb_stack *st, struct tb_buf *b, enum tb_drop_reason why, bool rx);
 void tb_net_event(struct tb_stack *st, const struct tb_event *ev);
@@ -119,7 +123,10 @@ int tcp_init(struct tb_stack *st);
 void tcp_destroy(struct tb_stack *st);
 uint32_t tcp_timer_count(const struct tb_config *cfg);
 void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
-void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp);
+/* icmp is a parsed destination-unreachable or time-exceeded whose quote
+ * (viewed) is of a TCP segment. */
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp,
+                       const struct tb_icmp_quote *quote);
 bool tcp_check(const struct tb_stack *st, const char **why);
 
 /* icmp.c */

@@ -15,11 +15,6 @@ const char *tb_tcp_state_name(int state) {
     return state >= 0 && (size_t)state < TB_ARRAY_LEN(state_names) ? state_names[state] : "UNKNOWN";
 }
 
-static void clock_in(struct tb_stack *st, tb_time_ns now) {
-    if (now < st->now) st->stats.time_backwards++;
-    else st->now = now;
-}
-
 int32_t tb_tcp_listen(struct tb_stack *st, uint16_t port, uint32_t backlog) {
     if (port == 0) return TB_ERR_INVAL;
     if (tcp_listener_find(st, port) != NULL) return TB_ERR_INUSE;
@@ -82,19 +77,19 @@ static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port
                               uint16_t dst_port);
 
 int32_t tb_tcp_connect(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t dst_port) {
-    clock_in(st, now);
+    now = tb_now_advance(st, now);
     if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
     uint16_t port;
     if (pick_port(st, st->cfg.ipv4_addr, dst_ipv4, dst_port, &port) != TB_OK) return TB_ERR_INUSE;
-    return connect_common(st, st->now, port, dst_ipv4, dst_port);
+    return connect_common(st, now, port, dst_ipv4, dst_port);
 }
 
 int32_t tb_tcp_connect_from(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
                             uint16_t dst_port) {
-    clock_in(st, now);
+    now = tb_now_advance(st, now);
     if (dst_ipv4 == 0 || dst_port == 0 || local_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
     if (tcp_lookup(st, st->cfg.ipv4_addr, local_port, dst_ipv4, dst_port) != NULL) return TB_ERR_INUSE;
-    return connect_common(st, st->now, local_port, dst_ipv4, dst_port);
+    return connect_common(st, now, local_port, dst_ipv4, dst_port);
 }
 
 static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
@@ -142,8 +137,7 @@ static bool established_enough(const struct tb_tcb *tp) {
 }
 
 int64_t tb_tcp_send(struct tb_stack *st, tb_time_ns now, int32_t conn, const void *data, size_t len) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     struct tb_tcb *tp = tcp_from_handle(st, conn);
     if (tp == NULL) return TB_ERR_BADCONN;
     int rc = send_state_check(tp);
@@ -186,8 +180,7 @@ int64_t tb_tcp_send(struct tb_stack *st, tb_time_ns now, int32_t conn, const voi
 }
 
 int tb_tcp_send_buf(struct tb_stack *st, tb_time_ns now, int32_t conn, struct tb_buf *chain) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     struct tb_tcb *tp = tcp_from_handle(st, conn);
     if (tp == NULL) return TB_ERR_BADCONN;
     if (chain == NULL) return TB_ERR_INVAL;
@@ -239,8 +232,7 @@ static int64_t recv_status(struct tb_tcb *tp) {
 }
 
 int64_t tb_tcp_recv(struct tb_stack *st, tb_time_ns now, int32_t conn, void *data, size_t max) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     struct tb_tcb *tp = tcp_from_handle(st, conn);
     if (tp == NULL) return TB_ERR_BADCONN;
     if (tp->rcvq.head == NULL) return recv_status(tp);
@@ -265,8 +257,7 @@ int64_t tb_tcp_recv(struct tb_stack *st, tb_time_ns now, int32_t conn, void *dat
 }
 
 int64_t tb_tcp_recv_buf(struct tb_stack *st, tb_time_ns now, int32_t conn, struct tb_buf **out, size_t max) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     *out = NULL;
     struct tb_tcb *tp = tcp_from_handle(st, conn);
     if (tp == NULL) return TB_ERR_BADCONN;
@@ -288,8 +279,7 @@ int64_t tb_tcp_recv_buf(struct tb_stack *st, tb_time_ns now, int32_t conn, struc
 }
 
 int tb_tcp_shutdown(struct tb_stack *st, tb_time_ns now, int32_t conn) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     struct tb_tcb *tp = tcp_from_handle(st, conn);
     if (tp == NULL) return TB_ERR_BADCONN;
     if (tp->error != 0) return tp->error;
@@ -329,8 +319,7 @@ static void close_listener(struct tb_stack *st, struct tcp_listener *l, tb_time_
 }
 
 int tb_tcp_close(struct tb_stack *st, tb_time_ns now, int32_t conn) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     struct tcp_listener *l = tcp_listener_from_handle(st, conn);
     if (l != NULL) {
         close_listener(st, l, now);
@@ -364,8 +353,7 @@ int tb_tcp_close(struct tb_stack *st, tb_time_ns now, int32_t conn) {
 }
 
 int tb_tcp_abort(struct tb_stack *st, tb_time_ns now, int32_t conn) {
-    clock_in(st, now);
-    now = st->now;
+    now = tb_now_advance(st, now);
     struct tcp_listener *l = tcp_listener_from_handle(st, conn);
     if (l != NULL) {
         close_listener(st, l, now);

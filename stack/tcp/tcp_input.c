@@ -145,6 +145,24 @@ static bool accept_queue_push(struct tb_stack *st, struct tcp_listener *l, struc
 static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, struct tb_buf *b,
                               struct tb_tcp_repr *th);
 
+/* What both passive opens (a SYN into the queue; the ACK of a cookie
+ * SYN-ACK, straight to ESTABLISHED) do once the sequence space is set:
+ * take the peer's window from the opening segment, start congestion
+ * control, enter `state` and become findable. */
+static void passive_open_finish(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, const struct tb_tcp_repr *th,
+                                int state) {
+    st->stats.tcp_passive_opens++;
+    /* Unscaled: a SYN's window never is (RFC 7323 §2.2), and a cookie
+     * SYN-ACK offers no window scale. */
+    tp->snd_wnd = th->window;
+    tp->max_snd_wnd = tp->snd_wnd;
+    tp->snd_wl1 = th->seq;
+    tp->last_rx_ns = now;
+    start_cc(st, tp);
+    tcp_set_state(st, tp, state, now);
+    tcp_hash_insert(st, tp);
+}
+
 static struct tb_tcb *new_passive(struct tb_stack *st, struct tcp_listener *l, const struct tb_ipv4_repr *ip,
                                   const struct tb_tcp_repr *th) {
     struct tb_tcb *tp = tcp_alloc(st);
@@ -175,7 +193,6 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
                     return;
                 }
                 st->stats.tcp_syncookies_ok++;
-                st->stats.tcp_passive_opens++;
                 tp->flags |= TF_SYNCOOKIE;
                 tp->iss = th->ack - 1;
                 tp->irs = th->seq - 1;
@@ -185,14 +202,8 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
                 tp->recover = th->ack;
                 tp->peer_mss = mss;   /* a cookie's MSS is at most the SYN's (tcp_cookie_make) */
                 tp->mss = mss < tp->mss_cap ? mss : tp->mss_cap;
-                tp->snd_wnd = th->window;
-                tp->max_snd_wnd = tp->snd_wnd;
-                tp->snd_wl1 = th->seq;
                 tp->snd_wl2 = th->ack;
-                tp->last_rx_ns = now;
-                start_cc(st, tp);
-                tcp_set_state(st, tp, TB_TCP_ESTABLISHED, now);
-                tcp_hash_insert(st, tp);
+                passive_open_finish(st, now, tp, th, TB_TCP_ESTABLISHED);
                 if (!accept_queue_push(st, l, tp, now)) {
                     tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0,
                                  false);
@@ -234,7 +245,6 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
     }
     l->syn_count++;
     tp->flags |= TF_IN_SYN_QUEUE;
-    st->stats.tcp_passive_opens++;
     tp->irs = th->seq;
     tp->rcv_nxt = th->seq + 1;
     tp->rcv_adv = tp->rcv_nxt;
@@ -247,13 +257,7 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
     /* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR. */
     if (st->cfg.tcp_ecn && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == (TB_TCP_ECE | TB_TCP_CWR)) tp->flags |= TF_ECN_OK;
     tp->ts_recent_age_ns = now;
-    tp->snd_wnd = th->window;   /* RFC 7323 §2.2: a SYN's window is unscaled */
-    tp->max_snd_wnd = tp->snd_wnd;
-    tp->snd_wl1 = th->seq;
-    tp->last_rx_ns = now;
-    start_cc(st, tp);
-    tcp_set_state(st, tp, TB_TCP_SYN_RECEIVED, now);
-    tcp_hash_insert(st, tp);
+    passive_open_finish(st, now, tp, th, TB_TCP_SYN_RECEIVED);
     tb_buf_free(b);   /* data on a SYN is not kept; the peer sends it again */
     tcp_output(st, tp, now);
 }
@@ -806,13 +810,11 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
  * that are reported and remembered, never fatal by themselves; a
  * fragmentation-needed lowers the MSS (RFC 1191). RFC 5927 §4.1: the quoted
  * sequence number must be one we have in flight. */
-void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp) {
-    const uint8_t *q = icmp->payload;
-    size_t ihl = (size_t)(q[0] & 0x0f) * 4;
-    uint32_t src = tb_get32(q + 12), dst = tb_get32(q + 16);
-    const uint8_t *th = q + ihl;
-    struct tb_tcb *tp = tcp_lookup(st, src, tb_get16(th), dst, tb_get16(th + 2));
-    uint32_t seq = tb_get32(th + 4);
+void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp,
+                       const struct tb_icmp_quote *quote) {
+    /* The quote is a segment we sent: its source is us. */
+    struct tb_tcb *tp = tcp_lookup(st, quote->ip.src, quote->src_port, quote->ip.dst, quote->dst_port);
+    uint32_t seq = quote->tcp_seq;
     if (tp == NULL || !SEQ_GEQ(seq, tp->snd_una) || !SEQ_LT(seq, tp->snd_max)) {
         st->stats.drops[TB_DROP_tcp_icmp_stale]++;
         return;

@@ -231,10 +231,11 @@ struct tcp_state {
     uint32_t challenge_budget;    /* this window's stack-wide budget, randomised (RFC 5961 §10) */
 };
 
+/* What net/ calls into TCP (tcp_init, tcp_destroy, tcp_timer_count,
+ * tb_tcp_input, tb_tcp_icmp_error, tcp_check) is declared once, in
+ * net/stack_internal.h. */
+
 /* tcp_conn.c */
-int tcp_init(struct tb_stack *st);
-void tcp_destroy(struct tb_stack *st);
-uint32_t tcp_timer_count(const struct tb_config *cfg);
 struct tb_tcb *tcp_lookup(struct tb_stack *st, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
                           uint16_t remote_port);
 struct tb_tcb *tcp_alloc(struct tb_stack *st);
@@ -264,14 +265,11 @@ bool tcp_orphan(const struct tb_tcb *tp);
 void tcp_event(struct tb_stack *st, struct tb_tcb *tp, uint32_t type, int32_t error, tb_time_ns now);
 /* Ends the connection with an error the application will see. */
 void tcp_fail(struct tb_stack *st, struct tb_tcb *tp, int32_t error, tb_time_ns now);
-bool tcp_check(const struct tb_stack *st, const char **why);
 
 /* Reports a decision to the stack's trace hook, if one is set. */
 void tcp_trace(struct tb_stack *st, const struct tb_tcb *tp, uint32_t event, const char *reason, tb_time_ns now);
 
 /* tcp_input.c */
-void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const struct tb_ipv4_repr *ip);
-void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp);
 /* Applies negotiated SYN options (MSS, window scale, timestamps, SACK). */
 void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_opts *o);
 

@@ -182,7 +182,7 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
     TB_ASSERT(TB_IPV4_HDR_LEN + seg_len <= cfg->mtu);
     TB_ASSERT(len == 0 || syn || len == 1 || seg_len - TB_TCP_HDR_LEN <= tp->peer_mss);
     uint32_t sum = tb_ipv4_pseudo_sum(tp->local_ip, tp->remote_ip, TB_IPPROTO_TCP, (uint16_t)seg_len);
-    tb_put16(h + 16, tb_csum_fold(tb_csum_chain(hdr, 0, seg_len, sum)));
+    tb_put16(h + TB_TCP_CSUM_OFF, tb_csum_fold(tb_csum_chain(hdr, 0, seg_len, sum)));
 
     if (flags & TB_TCP_ACK) {
         tp->last_ack_sent = tp->rcv_nxt;
@@ -216,7 +216,7 @@ void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lp
     uint8_t *h = tb_buf_put(b, TB_TCP_HDR_LEN);
     tb_tcp_emit_header(&th, h);
     uint32_t sum = tb_ipv4_pseudo_sum(lip, rip, TB_IPPROTO_TCP, TB_TCP_HDR_LEN);
-    tb_put16(h + 16, tb_csum_fold(tb_csum_partial(h, TB_TCP_HDR_LEN, sum)));
+    tb_put16(h + TB_TCP_CSUM_OFF, tb_csum_fold(tb_csum_partial(h, TB_TCP_HDR_LEN, sum)));
     st->stats.tcp_rsts_sent++;
     st->stats.tcp_segs_out++;
     tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);

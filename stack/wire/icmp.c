@@ -19,11 +19,11 @@ enum tb_wire_err tb_icmp_parse(const uint8_t *p, size_t len, struct tb_icmp_repr
         break;
     case TB_ICMP_DEST_UNREACH:
     case TB_ICMP_TIME_EXCEEDED:
-        /* RFC 792: the quote is the IP header plus the first 64 bits of data. */
-        if (r->payload_len < TB_IPV4_HDR_LEN + 8) return TB_WIRE_ICMP_ERROR_TRUNCATED;
+        /* RFC 792: the quote is the IP header plus the first 64 bits of
+         * data; checked by the view, so every accepted quote can be viewed. */
         {
-            size_t quoted_ihl = (size_t)(r->payload[0] & 0x0f) * 4;
-            if (quoted_ihl < TB_IPV4_HDR_LEN || r->payload_len < quoted_ihl + 8)
+            struct tb_icmp_quote quote;
+            if (tb_view_icmp_quote(r->payload, r->payload_len, &quote) != TB_WIRE_OK)
                 return TB_WIRE_ICMP_ERROR_TRUNCATED;
         }
         if (r->type == TB_ICMP_DEST_UNREACH && r->code == TB_ICMP_UNREACH_FRAG_NEEDED)

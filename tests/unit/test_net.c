@@ -92,6 +92,41 @@ static void echo_reply_with_a_wild_timestamp_has_no_rtt(void **state) {
     t_stack_done(st);
 }
 
+/* Time never goes backwards in what is emitted: an entry point called
+ * with a `now` earlier than the latest acts at the latest (counted in
+ * time_backwards). tb_ping_send once stamped the caller's raw `now`. */
+static void entry_points_called_in_the_past_act_at_the_latest_time(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    struct tb_stack *st = stack_knowing_peer(&cfg);
+    tb_stack_tick(st, 5000);
+    assert_int_equal(tb_ping_send(st, 2000, T_IP_PEER, 9, 3, 32), TB_OK);
+    struct tb_stats stats;
+    tb_stack_stats(st, &stats);
+    assert_int_equal(stats.time_backwards, 1);
+    struct t_frame out[2];
+    assert_int_equal(t_drain(st, out, 2), 1);
+    struct tb_ipv4_repr ip;
+    struct tb_icmp_repr icmp;
+    parse_icmp_out(&out[0], &ip, &icmp);
+    uint64_t stamp = ((uint64_t)tb_get32(icmp.payload) << 32) | tb_get32(icmp.payload + 4);
+    assert_int_equal(stamp, 5000);
+    /* The reply, delivered "at 4000", is received at 5000 as well. */
+    uint8_t f[128];
+    size_t n = t_build_echo(f, TB_ICMP_ECHO_REPLY, T_IP_PEER, T_IP_US, icmp.ident, icmp.seq, icmp.payload,
+                            icmp.payload_len);
+    t_input(st, 4000, f, n);
+    tb_stack_stats(st, &stats);
+    assert_int_equal(stats.time_backwards, 2);
+    struct tb_event ev[2];
+    assert_int_equal(tb_stack_events(st, ev, 2), 1);
+    assert_int_equal(ev[0].type, TB_EV_ECHO_REPLY);
+    assert_int_equal(ev[0].time_ns, 5000);
+    assert_int_equal(ev[0].u.echo.sent_ns, 5000);
+    assert_int_equal(ev[0].u.echo.rtt_ns, 0);
+    t_stack_done(st);
+}
+
 static void echo_reply_reports_rtt_and_intact_payload(void **state) {
     (void)state;
     struct tb_config cfg;
@@ -435,6 +470,7 @@ int main(void) {
         cmocka_unit_test(echo_request_is_answered_with_the_same_data),
         cmocka_unit_test(ethernet_padding_is_not_part_of_the_datagram),
         cmocka_unit_test(echo_reply_reports_rtt_and_intact_payload),
+        cmocka_unit_test(entry_points_called_in_the_past_act_at_the_latest_time),
         cmocka_unit_test(echo_reply_with_a_wild_timestamp_has_no_rtt),
         cmocka_unit_test(malformed_ipv4_is_counted_by_reason),
         cmocka_unit_test(datagrams_not_for_us_are_dropped_with_a_reason),

@@ -930,6 +930,314 @@ static void test_err_name_and_text_out_of_range(void **state) {
     }
 }
 
+/* ---- header views ------------------------------------------------------- */
+
+/* A TCP frame with an IPv4 option word (IHL 6), a 32-byte TCP header and 11
+ * payload bytes, then 5 bytes of Ethernet padding. Checksums are garbage on
+ * purpose: a view must not look at them. Returns the frame length. */
+#define VF_IHL 24
+#define VF_DOFF 32
+#define VF_PAYLOAD 11
+#define VF_PAD 5
+#define VF_IP_TOTAL (VF_IHL + VF_DOFF + VF_PAYLOAD)
+#define VF_LEN (TB_ETH_HDR_LEN + VF_IP_TOTAL + VF_PAD)
+static size_t build_view_tcp_frame(uint8_t f[VF_LEN]) {
+    memset(f, 0, VF_LEN);
+    const struct tb_eth_repr eth = {.dst = mac_b, .src = mac_a, .ethertype = TB_ETHERTYPE_IPV4};
+    tb_eth_emit(&eth, f);
+    uint8_t *ip = f + TB_ETH_HDR_LEN;
+    ip[0] = 0x46;
+    ip[1] = 0xb9;                             /* DSCP 46, ECN 01: ECT(1) */
+    tb_put16(ip + 2, VF_IP_TOTAL);
+    tb_put16(ip + 4, 0xbeef);
+    tb_put16(ip + 6, TB_IPV4_FLAG_DF);
+    ip[8] = 63;
+    ip[9] = TB_IPPROTO_TCP;
+    tb_put16(ip + 10, 0xdead);                /* wrong, and never checked */
+    tb_put32(ip + 12, IP(10, 0, 0, 1));
+    tb_put32(ip + 16, IP(10, 0, 0, 2));
+    memset(ip + 20, TB_TCPOPT_NOP, 4);        /* IP option bytes: NOPs */
+    uint8_t *th = ip + VF_IHL;
+    tb_put16(th, 40000);
+    tb_put16(th + 2, 80);
+    tb_put32(th + 4, 0x01020304);
+    tb_put32(th + 8, 0xa0b0c0d0);
+    th[12] = (VF_DOFF / 4) << 4;
+    th[13] = TB_TCP_ACK | TB_TCP_PSH;
+    tb_put16(th + 14, 0x7654);
+    tb_put16(th + 16, 0x1111);
+    tb_put16(th + 18, 0);
+    memset(th + 20, TB_TCPOPT_NOP, VF_DOFF - 20);
+    fill_pattern(th + VF_DOFF, VF_PAYLOAD, 0x30);
+    return VF_LEN;
+}
+
+static void assert_view_tcp_frame_ip(const struct tb_ipv4_view *ip, const uint8_t *base, size_t ip_present) {
+    assert_int_equal(ip->tos, 0xb9);
+    assert_int_equal(ip->ecn, 1);
+    assert_int_equal(ip->ident, 0xbeef);
+    assert_true(ip->df);
+    assert_false(ip->mf);
+    assert_int_equal(ip->frag_offset, 0);
+    assert_int_equal(ip->ttl, 63);
+    assert_int_equal(ip->protocol, TB_IPPROTO_TCP);
+    assert_int_equal(ip->checksum, 0xdead);
+    assert_int_equal(ip->src, IP(10, 0, 0, 1));
+    assert_int_equal(ip->dst, IP(10, 0, 0, 2));
+    assert_int_equal(ip->header_len, VF_IHL);
+    assert_int_equal(ip->total_len, VF_IP_TOTAL);
+    size_t end = ip_present < VF_IP_TOTAL ? ip_present : VF_IP_TOTAL;
+    assert_int_equal(ip->clamped, ip_present < VF_IP_TOTAL);
+    assert_ptr_equal(ip->payload, base + VF_IHL);
+    assert_int_equal(ip->payload_len, end - VF_IHL);
+}
+
+static void assert_view_tcp_frame_tcp(const struct tb_tcp_view *t, const uint8_t *base, size_t tcp_present) {
+    assert_int_equal(t->src_port, 40000);
+    assert_int_equal(t->dst_port, 80);
+    assert_int_equal(t->seq, 0x01020304);
+    assert_int_equal(t->ack, 0xa0b0c0d0);
+    assert_int_equal(t->flags, TB_TCP_ACK | TB_TCP_PSH);
+    assert_int_equal(t->window, 0x7654);
+    assert_int_equal(t->checksum, 0x1111);
+    assert_int_equal(t->header_len, VF_DOFF);
+    assert_ptr_equal(t->options, base + TB_TCP_HDR_LEN);
+    assert_int_equal(t->options_len, VF_DOFF - TB_TCP_HDR_LEN);
+    assert_ptr_equal(t->payload, base + VF_DOFF);
+    assert_int_equal(t->payload_len, tcp_present - VF_DOFF);
+}
+
+/* Every prefix of the frame, each an exact heap copy (ASan catches any read
+ * past it): the right error for the layer that is cut, or a correct view. */
+static void test_view_frame_tcp_every_truncation(void **state) {
+    (void)state;
+    uint8_t full[VF_LEN];
+    size_t n = build_view_tcp_frame(full);
+    for (size_t len = 0; len <= n; len++) {
+        uint8_t *f = exact_copy(full, len);
+        struct tb_frame_view v;
+        enum tb_wire_err err = tb_view_frame(f, len, &v);
+        size_t ip_len = len > TB_ETH_HDR_LEN ? len - TB_ETH_HDR_LEN : 0;
+        size_t tcp_len = ip_len > VF_IHL ? (ip_len < VF_IP_TOTAL ? ip_len : VF_IP_TOTAL) - VF_IHL : 0;
+        enum tb_wire_err want = len < TB_ETH_HDR_LEN        ? TB_WIRE_ETH_RUNT
+                                : ip_len < TB_IPV4_HDR_LEN ? TB_WIRE_TRUNCATED
+                                : ip_len < VF_IHL          ? TB_WIRE_IP_IHL_BEYOND_PACKET
+                                : tcp_len < TB_TCP_HDR_LEN ? TB_WIRE_TRUNCATED
+                                : tcp_len < VF_DOFF        ? TB_WIRE_TCP_BAD_DATA_OFFSET
+                                                           : TB_WIRE_OK;
+        assert_int_equal(err, want);
+        unsigned layers = len < TB_ETH_HDR_LEN ? 0
+                          : ip_len < VF_IHL ? TB_VIEW_ETH
+                          : tcp_len < VF_DOFF ? TB_VIEW_ETH | TB_VIEW_IPV4
+                                              : TB_VIEW_ETH | TB_VIEW_IPV4 | TB_VIEW_TCP;
+        assert_int_equal(v.layers, layers);
+        if (layers & TB_VIEW_ETH) {
+            assert_true(tb_mac_equal(&v.eth.dst, &mac_b));
+            assert_true(tb_mac_equal(&v.eth.src, &mac_a));
+            assert_int_equal(v.eth.ethertype, TB_ETHERTYPE_IPV4);
+            assert_int_equal(v.eth.payload_len, ip_len);
+        }
+        if (layers & TB_VIEW_IPV4) {
+            assert_int_equal(v.ip_off, TB_ETH_HDR_LEN);
+            assert_view_tcp_frame_ip(&v.ip, f + TB_ETH_HDR_LEN, ip_len);
+        }
+        if (layers & TB_VIEW_TCP) {
+            assert_int_equal(v.l4_off, TB_ETH_HDR_LEN + VF_IHL);
+            assert_view_tcp_frame_tcp(&v.tcp, f + v.l4_off, tcp_len);
+        }
+        free(f);
+    }
+}
+
+/* The same prefixes, through each single-layer view at its own offset. */
+static void test_view_layers_every_truncation(void **state) {
+    (void)state;
+    uint8_t full[VF_LEN];
+    build_view_tcp_frame(full);
+    const uint8_t *ip_full = full + TB_ETH_HDR_LEN;
+    for (size_t len = 0; len <= VF_IP_TOTAL + VF_PAD; len++) {
+        uint8_t *p = exact_copy(ip_full, len);
+        struct tb_ipv4_view ip;
+        enum tb_wire_err err = tb_view_ipv4(p, len, &ip);
+        if (len < TB_IPV4_HDR_LEN) assert_int_equal(err, TB_WIRE_TRUNCATED);
+        else if (len < VF_IHL) assert_int_equal(err, TB_WIRE_IP_IHL_BEYOND_PACKET);
+        else {
+            assert_int_equal(err, TB_WIRE_OK);
+            assert_view_tcp_frame_ip(&ip, p, len);
+        }
+        free(p);
+    }
+    const uint8_t *tcp_full = ip_full + VF_IHL;
+    for (size_t len = 0; len <= VF_DOFF + VF_PAYLOAD; len++) {
+        uint8_t *p = exact_copy(tcp_full, len);
+        struct tb_tcp_view t;
+        enum tb_wire_err err = tb_view_tcp(p, len, &t);
+        if (len < TB_TCP_HDR_LEN) assert_int_equal(err, TB_WIRE_TRUNCATED);
+        else if (len < VF_DOFF) assert_int_equal(err, TB_WIRE_TCP_BAD_DATA_OFFSET);
+        else {
+            assert_int_equal(err, TB_WIRE_OK);
+            assert_view_tcp_frame_tcp(&t, p, len);
+        }
+        free(p);
+    }
+    for (size_t len = 0; len <= TB_ETH_HDR_LEN; len++) {
+        uint8_t *p = exact_copy(full, len);
+        struct tb_eth_view e;
+        assert_int_equal(tb_view_eth(p, len, &e), len < TB_ETH_HDR_LEN ? TB_WIRE_ETH_RUNT : TB_WIRE_OK);
+        free(p);
+    }
+}
+
+/* The structural checks a view keeps: version, IHL, total length >= IHL,
+ * TCP data offset >= 5 words. */
+static void test_view_rejects_bad_structure(void **state) {
+    (void)state;
+    uint8_t f[VF_LEN];
+    build_view_tcp_frame(f);
+    uint8_t *ip = f + TB_ETH_HDR_LEN;
+    struct tb_ipv4_view iv;
+    struct tb_tcp_view tv;
+    ip[0] = 0x66;
+    assert_int_equal(tb_view_ipv4(ip, VF_IP_TOTAL, &iv), TB_WIRE_IP_BAD_VERSION);
+    ip[0] = 0x44;
+    assert_int_equal(tb_view_ipv4(ip, VF_IP_TOTAL, &iv), TB_WIRE_IP_BAD_IHL);
+    ip[0] = 0x46;
+    tb_put16(ip + 2, VF_IHL - 1);
+    assert_int_equal(tb_view_ipv4(ip, VF_IP_TOTAL, &iv), TB_WIRE_IP_BAD_TOTAL_LEN);
+    tb_put16(ip + 2, VF_IP_TOTAL);
+    uint8_t *th = ip + VF_IHL;
+    th[12] = 4 << 4;
+    assert_int_equal(tb_view_tcp(th, VF_DOFF + VF_PAYLOAD, &tv), TB_WIRE_TCP_BAD_DATA_OFFSET);
+    th[12] = 15 << 4;   /* 60 bytes: beyond the 43-byte segment */
+    assert_int_equal(tb_view_tcp(th, VF_DOFF + VF_PAYLOAD, &tv), TB_WIRE_TCP_BAD_DATA_OFFSET);
+    struct tb_frame_view v;
+    assert_int_equal(tb_view_frame(f, VF_LEN, &v), TB_WIRE_TCP_BAD_DATA_OFFSET);
+    assert_int_equal(v.layers, TB_VIEW_ETH | TB_VIEW_IPV4);
+}
+
+/* A later fragment starts with data, not a header: no TCP layer (RFC 791 §3.2). */
+static void test_view_frame_later_fragment_has_no_l4(void **state) {
+    (void)state;
+    uint8_t f[VF_LEN];
+    build_view_tcp_frame(f);
+    tb_put16(f + TB_ETH_HDR_LEN + 6, TB_IPV4_FLAG_MF | 3);
+    struct tb_frame_view v;
+    assert_int_equal(tb_view_frame(f, VF_LEN, &v), TB_WIRE_OK);
+    assert_int_equal(v.layers, TB_VIEW_ETH | TB_VIEW_IPV4);
+    assert_true(v.ip.mf);
+    assert_int_equal(v.ip.frag_offset, 24);
+}
+
+/* Unknown ethertypes and protocols end the walk without an error. */
+static void test_view_frame_unknown_layers(void **state) {
+    (void)state;
+    uint8_t f[VF_LEN];
+    build_view_tcp_frame(f);
+    struct tb_frame_view v;
+    f[TB_ETH_HDR_LEN + 9] = TB_IPPROTO_UDP;
+    assert_int_equal(tb_view_frame(f, VF_LEN, &v), TB_WIRE_OK);
+    assert_int_equal(v.layers, TB_VIEW_ETH | TB_VIEW_IPV4);
+    tb_put16(f + 12, 0x86dd);
+    assert_int_equal(tb_view_frame(f, VF_LEN, &v), TB_WIRE_OK);
+    assert_int_equal(v.layers, TB_VIEW_ETH);
+    assert_int_equal(v.eth.ethertype, 0x86dd);
+}
+
+/* An ARP frame views through tb_arp_parse; every prefix short of the 28
+ * bytes is TRUNCATED with only Ethernet viewed. */
+static void test_view_frame_arp_every_truncation(void **state) {
+    (void)state;
+    uint8_t full[TB_ETH_HDR_LEN + TB_ARP_LEN];
+    const struct tb_eth_repr eth = {.dst = tb_mac_broadcast, .src = mac_a, .ethertype = TB_ETHERTYPE_ARP};
+    tb_eth_emit(&eth, full);
+    const struct tb_arp_repr arp = {.op = TB_ARP_OP_REQUEST, .sha = mac_a, .spa = IP(10, 0, 0, 1),
+                                    .tpa = IP(10, 0, 0, 2)};
+    tb_arp_emit(&arp, full + TB_ETH_HDR_LEN);
+    for (size_t len = 0; len <= sizeof(full); len++) {
+        uint8_t *f = exact_copy(full, len);
+        struct tb_frame_view v;
+        enum tb_wire_err err = tb_view_frame(f, len, &v);
+        if (len < TB_ETH_HDR_LEN) {
+            assert_int_equal(err, TB_WIRE_ETH_RUNT);
+            assert_int_equal(v.layers, 0);
+        } else if (len < sizeof(full)) {
+            assert_int_equal(err, TB_WIRE_TRUNCATED);
+            assert_int_equal(v.layers, TB_VIEW_ETH);
+        } else {
+            assert_int_equal(err, TB_WIRE_OK);
+            assert_int_equal(v.layers, TB_VIEW_ETH | TB_VIEW_ARP);
+            assert_int_equal(v.arp.op, TB_ARP_OP_REQUEST);
+            assert_int_equal(v.arp.spa, IP(10, 0, 0, 1));
+            assert_int_equal(v.arp.tpa, IP(10, 0, 0, 2));
+        }
+        free(f);
+    }
+}
+
+/* An ICMP error quoting a TCP segment (RFC 792: IP header + 8 bytes) and an
+ * echo request, cut at every length. The quote's total length is the
+ * original datagram's, so its view is clamped; the ports and sequence
+ * number come out of the 8 quoted bytes. */
+static void test_view_frame_icmp_every_truncation(void **state) {
+    (void)state;
+    uint8_t quoted[VF_LEN];
+    build_view_tcp_frame(quoted);
+    const uint8_t *qip = quoted + TB_ETH_HDR_LEN;
+    const size_t qlen = VF_IHL + 8;
+    for (int kind = 0; kind < 2; kind++) {
+        uint8_t full[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + TB_ICMP_HDR_LEN + 64];
+        const struct tb_eth_repr eth = {.dst = mac_b, .src = mac_a, .ethertype = TB_ETHERTYPE_IPV4};
+        tb_eth_emit(&eth, full);
+        uint8_t payload[16];
+        fill_pattern(payload, sizeof(payload), 0x41);
+        const struct tb_icmp_repr err_repr = {.type = TB_ICMP_DEST_UNREACH, .code = TB_ICMP_UNREACH_FRAG_NEEDED,
+                                              .next_hop_mtu = 1280, .payload = qip, .payload_len = qlen};
+        const struct tb_icmp_repr echo_repr = {.type = TB_ICMP_ECHO_REQUEST, .ident = 7, .seq = 9,
+                                               .payload = payload, .payload_len = sizeof(payload)};
+        size_t icmp_len = tb_icmp_emit(kind == 0 ? &err_repr : &echo_repr, full + TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN);
+        const struct tb_ipv4_repr ipr = {.src = IP(10, 0, 0, 9), .dst = IP(10, 0, 0, 1), .protocol = TB_IPPROTO_ICMP,
+                                         .ttl = 64, .total_len = (uint16_t)(TB_IPV4_HDR_LEN + icmp_len)};
+        tb_ipv4_emit(&ipr, full + TB_ETH_HDR_LEN);
+        size_t n = TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + icmp_len;
+        for (size_t len = 0; len <= n; len++) {
+            uint8_t *f = exact_copy(full, len);
+            struct tb_frame_view v;
+            enum tb_wire_err err = tb_view_frame(f, len, &v);
+            size_t ip_len = len > TB_ETH_HDR_LEN ? len - TB_ETH_HDR_LEN : 0;
+            size_t l4 = ip_len > TB_IPV4_HDR_LEN ? ip_len - TB_IPV4_HDR_LEN : 0;
+            /* An error needs its quote's IPv4 header (24 bytes here) + 8. */
+            size_t need = kind == 0 ? TB_ICMP_HDR_LEN + qlen : TB_ICMP_HDR_LEN;
+            if (len < TB_ETH_HDR_LEN) assert_int_equal(err, TB_WIRE_ETH_RUNT);
+            else if (ip_len < TB_IPV4_HDR_LEN) assert_int_equal(err, TB_WIRE_TRUNCATED);
+            else if (l4 < TB_ICMP_HDR_LEN) assert_int_equal(err, TB_WIRE_TRUNCATED);
+            else if (l4 < need) assert_int_equal(err, TB_WIRE_ICMP_ERROR_TRUNCATED);
+            else {
+                assert_int_equal(err, TB_WIRE_OK);
+                assert_int_equal(v.layers, TB_VIEW_ETH | TB_VIEW_IPV4 | TB_VIEW_ICMP);
+                assert_int_equal(v.l4_off, TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN);
+                assert_int_equal(v.icmp.payload_len, l4 - TB_ICMP_HDR_LEN);
+                if (kind == 0) {
+                    assert_int_equal(v.icmp.type, TB_ICMP_DEST_UNREACH);
+                    assert_int_equal(v.icmp.next_hop_mtu, 1280);
+                    assert_true(v.icmp.has_quote);
+                    assert_true(v.icmp.quote.ip.clamped);
+                    assert_int_equal(v.icmp.quote.ip.payload_len, 8);
+                    assert_int_equal(v.icmp.quote.ip.src, IP(10, 0, 0, 1));
+                    assert_int_equal(v.icmp.quote.src_port, 40000);
+                    assert_int_equal(v.icmp.quote.dst_port, 80);
+                    assert_int_equal(v.icmp.quote.tcp_seq, 0x01020304);
+                } else {
+                    assert_int_equal(v.icmp.type, TB_ICMP_ECHO_REQUEST);
+                    assert_int_equal(v.icmp.ident, 7);
+                    assert_int_equal(v.icmp.seq, 9);
+                    assert_false(v.icmp.has_quote);
+                }
+            }
+            free(f);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eth_roundtrip),
@@ -973,6 +1281,13 @@ int main(void) {
         cmocka_unit_test(test_icmp_echo_every_prefix_rejected),
         cmocka_unit_test(test_icmp_error_every_prefix_rejected),
         cmocka_unit_test(test_full_frame_echo_request),
+        cmocka_unit_test(test_view_frame_tcp_every_truncation),
+        cmocka_unit_test(test_view_layers_every_truncation),
+        cmocka_unit_test(test_view_rejects_bad_structure),
+        cmocka_unit_test(test_view_frame_later_fragment_has_no_l4),
+        cmocka_unit_test(test_view_frame_unknown_layers),
+        cmocka_unit_test(test_view_frame_arp_every_truncation),
+        cmocka_unit_test(test_view_frame_icmp_every_truncation),
         cmocka_unit_test(test_err_name_and_text_for_every_code),
         cmocka_unit_test(test_err_name_and_text_out_of_range),
     };

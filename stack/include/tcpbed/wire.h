@@ -26,7 +26,7 @@
     X(IP_TOTAL_LEN_BEYOND_FRAME, "IPv4 total length beyond the frame")      \
     X(IP_BAD_CHECKSUM, "IPv4 header checksum mismatch")                     \
     X(ICMP_BAD_CHECKSUM, "ICMP checksum mismatch")                          \
-    X(ICMP_ERROR_TRUNCATED, "ICMP error quotes less than IP header + 8")   \
+    X(ICMP_ERROR_TRUNCATED, "ICMP error quotes no IPv4 header + 8 bytes")  \
     X(TCP_BAD_DATA_OFFSET, "TCP data offset below 5 or beyond the segment") \
     X(TCP_BAD_CHECKSUM, "TCP checksum mismatch")                             \
     X(TCP_BAD_OPTION, "TCP option length malformed")
@@ -149,7 +149,8 @@ struct tb_icmp_repr {
     size_t payload_len;
 };
 /* Verifies the checksum over all `len` bytes. For destination-unreachable
- * and time-exceeded the quote must hold an IPv4 header plus 8 bytes. */
+ * and time-exceeded the quote must view as an IPv4 header plus 8 bytes
+ * (tb_view_icmp_quote). */
 enum tb_wire_err tb_icmp_parse(const uint8_t *p, size_t len, struct tb_icmp_repr *r);
 /* Emits header + payload (r->payload may alias out+8) with its checksum;
  * out must hold 8 + payload_len bytes. Returns bytes written. */
@@ -213,5 +214,115 @@ size_t tb_tcp_emit_header(const struct tb_tcp_repr *r, uint8_t *out);
  * `offset`, chained from `initial`; correct when segments have odd lengths
  * (RFC 1071 §2(B): a byte-swapped sum is the sum of byte-swapped data). */
 uint32_t tb_csum_chain(const struct tb_buf *chain, size_t offset, size_t len, uint32_t initial);
+
+/* ---- header views ---------------------------------------------------------
+ * For code that looks at a frame it does not terminate: a link's fault
+ * classifier, a router, the quote inside an ICMP error, the stack's own
+ * output. A view checks bounds and the fields that say where the next
+ * header starts, and nothing else: checksums are the receiver's business,
+ * so they are reported, never verified. Pure functions, no allocation;
+ * on error the view's contents are unspecified. */
+
+/* Byte offsets of the checksum fields, for code that writes or patches them. */
+#define TB_IPV4_CSUM_OFF 10
+#define TB_ICMP_CSUM_OFF 2
+#define TB_TCP_CSUM_OFF 16
+#define TB_ICMP_QUOTE_DATA_LEN 8   /* RFC 792: an error quotes the IP header + 64 bits of data */
+
+struct tb_eth_view {
+    struct tb_mac dst, src;
+    uint16_t ethertype;
+    const uint8_t *payload;
+    size_t payload_len;      /* everything after the header, padding included */
+};
+/* TB_WIRE_ETH_RUNT below 14 bytes. */
+enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v);
+
+struct tb_ipv4_view {
+    uint8_t tos;             /* DSCP + ECN */
+    uint8_t ecn;             /* tos & 3 (RFC 3168 §5) */
+    uint16_t ident;
+    uint16_t flags_frag;     /* as on the wire */
+    uint16_t frag_offset;    /* bytes (the field counts 8-byte units) */
+    bool df, mf;
+    uint8_t ttl, protocol;
+    uint16_t checksum;       /* as on the wire, not verified */
+    uint32_t src, dst;       /* host byte order */
+    uint16_t header_len;     /* bytes, options included */
+    uint16_t total_len;      /* as on the wire */
+    bool clamped;            /* total_len runs past the bytes present */
+    const uint8_t *payload;  /* p[header_len .. min(total_len, len)) */
+    size_t payload_len;
+};
+/* Checks version, IHL (RFC 791 §3.1) and total length >= IHL; a total
+ * length beyond `len` is clamped to what is present (v->clamped), not an
+ * error, since a quote or a truncating link cut the datagram short. */
+enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v);
+
+struct tb_tcp_view {
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+    uint8_t flags;           /* TB_TCP_* */
+    uint16_t window;         /* unscaled */
+    uint16_t checksum;       /* as on the wire, not verified */
+    uint16_t urgent;
+    uint16_t header_len;     /* data offset in bytes */
+    const uint8_t *options;
+    size_t options_len;
+    const uint8_t *payload;
+    size_t payload_len;
+};
+/* len is the TCP segment's length (an IPv4 view's payload_len). Returns
+ * TB_WIRE_TRUNCATED below 20 bytes, TB_WIRE_TCP_BAD_DATA_OFFSET when the
+ * data offset is below 5 words or beyond len. Options are not parsed. */
+enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v);
+
+/* The datagram an ICMP error quotes: its IPv4 header and, for TCP and UDP,
+ * the ports and TCP's sequence number (all the 8 quoted bytes hold). */
+struct tb_icmp_quote {
+    struct tb_ipv4_view ip;  /* ip.clamped is normal: the quote is a prefix */
+    uint16_t src_port, dst_port;   /* TCP or UDP, else 0 */
+    uint32_t tcp_seq;              /* TCP, else 0 */
+};
+/* TB_WIRE_ICMP_ERROR_TRUNCATED unless q holds a viewable IPv4 header
+ * followed by at least 8 bytes. */
+enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp_quote *v);
+
+struct tb_icmp_view {
+    uint8_t type, code;
+    uint16_t checksum;       /* as on the wire, not verified */
+    uint16_t ident, seq;     /* echo request / reply, else 0 */
+    uint16_t next_hop_mtu;   /* dest-unreachable, fragmentation needed (RFC 1191 §4), else 0 */
+    const uint8_t *payload;  /* after the 8-byte header */
+    size_t payload_len;
+    bool has_quote;          /* dest-unreachable or time-exceeded: `quote` is valid */
+    struct tb_icmp_quote quote;
+};
+/* TB_WIRE_TRUNCATED below 8 bytes; for dest-unreachable and time-exceeded
+ * the quote must view (tb_view_icmp_quote). */
+enum tb_wire_err tb_view_icmp(const uint8_t *p, size_t len, struct tb_icmp_view *v);
+
+/* Every layer of an Ethernet frame that is present, in one call. */
+#define TB_VIEW_ETH 0x01u
+#define TB_VIEW_ARP 0x02u
+#define TB_VIEW_IPV4 0x04u
+#define TB_VIEW_TCP 0x08u
+#define TB_VIEW_ICMP 0x10u
+struct tb_frame_view {
+    unsigned layers;         /* TB_VIEW_* of the headers that viewed */
+    struct tb_eth_view eth;
+    struct tb_arp_repr arp;  /* ARP carries no checksum: its parse is a view */
+    struct tb_ipv4_view ip;
+    struct tb_tcp_view tcp;
+    struct tb_icmp_view icmp;
+    size_t ip_off;           /* frame offset of the IPv4 header (TB_VIEW_IPV4) */
+    size_t l4_off;           /* frame offset of the TCP or ICMP header */
+};
+/* Views Ethernet, then ARP or IPv4, then TCP or ICMP. Returns TB_WIRE_OK
+ * when every layer it understands viewed (an unknown ethertype or protocol
+ * simply ends the walk), else the first layer's error with the outer
+ * layers filled in. Only a datagram's first fragment (offset 0) has its
+ * transport header viewed: later fragments carry no header. */
+enum tb_wire_err tb_view_frame(const uint8_t *f, size_t len, struct tb_frame_view *v);
 
 #endif

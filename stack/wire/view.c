@@ -1,0 +1,144 @@
+/* Header views: bounds-checked field access without checksum verification
+ * (see wire.h). Every read is preceded by a length check against the bytes
+ * the caller said are present. */
+#include <string.h>
+
+#include "tcpbed/wire.h"
+
+enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v) {
+    if (len < TB_ETH_HDR_LEN) return TB_WIRE_ETH_RUNT;
+    memcpy(v->dst.b, f, TB_ETH_ADDR_LEN);
+    memcpy(v->src.b, f + 6, TB_ETH_ADDR_LEN);
+    v->ethertype = tb_get16(f + 12);
+    v->payload = f + TB_ETH_HDR_LEN;
+    v->payload_len = len - TB_ETH_HDR_LEN;
+    return TB_WIRE_OK;
+}
+
+/* RFC 791 §3.1 header layout; the same structural checks as tb_ipv4_parse
+ * except that a short datagram is clamped instead of refused. */
+enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) {
+    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
+    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
+    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
+    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
+    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
+    uint16_t total_len = tb_get16(p + 2);
+    if (total_len < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
+    v->tos = p[1];
+    v->ecn = p[1] & 3;
+    v->total_len = total_len;
+    v->header_len = header_len;
+    v->ident = tb_get16(p + 4);
+    v->flags_frag = tb_get16(p + 6);
+    v->frag_offset = (uint16_t)((v->flags_frag & TB_IPV4_FRAG_OFF_MASK) * 8);
+    v->df = (v->flags_frag & TB_IPV4_FLAG_DF) != 0;
+    v->mf = (v->flags_frag & TB_IPV4_FLAG_MF) != 0;
+    v->ttl = p[8];
+    v->protocol = p[9];
+    v->checksum = tb_get16(p + TB_IPV4_CSUM_OFF);
+    v->src = tb_get32(p + 12);
+    v->dst = tb_get32(p + 16);
+    /* Ethernet padding may follow total_len; a cut datagram ends early. */
+    size_t end = total_len <= len ? total_len : len;
+    v->clamped = total_len > len;
+    v->payload = p + header_len;
+    v->payload_len = end - header_len;
+    return TB_WIRE_OK;
+}
+
+/* RFC 9293 §3.1 header layout. */
+enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v) {
+    if (len < TB_TCP_HDR_LEN) return TB_WIRE_TRUNCATED;
+    uint16_t header_len = (uint16_t)((p[12] >> 4) * 4);
+    if (header_len < TB_TCP_HDR_LEN || header_len > len) return TB_WIRE_TCP_BAD_DATA_OFFSET;
+    v->src_port = tb_get16(p);
+    v->dst_port = tb_get16(p + 2);
+    v->seq = tb_get32(p + 4);
+    v->ack = tb_get32(p + 8);
+    v->flags = p[13];
+    v->window = tb_get16(p + 14);
+    v->checksum = tb_get16(p + TB_TCP_CSUM_OFF);
+    v->urgent = tb_get16(p + 18);
+    v->header_len = header_len;
+    v->options = p + TB_TCP_HDR_LEN;
+    v->options_len = header_len - TB_TCP_HDR_LEN;
+    v->payload = p + header_len;
+    v->payload_len = len - header_len;
+    return TB_WIRE_OK;
+}
+
+enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp_quote *v) {
+    /* RFC 792: the IP header plus the first 64 bits of the datagram's data,
+     * enough to hold the ports (and TCP's sequence number) that name the
+     * connection; anything less cannot be matched. */
+    if (tb_view_ipv4(q, len, &v->ip) != TB_WIRE_OK || v->ip.payload_len < TB_ICMP_QUOTE_DATA_LEN)
+        return TB_WIRE_ICMP_ERROR_TRUNCATED;
+    const uint8_t *l4 = v->ip.payload;
+    bool ports = v->ip.protocol == TB_IPPROTO_TCP || v->ip.protocol == TB_IPPROTO_UDP;
+    v->src_port = ports ? tb_get16(l4) : 0;
+    v->dst_port = ports ? tb_get16(l4 + 2) : 0;
+    v->tcp_seq = v->ip.protocol == TB_IPPROTO_TCP ? tb_get32(l4 + 4) : 0;
+    return TB_WIRE_OK;
+}
+
+/* RFC 792 message layouts; the next-hop MTU after RFC 1191 §4. */
+enum tb_wire_err tb_view_icmp(const uint8_t *p, size_t len, struct tb_icmp_view *v) {
+    if (len < TB_ICMP_HDR_LEN) return TB_WIRE_TRUNCATED;
+    memset(v, 0, sizeof(*v));
+    v->type = p[0];
+    v->code = p[1];
+    v->checksum = tb_get16(p + TB_ICMP_CSUM_OFF);
+    v->payload = p + TB_ICMP_HDR_LEN;
+    v->payload_len = len - TB_ICMP_HDR_LEN;
+    switch (v->type) {
+    case TB_ICMP_ECHO_REQUEST:
+    case TB_ICMP_ECHO_REPLY:
+        v->ident = tb_get16(p + 4);
+        v->seq = tb_get16(p + 6);
+        break;
+    case TB_ICMP_DEST_UNREACH:
+    case TB_ICMP_TIME_EXCEEDED:
+        if (tb_view_icmp_quote(v->payload, v->payload_len, &v->quote) != TB_WIRE_OK)
+            return TB_WIRE_ICMP_ERROR_TRUNCATED;
+        v->has_quote = true;
+        if (v->type == TB_ICMP_DEST_UNREACH && v->code == TB_ICMP_UNREACH_FRAG_NEEDED)
+            v->next_hop_mtu = tb_get16(p + 6);
+        break;
+    default:
+        break;
+    }
+    return TB_WIRE_OK;
+}
+
+enum tb_wire_err tb_view_frame(const uint8_t *f, size_t len, struct tb_frame_view *v) {
+    memset(v, 0, sizeof(*v));
+    enum tb_wire_err err = tb_view_eth(f, len, &v->eth);
+    if (err != TB_WIRE_OK) return err;
+    v->layers |= TB_VIEW_ETH;
+    if (v->eth.ethertype == TB_ETHERTYPE_ARP) {
+        err = tb_arp_parse(v->eth.payload, v->eth.payload_len, &v->arp);
+        if (err == TB_WIRE_OK) v->layers |= TB_VIEW_ARP;
+        return err;
+    }
+    if (v->eth.ethertype != TB_ETHERTYPE_IPV4) return TB_WIRE_OK;
+    err = tb_view_ipv4(v->eth.payload, v->eth.payload_len, &v->ip);
+    if (err != TB_WIRE_OK) return err;
+    v->layers |= TB_VIEW_IPV4;
+    v->ip_off = TB_ETH_HDR_LEN;
+    /* RFC 791 §3.2: only the first fragment starts with the transport header. */
+    if (v->ip.frag_offset != 0) return TB_WIRE_OK;
+    v->l4_off = v->ip_off + v->ip.header_len;
+    switch (v->ip.protocol) {
+    case TB_IPPROTO_TCP:
+        err = tb_view_tcp(v->ip.payload, v->ip.payload_len, &v->tcp);
+        if (err == TB_WIRE_OK) v->layers |= TB_VIEW_TCP;
+        return err;
+    case TB_IPPROTO_ICMP:
+        err = tb_view_icmp(v->ip.payload, v->ip.payload_len, &v->icmp);
+        if (err == TB_WIRE_OK) v->layers |= TB_VIEW_ICMP;
+        return err;
+    default:
+        return TB_WIRE_OK;
+    }
+}
