@@ -171,65 +171,46 @@ static struct fault_flow *flow_find(struct fault_tracker *t, uint32_t src, uint3
 void fault_classify(struct fault_tracker *t, const uint8_t *frame, size_t len, struct frame_class *c) {
     memset(c, 0, sizeof(*c));
     c->kinds[FK_ANY] = true;
-    struct tb_eth_repr eth;
-    size_t off;
-    if (tb_eth_parse(frame, len, &eth, &off) == TB_WIRE_OK) {
-        if (eth.ethertype == TB_ETHERTYPE_ARP) {
-            c->proto = FP_ARP;
-        } else if (eth.ethertype == TB_ETHERTYPE_IPV4) {
-            /* Header fields only: the link classifies what the sender put on
-             * the wire, and checksums are the receiver's business. */
-            const uint8_t *iph = frame + off;
-            size_t ip_len = len - off;
-            size_t ihl = ip_len >= 20 ? (size_t)(iph[0] & 0x0f) * 4 : 0;
-            size_t total = ip_len >= 20 ? tb_get16(iph + 2) : 0;
-            if (ip_len >= 20 && (iph[0] >> 4) == 4 && ihl >= 20 && total >= ihl && total <= ip_len) {
-                if (iph[9] == TB_IPPROTO_ICMP) c->proto = FP_ICMP;
-                const uint8_t *tcp = iph + ihl;
-                size_t tcp_len = total - ihl;
-                size_t doff = tcp_len >= 20 ? (size_t)(tcp[12] >> 4) * 4 : 0;
-                if (iph[9] == TB_IPPROTO_TCP && tcp_len >= 20 && doff >= 20 && doff <= tcp_len) {
-                    struct {
-                        uint8_t flags;
-                        uint32_t seq;
-                        uint16_t src_port, dst_port;
-                        size_t payload_len;
-                    } th = {tcp[13], tb_get32(tcp + 4), tb_get16(tcp), tb_get16(tcp + 2), tcp_len - doff};
-                    struct { uint32_t src, dst; } ip = {tb_get32(iph + 12), tb_get32(iph + 16)};
-                    c->proto = FP_TCP;
-                    bool syn = th.flags & TB_TCP_SYN, ack = th.flags & TB_TCP_ACK;
-                    bool fin = th.flags & TB_TCP_FIN, rst = th.flags & TB_TCP_RST;
-                    c->kinds[FK_SYN] = syn && !ack;
-                    c->kinds[FK_SYNACK] = syn && ack;
-                    c->kinds[FK_FIN] = fin;
-                    c->kinds[FK_RST] = rst;
-                    c->kinds[FK_DATA] = th.payload_len > 0;
-                    c->kinds[FK_ACK] = ack && th.payload_len == 0 && !syn && !fin && !rst;
-                    struct fault_flow *fl = flow_find(t, ip.src, ip.dst, th.src_port, th.dst_port);
-                    if (fl != NULL) {
-                        uint32_t end = th.seq + (uint32_t)th.payload_len + (syn ? 1 : 0) + (fin ? 1 : 0);
-                        if (syn && (!fl->have_isn || th.seq != fl->isn)) {
-                            fl->have_isn = true;   /* a new connection on this 4-tuple */
-                            fl->isn = th.seq;
-                            fl->max_end = th.seq;
-                        }
-                        if (fl->have_isn) {
-                            c->has_seq = true;
-                            c->rel_seq = th.seq - fl->isn;
-                            bool occupies = th.payload_len > 0 || syn || fin;
-                            c->kinds[FK_RETRANSMIT] = occupies && (int32_t)(th.seq - fl->max_end) < 0;
-                            if ((int32_t)(end - fl->max_end) > 0) fl->max_end = end;
-                        }
-                    }
-                    if (c->kinds[FK_SYN]) c->primary = FK_SYN;
-                    else if (c->kinds[FK_SYNACK]) c->primary = FK_SYNACK;
-                    else if (c->kinds[FK_RST]) c->primary = FK_RST;
-                    else if (c->kinds[FK_DATA]) c->primary = FK_DATA;
-                    else if (c->kinds[FK_FIN]) c->primary = FK_FIN;
-                    else if (c->kinds[FK_ACK]) c->primary = FK_ACK;
-                }
+    /* Header views only: the link classifies what the sender put on the
+     * wire, and checksums are the receiver's business. */
+    struct tb_frame_view v;
+    (void)tb_view_frame(frame, len, &v);   /* what viewed is in v.layers */
+    bool ipv4 = (v.layers & TB_VIEW_IPV4) && !v.ip.clamped;
+    if ((v.layers & TB_VIEW_ETH) && v.eth.ethertype == TB_ETHERTYPE_ARP) c->proto = FP_ARP;
+    if (ipv4 && v.ip.protocol == TB_IPPROTO_ICMP) c->proto = FP_ICMP;
+    if (ipv4 && v.ip.protocol == TB_IPPROTO_TCP && (v.layers & TB_VIEW_TCP)) {
+        const struct tb_tcp_view *th = &v.tcp;
+        c->proto = FP_TCP;
+        bool syn = th->flags & TB_TCP_SYN, ack = th->flags & TB_TCP_ACK;
+        bool fin = th->flags & TB_TCP_FIN, rst = th->flags & TB_TCP_RST;
+        c->kinds[FK_SYN] = syn && !ack;
+        c->kinds[FK_SYNACK] = syn && ack;
+        c->kinds[FK_FIN] = fin;
+        c->kinds[FK_RST] = rst;
+        c->kinds[FK_DATA] = th->payload_len > 0;
+        c->kinds[FK_ACK] = ack && th->payload_len == 0 && !syn && !fin && !rst;
+        struct fault_flow *fl = flow_find(t, v.ip.src, v.ip.dst, th->src_port, th->dst_port);
+        if (fl != NULL) {
+            uint32_t end = th->seq + (uint32_t)th->payload_len + (syn ? 1 : 0) + (fin ? 1 : 0);
+            if (syn && (!fl->have_isn || th->seq != fl->isn)) {
+                fl->have_isn = true;   /* a new connection on this 4-tuple */
+                fl->isn = th->seq;
+                fl->max_end = th->seq;
+            }
+            if (fl->have_isn) {
+                c->has_seq = true;
+                c->rel_seq = th->seq - fl->isn;
+                bool occupies = th->payload_len > 0 || syn || fin;
+                c->kinds[FK_RETRANSMIT] = occupies && (int32_t)(th->seq - fl->max_end) < 0;
+                if ((int32_t)(end - fl->max_end) > 0) fl->max_end = end;
             }
         }
+        if (c->kinds[FK_SYN]) c->primary = FK_SYN;
+        else if (c->kinds[FK_SYNACK]) c->primary = FK_SYNACK;
+        else if (c->kinds[FK_RST]) c->primary = FK_RST;
+        else if (c->kinds[FK_DATA]) c->primary = FK_DATA;
+        else if (c->kinds[FK_FIN]) c->primary = FK_FIN;
+        else if (c->kinds[FK_ACK]) c->primary = FK_ACK;
     }
     for (int k = 0; k < FK__COUNT; k++)
         if (c->kinds[k]) {

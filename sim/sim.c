@@ -621,13 +621,12 @@ static void note(struct sim *sim, struct link_dir *d, const char *event, const s
 /* RFC 3168 §5: CE is 11 in the IP header's ECN field; only ECT frames
  * (01 or 10) may be marked. The IP checksum is patched (RFC 1624). */
 static bool mark_ce(uint8_t *f, size_t len) {
-    if (len < TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN || tb_get16(f + 12) != TB_ETHERTYPE_IPV4) return false;
-    uint8_t *ip = f + TB_ETH_HDR_LEN;
-    uint8_t ecn = ip[1] & 3;
-    if (ecn == 0 || ecn == 3) return false;
-    uint16_t old_word = tb_get16(ip);
-    ip[1] |= 3;
-    tb_put16(ip + 10, tb_csum_update16(tb_get16(ip + 10), old_word, tb_get16(ip)));
+    struct tb_eth_view eth;
+    struct tb_ipv4_view ip;
+    if (tb_view_eth(f, len, &eth) != TB_WIRE_OK || eth.ethertype != TB_ETHERTYPE_IPV4 ||
+        tb_view_ipv4(eth.payload, eth.payload_len, &ip) != TB_WIRE_OK || ip.ecn == 0 || ip.ecn == 3)
+        return false;
+    tb_ipv4_rewrite_tos(f + TB_ETH_HDR_LEN, (uint8_t)(ip.tos | 3));
     return true;
 }
 
@@ -833,10 +832,7 @@ static void router_receive(struct sim *sim, struct sim_router *r, int port, stru
         return;
     }
     /* RFC 1812 §5.3.1: decrement the TTL, patch the checksum (RFC 1624). */
-    uint8_t *iph = f->bytes + off;
-    uint16_t old_word = tb_get16(iph + 8);
-    iph[8] = (uint8_t)(ip.ttl - 1);
-    tb_put16(iph + 10, tb_csum_update16(tb_get16(iph + 10), old_word, tb_get16(iph + 8)));
+    tb_ipv4_rewrite_ttl(f->bytes + off, (uint8_t)(ip.ttl - 1));
     struct tb_eth_repr out = {.dst = mac, .src = r->ports[out_port].mac, .ethertype = TB_ETHERTYPE_IPV4};
     tb_eth_emit(&out, f->bytes);
     r->stats.forwarded++;

@@ -47,3 +47,16 @@ uint32_t tb_ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t protocol, uint16
     tb_put16(ph + 10, l4_len);
     return tb_csum_partial(ph, sizeof(ph), 0);
 }
+
+/* The TTL shares a 16-bit word with the protocol, the TOS with version/IHL. */
+void tb_ipv4_rewrite_ttl(uint8_t *p, uint8_t ttl) {
+    uint16_t old_word = tb_get16(p + 8);
+    p[8] = ttl;
+    tb_put16(p + TB_IPV4_CSUM_OFF, tb_csum_update16(tb_get16(p + TB_IPV4_CSUM_OFF), old_word, tb_get16(p + 8)));
+}
+
+void tb_ipv4_rewrite_tos(uint8_t *p, uint8_t tos) {
+    uint16_t old_word = tb_get16(p);
+    p[1] = tos;
+    tb_put16(p + TB_IPV4_CSUM_OFF, tb_csum_update16(tb_get16(p + TB_IPV4_CSUM_OFF), old_word, tb_get16(p)));
+}

@@ -1238,6 +1238,29 @@ static void test_view_frame_icmp_every_truncation(void **state) {
     }
 }
 
+/* A rewritten TTL or TOS leaves a header whose checksum verifies, equal to
+ * the one a fresh emit computes (RFC 1624 eqn. 3 never yields -0 here). */
+static void test_ipv4_rewrite_patches_the_checksum(void **state) {
+    (void)state;
+    for (unsigned ttl = 0; ttl < 256; ttl += 17) {
+        for (unsigned tos = 0; tos < 256; tos += 29) {
+            struct tb_ipv4_repr r = {.tos = 0x02, .total_len = 40, .ident = (uint16_t)(ttl * 257 + tos), .ttl = 64,
+                                     .protocol = TB_IPPROTO_TCP, .src = IP(10, 0, 0, 1), .dst = IP(10, 9, 0, 2)};
+            uint8_t patched[TB_IPV4_HDR_LEN + 20] = {0}, fresh[TB_IPV4_HDR_LEN + 20] = {0};
+            tb_ipv4_emit(&r, patched);
+            tb_ipv4_rewrite_ttl(patched, (uint8_t)ttl);
+            tb_ipv4_rewrite_tos(patched, (uint8_t)tos);
+            r.ttl = (uint8_t)ttl;
+            r.tos = (uint8_t)tos;
+            tb_ipv4_emit(&r, fresh);
+            assert_memory_equal(patched, fresh, TB_IPV4_HDR_LEN);
+            struct tb_ipv4_repr back;
+            assert_int_equal(tb_ipv4_parse(patched, sizeof(patched), &back), TB_WIRE_OK);
+            assert_int_equal(back.ttl, ttl);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eth_roundtrip),
@@ -1288,6 +1311,7 @@ int main(void) {
         cmocka_unit_test(test_view_frame_unknown_layers),
         cmocka_unit_test(test_view_frame_arp_every_truncation),
         cmocka_unit_test(test_view_frame_icmp_every_truncation),
+        cmocka_unit_test(test_ipv4_rewrite_patches_the_checksum),
         cmocka_unit_test(test_err_name_and_text_for_every_code),
         cmocka_unit_test(test_err_name_and_text_out_of_range),
     };

@@ -127,6 +127,11 @@ enum tb_wire_err tb_ipv4_parse(const uint8_t *p, size_t len, struct tb_ipv4_repr
 /* Emits a 20-byte header (options are never emitted) with its checksum;
  * r->header_len is ignored and r->total_len must include the 20 bytes. */
 void tb_ipv4_emit(const struct tb_ipv4_repr *r, uint8_t out[TB_IPV4_HDR_LEN]);
+/* Rewrites one field of a header in place (a router's TTL, a queue's ECN
+ * mark) and patches its checksum incrementally (RFC 1624 eqn. 3): `p`
+ * holds at least the 20-byte fixed header. */
+void tb_ipv4_rewrite_ttl(uint8_t *p, uint8_t ttl);
+void tb_ipv4_rewrite_tos(uint8_t *p, uint8_t tos);
 /* Partial sum of the TCP/UDP pseudo-header (RFC 9293 §3.1). */
 uint32_t tb_ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t protocol, uint16_t l4_len);
 
