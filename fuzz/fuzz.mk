@@ -57,7 +57,7 @@ fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/$(1)/obj/%.o,$(2))
 define FUZZ_ENGINE_RULES
 $(FUZZ_DIR)/$(1)/obj/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(FUZZ_CC_$(1)) $$(CPPFLAGS) $$(FUZZ_CFLAGS) $$(FUZZ_FLAGS_$(1)) -MMD -MP -c $$< -o $$@
+	$$(FUZZ_CC_$(1)) $$(CPPFLAGS) $$(call internal_inc,$$<) $$(FUZZ_CFLAGS) $$(FUZZ_FLAGS_$(1)) -MMD -MP -c $$< -o $$@
 
 $(FUZZ_DIR)/$(1)/libfuzzlib.a: $(call fuzz_obj,$(1),$(FUZZ_LIB_SRC))
 	@rm -f $$@

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "util/assert.h"
+#include "tcpbed/assert.h"
 
 _Noreturn void tb_assert_failed(const char *file, int line, const char *expr) {
     fprintf(stderr, "tcpbed: assertion failed at %s:%d: %s\n", file, line, expr);

@@ -76,6 +76,7 @@ echo "== documentation: every tcpbed command in README.md and docs/ runs as the 
 run_script docs bash tests/cli/test_docs.sh build/tcpbed
 echo "== purity of stack/"
 run_script purity bash tests/check_purity.sh build/libtcpbed.a
+run_script arrows bash tests/check_arrows.sh
 
 echo
 if [ "$failed" -ne 0 ]; then echo "failed: ${failures[*]}"; fi
