@@ -63,7 +63,7 @@ $(FUZZ_DIR)/$(1)/libfuzzlib.a: $(call fuzz_obj,$(1),$(FUZZ_LIB_SRC))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
-$(addprefix $(FUZZ_DIR)/$(1)/,$(FUZZ_TARGETS)): $(FUZZ_DIR)/$(1)/%: $(FUZZ_DIR)/$(1)/obj/fuzz/%.o \
+$(addprefix $(FUZZ_DIR)/$(1)/,$(FUZZ_TARGETS)): $(FUZZ_DIR)/$(1)/%: $(FUZZ_DIR)/$(1)/obj/fuzz/fuzz_%.o \
 		$(FUZZ_DIR)/$(1)/obj/fuzz/engine_$(patsubst afl-plain,afl,$(1)).o $(FUZZ_DIR)/$(1)/libfuzzlib.a
 	$$(FUZZ_CC_$(1)) $$(FUZZ_LDFLAGS_$(1)) -o $$@ $$^ $$(LDLIBS)
 

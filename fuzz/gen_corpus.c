@@ -2,7 +2,7 @@
  * drives it; `make fuzz-corpus`):
  *
  *   gen_corpus wire OUTDIR PCAP...   frames of simulator captures, as `wire`
- *                                    inputs at each layer (see fuzz/wire.c)
+ *                                    inputs at each layer (see fuzz/fuzz_wire.c)
  *   gen_corpus stack OUTDIR          step sequences that take the stack through
  *                                    its states (sim/fuzz_inputs.h opcodes)
  *   gen_corpus faults OUTDIR         fault schedules recorded from lossy,
