@@ -51,11 +51,7 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
     tp->mss = budget > fixed_opts ? (uint16_t)(budget - fixed_opts) : 1;
 }
 
-static void start_cc(struct tb_stack *st, struct tb_tcb *tp) {
-    tp->cwnd = tcp_initial_cwnd(st, tp);
-    tp->ssthresh = UINT32_MAX;   /* RFC 5681 §3.1: arbitrarily high */
-    tp->cc->init(tp);
-}
+static void start_cc(struct tb_stack *st, struct tb_tcb *tp) { tcp_cc_init(st, tp); }
 
 static void enter_time_wait(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tcp_set_state(st, tp, TB_TCP_TIME_WAIT, now);
@@ -361,7 +357,7 @@ static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, 
     tp->cs.bytes_acked += data_acked;
     /* In recovery PRR sets cwnd (tcp_sack.c); outside it the algorithm grows it. */
     if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED && !(tp->flags & TF_RECOVERY)) {
-        tp->cc->on_ack(tp, data_acked, now);
+        tcp_cc_ack(tp, data_acked, now);
         tcp_trace(st, tp, TB_TRACE_ACK, tp->cwnd < tp->ssthresh ? "slow_start" : "congestion_avoidance", now);
     }
     /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
@@ -679,7 +675,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
         SEQ_GEQ(tp->snd_una, tp->recover) && tp->snd_max != tp->snd_una) {
-        tp->cc->on_congestion(tp, now);
+        tcp_cc_cong_signal(tp, TCP_CONG_ECN, now);
         tp->recover = tp->snd_max;
         tp->flags |= TF_SEND_CWR;
         tp->cs.ecn_reductions++;

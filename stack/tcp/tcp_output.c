@@ -287,12 +287,8 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
         /* RFC 5681 §4.1: after an idle period longer than an RTO, restart
          * from at most the initial window. */
         if (tp->snd_una == tp->snd_max && tp->cs.data_segs_out > 0 && now - tp->last_data_send_ns > tp->rto_ns) {
-            uint32_t iw = tcp_initial_cwnd(st, tp);
-            if (tp->cwnd > iw) {
-                tp->cwnd = iw;
-                tp->cc->after_idle(tp, now);
+            if (tcp_cc_after_idle(tp, tcp_initial_cwnd(st, tp), now))
                 tcp_trace(st, tp, TB_TRACE_IDLE_RESTART, "idle", now);
-            }
         }
         /* Each pass sends one segment; the bound is a safety net, not a limit
          * that normal windows reach. */

@@ -261,15 +261,13 @@ static uint32_t dupthresh_detect(struct tb_stack *st, struct tb_tcb *tp, tb_time
 static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_time_ns now) {
     tp->flags |= TF_RECOVERY;
     tp->flags &= ~(uint32_t)TF_RESCUE_DONE;
-    tp->prior_cwnd = tp->cwnd;
-    tp->prior_ssthresh = tp->ssthresh;
     tp->undo_armed = true;
     tp->undo_retrans = 0;
     tp->recover = tp->snd_max;
     tp->high_rxt = tp->snd_una;
     tp->recover_fs = tp->snd_max - tp->snd_una;
     tp->prr_delivered = tp->prr_out = 0;
-    tp->cc->on_congestion(tp, now);
+    tcp_cc_cong_signal(tp, TCP_CONG_FAST_RETRANSMIT, now);   /* the algorithm snapshots for undo */
     tp->cs.fast_retransmits++;
     st->stats.tcp_fast_retransmits++;
     if (!tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);   /* the probe's stand-in goes */
@@ -283,14 +281,13 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
 static void exit_recovery(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tp->flags &= ~(uint32_t)TF_RECOVERY;
     tp->reno_sacked = 0;
-    /* RFC 6937 §3: at the end of recovery cwnd is ssthresh. */
-    if (tp->cwnd > tp->ssthresh || tp->prr_out > 0) tp->cwnd = tp->ssthresh;
+    tcp_cc_post_recovery(tp, tp->prr_out > 0, now);
     tcp_trace(st, tp, TB_TRACE_RECOVERY_EXIT, "full_ack", now);
 }
 
 static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_time_ns now) {
-    if (tp->prior_cwnd > tp->cwnd) tp->cwnd = tp->prior_cwnd;
-    if (tp->prior_ssthresh > tp->ssthresh) tp->ssthresh = tp->prior_ssthresh;
+    /* The algorithm restores what it saved at the reduction (CUBIC: W_max too). */
+    tcp_cc_cong_signal(tp, TCP_CONG_UNDO, now);
     tp->undo_armed = false;
     tp->cs.spurious_undos++;
     st->stats.tcp_spurious_undos++;
@@ -493,9 +490,8 @@ bool tcp_seg_sacked_at(const struct tb_stack *st, const struct tb_tcb *tp, uint3
 
 void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     /* RFC 6675 §5.1: after a timeout every unSACKed segment is lost; the
-     * episode's state resets. */
-    tp->prior_cwnd = tp->cwnd;
-    tp->prior_ssthresh = tp->ssthresh;
+     * episode's state resets; the RTO signal that follows snapshots the
+     * windows for an Eifel undo. */
     tp->undo_armed = false;
     tp->flags &= ~(uint32_t)(TF_RECOVERY | TF_RESCUE_DONE);
     tp->reno_sacked = 0;

@@ -122,7 +122,7 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
         /* RFC 6675 §5.1: every unSACKed segment is lost; retransmissions
          * follow the scoreboard, skipping what the peer holds. */
         tcp_sack_on_rto(st, tp, now);
-        tp->cc->on_rto(tp, now);
+        tcp_cc_cong_signal(tp, TCP_CONG_RTO, now);
         /* Eifel (RFC 3522): remember the first retransmission's timestamp. */
         if ((tp->flags & TF_TS_OK) && tp->backoff == 1) {
             tp->rto_ts_val = tcp_ts_now(tp, now);
