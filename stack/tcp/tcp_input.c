@@ -298,6 +298,7 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
         return;
     }
     tp->snd_una = th->ack;
+    tcp_assert_snd_seq(tp);   /* the SYN is acknowledged: SND.UNA = SND.NXT = SND.MAX = ISS + 1 */
     if (tp->rtt_timing && SEQ_GT(th->ack, tp->rtt_seq)) {
         tcp_rtt_sample(tp, now - tp->rtt_start_ns);
         tp->rtt_timing = false;
@@ -327,6 +328,9 @@ static void ack_unacceptable(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns 
 
 static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, const struct tb_tcp_repr *th) {
     uint32_t ack = th->ack;
+    /* RFC 9293 §3.10.7.4: only an acceptable ACK, SND.UNA < SEG.ACK =< SND.MAX, moves SND.UNA. */
+    TB_ASSERT(SEQ_LT(tp->snd_una, ack) && SEQ_LEQ(ack, tp->snd_max));
+    tcp_assert_snd_seq(tp);
     uint32_t data_lo = tp->iss + 1;
     uint32_t old_pos = SEQ_MIN(SEQ_MAX(tp->snd_una, data_lo), tp->snd_end);
     uint32_t new_pos = SEQ_MIN(SEQ_MAX(ack, data_lo), tp->snd_end);
@@ -353,6 +357,9 @@ static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, 
     tp->rto_streak = 0;
     tp->snd_una = ack;
     if (SEQ_LT(tp->snd_nxt, ack)) tp->snd_nxt = ack;
+    tcp_assert_snd_seq(tp);
+    /* The send queue holds exactly the unacknowledged data. */
+    TB_ASSERT(tp->sndq.bytes == tp->snd_end - SEQ_MIN(SEQ_MAX(ack, tp->iss + 1), tp->snd_end));
     tp->dupacks = 0;
     tp->cs.bytes_acked += data_acked;
     /* In recovery PRR sets cwnd (tcp_sack.c); outside it the algorithm grows it. */
@@ -380,6 +387,7 @@ static void leave_persist(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
         tp->snd_nxt = tp->snd_una;
         tp->snd_cursor = NULL;
     }
+    tcp_assert_snd_seq(tp);
     if (tp->snd_una != tp->snd_max) tcp_rexmt_arm(st, tp, now);
 }
 

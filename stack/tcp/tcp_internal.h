@@ -199,6 +199,24 @@ struct tb_tcb {
 
 #define TCP_TIMERS_PER_CONN 7
 
+/* Send-sequence invariants (RFC 9293 §3.3.1), asserted on entry to and exit
+ * from the functions that move them: SND.UNA <= SND.NXT <= SND.MAX, and
+ * nothing is ever sent past the FIN's slot at snd_end. */
+static inline void tcp_assert_snd_seq(const struct tb_tcb *tp) {
+    TB_ASSERT(SEQ_LEQ(tp->snd_una, tp->snd_nxt));
+    TB_ASSERT(SEQ_LEQ(tp->snd_nxt, tp->snd_max));
+    TB_ASSERT(SEQ_LEQ(tp->snd_max, tp->snd_end + 1));
+}
+
+/* Window invariants from tcp_cc_init on. cwnd >= 1 SMSS: the RTO's loss
+ * window is the floor (RFC 5681 §3.1), PRR never goes below
+ * min(ssthresh, pipe + SMSS) (RFC 6937 §3.1), and the MSS only shrinks
+ * after the handshake. ssthresh >= 2 SMSS: RFC 5681 §3.1 eq. 4. */
+static inline void tcp_assert_windows(const struct tb_tcb *tp) {
+    TB_ASSERT(tp->cwnd >= tp->mss && tp->mss > 0);
+    TB_ASSERT(tp->ssthresh >= 2u * tp->mss);
+}
+
 struct tcp_listener {
     bool in_use;
     bool app_closed;

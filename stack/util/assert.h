@@ -14,7 +14,8 @@ _Noreturn void tb_assert_failed(const char *file, int line, const char *expr);
 #ifdef TB_TESTING
 #define TB_DEBUG_ASSERT(cond) TB_ASSERT(cond)
 #else
-#define TB_DEBUG_ASSERT(cond) ((void)0)
+/* Unevaluated, yet the operands count as used: no unused-variable warnings. */
+#define TB_DEBUG_ASSERT(cond) ((void)sizeof((cond) ? 1 : 0))
 #endif
 
 #define TB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
