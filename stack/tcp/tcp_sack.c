@@ -332,9 +332,8 @@ static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_
 void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_repr *th, uint32_t acked_bytes,
                      bool is_dupack, tb_time_ns now) {
     struct tcp_state *tcp = st->tcp;
-    /* ack_advance has moved snd_una; the records below it go here. */
-    tcp_assert_snd_seq(tp);
-    tcp_assert_windows(tp);
+    /* Preconditions: ack_advance's postconditions, or (a duplicate ACK)
+     * this function's own from the last call. */
     uint32_t delivered = 0;
     const struct tb_tcp_opts *o = &th->opts;
     bool sack = (tp->flags & TF_SACK_OK) != 0;
