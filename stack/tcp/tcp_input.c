@@ -51,11 +51,7 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
     tp->mss = budget > fixed_opts ? (uint16_t)(budget - fixed_opts) : 1;
 }
 
-static void start_cc(struct tb_stack *st, struct tb_tcb *tp) {
-    tp->cwnd = tcp_initial_cwnd(st, tp);
-    tp->ssthresh = UINT32_MAX;   /* RFC 5681 §3.1: arbitrarily high */
-    tp->cc->init(tp);
-}
+static void start_cc(struct tb_stack *st, struct tb_tcb *tp) { tcp_cc_init(st, tp); }
 
 static void enter_time_wait(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tcp_set_state(st, tp, TB_TCP_TIME_WAIT, now);
@@ -306,6 +302,7 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
         return;
     }
     tp->snd_una = th->ack;
+    tcp_assert_snd_seq(tp);   /* the SYN is acknowledged: SND.UNA = SND.NXT = SND.MAX = ISS + 1 */
     if (tp->rtt_timing && SEQ_GT(th->ack, tp->rtt_seq)) {
         tcp_rtt_sample(tp, now - tp->rtt_start_ns);
         tp->rtt_timing = false;
@@ -335,6 +332,9 @@ static void ack_unacceptable(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns 
 
 static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, const struct tb_tcp_repr *th) {
     uint32_t ack = th->ack;
+    /* RFC 9293 §3.10.7.4: only an acceptable ACK, SND.UNA < SEG.ACK =< SND.MAX, moves SND.UNA. */
+    TB_ASSERT(SEQ_LT(tp->snd_una, ack) && SEQ_LEQ(ack, tp->snd_max));
+    tcp_assert_snd_seq(tp);
     uint32_t data_lo = tp->iss + 1;
     uint32_t old_pos = SEQ_MIN(SEQ_MAX(tp->snd_una, data_lo), tp->snd_end);
     uint32_t new_pos = SEQ_MIN(SEQ_MAX(ack, data_lo), tp->snd_end);
@@ -361,11 +361,14 @@ static void ack_advance(struct tb_stack *st, tb_time_ns now, struct tb_tcb *tp, 
     tp->rto_streak = 0;
     tp->snd_una = ack;
     if (SEQ_LT(tp->snd_nxt, ack)) tp->snd_nxt = ack;
+    tcp_assert_snd_seq(tp);
+    /* The send queue holds exactly the unacknowledged data. */
+    TB_ASSERT(tp->sndq.bytes == tp->snd_end - SEQ_MIN(SEQ_MAX(ack, tp->iss + 1), tp->snd_end));
     tp->dupacks = 0;
     tp->cs.bytes_acked += data_acked;
     /* In recovery PRR sets cwnd (tcp_sack.c); outside it the algorithm grows it. */
     if (data_acked > 0 && tp->state != TB_TCP_SYN_RECEIVED && !(tp->flags & TF_RECOVERY)) {
-        tp->cc->on_ack(tp, data_acked, now);
+        tcp_cc_ack(tp, data_acked, now);
         tcp_trace(st, tp, TB_TRACE_ACK, tp->cwnd < tp->ssthresh ? "slow_start" : "congestion_avoidance", now);
     }
     /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
@@ -388,6 +391,7 @@ static void leave_persist(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
         tp->snd_nxt = tp->snd_una;
         tp->snd_cursor = NULL;
     }
+    tcp_assert_snd_seq(tp);
     if (tp->snd_una != tp->snd_max) tcp_rexmt_arm(st, tp, now);
 }
 
@@ -683,7 +687,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
         SEQ_GEQ(tp->snd_una, tp->recover) && tp->snd_max != tp->snd_una) {
-        tp->cc->on_congestion(tp, now);
+        tcp_cc_cong_signal(tp, TCP_CONG_ECN, now);
         tp->recover = tp->snd_max;
         tp->flags |= TF_SEND_CWR;
         tp->cs.ecn_reductions++;

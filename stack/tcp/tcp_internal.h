@@ -25,6 +25,8 @@
 #define TCP_TS_OPT_BYTES 12                /* the timestamp option as sent: NOP, NOP, kind 8 (RFC 7323 App. A) */
 #define TCP_PAWS_IDLE_NS (INT64_C(24) * 24 * 3600 * TB_NS_PER_S)   /* RFC 7323 §5.5 */
 #define TCP_SMALL_COPY_BYTES 256           /* payloads this small are copied, not referenced */
+#define TCP_CC_DATA_BYTES 96               /* per-connection congestion control state (tcp_cc.c) */
+#define TCP_CC_DATA_ALIGN 8                /* enough for the doubles and tb_time_ns in it */
 
 /* Packet queue with a byte count; buffers linked through qnext. */
 struct tcp_bufq {
@@ -149,13 +151,16 @@ struct tb_tcb {
     tb_time_ns last_rx_ns;
     tb_time_ns last_data_send_ns; /* last segment that carried data, SYN or FIN (RFC 5681 §4.1) */
 
-    /* Congestion control (tcp_cc.c). */
-    uint32_t cwnd, ssthresh, bytes_acked_ca;
+    /* Congestion control (tcp_cc.c): the windows, in bytes, are the
+     * engine's to read (output, PRR) and the algorithm's to set. */
+    uint32_t cwnd, ssthresh;
     uint32_t dupacks;
-    const struct tcp_cc_ops *cc;
-    /* CUBIC (RFC 9438) state, in bytes and nanoseconds. */
-    double cubic_w_max, cubic_k_s, cubic_w_est;
-    tb_time_ns cubic_epoch_ns;
+    const struct tcp_cc_algo *cc;
+    /* The algorithm's private state: a fixed area inside the TCB, so a
+     * connection needs no allocation; each algorithm asserts at compile
+     * time that its state fits (tcp_cc.c). The TCBs live in calloc'd
+     * storage, so the area takes the algorithm's struct as its type. */
+    _Alignas(TCP_CC_DATA_ALIGN) unsigned char cc_data[TCP_CC_DATA_BYTES];
 
     /* Loss recovery (tcp_sack.c): the scoreboard and the recovery episode. */
     uint32_t seg_head, seg_tail, seg_count;
@@ -168,7 +173,6 @@ struct tb_tcb {
     uint32_t high_rxt;            /* RFC 6675 HighRxt */
     uint32_t recover_fs, prr_delivered, prr_out;   /* RFC 6937 */
     uint32_t reno_sacked;         /* segments the dupacks say arrived (no SACK) */
-    uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
     uint32_t undo_retrans;        /* retransmissions of this episode not yet DSACKed */
     bool undo_armed;
     uint32_t rto_ts_val;          /* Eifel: TSval of the first RTO retransmission, 0: none */
@@ -195,6 +199,24 @@ struct tb_tcb {
 
 #define TCP_TIMERS_PER_CONN 7
 
+/* Send-sequence invariants (RFC 9293 §3.3.1), asserted on entry to and exit
+ * from the functions that move them: SND.UNA <= SND.NXT <= SND.MAX, and
+ * nothing is ever sent past the FIN's slot at snd_end. */
+static inline void tcp_assert_snd_seq(const struct tb_tcb *tp) {
+    TB_ASSERT(SEQ_LEQ(tp->snd_una, tp->snd_nxt));
+    TB_ASSERT(SEQ_LEQ(tp->snd_nxt, tp->snd_max));
+    TB_ASSERT(SEQ_LEQ(tp->snd_max, tp->snd_end + 1));
+}
+
+/* Window invariants from tcp_cc_init on. cwnd >= 1 SMSS: the RTO's loss
+ * window is the floor (RFC 5681 §3.1), PRR never goes below
+ * min(ssthresh, pipe + SMSS) (RFC 6937 §3.1), and the MSS only shrinks
+ * after the handshake. ssthresh >= 2 SMSS: RFC 5681 §3.1 eq. 4. */
+static inline void tcp_assert_windows(const struct tb_tcb *tp) {
+    TB_ASSERT(tp->cwnd >= tp->mss && tp->mss > 0);
+    TB_ASSERT(tp->ssthresh >= 2u * tp->mss);
+}
+
 struct tcp_listener {
     bool in_use;
     bool app_closed;
@@ -205,13 +227,40 @@ struct tcp_listener {
     uint32_t accept_head, accept_tail, accept_count;
 };
 
-struct tcp_cc_ops {
+/* Why the engine tells the algorithm to reduce (or to take a reduction back). */
+enum tcp_cong_signal {
+    TCP_CONG_FAST_RETRANSMIT,     /* loss by dupacks, SACK or RACK: recovery starts (RFC 5681 §3.2, RFC 6675) */
+    TCP_CONG_ECN,                 /* an ECE, once per window (RFC 3168 §6.1.2): no loss, no undo snapshot */
+    TCP_CONG_RTO,                 /* the retransmission timer expired (RFC 5681 §3.1, RFC 6298 §5) */
+    TCP_CONG_UNDO,                /* the last loss signal was spurious (RFC 2883 §5 DSACK, RFC 3522 Eifel) */
+};
+
+/* What an algorithm sees of a connection. A narrow view, not the TCB:
+ * the algorithm owns cwnd, ssthresh and its cc_data and reads the MSS,
+ * the flight and the RTT; sequence numbers, timers and the scoreboard
+ * are out of its reach, so the engine's invariants cannot depend on
+ * which algorithm runs. tcp_cc.c builds one per call, on the stack. */
+struct tcp_cc_conn {
+    uint32_t *cwnd_bytes, *ssthresh_bytes;
+    void *data;                   /* the TCB's cc_data */
+    uint32_t mss_bytes;
+    uint32_t flight_bytes;        /* snd_max - snd_una */
+    tb_time_ns srtt_ns;           /* meaningful only if have_rtt */
+    bool have_rtt;
+    tb_time_ns now;
+};
+
+/* A congestion control algorithm (the shape of FreeBSD's struct cc_algo).
+ * Every hook is required. During fast recovery PRR (tcp_sack.c) paces
+ * cwnd and on_ack is not called. */
+struct tcp_cc_algo {
     const char *name;
-    void (*init)(struct tb_tcb *tp);
-    void (*on_ack)(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now);
-    void (*on_congestion)(struct tb_tcb *tp, tb_time_ns now);
-    void (*on_rto)(struct tb_tcb *tp, tb_time_ns now);
-    void (*after_idle)(struct tb_tcb *tp, tb_time_ns now);
+    void (*init)(struct tcp_cc_conn *c);   /* cwnd and ssthresh are already the initial ones */
+    void (*on_ack)(struct tcp_cc_conn *c, uint32_t acked_bytes);
+    void (*cong_signal)(struct tcp_cc_conn *c, enum tcp_cong_signal sig);
+    /* Recovery ended with a full ACK; sent_in_recovery: PRR sent anything. */
+    void (*post_recovery)(struct tcp_cc_conn *c, bool sent_in_recovery);
+    void (*after_idle)(struct tcp_cc_conn *c);   /* cwnd was cut to the restart window */
 };
 
 struct tcp_state {
@@ -349,8 +398,15 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 void tcp_tlp_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 bool tcp_sack_check(const struct tb_stack *st, const struct tb_tcb *tp, const char **why);
 
-/* tcp_cc.c */
-const struct tcp_cc_ops *tcp_cc_lookup(uint8_t algo);
+/* tcp_cc.c: the engine's only way into the algorithm. */
+const struct tcp_cc_algo *tcp_cc_lookup(uint8_t algo);
 uint32_t tcp_initial_cwnd(const struct tb_stack *st, const struct tb_tcb *tp);
+/* Initial window (RFC 6928) and ssthresh (RFC 5681 §3.1), then the algorithm's init. */
+void tcp_cc_init(struct tb_stack *st, struct tb_tcb *tp);
+void tcp_cc_ack(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now);
+void tcp_cc_cong_signal(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now);
+void tcp_cc_post_recovery(struct tb_tcb *tp, bool sent_in_recovery, tb_time_ns now);
+/* RFC 5681 §4.1: cuts cwnd to restart_bytes (if above) and tells the algorithm. */
+bool tcp_cc_after_idle(struct tb_tcb *tp, uint32_t restart_bytes, tb_time_ns now);
 
 #endif

@@ -264,6 +264,9 @@ static bool can_send_data(int state) {
 
 void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     if (!tp->in_use || tp->state == TB_TCP_CLOSED || tp->state == TB_TCP_LISTEN) return;
+    /* The hottest entry point: its precondition is its callers' (asserted)
+     * postcondition, so test builds check it; the exit always does. */
+    TB_DEBUG_ASSERT(SEQ_LEQ(tp->snd_una, tp->snd_nxt) && SEQ_LEQ(tp->snd_nxt, tp->snd_max));
     if ((tp->state == TB_TCP_SYN_SENT || tp->state == TB_TCP_SYN_RECEIVED) && tp->snd_nxt == tp->iss) {
         uint8_t flags = (uint8_t)(TB_TCP_SYN | (tp->state == TB_TCP_SYN_RECEIVED ? TB_TCP_ACK : 0));
         /* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR; its SYN-ACK, ECE. */
@@ -287,12 +290,8 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
         /* RFC 5681 §4.1: after an idle period longer than an RTO, restart
          * from at most the initial window. */
         if (tp->snd_una == tp->snd_max && tp->cs.data_segs_out > 0 && now - tp->last_data_send_ns > tp->rto_ns) {
-            uint32_t iw = tcp_initial_cwnd(st, tp);
-            if (tp->cwnd > iw) {
-                tp->cwnd = iw;
-                tp->cc->after_idle(tp, now);
+            if (tcp_cc_after_idle(tp, tcp_initial_cwnd(st, tp), now))
                 tcp_trace(st, tp, TB_TRACE_IDLE_RESTART, "idle", now);
-            }
         }
         /* Each pass sends one segment; the bound is a safety net, not a limit
          * that normal windows reach. */
@@ -411,4 +410,5 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
         }
     }
     if (tp->flags & TF_ACKNOW) tcp_send_segment(st, tp, now, tp->snd_nxt, 0, TB_TCP_ACK);
+    tcp_assert_snd_seq(tp);
 }

@@ -165,6 +165,10 @@ bool tcp_reass(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b) {
         tp->cs.bytes_received += h->len;
         rcvq_append(&tp->rcvq, h);
     }
+    /* Whatever the new data reached was pulled: a gap remains before the
+     * out-of-order queue. (rcv_nxt may pass rcv_adv: data on a SYN-ACK is
+     * taken against our SYN's window, which rcv_adv does not record.) */
+    TB_ASSERT(tp->oooq.head == NULL || SEQ_GT(tp->oooq.head->seq, tp->rcv_nxt));
     return true;
 }
 

@@ -84,11 +84,33 @@ void tcp_segs_free_all(struct tb_stack *st, struct tb_tcb *tp) {
     tp->sb_total = tp->sb_sacked = tp->sb_lost = tp->sb_retrans = tp->sb_lost_count = tp->sb_ever_retrans = 0;
 }
 
+/* The whole scoreboard walk (records ordered, inside [snd_una, snd_max],
+ * aggregates equal to their sum): test builds only, it is O(records). */
+static bool sb_walk_ok(const struct tb_stack *st, const struct tb_tcb *tp) {
+    const char *why;
+    return tcp_sack_check(st, tp, &why);
+}
+
+/* The aggregates' own consistency, cheap enough for every ACK: SACKed, lost
+ * and retransmitted bytes are disjoint parts of the total (a retransmission
+ * clears LOST, a new loss clears RETRANS, a SACK clears both), and once the
+ * cumulative ACK is applied every record lies in [snd_una, snd_max]. */
+static void sb_assert(const struct tb_stack *st, const struct tb_tcb *tp) {
+    TB_ASSERT((uint64_t)tp->sb_sacked + tp->sb_lost + tp->sb_retrans <= tp->sb_total);
+    TB_ASSERT(tp->sb_total <= tp->snd_max - tp->snd_una);
+    TB_ASSERT(tp->sb_lost_count <= tp->seg_count && tp->sb_ever_retrans <= tp->seg_count);
+    TB_ASSERT((tp->seg_count == 0) == (tp->seg_head == TCP_NONE));
+    TB_DEBUG_ASSERT(sb_walk_ok(st, tp));
+}
+
 #define FOR_SEGS(st_, tp_, s_)                                                                   \
     for (struct tcp_seg *s_ = (tp_)->seg_head == TCP_NONE ? NULL : &(st_)->tcp->segs[(tp_)->seg_head]; s_ != NULL; \
          s_ = s_->next == TCP_NONE ? NULL : &(st_)->tcp->segs[s_->next])
 
 bool tcp_seg_sent_new(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, uint32_t end, bool fin, tb_time_ns now) {
+    /* New data starts where the sent data ends, after the last record. */
+    TB_ASSERT(SEQ_LT(seq, end) && seq == tp->snd_max);
+    TB_ASSERT(tp->seg_tail == TCP_NONE || SEQ_LEQ(st->tcp->segs[tp->seg_tail].end, seq));
     uint32_t i = seg_alloc(st->tcp);
     if (i == TCP_NONE) {
         st->stats.tcp_seg_records_empty++;
@@ -146,6 +168,7 @@ void tcp_segs_drop_last(struct tb_stack *st, struct tb_tcb *tp) {
 }
 
 void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, uint32_t end, tb_time_ns now) {
+    TB_ASSERT(SEQ_LT(seq, end) && SEQ_GEQ(seq, tp->snd_una));   /* something, not yet acknowledged */
     FOR_SEGS(st, tp, s) {
         if (SEQ_LEQ(s->end, seq)) continue;
         if (SEQ_GEQ(s->seq, end)) break;
@@ -259,17 +282,19 @@ static uint32_t dupthresh_detect(struct tb_stack *st, struct tb_tcb *tp, tb_time
 }
 
 static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_time_ns now) {
+    /* RFC 6582 §3.2: once per window, and only with a loss on the scoreboard. */
+    TB_ASSERT(!(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover));
+    TB_ASSERT(tp->seg_head != TCP_NONE && SEQ_LT(tp->snd_una, tp->snd_max));
     tp->flags |= TF_RECOVERY;
     tp->flags &= ~(uint32_t)TF_RESCUE_DONE;
-    tp->prior_cwnd = tp->cwnd;
-    tp->prior_ssthresh = tp->ssthresh;
     tp->undo_armed = true;
     tp->undo_retrans = 0;
     tp->recover = tp->snd_max;
     tp->high_rxt = tp->snd_una;
     tp->recover_fs = tp->snd_max - tp->snd_una;
     tp->prr_delivered = tp->prr_out = 0;
-    tp->cc->on_congestion(tp, now);
+    tcp_cc_cong_signal(tp, TCP_CONG_FAST_RETRANSMIT, now);   /* the algorithm snapshots for undo */
+    TB_ASSERT(tp->recover == tp->snd_max && SEQ_LT(tp->snd_una, tp->recover));
     tp->cs.fast_retransmits++;
     st->stats.tcp_fast_retransmits++;
     if (!tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);   /* the probe's stand-in goes */
@@ -281,16 +306,17 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
 }
 
 static void exit_recovery(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    TB_ASSERT((tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover));   /* RFC 6582 §3.2 step 3: a full ACK */
     tp->flags &= ~(uint32_t)TF_RECOVERY;
     tp->reno_sacked = 0;
-    /* RFC 6937 §3: at the end of recovery cwnd is ssthresh. */
-    if (tp->cwnd > tp->ssthresh || tp->prr_out > 0) tp->cwnd = tp->ssthresh;
+    tcp_cc_post_recovery(tp, tp->prr_out > 0, now);
     tcp_trace(st, tp, TB_TRACE_RECOVERY_EXIT, "full_ack", now);
 }
 
 static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_time_ns now) {
-    if (tp->prior_cwnd > tp->cwnd) tp->cwnd = tp->prior_cwnd;
-    if (tp->prior_ssthresh > tp->ssthresh) tp->ssthresh = tp->prior_ssthresh;
+    TB_ASSERT(tp->undo_armed || tp->rto_ts_val != 0);   /* a DSACKed episode, or an Eifel-timed RTO */
+    /* The algorithm restores what it saved at the reduction (CUBIC: W_max too). */
+    tcp_cc_cong_signal(tp, TCP_CONG_UNDO, now);
     tp->undo_armed = false;
     tp->cs.spurious_undos++;
     st->stats.tcp_spurious_undos++;
@@ -299,12 +325,15 @@ static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_
         tp->reno_sacked = 0;
     }
     FOR_SEGS(st, tp, s) seg_set(tp, s, (uint8_t)(s->flags & ~SEG_LOST));
+    TB_ASSERT(tp->sb_lost == 0 && tp->sb_lost_count == 0 && !(tp->flags & TF_RECOVERY));
     tcp_trace(st, tp, TB_TRACE_UNDO, reason, now);
 }
 
 void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp_repr *th, uint32_t acked_bytes,
                      bool is_dupack, tb_time_ns now) {
     struct tcp_state *tcp = st->tcp;
+    /* Preconditions: ack_advance's postconditions, or (a duplicate ACK)
+     * this function's own from the last call. */
     uint32_t delivered = 0;
     const struct tb_tcp_opts *o = &th->opts;
     bool sack = (tp->flags & TF_SACK_OK) != 0;
@@ -433,6 +462,8 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             }
             if (sndcnt < 0) sndcnt = 0;
             tp->cwnd = pipe + (uint32_t)sndcnt;
+            /* RFC 6937 §3.1: PRR never sets cwnd below min(ssthresh, pipe + SMSS). */
+            TB_ASSERT(tp->cwnd >= pipe && tp->cwnd >= (tp->ssthresh < pipe + tp->mss ? tp->ssthresh : pipe + tp->mss));
         }
     }
     /* Undo: every retransmission of the episode was a duplicate. */
@@ -440,6 +471,11 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
         undo(st, tp, "dsack", now);
     /* Undo stays armed until the next episode: a DSACK may come after the
      * episode's last ACK, and only a DSACK for every retransmission undoes. */
+    sb_assert(st, tp);
+    tcp_assert_snd_seq(tp);
+    tcp_assert_windows(tp);
+    TB_ASSERT(!(tp->flags & TF_RECOVERY) || SEQ_LT(tp->snd_una, tp->recover));   /* a full ACK ended it */
+    TB_ASSERT(tp->seg_head == TCP_NONE || SEQ_GEQ(tcp->segs[tp->seg_head].seq, tp->snd_una));
 }
 
 uint32_t tcp_pipe(const struct tb_stack *st, const struct tb_tcb *tp) { return pipe_of(st, tp); }
@@ -493,9 +529,8 @@ bool tcp_seg_sacked_at(const struct tb_stack *st, const struct tb_tcb *tp, uint3
 
 void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     /* RFC 6675 §5.1: after a timeout every unSACKed segment is lost; the
-     * episode's state resets. */
-    tp->prior_cwnd = tp->cwnd;
-    tp->prior_ssthresh = tp->ssthresh;
+     * episode's state resets; the RTO signal that follows snapshots the
+     * windows for an Eifel undo. */
     tp->undo_armed = false;
     tp->flags &= ~(uint32_t)(TF_RECOVERY | TF_RESCUE_DONE);
     tp->reno_sacked = 0;
@@ -504,6 +539,9 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tb_timer_cancel(&st->timers, &tp->t_rack);
     FOR_SEGS(st, tp, s) if (!(s->flags & SEG_SACKED)) seg_set(tp, s, (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS));
+    /* Everything not SACKed is lost and nothing is in flight again. */
+    TB_ASSERT(tp->sb_retrans == 0 && tp->sb_lost + tp->sb_sacked == tp->sb_total);
+    sb_assert(st, tp);
     (void)now;
 }
 
@@ -539,6 +577,8 @@ void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     if (lost > 0 && !(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover))
         enter_recovery(st, tp, "rack_timer", now);
     if (lost > 0) tcp_output(st, tp, now);
+    sb_assert(st, tp);
+    tcp_assert_snd_seq(tp);
 }
 
 void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
@@ -586,6 +626,8 @@ void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     }
     tp->tlp_high = tp->snd_max;
     tcp_rexmt_arm(st, tp, now);
+    sb_assert(st, tp);
+    tcp_assert_snd_seq(tp);
 }
 
 bool tcp_sack_check(const struct tb_stack *st, const struct tb_tcb *tp, const char **why) {

@@ -52,6 +52,10 @@ void tcp_rtt_sample(struct tb_tcb *tp, tb_time_ns rtt_ns) {
     }
     tb_time_ns var = 4 * tp->rttvar_ns;
     tp->rto_ns = clamp_rto(tp, tp->srtt_ns + (var > 1 ? var : 1));
+    /* RFC 6298 §2.4-2.5: a positive SRTT, and the RTO within [min, max]
+     * (setopt keeps rto_min <= rto_max). */
+    TB_ASSERT(tp->srtt_ns > 0 && tp->rttvar_ns >= 0);
+    TB_ASSERT(tp->rto_ns >= tp->rto_min_ns && tp->rto_ns <= tp->rto_max_ns);
 }
 
 void tcp_rexmt_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
@@ -63,6 +67,7 @@ void tcp_rexmt_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     bool opening = tp->state == TB_TCP_SYN_SENT || (tp->state == TB_TCP_SYN_RECEIVED && !(tp->flags & TF_PASSIVE));
     if (opening && at > tp->syn_start_ns + st->cfg.tcp_syn_timeout_ns) at = tp->syn_start_ns + st->cfg.tcp_syn_timeout_ns;
     if (at < now) at = now;
+    TB_ASSERT(at - now <= tp->rto_max_ns);   /* RFC 6298 §5.5: backoff stops at the maximum */
     tb_timer_arm(&st->timers, &tp->t_rexmt, at);
 }
 
@@ -86,7 +91,9 @@ void tcp_persist_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tb_time_ns t = clamp_rto(tp, base);
     for (uint32_t i = 0; i < tp->persist_backoff && t < tp->rto_max_ns; i++) t *= 2;
     tp->flags |= TF_PERSIST;
-    tb_timer_arm(&st->timers, &tp->t_persist, now + clamp_rto(tp, t));
+    tb_time_ns after = clamp_rto(tp, t);
+    TB_ASSERT(after >= tp->rto_min_ns && after <= tp->rto_max_ns);
+    tb_timer_arm(&st->timers, &tp->t_persist, now + after);
 }
 
 void tcp_2msl_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, tb_time_ns after_ns) {
@@ -97,6 +104,7 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_stack *st = ctx;
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_rexmt);
     if (tp->snd_una == tp->snd_max) return;   /* everything was acknowledged meanwhile */
+    tcp_assert_snd_seq(tp);
     bool handshake = tp->state == TB_TCP_SYN_SENT || tp->state == TB_TCP_SYN_RECEIVED;
     /* RFC 9293 §3.8.3 and RFC 1122 §4.2.3.5 (R2): give up and report the
      * timeout. An active SYN gives up by elapsed time (at least 3 minutes
@@ -122,7 +130,7 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
         /* RFC 6675 §5.1: every unSACKed segment is lost; retransmissions
          * follow the scoreboard, skipping what the peer holds. */
         tcp_sack_on_rto(st, tp, now);
-        tp->cc->on_rto(tp, now);
+        tcp_cc_cong_signal(tp, TCP_CONG_RTO, now);
         /* Eifel (RFC 3522): remember the first retransmission's timestamp. */
         if ((tp->flags & TF_TS_OK) && tp->backoff == 1) {
             tp->rto_ts_val = tcp_ts_now(tp, now);
@@ -138,6 +146,7 @@ static void rexmt_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     tp->dupacks = 0;
     tcp_output(st, tp, now);
     if (tp->in_use && tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
+    if (tp->in_use) tcp_assert_snd_seq(tp);
 }
 
 /* RFC 9293 §3.8.6.1: probe a zero (or too small) window so a lost window
@@ -148,6 +157,7 @@ static void persist_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_stack *st = ctx;
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_persist);
     if (!(tp->flags & TF_PERSIST)) return;
+    tcp_assert_snd_seq(tp);
     if (tp->persist_probes_unanswered >= tp->max_retries) {
         tcp_fail(st, tp, TB_ERR_TIMEOUT, now);
         return;
@@ -176,6 +186,7 @@ static void persist_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     tp->persist_probes_unanswered++;
     if (tp->persist_backoff < 16) tp->persist_backoff++;
     tcp_persist_arm(st, tp, now);
+    tcp_assert_snd_seq(tp);
 }
 
 static void delack_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {

@@ -11,7 +11,8 @@
 #ifdef TB_TESTING
 #define TB_DEBUG_ASSERT(cond) TB_ASSERT(cond)
 #else
-#define TB_DEBUG_ASSERT(cond) ((void)0)
+/* Unevaluated, yet the operands count as used: no unused-variable warnings. */
+#define TB_DEBUG_ASSERT(cond) ((void)sizeof((cond) ? 1 : 0))
 #endif
 
 #define TB_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
