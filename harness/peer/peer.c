@@ -408,6 +408,11 @@ const char *tb_peer_expect(const struct tb_tcp_repr *th, const struct tb_peer_ex
         flag_letters(want->flags, a);
         flag_letters(th->flags, b);
         snprintf(what, sizeof(what), "flags %s, not %s", a, b);
+    } else if ((th->flags & want->flags_required) != want->flags_required) {
+        char a[10], b[10];
+        flag_letters(want->flags_required, a);
+        flag_letters(th->flags, b);
+        snprintf(what, sizeof(what), "flags %s set, not %s", a, b);
     } else if ((c & TB_PEER_CHECK_SEQ) && th->seq != want->seq) {
         snprintf(what, sizeof(what), "seq %u, not %u", want->seq, th->seq);
     } else if ((c & TB_PEER_CHECK_ACK) && th->ack != want->ack) {

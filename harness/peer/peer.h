@@ -205,7 +205,8 @@ enum {
 
 struct tb_peer_expect {
     unsigned check;                 /* TB_PEER_CHECK_* */
-    uint8_t flags;                  /* exactly these */
+    uint8_t flags;                  /* exactly these (TB_PEER_CHECK_FLAGS) */
+    uint8_t flags_required;         /* always: these must be set, others may be */
     uint32_t seq, ack;
     uint16_t window;
     size_t payload_len;
