@@ -49,7 +49,7 @@ static size_t pad_frame(uint8_t *out, size_t len, size_t cap) {
 
 size_t tb_peer_build_eth(const struct tb_peer_host *h, uint16_t ethertype, const uint8_t *payload, size_t payload_len,
                          uint8_t *out, size_t cap) {
-    if (cap < TB_ETH_HDR_LEN || payload_len > cap - TB_ETH_HDR_LEN) return 0;
+    if (cap < TB_ETH_HDR_LEN || payload_len > cap - TB_ETH_HDR_LEN || (payload == NULL && payload_len > 0)) return 0;
     struct tb_eth_repr e = {.dst = h->stack_mac, .src = h->mac, .ethertype = ethertype};
     tb_eth_emit(&e, out);
     if (payload_len > 0) memmove(out + TB_ETH_HDR_LEN, payload, payload_len);
@@ -74,7 +74,7 @@ static bool ipv4_fits(size_t l4_len, size_t cap) {
 
 size_t tb_peer_build_ipv4(struct tb_peer_host *h, uint32_t src_ip, uint8_t protocol, const uint8_t *l4, size_t l4_len,
                           uint8_t *out, size_t cap) {
-    if (!ipv4_fits(l4_len, cap)) return 0;
+    if (!ipv4_fits(l4_len, cap) || (l4 == NULL && l4_len > 0)) return 0;
     if (l4_len > 0) memmove(out + L4_OFF, l4, l4_len);
     return finish_ipv4(h, src_ip, protocol, l4_len, out, cap);
 }

@@ -48,7 +48,8 @@ void tb_peer_host_init(struct tb_peer_host *h, const struct tb_mac *mac, uint32_
                        uint32_t stack_ip);
 
 /* Ethernet II from the host to the stack around `payload`, exactly as long
- * as given: no padding, so a driver can send runts on purpose. */
+ * as given: no padding, so a driver can send runts on purpose. payload
+ * NULL (with payload_len 0) writes the header alone. */
 size_t tb_peer_build_eth(const struct tb_peer_host *h, uint16_t ethertype, const uint8_t *payload, size_t payload_len,
                          uint8_t *out, size_t cap);
 /* Ethernet + a 20-byte IPv4 header from src_ip (usually h->ip; a router's
