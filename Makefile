@@ -36,6 +36,9 @@ STACK_SRC := $(sort $(wildcard stack/*/*.c))
 HOST_SRC := $(sort $(wildcard harness/host/*.c) $(wildcard harness/apps/*.c) $(wildcard harness/lib/*.c))
 SIM_SRC := $(sort $(HOST_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
 CLI_SRC := $(sort $(wildcard harness/cli/*.c))
+# The scripted peer links with the simulator: the fuzz runner and the tests use it.
+PEER_SRC := $(sort $(wildcard harness/peer/*.c))
+SIM_SRC += $(PEER_SRC)
 PLATFORM_SRC := harness/platform.c
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_HELPER_SRC := $(sort $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))

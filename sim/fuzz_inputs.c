@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/peer/peer.h"
 #include "sim/ping.h"
 
 /* ---- reading the input ------------------------------------------------------ */
@@ -59,21 +60,15 @@ static const struct tb_mac mac_peer = {{0x02, 0, 0, 0, 0, 0x02}};
 static const struct tb_mac mac_peer2 = {{0x02, 0, 0, 0, 0, 0x22}};
 
 /* Payload bytes are a function of where they sit, so every delivered byte
- * can be checked: the peer's of their sequence number, the application's
- * of their stream offset. */
-static uint8_t pat_peer(uint32_t seq) { return (uint8_t)(seq * 31u + (seq >> 8) + 7u); }
+ * can be checked: the peer's of their sequence number (tb_peer_pat), the
+ * application's of their stream offset. */
 static uint8_t pat_app(uint32_t off) { return (uint8_t)(off * 13u + (off >> 9) + 101u); }
 
-struct fz_conn {
-    bool used;
-    uint16_t lport, rport;      /* the stack's port, the peer's */
-    /* learnt from the stack's output */
-    bool have_iss, have_out, have_ack, ts_seen;
-    uint32_t iss, snd_max, rcv_nxt, ts_recent;
-    uint16_t stack_win;
-    /* the peer's side */
-    uint32_t peer_isn, peer_nxt, peer_acked, tsval;
-};
+/* A connection the peer knows: harness/peer's view of both sequence
+ * spaces. snd_max is the end of the highest segment the peer has sent,
+ * ack_max the highest acknowledgment; stack_snd_max, stack_ack, ts_recent
+ * are learnt from the stack's output. */
+typedef struct tb_peer fz_conn;
 
 struct fz_handle {
     bool used;
@@ -89,14 +84,14 @@ struct run {
     fz_frame_fn on_frame;
     void *ctx;
     struct fz_stack_report *rep;
-    struct fz_conn conns[MAX_CONNS];
+    struct tb_peer_host host;   /* the peer machine: MACs, addresses, IPv4 identification */
+    fz_conn conns[MAX_CONNS];
     size_t nconns;
     struct fz_handle handles[MAX_HANDLES];
     int32_t stale[MAX_STALE];
     size_t nstale;
     int32_t listeners[MAX_LISTENERS];
     uint16_t listener_ports[MAX_LISTENERS];
-    uint16_t ip_ident;
     uint16_t next_peer_port;
     bool tainted;               /* a raw frame carried TCP payload: skip the receive check */
     char *why;
@@ -114,28 +109,22 @@ __attribute__((format(printf, 2, 3))) static void fail(struct run *R, const char
     va_end(ap);
 }
 
-static struct fz_conn *conn_find(struct run *R, uint16_t lport, uint16_t rport) {
+static fz_conn *conn_find(struct run *R, uint16_t lport, uint16_t rport) {
     for (size_t i = 0; i < R->nconns; i++)
-        if (R->conns[i].lport == lport && R->conns[i].rport == rport) return &R->conns[i];
+        if (R->conns[i].stack_port == lport && R->conns[i].port == rport) return &R->conns[i];
     return NULL;
 }
 
-static struct fz_conn *conn_add(struct run *R, uint16_t lport, uint16_t rport, uint32_t peer_isn) {
-    struct fz_conn *c = conn_find(R, lport, rport);
+static fz_conn *conn_add(struct run *R, uint16_t lport, uint16_t rport, uint32_t peer_isn) {
+    fz_conn *c = conn_find(R, lport, rport);
     if (c != NULL) return c;
     if (R->nconns == MAX_CONNS) return NULL;
     c = &R->conns[R->nconns++];
-    memset(c, 0, sizeof(*c));
-    c->used = true;
-    c->lport = lport;
-    c->rport = rport;
-    c->peer_isn = peer_isn;
-    c->peer_nxt = peer_isn;
-    c->tsval = 1000;
+    tb_peer_init(c, &R->host, rport, lport, peer_isn);
     return c;
 }
 
-static struct fz_conn *conn_pick(struct run *R, uint8_t sel) {
+static fz_conn *conn_pick(struct run *R, uint8_t sel) {
     if (R->nconns == 0) return NULL;
     return &R->conns[sel % R->nconns];
 }
@@ -146,50 +135,33 @@ static struct fz_conn *conn_pick(struct run *R, uint8_t sel) {
  * can differ from the SYN-ACK's sequence number: a SYN-cookie connection
  * takes ACK-1 as its ISS, and the cookie's low 3 bits (the MSS index) are
  * not authenticated, so a peer may acknowledge any of 8 values. */
-static void sync_iss(struct run *R, struct fz_conn *c) {
+static void sync_iss(struct run *R, fz_conn *c) {
     for (size_t i = 0; i < MAX_HANDLES; i++) {
         struct tb_tcp_info info;
         if (!R->handles[i].used || tb_tcp_info(R->st, R->handles[i].h, &info) != TB_OK) continue;
-        if (info.local_port != c->lport || info.remote_port != c->rport || info.remote_ipv4 != FZ_IP_PEER) continue;
+        if (info.local_port != c->stack_port || info.remote_port != c->port || info.remote_ipv4 != FZ_IP_PEER) continue;
         if (info.state < TB_TCP_SYN_RECEIVED) continue;
-        c->have_iss = true;
-        c->iss = info.iss;
+        c->have_stack_isn = true;
+        c->stack_isn = info.iss;
         return;
     }
 }
 
 static void learn_tcp(struct run *R, const struct tb_tcp_repr *th) {
-    struct fz_conn *c = conn_find(R, th->src_port, th->dst_port);
-    bool syn = (th->flags & TB_TCP_SYN) != 0, fin = (th->flags & TB_TCP_FIN) != 0;
+    fz_conn *c = conn_find(R, th->src_port, th->dst_port);
+    bool syn = (th->flags & TB_TCP_SYN) != 0;
     if (c == NULL && (th->flags & TB_TCP_RST) == 0) {
         /* A connection opened by a raw frame: let the input address it. */
         uint32_t isn = (th->flags & TB_TCP_ACK) ? th->ack - 1 : FZ_PEER_ISN;
         c = conn_add(R, th->src_port, th->dst_port, isn);
-        if (c != NULL) c->peer_nxt = isn + 1;
+        if (c != NULL) c->snd_max = isn + 1;
     }
     if (c == NULL) return;
-    if (syn) {
-        c->have_iss = true;
-        c->iss = th->seq;
-    }
-    uint32_t end = th->seq + (uint32_t)th->payload_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
-    if ((th->flags & TB_TCP_RST) == 0 && (!c->have_out || SEQ_GT(end, c->snd_max))) {
-        c->have_out = true;
-        c->snd_max = end;
-    }
-    if (th->flags & TB_TCP_ACK) {
-        c->have_ack = true;
-        c->rcv_nxt = th->ack;
-    }
-    if (th->opts.has_ts) {
-        c->ts_seen = true;
-        c->ts_recent = th->opts.ts_val;
-    }
-    c->stack_win = th->window;
+    tb_peer_learn(c, th);
     /* Every byte the stack sends is one the application wrote, at its offset. */
     if (th->payload_len > 0 && (th->flags & TB_TCP_RST) == 0) sync_iss(R, c);
-    if (th->payload_len > 0 && c->have_iss && (th->flags & TB_TCP_RST) == 0) {
-        uint32_t off = th->seq + (syn ? 1u : 0u) - c->iss - 1u;
+    if (th->payload_len > 0 && c->have_stack_isn && (th->flags & TB_TCP_RST) == 0) {
+        uint32_t off = th->seq + (syn ? 1u : 0u) - c->stack_isn - 1u;
         for (size_t i = 0; i < th->payload_len; i++) {
             if (th->payload[i] != pat_app(off + (uint32_t)i)) {
                 fail(R, "stack sent a byte the application never wrote: port %u>%u seq %u, stream offset %u",
@@ -201,8 +173,6 @@ static void learn_tcp(struct run *R, const struct tb_tcp_repr *th) {
 }
 
 static void check_out(struct run *R, const uint8_t *f, size_t len) {
-    struct tb_eth_repr eth;
-    size_t off;
     if (len > TB_ETH_MAX_FRAME) {
         fail(R, "stack sent a %zu-byte frame (Ethernet carries at most %d)", len, TB_ETH_MAX_FRAME);
         return;
@@ -211,49 +181,41 @@ static void check_out(struct run *R, const uint8_t *f, size_t len) {
         fail(R, "stack sent a %zu-byte frame (shorter than the %d-byte minimum)", len, TB_ETH_MIN_FRAME);
         return;
     }
-    if (tb_eth_parse(f, len, &eth, &off) != TB_WIRE_OK || !tb_mac_equal(&eth.src, &mac_us)) {
+    struct tb_peer_frame fr;
+    enum tb_wire_err e = tb_peer_decode(f, len, &fr);
+    if ((fr.layer == TB_PEER_ETH && e != TB_WIRE_OK) || !tb_mac_equal(&fr.eth.src, &mac_us)) {
         fail(R, "stack sent a frame whose Ethernet header is not its own");
         return;
     }
-    if (eth.ethertype == TB_ETHERTYPE_ARP) {
-        struct tb_arp_repr a;
-        enum tb_wire_err e = tb_arp_parse(f + off, len - off, &a);
+    if (fr.layer == TB_PEER_ARP) {
         if (e != TB_WIRE_OK) fail(R, "stack sent an ARP packet that does not parse: %s", tb_wire_err_name(e));
         return;
     }
-    if (eth.ethertype != TB_ETHERTYPE_IPV4) {
-        fail(R, "stack sent ethertype %#x", eth.ethertype);
+    if (fr.layer == TB_PEER_ETH) {
+        fail(R, "stack sent ethertype %#x", fr.eth.ethertype);
         return;
     }
-    struct tb_ipv4_repr ip;
-    enum tb_wire_err e = tb_ipv4_parse(f + off, len - off, &ip);
-    if (e != TB_WIRE_OK) {
+    if (fr.layer == TB_PEER_IPV4 && e != TB_WIRE_OK) {
         fail(R, "stack sent an IPv4 header that does not parse: %s", tb_wire_err_name(e));
         return;
     }
-    if (ip.src != FZ_IP_US) {
-        fail(R, "stack sent an IPv4 packet from %#x, not its own address", ip.src);
+    if (fr.ip.src != FZ_IP_US) {
+        fail(R, "stack sent an IPv4 packet from %#x, not its own address", fr.ip.src);
         return;
     }
-    const uint8_t *l4 = f + off + ip.header_len;
-    size_t l4_len = ip.total_len - ip.header_len;
-    if (ip.protocol == TB_IPPROTO_ICMP) {
-        struct tb_icmp_repr ic;
-        e = tb_icmp_parse(l4, l4_len, &ic);
+    if (fr.layer == TB_PEER_ICMP) {
         if (e != TB_WIRE_OK) fail(R, "stack sent an ICMP message that does not parse: %s", tb_wire_err_name(e));
         return;
     }
-    if (ip.protocol != TB_IPPROTO_TCP) {
-        fail(R, "stack sent IP protocol %u", ip.protocol);
+    if (fr.layer != TB_PEER_TCP) {
+        fail(R, "stack sent IP protocol %u", fr.ip.protocol);
         return;
     }
-    struct tb_tcp_repr th;
-    e = tb_tcp_parse(l4, l4_len, ip.src, ip.dst, &th);
     if (e != TB_WIRE_OK) {
         fail(R, "stack sent a TCP segment that does not parse: %s", tb_wire_err_name(e));
         return;
     }
-    if (ip.dst == FZ_IP_PEER) learn_tcp(R, &th);
+    if (fr.ip.dst == FZ_IP_PEER) learn_tcp(R, &fr.tcp);
 }
 
 static void drain_tx(struct run *R) {
@@ -317,27 +279,10 @@ static void feed(struct run *R, const uint8_t *frame, size_t len) {
     tb_stack_tick(R->st, R->now);
 }
 
-/* Ethernet + IPv4 around an L4 payload, padded to 60 bytes; returns the length. */
-static size_t wrap_ip(struct run *R, uint8_t *out, const struct tb_mac *src_mac, uint32_t src, uint8_t proto,
-                      const uint8_t *l4, size_t l4_len) {
-    struct tb_eth_repr e = {.dst = mac_us, .src = *src_mac, .ethertype = TB_ETHERTYPE_IPV4};
-    tb_eth_emit(&e, out);
-    struct tb_ipv4_repr ip = {.src = src, .dst = FZ_IP_US, .protocol = proto, .ttl = 64, .ident = R->ip_ident++,
-                              .flags_frag = TB_IPV4_FLAG_DF, .total_len = (uint16_t)(TB_IPV4_HDR_LEN + l4_len)};
-    tb_ipv4_emit(&ip, out + TB_ETH_HDR_LEN);
-    memcpy(out + TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN, l4, l4_len);
-    size_t n = TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + l4_len;
-    if (n < TB_ETH_MIN_FRAME) {
-        memset(out + n, 0, TB_ETH_MIN_FRAME - n);
-        n = TB_ETH_MIN_FRAME;
-    }
-    return n;
-}
-
-static void tcp_checksum(uint8_t *seg, size_t seg_len, uint32_t src, uint32_t dst) {
-    tb_put16(seg + 16, 0);
-    uint32_t sum = tb_ipv4_pseudo_sum(src, dst, TB_IPPROTO_TCP, (uint16_t)seg_len);
-    tb_put16(seg + 16, tb_csum_fold(tb_csum_partial(seg, seg_len, sum)));
+/* Ethernet + IPv4 from src around an L4 payload, padded to 60 bytes. */
+static size_t wrap_ip(struct run *R, uint8_t *out, size_t cap, uint32_t src, uint8_t proto, const uint8_t *l4,
+                      size_t l4_len) {
+    return tb_peer_build_ipv4(&R->host, src, proto, l4, l4_len, out, cap);
 }
 
 #define MAX_PAYLOAD 1400
@@ -347,59 +292,27 @@ static size_t payload_len_of(uint8_t l) {
     return n > MAX_PAYLOAD ? MAX_PAYLOAD : n;
 }
 
-/* Sends a segment from the peer; updates what the peer has sent and acked. */
-static void peer_segment(struct run *R, struct fz_conn *c, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window,
+/* Sends a segment from the peer; the peer records what it has sent and acked. */
+static void peer_segment(struct run *R, fz_conn *c, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window,
                          uint16_t urgent, const struct tb_tcp_opts *opts, const uint8_t *raw_opts,
                          size_t raw_opts_len, size_t payload_len, bool bad_checksum) {
-    uint8_t seg[TB_TCP_HDR_LEN + TB_TCP_MAX_OPT_LEN + MAX_PAYLOAD];
-    struct tb_tcp_repr r;
-    memset(&r, 0, sizeof(r));
-    r.src_port = c->rport;
-    r.dst_port = c->lport;
-    r.seq = seq;
-    r.ack = ack;
-    r.flags = flags;
-    r.window = window;
-    r.urgent = urgent;
-    size_t hl;
-    if (raw_opts != NULL) {
-        if (raw_opts_len > TB_TCP_MAX_OPT_LEN) raw_opts_len = TB_TCP_MAX_OPT_LEN;
-        size_t padded = (raw_opts_len + 3) & ~(size_t)3;
-        tb_tcp_emit_header(&r, seg);   /* no options in r */
-        memset(seg + TB_TCP_HDR_LEN, 0, padded);
-        memcpy(seg + TB_TCP_HDR_LEN, raw_opts, raw_opts_len);
-        hl = TB_TCP_HDR_LEN + padded;
-        seg[12] = (uint8_t)((hl / 4) << 4);
-    } else {
-        if (opts != NULL) r.opts = *opts;
-        hl = tb_tcp_emit_header(&r, seg);
-    }
-    bool syn = (flags & TB_TCP_SYN) != 0;
-    for (size_t i = 0; i < payload_len; i++) seg[hl + i] = pat_peer(seq + (syn ? 1u : 0u) + (uint32_t)i);
-    size_t seg_len = hl + payload_len;
-    tcp_checksum(seg, seg_len, FZ_IP_PEER, FZ_IP_US);
-    if (bad_checksum) seg[16] ^= 0x40;
-    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + sizeof(seg)];
-    size_t n = wrap_ip(R, frame, &mac_peer, FZ_IP_PEER, TB_IPPROTO_TCP, seg, seg_len);
-    uint32_t end = seq + (uint32_t)payload_len + (syn ? 1u : 0u) + ((flags & TB_TCP_FIN) ? 1u : 0u);
-    if (SEQ_GT(end, c->peer_nxt)) c->peer_nxt = end;
-    if ((flags & TB_TCP_ACK) && SEQ_GT(ack, c->peer_acked)) c->peer_acked = ack;
-    feed(R, frame, n);
+    struct tb_peer_seg sg = {.flags = flags, .seq = seq, .ack = ack, .window = window, .urgent = urgent,
+                             .raw_opts = raw_opts, .raw_opts_len = raw_opts_len, .payload_len = payload_len,
+                             .bad_checksum = bad_checksum};
+    if (opts != NULL) sg.opts = *opts;
+    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + TB_TCP_HDR_LEN + TB_TCP_MAX_OPT_LEN + MAX_PAYLOAD];
+    size_t n = tb_peer_build_tcp(c, &sg, frame, sizeof(frame));
+    if (n > 0) feed(R, frame, n);
 }
 
 /* What the stack expects next from the peer, and what it has sent. */
-static uint32_t c_rcv_nxt(const struct fz_conn *c) { return c->have_ack ? c->rcv_nxt : c->peer_nxt; }
-static uint32_t c_snd_max(const struct fz_conn *c) { return c->have_out ? c->snd_max : c->iss + 1; }
-static uint32_t c_snd_una(const struct fz_conn *c) {
-    uint32_t una = c->peer_acked;
-    if (!c->have_out || una == 0 || SEQ_GT(una, c->snd_max)) una = c->have_iss ? c->iss + 1 : c_snd_max(c);
+static uint32_t c_rcv_nxt(const fz_conn *c) { return c->have_stack_ack ? c->stack_ack : c->snd_max; }
+static uint32_t c_snd_max(const fz_conn *c) { return c->have_stack_max ? c->stack_snd_max : c->stack_isn + 1; }
+static uint32_t c_snd_una(const fz_conn *c) {
+    uint32_t una = c->ack_max;
+    if (!c->have_stack_max || una == 0 || SEQ_GT(una, c->stack_snd_max))
+        una = c->have_stack_isn ? c->stack_isn + 1 : c_snd_max(c);
     return una;
-}
-
-static void ts_opts(struct fz_conn *c, struct tb_tcp_opts *o) {
-    o->has_ts = true;
-    o->ts_val = ++c->tsval;
-    o->ts_ecr = c->ts_seen ? c->ts_recent : 0;
 }
 
 static uint16_t window_of(struct rd *in) {
@@ -419,7 +332,7 @@ static uint32_t scaled_delta(struct rd *in, uint8_t sel) {
 }
 
 /* Options for a crafted segment: a mask, then what each option needs. */
-static void read_opts(struct rd *in, struct fz_conn *c, struct tb_tcp_opts *o, uint8_t *raw, size_t *raw_len,
+static void read_opts(struct rd *in, fz_conn *c, struct tb_tcp_opts *o, uint8_t *raw, size_t *raw_len,
                       bool *use_raw) {
     memset(o, 0, sizeof(*o));
     *use_raw = false;
@@ -431,8 +344,8 @@ static void read_opts(struct rd *in, struct fz_conn *c, struct tb_tcp_opts *o, u
         return;
     }
     if (mask & 0x01) {
-        ts_opts(c, o);
-        if (mask & 0x20) o->ts_val = c->tsval += u32(in);   /* a jump, forwards or (wrapping) back */
+        tb_peer_ts_opts(c, o);
+        if (mask & 0x20) o->ts_val = c->ts_val += u32(in);   /* a jump, forwards or (wrapping) back */
     }
     if (mask & 0x02) {
         uint8_t n = (uint8_t)(1 + u8(in) % (o->has_ts ? 3 : 4));
@@ -456,7 +369,7 @@ static void read_opts(struct rd *in, struct fz_conn *c, struct tb_tcp_opts *o, u
 }
 
 static void op_segment(struct run *R, struct rd *in) {
-    struct fz_conn *c = conn_pick(R, u8(in));
+    fz_conn *c = conn_pick(R, u8(in));
     if (c == NULL) return;
     static const uint8_t presets[7] = {TB_TCP_ACK,           TB_TCP_ACK | TB_TCP_PSH,        TB_TCP_FIN | TB_TCP_ACK,
                                        TB_TCP_RST,           TB_TCP_RST | TB_TCP_ACK,        TB_TCP_SYN,
@@ -469,9 +382,9 @@ static void op_segment(struct run *R, struct rd *in) {
     uint32_t seq;
     switch (ssel & 3) {
     case 0: seq = c_rcv_nxt(c); break;
-    case 1: seq = c->peer_nxt; break;
-    case 2: seq = c->peer_isn; break;
-    default: seq = c_rcv_nxt(c) + ((uint32_t)c->stack_win << (ssel >> 4 & 7)); break;
+    case 1: seq = c->snd_max; break;
+    case 2: seq = c->isn; break;
+    default: seq = c_rcv_nxt(c) + ((uint32_t)c->stack_window << (ssel >> 4 & 7)); break;
     }
     seq += scaled_delta(in, ssel);
     uint8_t asel = u8(in);
@@ -479,7 +392,7 @@ static void op_segment(struct run *R, struct rd *in) {
     switch (asel & 3) {
     case 0: ack = c_snd_max(c); break;
     case 1: ack = c_snd_una(c); break;
-    case 2: ack = c->iss + 1; break;
+    case 2: ack = c->stack_isn + 1; break;
     default: ack = c_snd_una(c) + (c_snd_max(c) - c_snd_una(c)) / 2; break;
     }
     ack += scaled_delta(in, asel);
@@ -497,25 +410,25 @@ static void op_segment(struct run *R, struct rd *in) {
 }
 
 static void op_data(struct run *R, struct rd *in) {
-    struct fz_conn *c = conn_pick(R, u8(in));
+    fz_conn *c = conn_pick(R, u8(in));
     if (c == NULL) return;
     uint8_t l = u8(in);
     size_t plen = payload_len_of(l);
     if (plen == 0) plen = 1;
     struct tb_tcp_opts o;
     memset(&o, 0, sizeof(o));
-    if (c->ts_seen) ts_opts(c, &o);
+    if (c->ts_seen) tb_peer_ts_opts(c, &o);
     uint8_t flags = TB_TCP_ACK | ((l & 1) ? TB_TCP_PSH : 0);
     peer_segment(R, c, flags, c_rcv_nxt(c), c_snd_max(c), 65535, 0, &o, NULL, 0, plen, false);
 }
 
 static void op_ack(struct run *R, struct rd *in) {
-    struct fz_conn *c = conn_pick(R, u8(in));
+    fz_conn *c = conn_pick(R, u8(in));
     if (c == NULL) return;
     uint16_t window = window_of(in);
     struct tb_tcp_opts o;
     memset(&o, 0, sizeof(o));
-    if (c->ts_seen) ts_opts(c, &o);
+    if (c->ts_seen) tb_peer_ts_opts(c, &o);
     peer_segment(R, c, TB_TCP_ACK, c_rcv_nxt(c), c_snd_max(c), window, 0, &o, NULL, 0, 0, false);
 }
 
@@ -524,14 +437,14 @@ static void op_ack(struct run *R, struct rd *in) {
  * checksummed unless the input asks otherwise. */
 static void op_raw_tcp(struct run *R, struct rd *in) {
     uint8_t sel = u8(in);
-    struct fz_conn *c = conn_pick(R, sel);
+    fz_conn *c = conn_pick(R, sel);
     if (c == NULL) return;
     size_t hl = TB_TCP_HDR_LEN + 4u * (u8(in) % 11u);
     uint8_t seg[TB_TCP_HDR_LEN + TB_TCP_MAX_OPT_LEN + MAX_PAYLOAD];
     take(in, seg, hl);
     if (!(sel & 0x80)) {
-        tb_put16(seg, c->rport);
-        tb_put16(seg + 2, c->lport);
+        tb_put16(seg, c->port);
+        tb_put16(seg + 2, c->stack_port);
     }
     tb_put32(seg + 4, c_rcv_nxt(c) + tb_get32(seg + 4));
     tb_put32(seg + 8, c_snd_max(c) + tb_get32(seg + 8));
@@ -546,11 +459,11 @@ static void op_raw_tcp(struct run *R, struct rd *in) {
     if (doff < TB_TCP_HDR_LEN || doff > seg_len) doff = hl;
     if (doff < hl) R->tainted = true;
     for (size_t k = hl; k < seg_len; k++)
-        seg[k] = k >= doff ? pat_peer(seq + (syn ? 1u : 0u) + (uint32_t)(k - doff)) : TB_TCPOPT_NOP;
-    if (!(sel & 0x40)) tcp_checksum(seg, seg_len, FZ_IP_PEER, FZ_IP_US);
+        seg[k] = k >= doff ? tb_peer_pat(seq + (syn ? 1u : 0u) + (uint32_t)(k - doff)) : TB_TCPOPT_NOP;
+    if (!(sel & 0x40)) tb_peer_tcp_checksum(seg, seg_len, FZ_IP_PEER, FZ_IP_US);
     uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + sizeof(seg)];
-    size_t n = wrap_ip(R, frame, &mac_peer, FZ_IP_PEER, TB_IPPROTO_TCP, seg, seg_len);
-    feed(R, frame, n);
+    size_t n = wrap_ip(R, frame, sizeof(frame), FZ_IP_PEER, TB_IPPROTO_TCP, seg, seg_len);
+    if (n > 0) feed(R, frame, n);
 }
 
 /* Raw bytes: a whole frame, or IPv4 / ICMP from the input behind valid
@@ -568,8 +481,7 @@ static void op_raw_frame(struct run *R, struct rd *in) {
         break;
     case 1: {   /* our Ethernet header, raw IPv4 packet (header checksum fixed) */
         if (n > TB_ETH_MAX_FRAME - TB_ETH_HDR_LEN) n = TB_ETH_MAX_FRAME - TB_ETH_HDR_LEN;
-        struct tb_eth_repr e = {.dst = mac_us, .src = mac_peer, .ethertype = TB_ETHERTYPE_IPV4};
-        tb_eth_emit(&e, frame);
+        tb_peer_build_eth(&R->host, TB_ETHERTYPE_IPV4, NULL, 0, frame, sizeof(frame));
         uint8_t *ip = frame + TB_ETH_HDR_LEN;
         take(in, ip, n);
         size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
@@ -588,7 +500,7 @@ static void op_raw_frame(struct run *R, struct rd *in) {
             tb_put16(icmp + 2, 0);
             tb_put16(icmp + 2, tb_csum(icmp, n));
         }
-        len = wrap_ip(R, frame, &mac_peer, (mode & 0x40) ? FZ_IP_ROUTER : FZ_IP_PEER, TB_IPPROTO_ICMP, icmp, n);
+        len = wrap_ip(R, frame, sizeof(frame), (mode & 0x40) ? FZ_IP_ROUTER : FZ_IP_PEER, TB_IPPROTO_ICMP, icmp, n);
         break;
     }
     }
@@ -612,11 +524,10 @@ static void op_raw_frame(struct run *R, struct rd *in) {
  * IP header + 8 bytes), or an echo request. */
 static void op_icmp(struct run *R, struct rd *in) {
     uint8_t sel = u8(in);
-    struct fz_conn *c = conn_pick(R, u8(in));
-    uint8_t msg[TB_ICMP_HDR_LEN + TB_IPV4_HDR_LEN + 64];
+    fz_conn *c = conn_pick(R, u8(in));
     struct tb_icmp_repr ic;
     memset(&ic, 0, sizeof(ic));
-    uint8_t quote[TB_IPV4_HDR_LEN + 8];
+    uint8_t quote[TB_PEER_QUOTE_LEN];
     uint8_t echo[64];
     switch (sel % 6) {
     case 0: ic.type = TB_ICMP_DEST_UNREACH; ic.code = TB_ICMP_UNREACH_FRAG_NEEDED; ic.next_hop_mtu = u16(in); break;
@@ -634,21 +545,15 @@ static void op_icmp(struct run *R, struct rd *in) {
         break;
     }
     if (ic.type != TB_ICMP_ECHO_REQUEST && ic.type != TB_ICMP_ECHO_REPLY) {
-        struct tb_ipv4_repr qip = {.src = FZ_IP_US, .dst = FZ_IP_PEER, .protocol = TB_IPPROTO_TCP, .ttl = 1,
-                                   .total_len = TB_IPV4_HDR_LEN + TB_TCP_HDR_LEN};
-        tb_ipv4_emit(&qip, quote);
-        uint16_t sport = c ? c->lport : FZ_PORT_LISTEN, dport = c ? c->rport : FZ_PORT_PEER;
+        uint16_t sport = c ? c->stack_port : FZ_PORT_LISTEN, dport = c ? c->port : FZ_PORT_PEER;
         uint32_t seq = c ? c_snd_una(c) + scaled_delta(in, sel >> 2) : 0;
-        tb_put16(quote + TB_IPV4_HDR_LEN, sport);
-        tb_put16(quote + TB_IPV4_HDR_LEN + 2, dport);
-        tb_put32(quote + TB_IPV4_HDR_LEN + 4, seq);
+        tb_peer_quote_tcp(&R->host, sport, dport, seq, quote);
         ic.payload = quote;
         ic.payload_len = sizeof(quote);
     }
-    size_t n = tb_icmp_emit(&ic, msg);
-    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + sizeof(msg)];
-    size_t len = wrap_ip(R, frame, &mac_peer, (sel & 0x80) ? FZ_IP_ROUTER : FZ_IP_PEER, TB_IPPROTO_ICMP, msg, n);
-    feed(R, frame, len);
+    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + TB_ICMP_HDR_LEN + TB_IPV4_HDR_LEN + 64];
+    size_t len = tb_peer_build_icmp(&R->host, (sel & 0x80) ? FZ_IP_ROUTER : FZ_IP_PEER, &ic, frame, sizeof(frame));
+    if (len > 0) feed(R, frame, len);
 }
 
 static void op_arp(struct run *R, struct rd *in) {
@@ -661,11 +566,8 @@ static void op_arp(struct run *R, struct rd *in) {
     a.tha = (sel & 1) ? mac_us : (struct tb_mac){{0}};
     a.tpa = (sel & 8) ? u32(in) : FZ_IP_US;
     uint8_t frame[TB_ETH_MIN_FRAME];
-    memset(frame, 0, sizeof(frame));
-    struct tb_eth_repr e = {.dst = (sel & 16) ? tb_mac_broadcast : mac_us, .src = a.sha, .ethertype = TB_ETHERTYPE_ARP};
-    tb_eth_emit(&e, frame);
-    tb_arp_emit(&a, frame + TB_ETH_HDR_LEN);
-    feed(R, frame, sizeof(frame));
+    size_t len = tb_peer_build_arp(&a, (sel & 16) ? &tb_mac_broadcast : &mac_us, frame, sizeof(frame));
+    if (len > 0) feed(R, frame, len);
 }
 
 static void op_syn(struct run *R, struct rd *in) {
@@ -674,12 +576,12 @@ static void op_syn(struct run *R, struct rd *in) {
     if (lport == 0) lport = (sel & 0x80) ? (uint16_t)(1 + u8(in)) : FZ_PORT_LISTEN;
     uint16_t rport = (sel & 0x40) ? (uint16_t)(FZ_PORT_PEER + 1 + u8(in) % 16) : R->next_peer_port++;
     uint32_t isn = FZ_PEER_ISN + ((uint32_t)u8(in) << 24) + rport;
-    struct fz_conn *c = conn_find(R, lport, rport);
+    fz_conn *c = conn_find(R, lport, rport);
     if (c == NULL) c = conn_add(R, lport, rport, isn);
     if (c == NULL) return;
-    c->peer_isn = isn;
-    c->peer_nxt = isn;
-    c->peer_acked = 0;
+    c->isn = isn;
+    c->snd_max = isn;
+    c->ack_max = 0;
     struct tb_tcp_opts o;
     uint8_t raw[TB_TCP_MAX_OPT_LEN];
     size_t raw_len = 0;
@@ -771,7 +673,7 @@ static void check_received(struct run *R, struct fz_handle *fh, const uint8_t *p
     }
     uint32_t seq0 = info.irs + 1 + fh->received;
     for (size_t i = 0; i < n; i++)
-        if (p[i] != pat_peer(seq0 + (uint32_t)i)) {
+        if (p[i] != tb_peer_pat(seq0 + (uint32_t)i)) {
             fail(R, "the application read a byte the peer never sent: stream offset %u (seq %u)",
                  fh->received + (uint32_t)i, seq0 + (uint32_t)i);
             break;
@@ -853,7 +755,7 @@ static void op_close(struct run *R, struct rd *in, int which) {
     const char *name;
     struct tb_tcp_info info;
     if (which > 0 && fh != NULL && tb_tcp_info(R->st, h, &info) == TB_OK && info.remote_ipv4 == FZ_IP_PEER) {
-        struct fz_conn *c = conn_find(R, info.local_port, info.remote_port);
+        fz_conn *c = conn_find(R, info.local_port, info.remote_port);
         if (c != NULL) sync_iss(R, c);   /* orphans keep sending: remember the ISS */
     }
     if (which == 0) {
@@ -978,6 +880,8 @@ static bool setup(struct run *R, struct rd *in) {
         fail(R, "tb_stack_new refused the fuzz configuration");
         return false;
     }
+    tb_peer_host_init(&R->host, &mac_peer, FZ_IP_PEER, &mac_us, FZ_IP_US);
+    R->host.ip_flags = TB_IPV4_FLAG_DF;
     for (size_t i = 0; i < MAX_LISTENERS; i++) R->listeners[i] = -1;
     R->next_peer_port = FZ_PORT_PEER + 1;
     R->now = TB_NS_PER_S;
@@ -988,16 +892,11 @@ static bool setup(struct run *R, struct rd *in) {
         return false;
     }
     /* The peer introduces itself with an ARP request. */
-    struct tb_arp_repr a = {.op = TB_ARP_OP_REQUEST, .sha = mac_peer, .spa = FZ_IP_PEER, .tpa = FZ_IP_US};
     uint8_t frame[TB_ETH_MIN_FRAME];
-    memset(frame, 0, sizeof(frame));
-    struct tb_eth_repr e = {.dst = tb_mac_broadcast, .src = mac_peer, .ethertype = TB_ETHERTYPE_ARP};
-    tb_eth_emit(&e, frame);
-    tb_arp_emit(&a, frame + TB_ETH_HDR_LEN);
-    feed(R, frame, sizeof(frame));
+    feed(R, frame, tb_peer_build_arp_request(&R->host, frame, sizeof(frame)));
     settle(R);
     /* SYN, SYN-ACK, ACK. */
-    struct fz_conn *cn = conn_add(R, FZ_PORT_LISTEN, FZ_PORT_PEER, FZ_PEER_ISN);
+    fz_conn *cn = conn_add(R, FZ_PORT_LISTEN, FZ_PORT_PEER, FZ_PEER_ISN);
     struct tb_tcp_opts o;
     memset(&o, 0, sizeof(o));
     o.has_mss = !(synopt & 1);
@@ -1007,17 +906,17 @@ static bool setup(struct run *R, struct rd *in) {
     o.sack_permitted = !(synopt & 8);
     if (!(synopt & 0x80)) {
         o.has_ts = true;
-        o.ts_val = cn->tsval;
+        o.ts_val = cn->ts_val;
     }
     peer_segment(R, cn, TB_TCP_SYN, FZ_PEER_ISN, 0, 65535, 0, &o, NULL, 0, 0, false);
     settle(R);
-    if (!cn->have_iss) {
+    if (!cn->have_stack_isn) {
         fail(R, "no SYN-ACK to the set-up SYN");
         return false;
     }
     memset(&o, 0, sizeof(o));
-    if (cn->ts_seen && !(synopt & 0x80)) ts_opts(cn, &o);
-    peer_segment(R, cn, TB_TCP_ACK, FZ_PEER_ISN + 1, cn->iss + 1, 65535, 0, &o, NULL, 0, 0, false);
+    if (cn->ts_seen && !(synopt & 0x80)) tb_peer_ts_opts(cn, &o);
+    peer_segment(R, cn, TB_TCP_ACK, FZ_PEER_ISN + 1, cn->stack_isn + 1, 65535, 0, &o, NULL, 0, 0, false);
     settle(R);
     int32_t h = tb_tcp_accept(R->st, R->listeners[0]);
     if (h < 0) {

@@ -1,6 +1,7 @@
 /* net/: Ethernet dispatch, IPv4 input/output, ICMP echo, the stack's bounds. */
 #include <string.h>
 
+#include "harness/peer/peer.h"
 #include "helpers.h"
 
 static const uint8_t echo_data[16] = {0, 0, 0, 0, 0, 0, 0, 5, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -14,13 +15,11 @@ static struct tb_stack *stack_knowing_peer(struct tb_config *cfg) {
 
 /* Splits an output frame into its IPv4 header and ICMP message. */
 static void parse_icmp_out(const struct t_frame *f, struct tb_ipv4_repr *ip, struct tb_icmp_repr *icmp) {
-    struct tb_eth_repr eth;
-    size_t off;
-    assert_int_equal(tb_eth_parse(f->bytes, f->len, &eth, &off), TB_WIRE_OK);
-    assert_int_equal(eth.ethertype, TB_ETHERTYPE_IPV4);
-    assert_int_equal(tb_ipv4_parse(f->bytes + off, f->len - off, ip), TB_WIRE_OK);
-    assert_int_equal(ip->protocol, TB_IPPROTO_ICMP);
-    assert_int_equal(tb_icmp_parse(f->bytes + off + ip->header_len, ip->total_len - ip->header_len, icmp), TB_WIRE_OK);
+    struct tb_peer_frame d;
+    assert_int_equal(tb_peer_decode(f->bytes, f->len, &d), TB_WIRE_OK);
+    assert_int_equal(d.layer, TB_PEER_ICMP);
+    *ip = d.ip;
+    *icmp = d.icmp;   /* the payload points into f */
 }
 
 /* RFC 1122 §3.2.2.6: an echo reply returns the request's identifier,
@@ -286,12 +285,12 @@ static void destination_unreachable_becomes_an_event(void **state) {
     struct tb_ipv4_repr q = {.src = T_IP_US, .dst = 0x0a000063u, .protocol = TB_IPPROTO_UDP, .ttl = 64,
                              .total_len = 28};
     tb_ipv4_emit(&q, quote);
-    uint8_t icmp[64];
-    struct tb_icmp_repr r = {.type = TB_ICMP_DEST_UNREACH, .code = TB_ICMP_UNREACH_PORT, .payload = quote,
-                             .payload_len = sizeof(quote)};
-    size_t len = tb_icmp_emit(&r, icmp);
+    struct tb_peer_host peer;
+    tb_peer_host_init(&peer, &t_mac_peer, T_IP_PEER, &t_mac_us, T_IP_US);
     uint8_t f[128];
-    size_t n = t_build_ipv4(f, &t_mac_us, T_IP_PEER, T_IP_US, TB_IPPROTO_ICMP, icmp, len);
+    size_t n = tb_peer_build_icmp_error(&peer, T_IP_PEER, TB_ICMP_DEST_UNREACH, TB_ICMP_UNREACH_PORT, 0, quote,
+                                        sizeof(quote), f, sizeof(f));
+    assert_true(n > 0);
     t_input(st, 1, f, n);
     struct tb_event ev[2];
     assert_int_equal(tb_stack_events(st, ev, 2), 1);
@@ -302,8 +301,9 @@ static void destination_unreachable_becomes_an_event(void **state) {
     /* The same error about a TCP segment of no connection of ours is stale. */
     q.protocol = TB_IPPROTO_TCP;
     tb_ipv4_emit(&q, quote);
-    len = tb_icmp_emit(&r, icmp);
-    n = t_build_ipv4(f, &t_mac_us, T_IP_PEER, T_IP_US, TB_IPPROTO_ICMP, icmp, len);
+    n = tb_peer_build_icmp_error(&peer, T_IP_PEER, TB_ICMP_DEST_UNREACH, TB_ICMP_UNREACH_PORT, 0, quote, sizeof(quote),
+                                 f, sizeof(f));
+    assert_true(n > 0);
     t_input(st, 2, f, n);
     assert_int_equal(tb_stack_events(st, ev, 2), 0);
     assert_int_equal(t_drops(st, TB_DROP_tcp_icmp_stale), 1);

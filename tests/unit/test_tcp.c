@@ -1,8 +1,8 @@
 /* TCP engine (stack/tcp), one test per RFC rule. Each test drives ONE stack
- * (10.0.0.1) by playing its peer (10.0.0.2): segments are crafted with
- * wire/ (tb_tcp_emit_header plus a pseudo-header checksum), fed with
- * t_input, and the stack's output is drained and parsed back with
- * tb_tcp_parse, which verifies every checksum — the way smoltcp tests its
+ * (10.0.0.1) by playing its peer (10.0.0.2) with harness/peer: segments are
+ * built by tb_peer_build_tcp (correct checksums, any options), fed with
+ * t_input, and the stack's output is drained and decoded back with
+ * tb_peer_decode, which verifies every checksum — the way smoltcp tests its
  * sockets. Time is virtual: `now` is whatever the test says it is. */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/peer/peer.h"
 #include "helpers.h"
 
 #define US_PORT 80
@@ -99,56 +100,41 @@ static bool survives(void (*fn)(void *), void *arg) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* Payload bytes: the peer's are a function of their sequence number, the
- * application's of their stream offset, so any byte can be checked. */
-static uint8_t pat(uint32_t x) { return (uint8_t)(x * 31u + (x >> 8) + 7u); }
-
-static void fill_pat(uint8_t *p, size_t n, uint32_t start) {
-    for (size_t i = 0; i < n; i++) p[i] = pat(start + (uint32_t)i);
-}
-
-static void assert_pat(const uint8_t *p, size_t n, uint32_t start) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != pat(start + (uint32_t)i)) fail_msg("byte %zu (seq/offset %u) is wrong", i, start + (uint32_t)i);
+/* Payload bytes: the peer's are tb_peer_pat of their sequence number, the
+ * application's tb_peer_pat of their stream offset, so any byte can be
+ * checked. */
+static void assert_pattern(const uint8_t *p, size_t n, uint32_t start) {
+    size_t bad = tb_peer_find_pat_mismatch(p, n, start);
+    if (bad < n) fail_msg("byte %zu (seq/offset %u) is wrong", bad, start + (uint32_t)bad);
 }
 
 /* ---- the peer's segments ---------------------------------------------------- */
 
-/* Builds Ethernet + IPv4 + TCP from the peer to the stack with a correct
- * checksum (pseudo-header sum, then the segment) and feeds it. */
-static void peer_send_ports(struct tb_stack *st, tb_time_ns now, uint16_t sport, uint16_t dport, uint8_t flags,
-                            uint32_t seq, uint32_t ack, uint16_t window, uint16_t urgent,
-                            const struct tb_tcp_opts *opts, const void *payload, size_t len) {
-    uint8_t seg[TB_TCP_HDR_LEN + TB_TCP_MAX_OPT_LEN + 1500];
-    assert_true(len <= 1500);
-    struct tb_tcp_repr r;
-    memset(&r, 0, sizeof(r));
-    r.src_port = sport;
-    r.dst_port = dport;
-    r.seq = seq;
-    r.ack = ack;
-    r.flags = flags;
-    r.window = window;
-    r.urgent = urgent;
-    if (opts != NULL) r.opts = *opts;
-    size_t hl = tb_tcp_emit_header(&r, seg);
-    if (len > 0) memcpy(seg + hl, payload, len);
-    size_t seg_len = hl + len;
-    uint32_t sum = tb_ipv4_pseudo_sum(T_IP_PEER, T_IP_US, TB_IPPROTO_TCP, (uint16_t)seg_len);
-    tb_put16(seg + 16, tb_csum_fold(tb_csum_partial(seg, seg_len, sum)));
-    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + sizeof(seg)];
-    size_t n = t_build_ipv4(frame, &t_mac_us, T_IP_PEER, T_IP_US, TB_IPPROTO_TCP, seg, seg_len);
-    if (n < TB_ETH_MIN_FRAME) {
-        memset(frame + n, 0, TB_ETH_MIN_FRAME - n);
-        n = TB_ETH_MIN_FRAME;
+/* The machine the tests play: 10.0.0.2 next to the stack's 10.0.0.1. */
+static struct tb_peer_host *peer_host(void) {
+    static struct tb_peer_host host;
+    static bool ready;
+    if (!ready) {
+        tb_peer_host_init(&host, &t_mac_peer, T_IP_PEER, &t_mac_us, T_IP_US);
+        ready = true;
     }
+    return &host;
+}
+
+/* Builds s with the peer p and feeds it at now. */
+static void peer_feed(struct tb_stack *st, tb_time_ns now, struct tb_peer *p, const struct tb_peer_seg *s) {
+    uint8_t frame[TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN + TB_TCP_HDR_LEN + TB_TCP_MAX_OPT_LEN + 1500];
+    size_t n = tb_peer_build_tcp(p, s, frame, sizeof(frame));
+    if (n == 0) fail_msg("the peer cannot build a segment with %zu payload bytes", s->payload_len);
     t_input(st, now, frame, n);
 }
 
-/* From PEER_PORT to US_PORT. */
-static void peer_send(struct tb_stack *st, tb_time_ns now, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window,
-                      const struct tb_tcp_opts *opts, const void *payload, size_t len) {
-    peer_send_ports(st, now, PEER_PORT, US_PORT, flags, seq, ack, window, 0, opts, payload, len);
+/* A segment from a peer port to a stack port with no connection at hand. */
+static void peer_feed_ports(struct tb_stack *st, tb_time_ns now, uint16_t pport, uint16_t sport,
+                            const struct tb_peer_seg *s) {
+    struct tb_peer p;
+    tb_peer_init(&p, peer_host(), pport, sport, s->seq);
+    peer_feed(st, now, &p, s);
 }
 
 /* ---- the stack's segments ------------------------------------------------- */
@@ -159,21 +145,19 @@ struct seg {
     struct tb_tcp_repr th;   /* th.payload points into f */
 };
 
-/* Drains one frame and parses Ethernet/IPv4/TCP, asserting every checksum. */
+/* Drains one frame and decodes Ethernet/IPv4/TCP, asserting every checksum
+ * and that it goes from the stack to the peer. */
 static bool next_seg(struct tb_stack *st, struct seg *s) {
     if (t_drain(st, &s->f, 1) == 0) return false;
-    struct tb_eth_repr eth;
-    size_t off;
-    assert_int_equal(tb_eth_parse(s->f.bytes, s->f.len, &eth, &off), TB_WIRE_OK);
-    assert_int_equal(eth.ethertype, TB_ETHERTYPE_IPV4);
-    assert_true(tb_mac_equal(&eth.dst, &t_mac_peer));
-    assert_int_equal(tb_ipv4_parse(s->f.bytes + off, s->f.len - off, &s->ip), TB_WIRE_OK);
-    assert_int_equal(s->ip.protocol, TB_IPPROTO_TCP);
-    assert_int_equal(s->ip.src, T_IP_US);
-    assert_int_equal(s->ip.dst, T_IP_PEER);
-    assert_int_equal(tb_tcp_parse(s->f.bytes + off + s->ip.header_len, s->ip.total_len - s->ip.header_len, s->ip.src,
-                                  s->ip.dst, &s->th),
-                     TB_WIRE_OK);
+    struct tb_peer_frame d;
+    enum tb_wire_err e = tb_peer_decode(s->f.bytes, s->f.len, &d);
+    if (e != TB_WIRE_OK) fail_msg("the stack sent a frame that does not parse: %s", tb_wire_err_text(e));
+    assert_int_equal(d.layer, TB_PEER_TCP);
+    assert_true(tb_mac_equal(&d.eth.dst, &t_mac_peer));
+    assert_int_equal(d.ip.src, T_IP_US);
+    assert_int_equal(d.ip.dst, T_IP_PEER);
+    s->ip = d.ip;
+    s->th = d.tcp;
     return true;
 }
 
@@ -183,9 +167,11 @@ static void expect_seg(struct tb_stack *st, struct seg *s) {
 
 static void expect_none(struct tb_stack *st) {
     struct seg s;
-    if (next_seg(st, &s))
-        fail_msg("unexpected segment: flags %#x seq %u ack %u win %u len %zu", s.th.flags, s.th.seq, s.th.ack,
-                 s.th.window, s.th.payload_len);
+    if (next_seg(st, &s)) {
+        char why[200];
+        tb_peer_describe(&s.th, why, sizeof(why));
+        fail_msg("unexpected segment: %s", why);
+    }
 }
 
 static size_t drain_all(struct tb_stack *st) {
@@ -195,16 +181,24 @@ static size_t drain_all(struct tb_stack *st) {
     return n;
 }
 
+/* Fails the test with the peer's sentence when th is not what want says. */
+static void assert_seg(const struct tb_tcp_repr *th, const struct tb_peer_expect *want) {
+    char why[256];
+    if (tb_peer_expect(th, want, why, sizeof(why)) != NULL) fail_msg("%s", why);
+}
+
 /* A RST with exactly these fields (flags RST or RST|ACK). */
 static void expect_rst(struct tb_stack *st, uint16_t sport, uint16_t dport, uint32_t seq, bool with_ack, uint32_t ack) {
     struct seg s;
     expect_seg(st, &s);
-    uint8_t want = (uint8_t)(TB_TCP_RST | (with_ack ? TB_TCP_ACK : 0));
-    if (s.th.flags != want || s.th.seq != seq || (with_ack && s.th.ack != ack) || s.th.payload_len != 0)
-        fail_msg("expected RST flags %#x seq %u ack %u, got flags %#x seq %u ack %u len %zu", want, seq, ack,
-                 s.th.flags, s.th.seq, s.th.ack, s.th.payload_len);
-    assert_int_equal(s.th.src_port, sport);
-    assert_int_equal(s.th.dst_port, dport);
+    assert_seg(&s.th, &(struct tb_peer_expect){
+                          .check = TB_PEER_CHECK_FLAGS | TB_PEER_CHECK_SEQ | TB_PEER_CHECK_LEN | TB_PEER_CHECK_PORTS |
+                                   (with_ack ? TB_PEER_CHECK_ACK : 0u),
+                          .flags = (uint8_t)(TB_TCP_RST | (with_ack ? TB_TCP_ACK : 0)),
+                          .seq = seq,
+                          .ack = ack,
+                          .src_port = sport,
+                          .dst_port = dport});
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -244,20 +238,15 @@ static void expect_no_event(struct tb_stack *st, uint32_t type) {
 
 enum { O_MSS = 1u, O_WS = 2u, O_SACK = 4u, O_TS = 8u, O_ALL = 15u };
 
+/* The stack, the application's handles, and the peer's view of the
+ * connection: p.port / p.stack_port, p.isn, p.snd_nxt (the peer's next
+ * sequence number), p.rcv_nxt (the stack's next, as the peer acknowledges
+ * it), p.stack_isn, p.window, p.ts_on / p.ts_val / p.ts_recent. */
 struct tconn {
     struct tb_stack *st;
     tb_time_ns now;
     int32_t lh, h;        /* listener and connection handles, -1 if none */
-    uint16_t sport;       /* the stack's port */
-    uint16_t pport;       /* the peer's port */
-    uint32_t iss;         /* the stack's ISN */
-    uint32_t peer_isn;
-    uint32_t pseq;        /* the peer's next sequence number */
-    uint32_t pack;        /* the stack's next sequence number, as the peer acknowledges it */
-    uint16_t pwin;        /* the peer's window field */
-    bool ts;              /* timestamps in use */
-    uint32_t tsval;       /* the peer's timestamp clock (last value sent) */
-    uint32_t tsecr;       /* the stack's last TSval */
+    struct tb_peer p;
 };
 
 static void c_init(struct tconn *c, struct tb_stack *st, tb_time_ns now) {
@@ -265,9 +254,7 @@ static void c_init(struct tconn *c, struct tb_stack *st, tb_time_ns now) {
     c->st = st;
     c->now = now;
     c->lh = c->h = -1;
-    c->peer_isn = PEER_ISN;
-    c->pwin = 65535;
-    c->tsval = 1000;
+    tb_peer_init(&c->p, peer_host(), 0, 0, PEER_ISN);
 }
 
 static struct tb_tcp_opts syn_opts(unsigned mask, uint16_t mss, uint8_t wscale, uint32_t tsval, uint32_t tsecr) {
@@ -284,80 +271,85 @@ static struct tb_tcp_opts syn_opts(unsigned mask, uint16_t mss, uint8_t wscale, 
     return o;
 }
 
+/* Any segment on c's ports. */
+static void c_send_seg(struct tconn *c, const struct tb_peer_seg *s) { peer_feed(c->st, c->now, &c->p, s); }
+
+/* A segment with the connection's window and, once agreed, a timestamp;
+ * data NULL: the peer's pattern. */
 static void c_send_full(struct tconn *c, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, size_t len) {
-    struct tb_tcp_opts o;
-    memset(&o, 0, sizeof(o));
-    if (c->ts) {
-        o.has_ts = true;
-        o.ts_val = ++c->tsval;
-        o.ts_ecr = c->tsecr;
-    }
-    peer_send_ports(c->st, c->now, c->pport, c->sport, flags, seq, ack, c->pwin, 0, &o, data, len);
+    struct tb_peer_seg s = {.flags = flags, .seq = seq, .ack = ack, .window = c->p.window, .payload = data,
+                            .payload_len = len};
+    if (c->p.ts_on) tb_peer_ts_opts(&c->p, &s.opts);
+    c_send_seg(c, &s);
 }
 
-/* Sends at pseq with ack = pack, then advances pseq. */
+/* Sends at snd_nxt with ack = rcv_nxt, then advances snd_nxt. */
 static void c_send(struct tconn *c, uint8_t flags, const void *data, size_t len) {
-    c_send_full(c, flags, c->pseq, c->pack, data, len);
-    c->pseq += (uint32_t)len + ((flags & TB_TCP_SYN) ? 1u : 0u) + ((flags & TB_TCP_FIN) ? 1u : 0u);
+    c_send_full(c, flags, c->p.snd_nxt, c->p.rcv_nxt, data, len);
+    c->p.snd_nxt += (uint32_t)len + ((flags & TB_TCP_SYN) ? 1u : 0u) + ((flags & TB_TCP_FIN) ? 1u : 0u);
 }
 
 static void c_ack(struct tconn *c) { c_send(c, TB_TCP_ACK, NULL, 0); }
 
-/* len bytes of the peer's pattern at seq (pseq unchanged). */
+/* len bytes of the peer's pattern at seq (snd_nxt unchanged). */
 static void c_send_data_at(struct tconn *c, uint32_t seq, size_t len) {
-    uint8_t buf[1500];
-    fill_pat(buf, len, seq);
-    c_send_full(c, TB_TCP_ACK, seq, c->pack, buf, len);
+    c_send_full(c, TB_TCP_ACK, seq, c->p.rcv_nxt, NULL, len);
 }
 
 static void c_send_data(struct tconn *c, size_t len) {
-    c_send_data_at(c, c->pseq, len);
-    c->pseq += (uint32_t)len;
+    c_send_data_at(c, c->p.snd_nxt, len);
+    c->p.snd_nxt += (uint32_t)len;
 }
 
+/* The stack's next segment on this connection; the peer learns from it. */
 static void c_expect(struct tconn *c, struct seg *s) {
     expect_seg(c->st, s);
-    assert_int_equal(s->th.src_port, c->sport);
-    assert_int_equal(s->th.dst_port, c->pport);
-    if (s->th.opts.has_ts) c->tsecr = s->th.opts.ts_val;
+    assert_int_equal(s->th.src_port, c->p.stack_port);
+    assert_int_equal(s->th.dst_port, c->p.port);
+    tb_peer_learn(&c->p, &s->th);
 }
 
-/* A pure ACK at pack acknowledging `ack`; returns its window field. */
+/* A pure ACK at rcv_nxt acknowledging `ack`; returns its window field. */
 static uint16_t c_expect_ack(struct tconn *c, uint32_t ack) {
     struct seg s;
     c_expect(c, &s);
-    if (s.th.flags != TB_TCP_ACK || s.th.payload_len != 0 || s.th.seq != c->pack || s.th.ack != ack)
-        fail_msg("expected ACK seq %u ack %u, got flags %#x seq %u ack %u len %zu", c->pack, ack, s.th.flags,
-                 s.th.seq, s.th.ack, s.th.payload_len);
+    assert_seg(&s.th, &(struct tb_peer_expect){
+                          .check = TB_PEER_CHECK_FLAGS | TB_PEER_CHECK_LEN | TB_PEER_CHECK_SEQ | TB_PEER_CHECK_ACK,
+                          .flags = TB_TCP_ACK,
+                          .seq = c->p.rcv_nxt,
+                          .ack = ack});
     return s.th.window;
 }
 
-/* A data segment at pack of exactly len bytes (the application's pattern
- * from stream offset pack - iss - 1); pack advances. */
+/* A data segment at rcv_nxt of exactly len bytes (the application's pattern
+ * from stream offset rcv_nxt - stack_isn - 1); rcv_nxt advances. */
 static void c_expect_data(struct tconn *c, size_t len) {
     struct seg s;
     c_expect(c, &s);
-    if (!(s.th.flags & TB_TCP_ACK) || s.th.seq != c->pack || s.th.payload_len != len)
-        fail_msg("expected %zu data bytes at seq %u, got flags %#x seq %u len %zu", len, c->pack, s.th.flags,
-                 s.th.seq, s.th.payload_len);
-    assert_pat(s.th.payload, len, c->pack - c->iss - 1);
-    c->pack += (uint32_t)len;
+    assert_seg(&s.th, &(struct tb_peer_expect){.check = TB_PEER_CHECK_SEQ | TB_PEER_CHECK_LEN,
+                                               .flags_required = TB_TCP_ACK,
+                                               .seq = c->p.rcv_nxt,
+                                               .payload_len = len});
+    assert_pattern(s.th.payload, len, c->p.rcv_nxt - c->p.stack_isn - 1);
+    c->p.rcv_nxt += (uint32_t)len;
 }
 
 /* The FIN the stack sends after a shutdown or close. */
 static void c_expect_fin(struct tconn *c) {
     struct seg s;
     c_expect(c, &s);
-    if (s.th.flags != (TB_TCP_FIN | TB_TCP_ACK) || s.th.seq != c->pack || s.th.ack != c->pseq || s.th.payload_len != 0)
-        fail_msg("expected FIN seq %u ack %u, got flags %#x seq %u ack %u len %zu", c->pack, c->pseq, s.th.flags,
-                 s.th.seq, s.th.ack, s.th.payload_len);
+    assert_seg(&s.th, &(struct tb_peer_expect){
+                          .check = TB_PEER_CHECK_FLAGS | TB_PEER_CHECK_SEQ | TB_PEER_CHECK_ACK | TB_PEER_CHECK_LEN,
+                          .flags = TB_TCP_FIN | TB_TCP_ACK,
+                          .seq = c->p.rcv_nxt,
+                          .ack = c->p.snd_nxt});
 }
 
 /* The application writes len bytes of its pattern (from stream offset off). */
 static void app_send(struct tconn *c, size_t len, uint32_t off) {
     uint8_t buf[8192];
     assert_true(len <= sizeof(buf));
-    fill_pat(buf, len, off);
+    tb_peer_fill_pat(buf, len, off);
     assert_int_equal(tb_tcp_send(c->st, c->now, c->h, buf, len), (int64_t)len);
 }
 
@@ -375,27 +367,24 @@ static size_t app_recv_all(struct tconn *c, uint8_t *buf, size_t max) {
 
 static int state_of(struct tconn *c) { return info_of(c->st, c->h).state; }
 
-/* Passive open up to the SYN-ACK, which is returned in *synack. */
 /* Takes a SYN-ACK (already drained into *synack) as the answer to the
- * SYN with options o. */
+ * SYN with options o: the peer learns the stack's ISN and TSval. */
 static void take_synack(struct tconn *c, const struct tb_tcp_opts *o, struct seg *synack) {
-    assert_int_equal(synack->th.src_port, c->sport);
-    assert_int_equal(synack->th.dst_port, c->pport);
-    if (synack->th.opts.has_ts) c->tsecr = synack->th.opts.ts_val;
+    assert_int_equal(synack->th.src_port, c->p.stack_port);
+    assert_int_equal(synack->th.dst_port, c->p.port);
+    tb_peer_learn(&c->p, &synack->th);
     assert_int_equal(synack->th.flags, TB_TCP_SYN | TB_TCP_ACK);
-    assert_int_equal(synack->th.ack, c->peer_isn + 1);
-    c->iss = synack->th.seq;
-    c->pseq = c->peer_isn + 1;
-    c->pack = c->iss + 1;
-    c->ts = o->has_ts && synack->th.opts.has_ts;
-    if (o->has_ts) c->tsval = o->ts_val;
+    assert_int_equal(synack->th.ack, c->p.isn + 1);
+    c->p.snd_nxt = c->p.isn + 1;
+    c->p.ts_on = o->has_ts && synack->th.opts.has_ts;
+    if (o->has_ts) c->p.ts_val = o->ts_val;
 }
 
 /* Sends the peer's SYN from pport with options o; false if nothing answered. */
 static bool passive_syn_try(struct tconn *c, uint16_t pport, const struct tb_tcp_opts *o, struct seg *synack) {
-    c->pport = pport;
-    c->sport = US_PORT;
-    peer_send_ports(c->st, c->now, pport, US_PORT, TB_TCP_SYN, c->peer_isn, 0, c->pwin, 0, o, NULL, 0);
+    c->p.port = pport;
+    c->p.stack_port = US_PORT;
+    c_send_seg(c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c->p.isn, .window = c->p.window, .opts = *o});
     if (!next_seg(c->st, synack)) return false;
     take_synack(c, o, synack);
     return true;
@@ -406,7 +395,7 @@ static void passive_syn_opts(struct tconn *c, uint16_t pport, const struct tb_tc
 }
 
 static void passive_syn(struct tconn *c, uint16_t pport, unsigned mask, struct seg *synack) {
-    struct tb_tcp_opts o = syn_opts(mask, 1460, 0, c->tsval, 0);
+    struct tb_tcp_opts o = syn_opts(mask, 1460, 0, c->p.ts_val, 0);
     passive_syn_opts(c, pport, &o, synack);
 }
 
@@ -435,33 +424,31 @@ static struct tb_stack *open_default(struct tconn *c, const struct tb_config *cf
     return st;
 }
 
-/* tb_tcp_connect and the SYN it sends. */
+/* tb_tcp_connect and the SYN it sends: the peer learns the stack's ISN. */
 static void active_syn(struct tconn *c, struct seg *syn) {
     c->h = tb_tcp_connect(c->st, c->now, T_IP_PEER, US_PORT);
     assert_true(c->h >= 0);
     expect_seg(c->st, syn);
     assert_int_equal(syn->th.flags, TB_TCP_SYN);
     assert_int_equal(syn->th.dst_port, US_PORT);
-    c->pport = US_PORT;
-    c->sport = syn->th.src_port;
-    c->iss = syn->th.seq;
-    c->pack = c->iss + 1;
-    if (syn->th.opts.has_ts) c->tsecr = syn->th.opts.ts_val;
+    c->p.port = US_PORT;
+    c->p.stack_port = syn->th.src_port;
+    tb_peer_learn(&c->p, &syn->th);
 }
 
 static void active_synack(struct tconn *c, unsigned mask) {
-    struct tb_tcp_opts o = syn_opts(mask, 1460, 0, ++c->tsval, c->tsecr);
-    peer_send_ports(c->st, c->now, c->pport, c->sport, TB_TCP_SYN | TB_TCP_ACK, c->peer_isn, c->pack, c->pwin, 0, &o,
-                    NULL, 0);
-    c->pseq = c->peer_isn + 1;
-    c->ts = (mask & O_TS) != 0;
+    struct tb_tcp_opts o = syn_opts(mask, 1460, 0, ++c->p.ts_val, c->p.ts_recent);
+    c_send_seg(c, &(struct tb_peer_seg){.flags = TB_TCP_SYN | TB_TCP_ACK, .seq = c->p.isn, .ack = c->p.rcv_nxt,
+                                        .window = c->p.window, .opts = o});
+    c->p.snd_nxt = c->p.isn + 1;
+    c->p.ts_on = (mask & O_TS) != 0;
 }
 
 static void active_open(struct tconn *c, unsigned mask) {
     struct seg s;
     active_syn(c, &s);
     active_synack(c, mask);
-    c_expect_ack(c, c->pseq);
+    c_expect_ack(c, c->p.snd_nxt);
     expect_event(c->st, TB_EV_TCP_CONNECTED, c->h);
 }
 
@@ -475,7 +462,7 @@ static void to_fin_wait_1(struct tconn *c) {
 
 static void to_fin_wait_2(struct tconn *c) {
     to_fin_wait_1(c);
-    c->pack++;   /* the peer acknowledges the FIN */
+    c->p.rcv_nxt++;   /* the peer acknowledges the FIN */
     c_ack(c);
     expect_none(c->st);
     assert_int_equal(state_of(c), TB_TCP_FIN_WAIT_2);
@@ -483,7 +470,7 @@ static void to_fin_wait_2(struct tconn *c) {
 
 static void to_close_wait(struct tconn *c) {
     c_send(c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
-    c_expect_ack(c, c->pseq);
+    c_expect_ack(c, c->p.snd_nxt);
     assert_int_equal(state_of(c), TB_TCP_CLOSE_WAIT);
 }
 
@@ -497,20 +484,20 @@ static void to_last_ack(struct tconn *c) {
 static void to_closing(struct tconn *c) {
     to_fin_wait_1(c);
     c_send(c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);   /* crosses our FIN: does not acknowledge it */
-    c->pack++;
-    c_expect_ack(c, c->pseq);
+    c->p.rcv_nxt++;
+    c_expect_ack(c, c->p.snd_nxt);
     assert_int_equal(state_of(c), TB_TCP_CLOSING);
 }
 
 static void to_time_wait(struct tconn *c) {
     to_fin_wait_2(c);
     c_send(c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
-    c_expect_ack(c, c->pseq);
+    c_expect_ack(c, c->p.snd_nxt);
     assert_int_equal(state_of(c), TB_TCP_TIME_WAIT);
 }
 
 /* A RST at exactly RCV.NXT. */
-static void c_rst(struct tconn *c) { c_send_full(c, TB_TCP_RST, c->pseq, 0, NULL, 0); }
+static void c_rst(struct tconn *c) { c_send_full(c, TB_TCP_RST, c->p.snd_nxt, 0, NULL, 0); }
 
 /* ======================================================================== */
 /* Handshakes                                                               */
@@ -551,7 +538,7 @@ static void passive_open_answers_offered_options(void **state) {
     app_send(&c, 10, 0);
     c_expect(&c, &s);
     assert_true(s.th.opts.has_ts);
-    assert_int_equal(s.th.opts.ts_ecr, c.tsval);
+    assert_int_equal(s.th.opts.ts_ecr, c.p.ts_val);
     t_stack_done(forget(st));
 }
 
@@ -600,7 +587,7 @@ static void syn_window_is_never_scaled(void **state) {
     struct tconn c;
     c_init(&c, st, T0);
     c.lh = listen80(st);
-    c.pwin = 1000;
+    c.p.window = 1000;
     struct tb_tcp_opts o = syn_opts(O_MSS | O_WS, 1460, 3, 0, 0);
     struct seg s;
     passive_syn_opts(&c, PEER_PORT, &o, &s);
@@ -613,15 +600,17 @@ static void syn_window_is_never_scaled(void **state) {
     /* Active: the SYN says 65535; the SYN-ACK's 1000 is not shifted. */
     struct tconn a;
     c_init(&a, st, T0);
-    a.pwin = 1000;
+    a.p.window = 1000;
     active_syn(&a, &s);
     assert_int_equal(s.th.window, 65535);
     assert_true(s.th.opts.has_wscale);
     assert_int_equal(s.th.opts.wscale, 1);
     struct tb_tcp_opts so = syn_opts(O_MSS | O_WS, 1460, 3, 0, 0);
-    peer_send_ports(st, a.now, a.pport, a.sport, TB_TCP_SYN | TB_TCP_ACK, a.peer_isn, a.pack, 1000, 0, &so, NULL, 0);
-    a.pseq = a.peer_isn + 1;
-    c_expect_ack(&a, a.pseq);
+    c_send_seg(&a,
+               &(struct tb_peer_seg){
+                   .flags = TB_TCP_SYN | TB_TCP_ACK, .seq = a.p.isn, .ack = a.p.rcv_nxt, .window = 1000, .opts = so});
+    a.p.snd_nxt = a.p.isn + 1;
+    c_expect_ack(&a, a.p.snd_nxt);
     assert_int_equal(info_of(st, a.h).snd_wnd_bytes, 1000);
     c_ack(&a);
     assert_int_equal(info_of(st, a.h).snd_wnd_bytes, 8000);
@@ -683,7 +672,7 @@ static void active_open_sends_options_and_connects(void **state) {
     c_init(&c, st, T0);
     struct seg s;
     active_syn(&c, &s);
-    assert_true(c.sport >= 49152);   /* RFC 6056: the dynamic range */
+    assert_true(c.p.stack_port >= 49152);   /* RFC 6056: the dynamic range */
     assert_true(s.th.opts.has_mss);
     assert_int_equal(s.th.opts.mss, 1460);
     assert_true(s.th.opts.has_wscale);
@@ -696,17 +685,17 @@ static void active_open_sends_options_and_connects(void **state) {
     active_synack(&c, O_ALL);
     c_expect(&c, &s);
     assert_int_equal(s.th.flags, TB_TCP_ACK);
-    assert_int_equal(s.th.seq, c.iss + 1);
-    assert_int_equal(s.th.ack, c.peer_isn + 1);
+    assert_int_equal(s.th.seq, c.p.stack_isn + 1);
+    assert_int_equal(s.th.ack, c.p.isn + 1);
     assert_true(s.th.opts.has_ts);
-    assert_int_equal(s.th.opts.ts_ecr, c.tsval);
+    assert_int_equal(s.th.opts.ts_ecr, c.p.ts_val);
     expect_event(st, TB_EV_TCP_CONNECTED, c.h);
     struct tb_tcp_info i = info_of(st, c.h);
     assert_int_equal(i.state, TB_TCP_ESTABLISHED);
     assert_true(i.ts_ok && i.sack_ok && i.ws_ok);
-    assert_int_equal(i.snd_una, c.iss + 1);
-    assert_int_equal(i.rcv_nxt, c.peer_isn + 1);
-    assert_int_equal(i.irs, c.peer_isn);
+    assert_int_equal(i.snd_una, c.p.stack_isn + 1);
+    assert_int_equal(i.rcv_nxt, c.p.isn + 1);
+    assert_int_equal(i.irs, c.p.isn);
     t_stack_done(forget(st));
 }
 
@@ -723,13 +712,13 @@ static void simultaneous_open_passes_syn_received(void **state) {
     struct seg s;
     active_syn(&c, &s);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);
-    c.pseq = c.peer_isn + 1;
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.isn, .window = 65535, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
     assert_int_equal(state_of(&c), TB_TCP_SYN_RECEIVED);
     c_expect(&c, &s);
     assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ACK);
-    assert_int_equal(s.th.seq, c.iss);
-    assert_int_equal(s.th.ack, c.peer_isn + 1);
+    assert_int_equal(s.th.seq, c.p.stack_isn);
+    assert_int_equal(s.th.ack, c.p.isn + 1);
     expect_no_event(st, TB_EV_TCP_CONNECTED);
     c_ack(&c);
     expect_none(st);
@@ -738,7 +727,7 @@ static void simultaneous_open_passes_syn_received(void **state) {
     c_send_data(&c, 5);
     uint8_t buf[16];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 5);
-    assert_pat(buf, 5, c.peer_isn + 1);
+    assert_pattern(buf, 5, c.p.isn + 1);
     t_stack_done(forget(st));
 }
 
@@ -754,18 +743,21 @@ static void syn_sent_bad_ack_gets_rst(void **state) {
     c_init(&c, st, T0);
     struct seg s;
     active_syn(&c, &s);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK, c.peer_isn, c.iss + 1000, 65535, 0, NULL, NULL, 0);
-    expect_rst(st, c.sport, c.pport, c.iss + 1000, false, 0);
+    c_send_seg(
+        &c, &(struct tb_peer_seg){.flags = TB_TCP_ACK, .seq = c.p.isn, .ack = c.p.stack_isn + 1000, .window = 65535});
+    expect_rst(st, c.p.stack_port, c.p.port, c.p.stack_isn + 1000, false, 0);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN | TB_TCP_ACK, c.peer_isn, c.iss, 65535, 0, &o, NULL, 0);
-    expect_rst(st, c.sport, c.pport, c.iss, false, 0);   /* SEG.ACK =< ISS */
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST | TB_TCP_ACK, 0, c.iss + 5000, 0, 0, NULL, NULL, 0);
+    c_send_seg(&c,
+               &(struct tb_peer_seg){
+                   .flags = TB_TCP_SYN | TB_TCP_ACK, .seq = c.p.isn, .ack = c.p.stack_isn, .window = 65535, .opts = o});
+    expect_rst(st, c.p.stack_port, c.p.port, c.p.stack_isn, false, 0);   /* SEG.ACK =< ISS */
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_RST | TB_TCP_ACK, .seq = 0, .ack = c.p.stack_isn + 5000});
     expect_none(st);
     assert_int_equal(t_drops(st, TB_DROP_tcp_syn_sent_bad_ack), 3);
     assert_int_equal(state_of(&c), TB_TCP_SYN_SENT);
     expect_no_event(st, TB_EV_NONE);
     active_synack(&c, O_MSS);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     expect_event(st, TB_EV_TCP_CONNECTED, c.h);
     t_stack_done(forget(st));
 }
@@ -781,7 +773,7 @@ static void syn_sent_rst_with_acceptable_ack_refuses(void **state) {
     c_init(&c, st, T0);
     struct seg s;
     active_syn(&c, &s);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST | TB_TCP_ACK, 0, c.iss + 1, 0, 0, NULL, NULL, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_RST | TB_TCP_ACK, .seq = 0, .ack = c.p.stack_isn + 1});
     expect_none(st);
     struct tb_event ev = expect_event(st, TB_EV_TCP_ERROR, c.h);
     assert_int_equal(ev.error, TB_ERR_REFUSED);
@@ -805,12 +797,12 @@ static void syn_sent_rst_without_ack_is_ignored(void **state) {
     c_init(&c, st, T0);
     struct seg s;
     active_syn(&c, &s);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST, c.peer_isn, 0, 0, 0, NULL, NULL, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_RST, .seq = c.p.isn});
     expect_none(st);
     expect_no_event(st, TB_EV_NONE);
     assert_int_equal(state_of(&c), TB_TCP_SYN_SENT);
     active_synack(&c, O_MSS);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     expect_event(st, TB_EV_TCP_CONNECTED, c.h);
     t_stack_done(forget(st));
 }
@@ -828,15 +820,23 @@ static void closed_port_answers_with_rst(void **state) {
     tcp_cfg(&cfg);
     struct tb_stack *st = tcp_stack(&cfg);
     uint8_t data[10] = {0};
-    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_SYN, 1000, 0, 65535, 0, NULL, data, 10);
+    peer_feed_ports(
+        st, T0, PEER_PORT, 81,
+        &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = 1000, .window = 65535, .payload = data, .payload_len = 10});
     expect_rst(st, 81, PEER_PORT, 0, true, 1000 + 1 + 10);
-    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_ACK, 5000, 777777, 65535, 0, NULL, data, 10);
+    peer_feed_ports(
+        st, T0, PEER_PORT, 81,
+        &(struct tb_peer_seg){
+            .flags = TB_TCP_ACK, .seq = 5000, .ack = 777777, .window = 65535, .payload = data, .payload_len = 10});
     expect_rst(st, 81, PEER_PORT, 777777, false, 0);
-    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_FIN, 2000, 0, 65535, 0, NULL, data, 5);
+    peer_feed_ports(
+        st, T0, PEER_PORT, 81,
+        &(struct tb_peer_seg){.flags = TB_TCP_FIN, .seq = 2000, .window = 65535, .payload = data, .payload_len = 5});
     expect_rst(st, 81, PEER_PORT, 0, true, 2000 + 5 + 1);
-    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_RST, 3000, 0, 0, 0, NULL, NULL, 0);
+    peer_feed_ports(st, T0, PEER_PORT, 81, &(struct tb_peer_seg){.flags = TB_TCP_RST, .seq = 3000});
     expect_none(st);
-    peer_send_ports(st, T0, PEER_PORT, 81, TB_TCP_RST | TB_TCP_ACK, 3000, 4000, 0, 0, NULL, NULL, 0);
+    peer_feed_ports(st, T0, PEER_PORT, 81,
+                    &(struct tb_peer_seg){.flags = TB_TCP_RST | TB_TCP_ACK, .seq = 3000, .ack = 4000});
     expect_none(st);
     assert_int_equal(t_drops(st, TB_DROP_tcp_no_conn), 5);
     assert_int_equal(stats_of(st).tcp_rsts_sent, 3);
@@ -852,11 +852,13 @@ static void listen_answers_ack_with_rst_and_ignores_rst(void **state) {
     cfg.tcp_syncookies = false;   /* plain LISTEN: no cookie to check */
     struct tb_stack *st = tcp_stack(&cfg);
     int32_t lh = listen80(st);
-    peer_send(st, T0, TB_TCP_ACK, 1000, 424242, 65535, NULL, NULL, 0);
+    peer_feed_ports(st, T0, PEER_PORT, US_PORT,
+                    &(struct tb_peer_seg){.flags = TB_TCP_ACK, .seq = 1000, .ack = 424242, .window = 65535});
     expect_rst(st, US_PORT, PEER_PORT, 424242, false, 0);
-    peer_send(st, T0, TB_TCP_RST, 1000, 0, 0, NULL, NULL, 0);
+    peer_feed_ports(st, T0, PEER_PORT, US_PORT, &(struct tb_peer_seg){.flags = TB_TCP_RST, .seq = 1000});
     expect_none(st);
-    peer_send(st, T0, TB_TCP_RST | TB_TCP_ACK, 1000, 424242, 0, NULL, NULL, 0);
+    peer_feed_ports(st, T0, PEER_PORT, US_PORT,
+                    &(struct tb_peer_seg){.flags = TB_TCP_RST | TB_TCP_ACK, .seq = 1000, .ack = 424242});
     expect_none(st);
     assert_true(t_drops(st, TB_DROP_tcp_listen_bad_flags) >= 3);
     assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_AGAIN);
@@ -878,17 +880,17 @@ static void unacceptable_segment_is_acked_and_dropped(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* window 65535 */
-    c_send_data_at(&c, c.pseq + 70000, 100);   /* beyond the window */
-    c_expect_ack(&c, c.pseq);
-    c_send_data_at(&c, c.pseq - 1000, 100);    /* wholly old */
-    c_expect_ack(&c, c.pseq);
+    c_send_data_at(&c, c.p.snd_nxt + 70000, 100);   /* beyond the window */
+    c_expect_ack(&c, c.p.snd_nxt);
+    c_send_data_at(&c, c.p.snd_nxt - 1000, 100);    /* wholly old */
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(t_drops(st, TB_DROP_tcp_not_acceptable), 2);
     uint8_t buf[256];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
-    assert_int_equal(info_of(st, c.h).rcv_nxt, c.pseq);
+    assert_int_equal(info_of(st, c.h).rcv_nxt, c.p.snd_nxt);
     c_send_data(&c, 10);
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 10);
-    assert_pat(buf, 10, c.peer_isn + 1);
+    assert_pattern(buf, 10, c.p.isn + 1);
     t_stack_done(forget(st));
 }
 
@@ -904,28 +906,28 @@ static void zero_window_accepts_only_rcv_nxt_and_keeps_no_data(void **state) {
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     c_send_data(&c, 1024);
     c_send_data(&c, 1024);
-    assert_int_equal(c_expect_ack(&c, c.pseq), 0);   /* the window is full */
-    uint32_t rcv_nxt = c.pseq;
+    assert_int_equal(c_expect_ack(&c, c.p.snd_nxt), 0);   /* the window is full */
+    uint32_t rcv_nxt = c.p.snd_nxt;
     /* Data at RCV.NXT: acceptable for its ACK, its bytes are not kept. */
-    c_send_data_at(&c, c.pseq, 10);
+    c_send_data_at(&c, c.p.snd_nxt, 10);
     assert_int_equal(c_expect_ack(&c, rcv_nxt), 0);
     struct tb_tcp_info i = info_of(st, c.h);
     assert_int_equal(i.rcv_nxt, rcv_nxt);
     assert_int_equal(i.rcvbuf_used_bytes, 2048);
     /* Data beyond RCV.NXT: not acceptable. */
-    c_send_data_at(&c, c.pseq + 1, 10);
+    c_send_data_at(&c, c.p.snd_nxt + 1, 10);
     c_expect_ack(&c, rcv_nxt);
     assert_int_equal(t_drops(st, TB_DROP_tcp_not_acceptable), 1);
     /* A bare ACK at RCV.NXT is acceptable and needs no answer; one past it is not. */
-    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack, NULL, 0);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt, NULL, 0);
     expect_none(st);
-    c_send_full(&c, TB_TCP_ACK, c.pseq + 1, c.pack, NULL, 0);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt + 1, c.p.rcv_nxt, NULL, 0);
     c_expect_ack(&c, rcv_nxt);
     assert_int_equal(t_drops(st, TB_DROP_tcp_not_acceptable), 2);
     /* What the application reads is the original 2048 bytes only. */
     uint8_t buf[4096];
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 2048);
-    assert_pat(buf, 2048, c.peer_isn + 1);
+    assert_pattern(buf, 2048, c.p.isn + 1);
     assert_int_equal(c_expect_ack(&c, rcv_nxt), 2048);   /* the window reopens */
     t_stack_done(forget(st));
 }
@@ -972,8 +974,8 @@ static void rst_in_window_gets_challenge_ack(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    c_send_full(&c, TB_TCP_RST, c.pseq + 100, 0, NULL, 0);
-    c_expect_ack(&c, c.pseq);
+    c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 100, 0, NULL, 0);
+    c_expect_ack(&c, c.p.snd_nxt);
     expect_no_event(st, TB_EV_TCP_ERROR);
     struct tb_tcp_info i = info_of(st, c.h);
     assert_int_equal(i.state, TB_TCP_ESTABLISHED);
@@ -993,9 +995,9 @@ static void rst_outside_window_is_ignored(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    c_send_full(&c, TB_TCP_RST, c.pseq + 100000, 0, NULL, 0);
+    c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 100000, 0, NULL, 0);
     expect_none(st);
-    c_send_full(&c, TB_TCP_RST, c.pseq - 1, 0, NULL, 0);
+    c_send_full(&c, TB_TCP_RST, c.p.snd_nxt - 1, 0, NULL, 0);
     expect_none(st);
     assert_int_equal(t_drops(st, TB_DROP_tcp_rst_out_of_window), 2);
     expect_no_event(st, TB_EV_NONE);
@@ -1012,12 +1014,13 @@ static void syn_in_established_gets_challenge_ack(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.pseq + 10, 0, 65535, 0, &o, NULL, 0);
-    c_expect_ack(&c, c.pseq);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.snd_nxt + 10, .window = 65535, .opts = o});
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(t_drops(st, TB_DROP_tcp_syn_in_window), 1);
     c.now += SEC;   /* past the per-connection limit on challenge ACKs */
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);   /* old ISN */
-    c_expect_ack(&c, c.pseq);
+    c_send_seg(&c,
+               &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.isn, .window = 65535, .opts = o}); /* old ISN */
+    c_expect_ack(&c, c.p.snd_nxt);
     expect_no_event(st, TB_EV_NONE);
     assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
     t_stack_done(forget(st));
@@ -1032,16 +1035,16 @@ static void ack_of_unsent_data_is_acked_and_dropped(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     app_send(&c, 100, 0);
-    uint32_t una = c.pack;
+    uint32_t una = c.p.rcv_nxt;
     c_expect_data(&c, 100);
     uint8_t data[10];
-    fill_pat(data, 10, c.pseq);
-    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack + 1000, data, 10);
-    c_expect_ack(&c, c.pseq);
+    tb_peer_fill_pat(data, 10, c.p.snd_nxt);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 1000, data, 10);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(t_drops(st, TB_DROP_tcp_bad_ack), 1);
     struct tb_tcp_info i = info_of(st, c.h);
     assert_int_equal(i.snd_una, una);
-    assert_int_equal(i.rcv_nxt, c.pseq);
+    assert_int_equal(i.rcv_nxt, c.p.snd_nxt);
     uint8_t buf[16];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
     t_stack_done(forget(st));
@@ -1056,9 +1059,9 @@ static void ack_too_old_gets_challenge_ack(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* MAX.SND.WND = 65535 */
     uint8_t data[10];
-    fill_pat(data, 10, c.pseq);
-    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack - 70000, data, 10);
-    c_expect_ack(&c, c.pseq);
+    tb_peer_fill_pat(data, 10, c.p.snd_nxt);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt - 70000, data, 10);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(t_drops(st, TB_DROP_tcp_bad_ack), 1);
     assert_int_equal(stats_of(st).tcp_challenge_acks, 1);
     uint8_t buf[16];
@@ -1076,15 +1079,15 @@ static void challenge_acks_are_rate_limited(void **state) {
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     /* Per connection: one per tcp_oow_ack_interval_ns (500 ms). */
     c.now = 2 * SEC;
-    c_send_full(&c, TB_TCP_RST, c.pseq + 100, 0, NULL, 0);
-    c_expect_ack(&c, c.pseq);
+    c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 100, 0, NULL, 0);
+    c_expect_ack(&c, c.p.snd_nxt);
     c.now += 499 * MS;
-    c_send_full(&c, TB_TCP_RST, c.pseq + 200, 0, NULL, 0);
+    c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 200, 0, NULL, 0);
     expect_none(st);
     assert_int_equal(stats_of(st).tcp_challenge_acks_suppressed, 1);
     c.now += 1 * MS;
-    c_send_full(&c, TB_TCP_RST, c.pseq + 300, 0, NULL, 0);
-    c_expect_ack(&c, c.pseq);
+    c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 300, 0, NULL, 0);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(stats_of(st).tcp_challenge_acks, 2);
     assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
     t_stack_done(forget(st));
@@ -1105,7 +1108,7 @@ static void challenge_ack_budget_is_randomised(void **state) {
     bool varied = false;
     for (size_t w = 0; w < ARRAY_LEN(per_second); w++) {
         c.now = (tb_time_ns)(10 + 2 * w) * SEC;
-        for (uint32_t k = 0; k < 40; k++) c_send_full(&c, TB_TCP_RST, c.pseq + 100 + k, 0, NULL, 0);
+        for (uint32_t k = 0; k < 40; k++) c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 100 + k, 0, NULL, 0);
         per_second[w] = drain_all(st);
         assert_true(per_second[w] >= 10 / 2 + 1 && per_second[w] <= 10 / 2 + 10);
         if (w > 0 && per_second[w] != per_second[0]) varied = true;
@@ -1172,8 +1175,8 @@ static void rst_in_syn_received_refuses_active_open(void **state) {
     struct seg s;
     active_syn(&c, &s);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);
-    c.pseq = c.peer_isn + 1;
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.isn, .window = 65535, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
     c_expect(&c, &s);
     assert_int_equal(state_of(&c), TB_TCP_SYN_RECEIVED);
     c_rst(&c);
@@ -1302,7 +1305,7 @@ static void active_close_passes_fin_wait_and_time_wait(void **state) {
     to_fin_wait_2(&c);
     c.now += 100 * MS;
     c_send(&c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
     struct evs e;
     evs_take(st, &e);
@@ -1343,7 +1346,7 @@ static void passive_close_passes_close_wait_and_last_ack(void **state) {
     assert_int_equal(tb_tcp_shutdown(st, c.now, c.h), TB_OK);
     c_expect_fin(&c);
     assert_int_equal(state_of(&c), TB_TCP_LAST_ACK);
-    c.pack++;
+    c.p.rcv_nxt++;
     c_ack(&c);
     expect_none(st);
     expect_event(st, TB_EV_TCP_CLOSED, c.h);
@@ -1379,20 +1382,20 @@ static void half_closed_connection_still_receives(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     to_fin_wait_1(&c);
-    uint32_t start = c.pseq;
+    uint32_t start = c.p.snd_nxt;
     c_send_data(&c, 100);   /* in FIN-WAIT-1, not acknowledging our FIN */
     assert_int_equal(state_of(&c), TB_TCP_FIN_WAIT_1);
-    c.pack++;
+    c.p.rcv_nxt++;
     c_send_data(&c, 100);   /* acknowledges our FIN */
     assert_int_equal(state_of(&c), TB_TCP_FIN_WAIT_2);
-    c_expect_ack(&c, c.pseq);   /* the second segment: an ACK at once */
+    c_expect_ack(&c, c.p.snd_nxt);   /* the second segment: an ACK at once */
     uint8_t buf[512];
     assert_int_equal(tb_tcp_send(st, c.now, c.h, buf, 10), TB_ERR_CLOSED);
     c_send(&c, TB_TCP_FIN | TB_TCP_ACK, NULL, 0);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 200);
-    assert_pat(buf, 200, start);
+    assert_pattern(buf, 200, start);
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 0);
     t_stack_done(forget(st));
 }
@@ -1412,11 +1415,11 @@ static void close_with_unread_data_sends_rst(void **state) {
     c_expect(&c, &s);
     assert_true(s.th.flags & TB_TCP_RST);
     assert_false(s.th.flags & TB_TCP_FIN);
-    assert_int_equal(s.th.seq, c.pack);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
     expect_none(st);
     /* The connection is gone: the peer's next segment meets CLOSED. */
     c_send_data(&c, 10);
-    expect_rst(st, c.sport, c.pport, c.pack, false, 0);
+    expect_rst(st, c.p.stack_port, c.p.port, c.p.rcv_nxt, false, 0);
     struct tb_tcp_info i;
     assert_int_equal(tb_tcp_info(st, c.h, &i), TB_ERR_BADCONN);
     t_stack_done(forget(st));
@@ -1432,7 +1435,7 @@ static void data_after_close_is_answered_with_rst(void **state) {
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
     c_expect_fin(&c);
-    c.pack++;
+    c.p.rcv_nxt++;
     c_send_data(&c, 100);   /* acknowledges the FIN and brings data nobody will read */
     struct seg s;
     if (!next_seg(st, &s)) fail_msg("no RST for data arriving after close (nothing sent)");
@@ -1454,8 +1457,8 @@ static void time_wait_reacks_fin_and_restarts_2msl(void **state) {
     tb_time_ns first_end = c.now + 10 * SEC;
     assert_int_equal(tb_stack_next_deadline(st), first_end);
     c.now += 4 * SEC;
-    c_send_full(&c, TB_TCP_FIN | TB_TCP_ACK, c.pseq - 1, c.pack, NULL, 0);   /* the same FIN again */
-    c_expect_ack(&c, c.pseq);
+    c_send_full(&c, TB_TCP_FIN | TB_TCP_ACK, c.p.snd_nxt - 1, c.p.rcv_nxt, NULL, 0);   /* the same FIN again */
+    c_expect_ack(&c, c.p.snd_nxt);
     tb_time_ns end = tb_stack_next_deadline(st);
     if (end != c.now + 10 * SEC)
         fail_msg("the retransmitted FIN was ACKed but 2 MSL was not restarted: TIME-WAIT ends %lld ms from now, "
@@ -1479,11 +1482,11 @@ static void in_order_data_is_delivered_exactly(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    uint32_t start = c.pseq;
+    uint32_t start = c.p.snd_nxt;
     c_send_data(&c, 1460);
     expect_event(st, TB_EV_TCP_READABLE, c.h);
     c_send_data(&c, 1460);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     c_send_data(&c, 80);
     uint8_t buf[4000];
     size_t got = 0;
@@ -1493,10 +1496,10 @@ static void in_order_data_is_delivered_exactly(void **state) {
         got += (size_t)n;
     }
     assert_int_equal(got, 3000);
-    assert_pat(buf, 3000, start);
+    assert_pattern(buf, 3000, start);
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
     struct tb_tcp_info i = info_of(st, c.h);
-    assert_int_equal(i.rcv_nxt, c.pseq);
+    assert_int_equal(i.rcv_nxt, c.p.snd_nxt);
     assert_int_equal(i.bytes_received, 3000);
     t_stack_done(forget(st));
 }
@@ -1522,7 +1525,7 @@ static void out_of_order_data_is_held_and_sacked(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
-    uint32_t b = c.pseq;
+    uint32_t b = c.p.snd_nxt;
     c_send_data_at(&c, b, 100);
     expect_none(st);
     c_send_data_at(&c, b + 200, 100);
@@ -1547,7 +1550,7 @@ static void out_of_order_data_is_held_and_sacked(void **state) {
     assert_int_equal(info_of(st, c.h).ooo_bytes, 0);
     uint8_t buf[1024];
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 700);
-    assert_pat(buf, 700, b);
+    assert_pattern(buf, 700, b);
     assert_int_equal(info_of(st, c.h).rcv_nxt, b + 700);
     t_stack_done(forget(st));
 }
@@ -1562,7 +1565,7 @@ static void overlapping_segments_deliver_each_byte_once(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
-    uint32_t b = c.pseq;
+    uint32_t b = c.p.snd_nxt;
     struct { uint32_t from, to; uint8_t letter; } segs[] = {
         {0, 100, 'A'},   {50, 150, 'B'},  {300, 400, 'C'}, {250, 350, 'D'},
         {350, 450, 'E'}, {200, 320, 'F'}, {150, 260, 'G'}, {140, 460, 'H'},
@@ -1570,7 +1573,7 @@ static void overlapping_segments_deliver_each_byte_once(void **state) {
     for (size_t k = 0; k < ARRAY_LEN(segs); k++) {
         uint8_t data[512];
         memset(data, segs[k].letter, sizeof(data));
-        c_send_full(&c, TB_TCP_ACK, b + segs[k].from, c.pack, data, segs[k].to - segs[k].from);
+        c_send_full(&c, TB_TCP_ACK, b + segs[k].from, c.p.rcv_nxt, data, segs[k].to - segs[k].from);
     }
     drain_all(st);
     uint8_t buf[1024];
@@ -1599,7 +1602,7 @@ static void out_of_order_queue_is_bounded(void **state) {
     cfg.tcp_ooo_max_bytes = 1000;
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    uint32_t b = c.pseq;
+    uint32_t b = c.p.snd_nxt;
     c_send_data_at(&c, b + 100, 600);
     c_expect_ack(&c, b);
     assert_int_equal(info_of(st, c.h).ooo_bytes, 600);
@@ -1611,7 +1614,7 @@ static void out_of_order_queue_is_bounded(void **state) {
     c_expect_ack(&c, b + 700);
     uint8_t buf[2048];
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 700);
-    assert_pat(buf, 700, b);
+    assert_pattern(buf, 700, b);
     t_stack_done(forget(st));
 }
 
@@ -1624,9 +1627,9 @@ static void receive_sequence_number_wraps(void **state) {
     struct tb_stack *st = tcp_stack(&cfg);
     struct tconn c;
     c_init(&c, st, T0);
-    c.peer_isn = 0xfffffc00u;
+    c.p.isn = 0xfffffc00u;
     passive_open(&c, listen80(st), PEER_PORT, O_MSS);
-    uint32_t b = c.pseq;
+    uint32_t b = c.p.snd_nxt;
     assert_int_equal(b, 0xfffffc01u);
     c_send_data_at(&c, b, 1000);
     expect_none(st);
@@ -1637,7 +1640,7 @@ static void receive_sequence_number_wraps(void **state) {
     assert_int_equal(b + 3000, 0x7b9u);
     uint8_t buf[4096];
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 3000);
-    assert_pat(buf, 3000, b);
+    assert_pattern(buf, 3000, b);
     assert_int_equal(info_of(st, c.h).rcv_nxt, 0x7b9u);
     t_stack_done(forget(st));
 }
@@ -1657,7 +1660,7 @@ static void send_sequence_number_wraps(void **state) {
     probe.lh = lh;
     struct seg s;
     passive_syn(&probe, PEER_PORT, O_MSS, &s);
-    uint32_t f = probe.iss;
+    uint32_t f = probe.p.stack_isn;
     c_rst(&probe);
     expect_none(st);
     const uint32_t target = 0xfffffa00u;
@@ -1665,20 +1668,20 @@ static void send_sequence_number_wraps(void **state) {
     struct tconn c;
     c_init(&c, st, when);
     passive_open(&c, lh, PEER_PORT, O_MSS);
-    assert_int_equal(c.iss, target);
+    assert_int_equal(c.p.stack_isn, target);
     app_send(&c, 4000, 0);
     c_expect_data(&c, 1460);                 /* 0xfffffa01 */
-    uint32_t second = c.pack;
+    uint32_t second = c.p.rcv_nxt;
     c_expect_data(&c, 1460);                 /* 0xffffffb5: crosses zero */
     assert_int_equal(second, 0xffffffb5u);
     expect_none(st);                         /* Nagle holds the 1080-byte tail */
     tb_time_ns t = c.now;
     c.now = t + 10 * MS;
-    c_send_full(&c, TB_TCP_ACK, c.pseq, second, NULL, 0);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, second, NULL, 0);
     expect_none(st);
     assert_int_equal(info_of(st, c.h).snd_una, second);
     c_ack(&c);                               /* acknowledges 0x569, past zero */
-    assert_int_equal(c.pack, 0x569u);
+    assert_int_equal(c.p.rcv_nxt, 0x569u);
     assert_int_equal(info_of(st, c.h).snd_una, 0x569u);
     c_expect_data(&c, 1080);
     c_ack(&c);
@@ -1711,7 +1714,7 @@ static void single_segment_ack_is_delayed(void **state) {
     expect_none(st);
     tb_stack_tick(st, due);
     c.now = due;
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(stats_of(st).tcp_delayed_acks, 1);
     t_stack_done(forget(st));
 }
@@ -1727,11 +1730,11 @@ static void every_second_full_segment_is_acked_at_once(void **state) {
     c_send_data(&c, 1460);
     expect_none(st);
     c_send_data(&c, 1460);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     c_send_data(&c, 1460);
     expect_none(st);
     c_send_data(&c, 1460);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(stats_of(st).tcp_delayed_acks, 0);
     t_stack_done(forget(st));
 }
@@ -1744,8 +1747,8 @@ static void out_of_order_segment_is_acked_at_once(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    c_send_data_at(&c, c.pseq + 100, 100);
-    c_expect_ack(&c, c.pseq);
+    c_send_data_at(&c, c.p.snd_nxt + 100, 100);
+    c_expect_ack(&c, c.p.snd_nxt);
     t_stack_done(forget(st));
 }
 
@@ -1767,7 +1770,7 @@ static void nagle_holds_small_segment_while_data_unacked(void **state) {
     app_send(&c, 50, 100);
     expect_none(st);
     c.now += 10 * MS;
-    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack, NULL, 0);   /* acknowledges the 100 */
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt, NULL, 0);   /* acknowledges the 100 */
     c_expect_data(&c, 50);
     /* A full segment goes even while data is in flight; the tail waits. */
     app_send(&c, 2000, 150);
@@ -1810,20 +1813,20 @@ static void small_reads_send_no_window_update(void **state) {
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     c_send_data(&c, 1460);
     c_send_data(&c, 1460);
-    assert_int_equal(c_expect_ack(&c, c.pseq), 4096 - 2920);
+    assert_int_equal(c_expect_ack(&c, c.p.snd_nxt), 4096 - 2920);
     c_send_data(&c, 1176);
     expect_none(st);
     c.now += cfg.tcp_delack_ns;
     tb_stack_tick(st, c.now);
-    assert_int_equal(c_expect_ack(&c, c.pseq), 0);
+    assert_int_equal(c_expect_ack(&c, c.p.snd_nxt), 0);
     uint8_t buf[4096];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 100), 100);
     expect_none(st);
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf + 100, 1000), 1000);
     expect_none(st);   /* 1100 bytes free: below min(2048, 1460) */
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf + 1100, 1000), 1000);
-    assert_int_equal(c_expect_ack(&c, c.pseq), 2100);
-    assert_pat(buf, 2100, c.peer_isn + 1);
+    assert_int_equal(c_expect_ack(&c, c.p.snd_nxt), 2100);
+    assert_pattern(buf, 2100, c.p.isn + 1);
     t_stack_done(forget(st));
 }
 
@@ -1841,7 +1844,7 @@ static void read_sends_no_update_when_window_cannot_grow(void **state) {
     c_send_data(&c, 1000);
     c.now += cfg.tcp_delack_ns;
     tb_stack_tick(st, c.now);
-    assert_int_equal(c_expect_ack(&c, c.pseq), 65535);
+    assert_int_equal(c_expect_ack(&c, c.p.snd_nxt), 65535);
     uint8_t buf[1000];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 10), 10);
     struct seg s;
@@ -1875,11 +1878,11 @@ static void advertised_window_is_scaled_free_space(void **state) {
     c_send_data(&c, 1000);
     c.now += cfg.tcp_delack_ns;
     tb_stack_tick(st, c.now);
-    uint16_t field = c_expect_ack(&c, c.pseq);
+    uint16_t field = c_expect_ack(&c, c.p.snd_nxt);
     i = info_of(st, c.h);
     assert_int_equal(i.rcvbuf_used_bytes, 1000);
     assert_int_equal(field, (cfg.tcp_rcvbuf_bytes - 1000) >> 3);
-    c.pwin = 1000;
+    c.p.window = 1000;
     c_ack(&c);
     assert_int_equal(info_of(st, c.h).snd_wnd_bytes, 1000u << 7);
     t_stack_done(forget(st));
@@ -1893,10 +1896,9 @@ static void advertised_window_is_scaled_free_space(void **state) {
 static void expect_retransmission(struct tconn *c, uint32_t seq, size_t len, uint32_t off) {
     struct seg s;
     c_expect(c, &s);
-    if (s.th.seq != seq || s.th.payload_len != len)
-        fail_msg("expected retransmission of %zu bytes at %u, got %zu at %u (flags %#x)", len, seq, s.th.payload_len,
-                 s.th.seq, s.th.flags);
-    assert_pat(s.th.payload, len, off);
+    assert_seg(&s.th,
+               &(struct tb_peer_expect){.check = TB_PEER_CHECK_SEQ | TB_PEER_CHECK_LEN, .seq = seq, .payload_len = len});
+    assert_pattern(s.th.payload, len, off);
 }
 
 /* RFC 6298 §5.4-5.6 (and §2.4: RTO rounded up to 1 s): with no ACK the
@@ -1910,7 +1912,7 @@ static void data_is_retransmitted_with_backoff(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     assert_int_equal(info_of(st, c.h).rto_ns, SEC);
-    uint32_t seq = c.pack;
+    uint32_t seq = c.p.rcv_nxt;
     app_send(&c, 100, 0);
     c_expect_data(&c, 100);
     tb_time_ns t = c.now;
@@ -1955,7 +1957,7 @@ static void exhausted_retransmissions_time_out(void **state) {
     cfg.tcp_max_retries = 3;
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    uint32_t seq = c.pack;
+    uint32_t seq = c.p.rcv_nxt;
     app_send(&c, 100, 0);
     c_expect_data(&c, 100);
     size_t rexmits = 0;
@@ -2004,7 +2006,7 @@ static void syn_is_retransmitted_then_times_out(void **state) {
         tb_stack_tick(st, t);
         c_expect(&c, &s);
         assert_int_equal(s.th.flags, TB_TCP_SYN);
-        assert_int_equal(s.th.seq, c.iss);
+        assert_int_equal(s.th.seq, c.p.stack_isn);
         assert_true(s.th.opts.has_mss);
         expect_none(st);
     }
@@ -2031,7 +2033,7 @@ static void rtt_samples_set_rto(void **state) {
     active_syn(&c, &s);
     c.now += 100 * MS;   /* the SYN-ACK takes 100 ms */
     active_synack(&c, O_MSS);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     struct tb_tcp_info i = info_of(st, c.h);
     assert_int_equal(i.srtt_ns, 100 * MS);
     assert_int_equal(i.rttvar_ns, 50 * MS);
@@ -2050,7 +2052,7 @@ static void rtt_samples_set_rto(void **state) {
     active_syn(&d, &s);
     d.now += 1 * MS;
     active_synack(&d, O_MSS);
-    c_expect_ack(&d, d.pseq);
+    c_expect_ack(&d, d.p.snd_nxt);
     i = info_of(st, d.h);
     assert_int_equal(i.srtt_ns, 1 * MS);
     assert_int_equal(i.rto_ns, cfg.tcp_rto_min_ns);
@@ -2074,7 +2076,7 @@ static void syn_retransmission_sets_rto_to_3s(void **state) {
     assert_int_equal(s.th.flags, TB_TCP_SYN);
     c.now = T0 + 1500 * MS;
     active_synack(&c, O_MSS);   /* Karn: no RTT sample from a retransmitted SYN */
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(info_of(st, c.h).rto_ns, 3 * SEC);
     app_send(&c, 100, 0);
     c_expect_data(&c, 100);
@@ -2098,7 +2100,7 @@ static void synack_retransmission_sets_rto_to_3s(void **state) {
     tb_stack_tick(st, T0 + SEC);
     c_expect(&c, &s);
     assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ACK);
-    assert_int_equal(s.th.seq, c.iss);
+    assert_int_equal(s.th.seq, c.p.stack_isn);
     c.now = T0 + 1500 * MS;
     c_ack(&c);
     c.h = tb_tcp_accept(st, c.lh);
@@ -2114,11 +2116,11 @@ static void synack_retransmission_sets_rto_to_3s(void **state) {
 
 /* The peer closes its window; the application queues 100 bytes. */
 static void enter_zero_window(struct tconn *c, uint8_t *data) {
-    c->pwin = 0;
+    c->p.window = 0;
     c_ack(c);
     expect_none(c->st);
     assert_int_equal(info_of(c->st, c->h).snd_wnd_bytes, 0);
-    fill_pat(data, 100, 0);
+    tb_peer_fill_pat(data, 100, 0);
     assert_int_equal(tb_tcp_send(c->st, c->now, c->h, data, 100), 100);
     expect_none(c->st);
 }
@@ -2129,9 +2131,10 @@ static tb_time_ns expect_probe(struct tconn *c, const uint8_t *data) {
     tb_stack_tick(c->st, t);
     struct seg s;
     c_expect(c, &s);
-    if (s.th.seq != c->pack || s.th.payload_len != 1 || !(s.th.flags & TB_TCP_ACK))
-        fail_msg("expected a 1-byte probe at %u, got flags %#x seq %u len %zu", c->pack, s.th.flags, s.th.seq,
-                 s.th.payload_len);
+    assert_seg(&s.th, &(struct tb_peer_expect){.check = TB_PEER_CHECK_SEQ | TB_PEER_CHECK_LEN,
+                                               .flags_required = TB_TCP_ACK,
+                                               .seq = c->p.rcv_nxt,
+                                               .payload_len = 1});
     assert_int_equal(s.th.payload[0], data[0]);
     expect_none(c->st);
     return t;
@@ -2179,20 +2182,20 @@ static void window_update_resumes_sending(void **state) {
     c_ack(&c);   /* the probe's byte is refused: window 0 */
     expect_none(st);
     c.now += 50 * MS;
-    c.pwin = 65535;
+    c.p.window = 65535;
     c_ack(&c);   /* window update */
-    uint32_t covered = c.pack;
+    uint32_t covered = c.p.rcv_nxt;
     struct seg s;
     while (next_seg(st, &s)) {
         if (s.th.payload_len == 0) continue;
         if (s.th.seq != covered)
             fail_msg("after the window update: %zu bytes at %u, the peer expects %u", s.th.payload_len, s.th.seq,
                      covered);
-        assert_pat(s.th.payload, s.th.payload_len, covered - c.pack);
+        assert_pattern(s.th.payload, s.th.payload_len, covered - c.p.rcv_nxt);
         covered += (uint32_t)s.th.payload_len;
     }
-    if (covered != c.pack + 100)
-        fail_msg("the window update resumed only %u of 100 queued bytes at once", covered - c.pack);
+    if (covered != c.p.rcv_nxt + 100)
+        fail_msg("the window update resumed only %u of 100 queued bytes at once", covered - c.p.rcv_nxt);
     t_stack_done(forget(st));
 }
 
@@ -2249,9 +2252,12 @@ static void enable_keepalive(struct tconn *c) {
 static void expect_keepalive(struct tconn *c) {
     struct seg s;
     c_expect(c, &s);
-    if (s.th.flags != TB_TCP_ACK || s.th.seq != c->pack - 1 || s.th.payload_len != 0 || s.th.ack != c->pseq)
-        fail_msg("expected keepalive seq %u ack %u, got flags %#x seq %u ack %u len %zu", c->pack - 1, c->pseq,
-                 s.th.flags, s.th.seq, s.th.ack, s.th.payload_len);
+    /* SEG.SEQ = SND.NXT - 1: no new data (RFC 1122 §4.2.3.6). */
+    assert_seg(&s.th, &(struct tb_peer_expect){
+                          .check = TB_PEER_CHECK_FLAGS | TB_PEER_CHECK_SEQ | TB_PEER_CHECK_LEN | TB_PEER_CHECK_ACK,
+                          .flags = TB_TCP_ACK,
+                          .seq = c->p.rcv_nxt - 1,
+                          .ack = c->p.snd_nxt});
 }
 
 /* RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6: after the idle time a probe goes
@@ -2329,37 +2335,43 @@ static void paws_drops_segment_with_old_timestamp(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
-    assert_true(c.ts);
-    uint32_t start = c.pseq;
-    c.tsval = 4999;
+    assert_true(c.p.ts_on);
+    uint32_t start = c.p.snd_nxt;
+    c.p.ts_val = 4999;
     c_send_data(&c, 100);   /* TSval 5000 */
     c.now += cfg.tcp_delack_ns;
     tb_stack_tick(st, c.now);
     struct seg s;
     c_expect(&c, &s);
-    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
     assert_int_equal(s.th.opts.ts_ecr, 5000);
     struct tb_tcp_opts old;
     memset(&old, 0, sizeof(old));
     old.has_ts = true;
     old.ts_val = 4000;
-    old.ts_ecr = c.tsecr;
+    old.ts_ecr = c.p.ts_recent;
     uint8_t data[100];
-    fill_pat(data, 100, c.pseq);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK, c.pseq, c.pack, 65535, 0, &old, data, 100);
+    tb_peer_fill_pat(data, 100, c.p.snd_nxt);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_ACK,
+                                         .seq = c.p.snd_nxt,
+                                         .ack = c.p.rcv_nxt,
+                                         .window = 65535,
+                                         .opts = old,
+                                         .payload = data,
+                                         .payload_len = 100});
     c_expect(&c, &s);
     assert_int_equal(s.th.flags, TB_TCP_ACK);
-    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
     assert_int_equal(s.th.opts.ts_ecr, 5000);
     assert_int_equal(t_drops(st, TB_DROP_tcp_paws), 1);
     assert_int_equal(stats_of(st).tcp_paws_rejected, 1);
     uint8_t buf[512];
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 100);
-    assert_pat(buf, 100, start);
-    c.tsval = 5000;
+    assert_pattern(buf, 100, start);
+    c.p.ts_val = 5000;
     c_send_data(&c, 100);   /* TSval 5001: accepted */
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 100);
-    assert_pat(buf, 100, start + 100);
+    assert_pattern(buf, 100, start + 100);
     t_stack_done(forget(st));
 }
 
@@ -2372,12 +2384,12 @@ static void timestamp_echo_follows_last_ack_sent(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
-    c.tsval = 5999;
+    c.p.ts_val = 5999;
     c_send_data(&c, 100);   /* TSval 6000 */
     c_send_data(&c, 100);   /* TSval 6001 */
     struct seg s;
     c_expect(&c, &s);
-    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
     assert_int_equal(s.th.opts.ts_ecr, 6000);
     c_send_data(&c, 100);   /* TSval 6002, at Last.ACK.sent */
     c.now += cfg.tcp_delack_ns;
@@ -2428,7 +2440,7 @@ static void syn_cookie_answers_when_syn_queue_full(void **state) {
     assert_int_equal(i.state, TB_TCP_ESTABLISHED);
     assert_int_equal(i.remote_port, PEER_PORT + 1);
     assert_int_equal(i.mss_bytes, 1460);
-    assert_int_equal(i.snd_una, b.iss + 1);
+    assert_int_equal(i.snd_una, b.p.stack_isn + 1);
     char buf[16];
     assert_int_equal(tb_tcp_recv(st, b.now, b.h, buf, sizeof(buf)), 5);
     assert_memory_equal(buf, "hello", 5);
@@ -2455,8 +2467,8 @@ static void syn_cookie_bad_ack_gets_rst(void **state) {
     b.lh = lh;
     passive_syn(&b, PEER_PORT + 1, O_MSS, &s);
     assert_int_equal(stats_of(st).tcp_syncookies_sent, 1);
-    uint32_t bad_ack = (b.iss ^ 0x01000000u) + 1;
-    c_send_full(&b, TB_TCP_ACK, b.pseq, bad_ack, NULL, 0);
+    uint32_t bad_ack = (b.p.stack_isn ^ 0x01000000u) + 1;
+    c_send_full(&b, TB_TCP_ACK, b.p.snd_nxt, bad_ack, NULL, 0);
     expect_rst(st, US_PORT, PEER_PORT + 1, bad_ack, false, 0);
     assert_int_equal(stats_of(st).tcp_syncookies_failed, 1);
     assert_int_equal(t_drops(st, TB_DROP_tcp_bad_cookie), 1);
@@ -2481,7 +2493,8 @@ static void accept_queue_is_bounded_by_backlog(void **state) {
     c_init(&b, st, T0);
     passive_handshake(&b, lh, PEER_PORT + 1, O_MSS);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, T0, PEER_PORT + 2, US_PORT, TB_TCP_SYN, PEER_ISN, 0, 65535, 0, &o, NULL, 0);
+    peer_feed_ports(st, T0, PEER_PORT + 2, US_PORT,
+                    &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = PEER_ISN, .window = 65535, .opts = o});
     expect_none(st);
     assert_true(stats_of(st).tcp_accept_queue_overflow >= 1);
     assert_int_equal(t_drops(st, TB_DROP_tcp_accept_queue_full), 1);
@@ -2532,18 +2545,19 @@ static void closing_listener_resets_pending_children(void **state) {
         assert_true(s.th.flags & TB_TCP_RST);
         assert_int_equal(s.th.src_port, US_PORT);
         if (s.th.dst_port == PEER_PORT) {
-            assert_int_equal(s.th.seq, a.iss + 1);
+            assert_int_equal(s.th.seq, a.p.stack_isn + 1);
             seen_a = true;
         } else {
             assert_int_equal(s.th.dst_port, PEER_PORT + 1);
-            assert_int_equal(s.th.seq, b.iss + 1);
+            assert_int_equal(s.th.seq, b.p.stack_isn + 1);
             seen_b = true;
         }
     }
     assert_true(seen_a && seen_b);
     assert_int_equal(tb_tcp_accept(st, lh), TB_ERR_BADCONN);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, T0 + MS, PEER_PORT + 2, US_PORT, TB_TCP_SYN, PEER_ISN, 0, 65535, 0, &o, NULL, 0);
+    peer_feed_ports(st, T0 + MS, PEER_PORT + 2, US_PORT,
+                    &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = PEER_ISN, .window = 65535, .opts = o});
     expect_rst(st, US_PORT, PEER_PORT + 2, 0, true, PEER_ISN + 1);
     t_stack_done(forget(st));
 }
@@ -2557,20 +2571,13 @@ static void closing_listener_resets_pending_children(void **state) {
  * seq_override is given). */
 static void icmp_about(struct tb_stack *st, tb_time_ns now, uint8_t code, uint16_t mtu, const struct seg *s,
                        const uint32_t *seq_override) {
-    uint8_t quote[28];
+    uint8_t quote[TB_PEER_QUOTE_LEN];
     memcpy(quote, s->f.bytes + TB_ETH_HDR_LEN, sizeof(quote));   /* IP header + 8 bytes (RFC 792) */
     if (seq_override != NULL) tb_put32(quote + TB_IPV4_HDR_LEN + 4, *seq_override);
-    uint8_t icmp[64];
-    struct tb_icmp_repr r;
-    memset(&r, 0, sizeof(r));
-    r.type = TB_ICMP_DEST_UNREACH;
-    r.code = code;
-    r.next_hop_mtu = mtu;
-    r.payload = quote;
-    r.payload_len = sizeof(quote);
-    size_t n = tb_icmp_emit(&r, icmp);
     uint8_t frame[128];
-    size_t len = t_build_ipv4(frame, &t_mac_us, ROUTER_IP, T_IP_US, TB_IPPROTO_ICMP, icmp, n);
+    size_t len = tb_peer_build_icmp_error(peer_host(), ROUTER_IP, TB_ICMP_DEST_UNREACH, code, mtu, quote,
+                                          sizeof(quote), frame, sizeof(frame));
+    assert_true(len > 0);
     t_input(st, now, frame, len);
 }
 
@@ -2597,7 +2604,7 @@ static void icmp_unreachable_is_a_soft_error(void **state) {
     assert_int_equal(i.last_soft_error_icmp_type, TB_ICMP_DEST_UNREACH);
     assert_int_equal(i.last_soft_error_icmp_code, 1);
     assert_int_equal(stats_of(st).tcp_icmp_soft_errors, 1);
-    c.pack += 100;
+    c.p.rcv_nxt += 100;
     c_ack(&c);
     app_send(&c, 50, 100);
     c_expect_data(&c, 50);
@@ -2613,7 +2620,7 @@ static void icmp_frag_needed_lowers_mss_and_resends(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    uint32_t una = c.pack;
+    uint32_t una = c.p.rcv_nxt;
     app_send(&c, 2920, 0);
     struct seg first;
     c_expect(&c, &first);
@@ -2630,11 +2637,11 @@ static void icmp_frag_needed_lowers_mss_and_resends(void **state) {
         assert_true(s.ip.total_len <= 1000);
         assert_true(s.th.payload_len <= 960);
         assert_int_equal(s.th.seq, covered);
-        assert_pat(s.th.payload, s.th.payload_len, covered - c.iss - 1);
+        assert_pattern(s.th.payload, s.th.payload_len, covered - c.p.stack_isn - 1);
         covered += (uint32_t)s.th.payload_len;
     }
     assert_int_equal(covered, una + 2920);
-    c.pack = una + 2920;
+    c.p.rcv_nxt = una + 2920;
     c_ack(&c);
     app_send(&c, 2000, 2920);
     c_expect_data(&c, 960);
@@ -2652,13 +2659,13 @@ static void icmp_quoting_stale_sequence_is_ignored(void **state) {
     app_send(&c, 100, 0);
     struct seg s;
     c_expect(&c, &s);
-    c.pack += 100;
+    c.p.rcv_nxt += 100;
     c_ack(&c);   /* nothing in flight now */
     icmp_about(st, c.now, 1, 0, &s, NULL);
     icmp_about(st, c.now, TB_ICMP_UNREACH_FRAG_NEEDED, 576, &s, NULL);
     app_send(&c, 100, 100);
     c_expect_data(&c, 100);   /* in flight: [pack-100, pack) */
-    uint32_t ahead = c.pack + 5000, behind = c.pack - 101;
+    uint32_t ahead = c.p.rcv_nxt + 5000, behind = c.p.rcv_nxt - 101;
     icmp_about(st, c.now, 1, 0, &s, &ahead);
     icmp_about(st, c.now, 1, 0, &s, &behind);
     assert_int_equal(t_drops(st, TB_DROP_tcp_icmp_stale), 4);
@@ -2682,11 +2689,16 @@ static void urgent_data_is_delivered_inline(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK | TB_TCP_URG | TB_TCP_PSH, c.pseq, c.pack, 65535, 3, NULL,
-                    "abcdef", 6);
-    c.pseq += 6;
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_ACK | TB_TCP_URG | TB_TCP_PSH,
+                                         .seq = c.p.snd_nxt,
+                                         .ack = c.p.rcv_nxt,
+                                         .window = 65535,
+                                         .urgent = 3,
+                                         .payload = (const uint8_t *)"abcdef",
+                                         .payload_len = 6});
+    c.p.snd_nxt += 6;
     c_send(&c, TB_TCP_ACK, "gh", 2);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     char buf[16];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), 8);
     assert_memory_equal(buf, "abcdefgh", 8);
@@ -2712,8 +2724,8 @@ static void send_buf_releases_chain_after_ack(void **state) {
     struct tb_buf *b1 = tb_stack_alloc_rx(st, 1000), *b2 = tb_stack_alloc_rx(st, 1000);
     assert_non_null(b1);
     assert_non_null(b2);
-    fill_pat(b1->data, 1000, 0);
-    fill_pat(b2->data, 1000, 1000);
+    tb_peer_fill_pat(b1->data, 1000, 0);
+    tb_peer_fill_pat(b2->data, 1000, 1000);
     b1->next = b2;
     assert_int_equal(tb_tcp_send_buf(st, c.now, c.h, b1), TB_OK);
     c_expect_data(&c, 1460);
@@ -2743,17 +2755,17 @@ static void recv_buf_lends_received_buffers(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_WS);
     size_t free0 = tb_stack_pool_free(st);
-    uint32_t start = c.pseq;
+    uint32_t start = c.p.snd_nxt;
     c_send_data(&c, 500);
     c_send_data(&c, 700);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     struct tb_buf *chain = NULL;
     assert_int_equal(tb_tcp_recv_buf(st, c.now, c.h, &chain, 100000), 1200);
     assert_non_null(chain);
     assert_int_equal(tb_buf_chain_len(chain), 1200);
     uint8_t buf[1200];
     assert_int_equal(tb_buf_copy_out(chain, 0, buf, sizeof(buf)), 1200);
-    assert_pat(buf, 1200, start);
+    assert_pattern(buf, 1200, start);
     expect_none(st);   /* 1200 bytes freed: no window update due */
     assert_int_equal(tb_stack_pool_free(st), free0 - 2);
     tb_buf_free(chain);
@@ -2774,7 +2786,7 @@ static void full_send_buffer_returns_again_then_writable(void **state) {
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_SNDBUF, 1024), TB_OK);
     uint8_t data[2000];
-    fill_pat(data, sizeof(data), 0);
+    tb_peer_fill_pat(data, sizeof(data), 0);
     assert_int_equal(tb_tcp_send(st, c.now, c.h, data, 2000), 1024);
     c_expect_data(&c, 1024);
     assert_int_equal(tb_tcp_send(st, c.now, c.h, data + 1024, 10), TB_ERR_AGAIN);
@@ -2895,13 +2907,13 @@ static void isn_depends_on_seed_and_4_tuple(void **state) {
         c.lh = listen80(st);
         struct seg s;
         passive_syn(&c, PEER_PORT, O_MSS, &s);
-        isn[k] = c.iss;
+        isn[k] = c.p.stack_isn;
         if (k == 0) {
             struct tconn d;
             c_init(&d, st, T0);
             d.lh = c.lh;
             passive_syn(&d, PEER_PORT + 1, O_MSS, &s);
-            assert_int_not_equal(d.iss, c.iss);
+            assert_int_not_equal(d.p.stack_isn, c.p.stack_isn);
         }
         t_stack_done(forget(st));
     }
@@ -2923,8 +2935,8 @@ static void sack_blocks_never_push_data_past_the_mtu(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_ALL);
-    assert_true(c.ts);
-    c_send_data_at(&c, c.pseq + 1000, 100);   /* a hole: held out of order */
+    assert_true(c.p.ts_on);
+    c_send_data_at(&c, c.p.snd_nxt + 1000, 100);   /* a hole: held out of order */
     struct seg s;
     c_expect(&c, &s);
     assert_int_equal(s.th.opts.sack_count, 1);
@@ -2933,20 +2945,20 @@ static void sack_blocks_never_push_data_past_the_mtu(void **state) {
     size_t segs = 0;
     for (int idle = 0; got < 4000 && idle < 3;) {
         if (!next_seg(st, &s)) {   /* Nagle holds the short tail until an ACK */
-            c.pack = c.iss + 1 + got;
+            c.p.rcv_nxt = c.p.stack_isn + 1 + got;
             c_ack(&c);
             idle++;
             continue;
         }
-        if (s.th.opts.has_ts) c.tsecr = s.th.opts.ts_val;
+        tb_peer_learn(&c.p, &s.th);
         if (s.th.payload_len == 0) continue;
         segs++;
         assert_true(s.ip.total_len <= cfg.mtu);
         assert_true(s.th.opts.sack_count >= 1);   /* the blocks are kept, the data shrinks */
         /* data + options within the peer's MSS (1460) */
         assert_true(s.th.payload_len + (s.th.header_len - TB_TCP_HDR_LEN) <= 1460);
-        assert_int_equal(s.th.seq, c.iss + 1 + got);
-        assert_pat(s.th.payload, s.th.payload_len, got);
+        assert_int_equal(s.th.seq, c.p.stack_isn + 1 + got);
+        assert_pattern(s.th.payload, s.th.payload_len, got);
         got += (uint32_t)s.th.payload_len;
     }
     assert_int_equal(got, 4000);
@@ -2971,17 +2983,19 @@ static void simultaneous_open_completes(void **state) {
     struct seg s;
     active_syn(&c, &s);
     struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN, c.peer_isn, 0, 65535, 0, &o, NULL, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.isn, .window = 65535, .opts = o});
     c_expect(&c, &s);
     assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ACK);
-    assert_int_equal(s.th.seq, c.iss);
-    assert_int_equal(s.th.ack, c.peer_isn + 1);
+    assert_int_equal(s.th.seq, c.p.stack_isn);
+    assert_int_equal(s.th.ack, c.p.isn + 1);
     assert_int_equal(state_of(&c), TB_TCP_SYN_RECEIVED);
     c.now += 10 * MS;
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN | TB_TCP_ACK, c.peer_isn, c.iss + 1, 65535, 0, &o, NULL,
-                    0);
-    c.pseq = c.peer_isn + 1;
-    c_expect_ack(&c, c.pseq);
+    c_send_seg(
+        &c,
+        &(struct tb_peer_seg){
+            .flags = TB_TCP_SYN | TB_TCP_ACK, .seq = c.p.isn, .ack = c.p.stack_isn + 1, .window = 65535, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    c_expect_ack(&c, c.p.snd_nxt);
     expect_none(st);
     assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
     expect_event(st, TB_EV_TCP_CONNECTED, c.h);
@@ -3004,7 +3018,7 @@ static void tiny_peer_mss_is_never_exceeded(void **state) {
         struct tconn c;
         c_init(&c, st, T0);
         int32_t lh = listen80(st);
-        struct tb_tcp_opts o = syn_opts(O_MSS | O_TS | O_SACK, peer_mss, 0, c.tsval, 0);
+        struct tb_tcp_opts o = syn_opts(O_MSS | O_TS | O_SACK, peer_mss, 0, c.p.ts_val, 0);
         struct seg synack;
         passive_syn_opts(&c, PEER_PORT, &o, &synack);
         c_ack(&c);
@@ -3017,15 +3031,15 @@ static void tiny_peer_mss_is_never_exceeded(void **state) {
         for (int round = 0; round < 400 && got < 300; round++) {
             struct seg s;
             if (!next_seg(st, &s)) {
-                c.pack = c.iss + 1 + got;
+                c.p.rcv_nxt = c.p.stack_isn + 1 + got;
                 c.now += 1 * MS;
                 c_ack(&c);
                 continue;
             }
-            if (s.th.opts.has_ts) c.tsecr = s.th.opts.ts_val;
+            tb_peer_learn(&c.p, &s.th);
             if (s.th.payload_len == 0) continue;
             if (s.th.payload_len > want) fail_msg("peer MSS %u: %zu payload bytes", peer_mss, s.th.payload_len);
-            if (s.th.seq == c.iss + 1 + got) got += (uint32_t)s.th.payload_len;
+            if (s.th.seq == c.p.stack_isn + 1 + got) got += (uint32_t)s.th.payload_len;
         }
         assert_int_equal(got, 300);
         t_stack_done(forget(st));
@@ -3047,9 +3061,11 @@ static void window_scale_is_fixed_by_the_syn(void **state) {
     uint8_t offered = syn.th.opts.wscale;
     assert_int_equal(tb_tcp_setopt(st, c.h, TB_TCP_OPT_RCVBUF, 64 << 20), TB_OK);
     struct tb_tcp_opts o = syn_opts(O_MSS | O_WS, 1460, 7, 0, 0);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_SYN | TB_TCP_ACK, c.peer_isn, c.pack, 65535, 0, &o, NULL, 0);
-    c.pseq = c.peer_isn + 1;
-    uint16_t field = c_expect_ack(&c, c.pseq);
+    c_send_seg(&c,
+               &(struct tb_peer_seg){
+                   .flags = TB_TCP_SYN | TB_TCP_ACK, .seq = c.p.isn, .ack = c.p.rcv_nxt, .window = 65535, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    uint16_t field = c_expect_ack(&c, c.p.snd_nxt);
     struct tb_tcp_info i = info_of(st, c.h);
     assert_int_equal(i.rcv_wscale, offered);
     /* The window the peer reads (field << offered) is the window we mean. */
@@ -3134,7 +3150,7 @@ static void window_update_after_zero_window_at_one_mss(void **state) {
     struct seg s;
     c_expect(&c, &s);
     assert_int_equal(s.th.flags, TB_TCP_ACK);
-    assert_int_equal(s.th.ack, c.pseq);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
     assert_true(s.th.window >= 1460);
     t_stack_done(forget(st));
 }
@@ -3148,18 +3164,18 @@ static void old_ack_does_not_update_the_window(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    uint32_t old_ack = c.pack;
+    uint32_t old_ack = c.p.rcv_nxt;
     app_send(&c, 100, 0);
     c_expect_data(&c, 100);
     c_ack(&c);   /* acknowledges the 100 bytes, window 65535 */
     c_send_data(&c, 10);   /* the window's last update comes from this segment */
     drain_all(st);
     uint8_t data[10];
-    fill_pat(data, 10, c.pseq);
-    c.pwin = 0;
-    c_send_full(&c, TB_TCP_ACK, c.pseq, old_ack, data, 10);   /* an old ACK, newer data */
-    c.pseq += 10;
-    c.pwin = 65535;
+    tb_peer_fill_pat(data, 10, c.p.snd_nxt);
+    c.p.window = 0;
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, old_ack, data, 10);   /* an old ACK, newer data */
+    c.p.snd_nxt += 10;
+    c.p.window = 65535;
     drain_all(st);
     assert_true(info_of(st, c.h).snd_wnd_bytes > 0);
     app_send(&c, 50, 100);
@@ -3177,7 +3193,7 @@ static void idle_restart_ignores_pure_acks(void **state) {
     cfg.tcp_delack_ns = 0;
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    uint32_t sent_end = c.pack;
+    uint32_t sent_end = c.p.rcv_nxt;
     for (int round = 0; round < 8; round++) {   /* slow start well past the initial window */
         app_send(&c, 8000, 0);
         for (int pass = 0; pass < 50; pass++) {   /* one ACK per segment, until all is acknowledged */
@@ -3190,24 +3206,24 @@ static void idle_restart_ignores_pure_acks(void **state) {
             c.now += 10 * MS;
             for (size_t k = 0; k < n; k++) {
                 if ((int32_t)(ends[k] - sent_end) > 0) sent_end = ends[k];
-                c.pack = ends[k];
+                c.p.rcv_nxt = ends[k];
                 c_ack(&c);
             }
         }
     }
-    c.pack = sent_end;
+    c.p.rcv_nxt = sent_end;
     uint32_t iw = 14600;   /* RFC 6928 for a 1460-byte MSS */
     assert_true(info_of(st, c.h).cwnd_bytes > 3 * iw);
     for (int k = 0; k < 50; k++) {   /* 5 s in which only the peer sends, every 100 ms (< RTO); we ACK */
         c.now += 100 * MS;
         c_send_data(&c, 100);
-        c_expect_ack(&c, c.pseq);
+        c_expect_ack(&c, c.p.snd_nxt);
     }
     uint8_t sink[8000];
     app_recv_all(&c, sink, sizeof(sink));
     drain_all(st);
     uint8_t big[8192];
-    fill_pat(big, sizeof(big), 0);
+    tb_peer_fill_pat(big, sizeof(big), 0);
     size_t burst = 0;
     for (int k = 0; k < 6; k++) assert_true(tb_tcp_send(st, c.now, c.h, big, sizeof(big)) > 0);
     struct seg s;
@@ -3224,15 +3240,20 @@ static void segment_without_timestamp_is_dropped(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_ALL);
-    assert_true(c.ts);
+    assert_true(c.p.ts_on);
     uint8_t data[20];
-    fill_pat(data, sizeof(data), c.pseq);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_ACK, c.pseq, c.pack, 65535, 0, NULL, data, sizeof(data));
+    tb_peer_fill_pat(data, sizeof(data), c.p.snd_nxt);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_ACK,
+                                         .seq = c.p.snd_nxt,
+                                         .ack = c.p.rcv_nxt,
+                                         .window = 65535,
+                                         .payload = data,
+                                         .payload_len = sizeof(data)});
     expect_none(st);
     assert_int_equal(t_drops(st, TB_DROP_tcp_missing_ts), 1);
     uint8_t buf[32];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
-    peer_send_ports(st, c.now, c.pport, c.sport, TB_TCP_RST, c.pseq, 0, 0, 0, NULL, NULL, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_RST, .seq = c.p.snd_nxt});
     assert_int_equal(expect_event(st, TB_EV_TCP_ERROR, c.h).error, TB_ERR_RESET);
     t_stack_done(forget(st));
 }
@@ -3247,9 +3268,9 @@ static void syn_at_the_left_edge_gets_a_challenge_ack(void **state) {
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     uint8_t data[20];
-    fill_pat(data, sizeof(data), c.pseq);
-    c_send_full(&c, TB_TCP_SYN | TB_TCP_ACK, c.pseq - 1, c.pack, data, sizeof(data));
-    c_expect_ack(&c, c.pseq);
+    tb_peer_fill_pat(data, sizeof(data), c.p.snd_nxt);
+    c_send_full(&c, TB_TCP_SYN | TB_TCP_ACK, c.p.snd_nxt - 1, c.p.rcv_nxt, data, sizeof(data));
+    c_expect_ack(&c, c.p.snd_nxt);
     assert_int_equal(stats_of(st).tcp_challenge_acks, 1);
     uint8_t buf[32];
     assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, sizeof(buf)), TB_ERR_AGAIN);
@@ -3296,11 +3317,11 @@ static void ack_storm_answers_are_rate_limited(void **state) {
     tcp_cfg(&cfg);
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
-    for (int k = 0; k < 10; k++) c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack + 5000, NULL, 0);
+    for (int k = 0; k < 10; k++) c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 5000, NULL, 0);
     assert_int_equal(drain_all(st), 1);
     assert_int_equal(t_drops(st, TB_DROP_tcp_bad_ack), 10);
     c.now += SEC;
-    c_send_full(&c, TB_TCP_ACK, c.pseq, c.pack + 5000, NULL, 0);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 5000, NULL, 0);
     assert_int_equal(drain_all(st), 1);
     t_stack_done(forget(st));
 }
@@ -3315,23 +3336,17 @@ static void time_exceeded_is_a_soft_error(void **state) {
     app_send(&c, 100, 0);
     struct seg s;
     c_expect(&c, &s);
-    uint8_t quote[28];
-    memcpy(quote, s.f.bytes + TB_ETH_HDR_LEN, sizeof(quote));
-    uint8_t icmp[64];
-    struct tb_icmp_repr r;
-    memset(&r, 0, sizeof(r));
-    r.type = TB_ICMP_TIME_EXCEEDED;
-    r.code = 0;
-    r.payload = quote;
-    r.payload_len = sizeof(quote);
-    size_t n = tb_icmp_emit(&r, icmp);
+    uint8_t quote[TB_PEER_QUOTE_LEN];
+    memcpy(quote, s.f.bytes + TB_ETH_HDR_LEN, sizeof(quote));   /* IP header + 8 bytes (RFC 792) */
     uint8_t frame[128];
-    size_t len = t_build_ipv4(frame, &t_mac_us, ROUTER_IP, T_IP_US, TB_IPPROTO_ICMP, icmp, n);
+    size_t len = tb_peer_build_icmp_error(peer_host(), ROUTER_IP, TB_ICMP_TIME_EXCEEDED, 0, 0, quote, sizeof(quote),
+                                          frame, sizeof(frame));
+    assert_true(len > 0);
     t_input(st, c.now, frame, len);
     struct tb_event ev = expect_event(st, TB_EV_TCP_SOFT_ERROR, c.h);
     assert_int_equal(ev.u.soft.icmp_type, TB_ICMP_TIME_EXCEEDED);
     assert_int_equal(state_of(&c), TB_TCP_ESTABLISHED);
-    c.pack += 100;
+    c.p.rcv_nxt += 100;
     c_ack(&c);
     app_send(&c, 50, 100);
     c_expect_data(&c, 50);
@@ -3346,20 +3361,12 @@ static void land_syn_is_dropped(void **state) {
     tcp_cfg(&cfg);
     struct tb_stack *st = tcp_stack(&cfg);
     listen80(st);
-    uint8_t seg[TB_TCP_HDR_LEN + 8];
-    struct tb_tcp_repr r;
-    memset(&r, 0, sizeof(r));
-    r.src_port = US_PORT;
-    r.dst_port = US_PORT;
-    r.seq = 1234;
-    r.flags = TB_TCP_SYN;
-    r.window = 65535;
-    size_t hl = tb_tcp_emit_header(&r, seg);
-    tb_put16(seg + 16, tb_csum_fold(tb_csum_partial(seg, hl, tb_ipv4_pseudo_sum(T_IP_US, T_IP_US, TB_IPPROTO_TCP,
-                                                                                   (uint16_t)hl))));
-    uint8_t frame[128];
-    size_t n = t_build_ipv4(frame, &t_mac_us, T_IP_US, T_IP_US, TB_IPPROTO_TCP, seg, hl);
-    t_input(st, T0, frame, n);
+    /* A host claiming the stack's own address, from the peer's MAC. */
+    struct tb_peer_host land;
+    tb_peer_host_init(&land, &t_mac_peer, T_IP_US, &t_mac_us, T_IP_US);
+    struct tb_peer p;
+    tb_peer_init(&p, &land, US_PORT, US_PORT, 1234);
+    peer_feed(st, T0, &p, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = 1234, .window = 65535});
     struct t_frame f;
     assert_int_equal(t_drain(st, &f, 1), 0);
     assert_int_equal(t_drops(st, TB_DROP_ip_src_is_ours), 1);
@@ -3376,16 +3383,16 @@ static void dsack_for_a_partly_old_segment(void **state) {
     cfg.tcp_delack_ns = 0;
     struct tconn c;
     struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
-    uint32_t start = c.pseq;
+    uint32_t start = c.p.snd_nxt;
     c_send_data(&c, 100);
-    c_expect_ack(&c, c.pseq);
+    c_expect_ack(&c, c.p.snd_nxt);
     c_send_data_at(&c, start + 50, 100);   /* 50 old bytes, 50 new */
-    c.pseq = start + 150;
+    c.p.snd_nxt = start + 150;
     struct tb_sack_block want[1] = {{start + 50, start + 100}};
-    expect_sack(&c, c.pseq, want, 1);
+    expect_sack(&c, c.p.snd_nxt, want, 1);
     uint8_t buf[200];
     assert_int_equal(app_recv_all(&c, buf, sizeof(buf)), 150);
-    assert_pat(buf, 150, start);
+    assert_pattern(buf, 150, start);
     t_stack_done(forget(st));
 }
 

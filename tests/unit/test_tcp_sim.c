@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/peer/peer.h"
 #include "helpers.h"
 #include "sim/bulk.h"
 #include "sim/ping.h"
@@ -20,20 +21,15 @@ struct seg {
     size_t payload;
 };
 
+/* A TCP segment whose every layer parses (harness/peer's decoder). */
 static bool parse_seg(const uint8_t *f, size_t len, struct seg *s) {
     memset(s, 0, sizeof(*s));
-    struct tb_eth_repr eth;
-    size_t off;
-    struct tb_ipv4_repr ip;
-    struct tb_tcp_repr th;
-    if (tb_eth_parse(f, len, &eth, &off) != TB_WIRE_OK || eth.ethertype != TB_ETHERTYPE_IPV4) return false;
-    if (tb_ipv4_parse(f + off, len - off, &ip) != TB_WIRE_OK || ip.protocol != TB_IPPROTO_TCP) return false;
-    if (tb_tcp_parse(f + off + ip.header_len, ip.total_len - ip.header_len, ip.src, ip.dst, &th) != TB_WIRE_OK)
-        return false;
+    struct tb_peer_frame d;
+    if (tb_peer_decode(f, len, &d) != TB_WIRE_OK || d.layer != TB_PEER_TCP) return false;
     s->tcp = true;
-    s->flags = th.flags;
-    s->seq = th.seq;
-    s->payload = th.payload_len;
+    s->flags = d.tcp.flags;
+    s->seq = d.tcp.seq;
+    s->payload = d.tcp.payload_len;
     return true;
 }
 

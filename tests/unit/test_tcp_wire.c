@@ -15,6 +15,10 @@
 #include "tcpbed/buf.h"
 #include "tcpbed/wire.h"
 
+/* tb_peer_tcp_checksum: the TCP checksum over the pseudo-header (RFC 9293
+ * §3.1), the code every test peer uses. */
+#include "harness/peer/peer.h"
+
 /* ---- helpers ------------------------------------------------------------ */
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
@@ -54,14 +58,6 @@ static void fill_pattern(uint8_t *p, size_t len, uint8_t seed) {
     for (size_t i = 0; i < len; i++) p[i] = (uint8_t)(seed + 7 * i);
 }
 
-/* Writes the TCP checksum of seg[0..len) for the pseudo-header src -> dst
- * (RFC 9293 §3.1): the field is zeroed, the pseudo-header sum chained into
- * the segment sum and the folded complement stored at offset 16. */
-static void fix_tcp_csum(uint8_t *seg, size_t len, uint32_t src, uint32_t dst) {
-    tb_put16(seg + CSUM_OFF, 0);
-    uint32_t sum = tb_ipv4_pseudo_sum(src, dst, TB_IPPROTO_TCP, (uint16_t)len);
-    tb_put16(seg + CSUM_OFF, tb_csum_fold(tb_csum_partial(seg, len, sum)));
-}
 
 /* Parses seg[0..len) from an exact-size heap copy, so the parser can only
  * read what it was given. Fills *r (if OK) and returns the result; the
@@ -84,7 +80,7 @@ static enum tb_wire_err parse_exact(const uint8_t *seg, size_t len, uint32_t src
 static size_t build_segment(const struct tb_tcp_repr *r, const uint8_t *payload, size_t payload_len, uint8_t *out) {
     size_t hl = tb_tcp_emit_header(r, out);
     if (payload_len > 0) memcpy(out + hl, payload, payload_len);
-    fix_tcp_csum(out, hl + payload_len, SRC_IP, DST_IP);
+    tb_peer_tcp_checksum(out, hl + payload_len, SRC_IP, DST_IP);
     return hl + payload_len;
 }
 
@@ -102,7 +98,7 @@ static size_t build_raw(uint8_t *out, uint8_t flags, const uint8_t *opts, size_t
     if (opt_len > 0) memcpy(out + TB_TCP_HDR_LEN, opts, opt_len);
     if (payload_len > 0) memcpy(out + TB_TCP_HDR_LEN + opt_len, payload, payload_len);
     size_t len = TB_TCP_HDR_LEN + opt_len + payload_len;
-    fix_tcp_csum(out, len, SRC_IP, DST_IP);
+    tb_peer_tcp_checksum(out, len, SRC_IP, DST_IP);
     return len;
 }
 
@@ -394,7 +390,7 @@ static void test_tcp_emit_linux_syn_layout(void **state) {
     assert_memory_equal(out + TB_TCP_HDR_LEN, want_opts, sizeof(want_opts));
     assert_int_equal(out[12], 0xa0);                 /* data offset 10, reserved bits 0 */
     assert_int_equal(tb_get16(out + CSUM_OFF), 0);   /* checksum left 0 */
-    fix_tcp_csum(out, 40, SRC_IP, DST_IP);
+    tb_peer_tcp_checksum(out, 40, SRC_IP, DST_IP);
     assert_memory_equal(out, want_seg, sizeof(want_seg));
 
     struct tb_tcp_repr got;
@@ -440,7 +436,7 @@ static void test_tcp_known_data_segment_with_timestamps(void **state) {
     uint8_t out[sizeof(seg)];
     assert_int_equal(tb_tcp_emit_header(&r, out), 32);
     memcpy(out + 32, "hello", 5);
-    fix_tcp_csum(out, sizeof(out), src, dst);
+    tb_peer_tcp_checksum(out, sizeof(out), src, dst);
     assert_memory_equal(out, seg, sizeof(seg));
 }
 
@@ -631,7 +627,7 @@ static void test_tcp_parse_rejects_data_offset_below_5(void **state) {
         uint8_t seg[40];
         size_t len = build_raw(seg, TB_TCP_ACK, NULL, 0, payload, sizeof(payload));
         seg[12] = (uint8_t)(off << 4);
-        fix_tcp_csum(seg, len, SRC_IP, DST_IP);
+        tb_peer_tcp_checksum(seg, len, SRC_IP, DST_IP);
         struct tb_tcp_repr got;
         assert_int_equal(parse_exact(seg, len, SRC_IP, DST_IP, &got), TB_WIRE_TCP_BAD_DATA_OFFSET);
     }
@@ -650,7 +646,7 @@ static void test_tcp_parse_data_offset_against_segment_length(void **state) {
             memset(nops, TB_TCPOPT_NOP, sizeof(nops));
             size_t len = build_raw(seg, TB_TCP_ACK, NULL, 0, nops, lens[i] - TB_TCP_HDR_LEN);
             seg[12] = (uint8_t)(off << 4);
-            fix_tcp_csum(seg, len, SRC_IP, DST_IP);
+            tb_peer_tcp_checksum(seg, len, SRC_IP, DST_IP);
             struct tb_tcp_repr got;
             enum tb_wire_err err = parse_exact(seg, len, SRC_IP, DST_IP, &got);
             if ((size_t)off * 4 > len) {
@@ -1155,7 +1151,7 @@ static void test_tcp_parse_ignores_reserved_bits(void **state) {
     size_t len = build_segment(&r, payload, sizeof(payload), seg);
     for (uint8_t rsv = 1; rsv < 16; rsv++) {
         seg[12] = (uint8_t)((seg[12] & 0xf0) | rsv);
-        fix_tcp_csum(seg, len, SRC_IP, DST_IP);
+        tb_peer_tcp_checksum(seg, len, SRC_IP, DST_IP);
         struct tb_tcp_repr got;
         assert_int_equal(parse_exact(seg, len, SRC_IP, DST_IP, &got), TB_WIRE_OK);
         assert_int_equal(got.header_len, 32);
@@ -1238,7 +1234,7 @@ static void test_tcp_parse_segment_length_limit(void **state) {
     r.opts.has_ts = true;
     size_t hl = tb_tcp_emit_header(&r, seg);
     fill_pattern(seg + hl, max - hl, 3);
-    fix_tcp_csum(seg, max, SRC_IP, DST_IP);
+    tb_peer_tcp_checksum(seg, max, SRC_IP, DST_IP);
     struct tb_tcp_repr got;
     assert_int_equal(parse_exact(seg, max, SRC_IP, DST_IP, &got), TB_WIRE_OK);
     assert_int_equal(got.payload_len, max - hl);
