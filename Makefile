@@ -16,7 +16,7 @@ CFLAGS_BASE := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L
 # only stack/ itself, and the white-box tests named here, see the core's
 # internals (tests/check_arrows.sh holds the whole graph).
 CPPFLAGS := -Istack/include -I.
-WHITEBOX_SRC := tests/unit/test_util.c tests/unit/test_ipfrag.c tests/bench/bench_memory.c
+WHITEBOX_SRC := tests/unit/test_cc.c tests/unit/test_util.c tests/unit/test_ipfrag.c tests/bench/bench_memory.c
 internal_inc = $(if $(filter stack/% $(WHITEBOX_SRC),$(1)),-Istack)
 OPT := -O2 -g
 
@@ -31,14 +31,13 @@ LDFLAGS := $(OPT)
 LDLIBS := -lpcap -linih -ljansson -lm
 
 STACK_SRC := $(sort $(wildcard stack/*/*.c))
-# The rooms around the core (docs/ARCHITECTURE.md): the host loop, the
-# applications, the harness's small data structures, the simulator, traces.
-HOST_SRC := $(sort $(wildcard harness/host/*.c) $(wildcard harness/apps/*.c) $(wildcard harness/lib/*.c))
-SIM_SRC := $(sort $(HOST_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
+# The rooms around the core (docs/ARCHITECTURE.md), all in libtbsim.a: the
+# host loop, the applications, the scripted peer, the fuzz inputs, the
+# harness's small data structures, the simulator and the traces.
+HARNESS_ROOMS := host apps peer fuzzin lib
+HARNESS_SRC := $(sort $(foreach r,$(HARNESS_ROOMS),$(wildcard harness/$(r)/*.c)))
+SIM_SRC := $(sort $(HARNESS_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
 CLI_SRC := $(sort $(wildcard harness/cli/*.c))
-# The scripted peer links with the simulator: the fuzz runner and the tests use it.
-PEER_SRC := $(sort $(wildcard harness/peer/*.c))
-SIM_SRC += $(PEER_SRC)
 PLATFORM_SRC := harness/platform.c
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_HELPER_SRC := $(sort $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))

@@ -3,13 +3,13 @@
  * transfer between two simulated stacks. The run must end, and either
  * pass or fail cleanly (a connection error the stack reported) with only
  * checked bytes delivered; anything else aborts. The decoder is
- * sim/fuzz_inputs.c (shared with `tcpbed fuzz-to-pcap`, which also prints
+ * harness/fuzzin/fuzz_inputs.c (shared with `tcpbed fuzz-to-pcap`, which also prints
  * the `tcpbed sim bulk` line that reproduces an input). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz/fuzz.h"
-#include "sim/fuzz_inputs.h"
+#include "harness/fuzzin/fuzz_inputs.h"
 
 int fuzz_one(const uint8_t *data, size_t len) {
     char why[320];

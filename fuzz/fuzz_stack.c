@@ -4,13 +4,13 @@
  * and application calls. After every step the stack's self-checks must
  * hold, every frame it sends must parse, every byte it sends or delivers
  * must be one that was written; tb_stack_free at the end asserts that no
- * buffer leaked. The decoder is sim/fuzz_inputs.c (shared with
+ * buffer leaked. The decoder is harness/fuzzin/fuzz_inputs.c (shared with
  * `tcpbed fuzz-to-pcap`); docs/fuzzing.md describes the format. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz/fuzz.h"
-#include "sim/fuzz_inputs.h"
+#include "harness/fuzzin/fuzz_inputs.h"
 
 int fuzz_one(const uint8_t *data, size_t len) {
     char why[256];

@@ -4,7 +4,7 @@
  *   gen_corpus wire OUTDIR PCAP...   frames of simulator captures, as `wire`
  *                                    inputs at each layer (see fuzz/fuzz_wire.c)
  *   gen_corpus stack OUTDIR          step sequences that take the stack through
- *                                    its states (sim/fuzz_inputs.h opcodes)
+ *                                    its states (harness/fuzzin/fuzz_inputs.h opcodes)
  *   gen_corpus faults OUTDIR         fault schedules recorded from lossy,
  *                                    reordering, duplicating bulk runs
  *                                    (on_fault), encoded as `faults` inputs
@@ -17,7 +17,7 @@
 
 #include "sim/bulk.h"
 #include "sim/faults.h"
-#include "sim/fuzz_inputs.h"
+#include "harness/fuzzin/fuzz_inputs.h"
 #include "tcpbed/wire.h"
 #include "traces/pcap_reader.h"
 

@@ -1,6 +1,6 @@
 /* tcpbed fuzz-to-pcap: replays one `stack` or `faults` fuzz input (a crash
  * from build/fuzz/findings/, a regression from fuzz/regressions/, a corpus
- * file) through the same decoder the fuzz target uses (sim/fuzz_inputs.c)
+ * file) through the same decoder the fuzz target uses (harness/fuzzin/fuzz_inputs.c)
  * and writes what crossed the wire as a pcap for Wireshark.
  *
  *   tcpbed fuzz-to-pcap INPUT [--target stack|faults] [--out FILE.pcap]
@@ -19,7 +19,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/cli/opts.h"
-#include "sim/fuzz_inputs.h"
+#include "harness/fuzzin/fuzz_inputs.h"
 #include "traces/pcap_writer.h"
 
 #define MAX_INPUT (1u << 20)

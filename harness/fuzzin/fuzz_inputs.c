@@ -1,12 +1,13 @@
 /* Decoders and runners of the `stack` and `faults` fuzz inputs (see
- * sim/fuzz_inputs.h and docs/fuzzing.md). */
-#include "sim/fuzz_inputs.h"
+ * harness/fuzzin/fuzz_inputs.h and docs/fuzzing.md). */
+#include "harness/fuzzin/fuzz_inputs.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/host/host.h"
 #include "harness/peer/peer.h"
 #include "sim/ping.h"
 
@@ -77,8 +78,15 @@ struct fz_handle {
     uint32_t received;          /* bytes the app has read */
 };
 
+/* The stack runs as a host (harness/host) over the runner's own port: the
+ * input's frames arrive through rx_burst one at a time, what the stack
+ * sends leaves through tx_burst into the peer's checks, and time is the
+ * runner's. */
 struct run {
-    struct tb_stack *st;
+    struct tb_host *h;
+    struct tb_stack *st;        /* tb_host_stack(h), for read-only calls */
+    const uint8_t *rx_frame;    /* the frame arriving now, for rx_burst */
+    size_t rx_len;
     struct tb_config cfg;
     tb_time_ns now;
     fz_frame_fn on_frame;
@@ -218,25 +226,41 @@ static void check_out(struct run *R, const uint8_t *f, size_t len) {
     if (fr.ip.dst == FZ_IP_PEER) learn_tcp(R, &fr.tcp);
 }
 
-static void drain_tx(struct run *R) {
-    struct tb_buf *out[16];
-    size_t n;
+static void port_tx(void *port, struct tb_host *h, struct tb_buf *const *frames, size_t n) {
+    (void)h;
+    struct run *R = port;
     uint8_t flat[4096];
-    while ((n = tb_stack_drain_tx(R->st, out, 16)) > 0) {
-        for (size_t i = 0; i < n; i++) {
-            size_t len = tb_buf_chain_len(out[i]);
-            size_t got = tb_buf_copy_out(out[i], 0, flat, sizeof(flat));
-            tb_buf_free(out[i]);
-            R->rep->frames_out++;
-            if (R->on_frame != NULL) R->on_frame(R->ctx, R->now, false, flat, got);
-            if (got != len) {
-                fail(R, "stack sent a %zu-byte frame", len);
-                continue;
-            }
-            check_out(R, flat, len);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = tb_buf_chain_len(frames[i]);
+        size_t got = tb_buf_copy_out(frames[i], 0, flat, sizeof(flat));
+        R->rep->frames_out++;
+        if (R->on_frame != NULL) R->on_frame(R->ctx, R->now, false, flat, got);
+        if (got != len) {
+            fail(R, "stack sent a %zu-byte frame", len);
+            continue;
         }
+        check_out(R, flat, len);
     }
 }
+
+static size_t port_rx(void *port, struct tb_host *h, struct tb_buf **frames, size_t max) {
+    struct run *R = port;
+    if (R->rx_frame == NULL || max == 0) return 0;
+    struct tb_buf *b = tb_host_alloc_rx(h, R->rx_len);
+    const uint8_t *frame = R->rx_frame;
+    R->rx_frame = NULL;
+    if (b == NULL) return 0;   /* pool dry: a NIC would drop it too */
+    memcpy(b->data, frame, R->rx_len);
+    R->rep->frames_in++;
+    if (R->on_frame != NULL) R->on_frame(R->ctx, R->now, true, frame, R->rx_len);
+    frames[0] = b;
+    return 1;
+}
+
+static tb_time_ns run_now(void *env) { return ((const struct run *)env)->now; }
+
+static const struct tb_port_ops run_port_ops = {.rx_burst = port_rx, .tx_burst = port_tx};
+static const struct tb_host_env_ops run_env_ops = {.now = run_now};
 
 static bool holds_handle(const struct run *R, int32_t h) {
     for (size_t i = 0; i < MAX_HANDLES; i++)
@@ -249,7 +273,7 @@ static bool holds_handle(const struct run *R, int32_t h) {
 static void drain_events(struct run *R) {
     struct tb_event ev[32];
     size_t n;
-    while ((n = tb_stack_events(R->st, ev, 32)) > 0) {
+    while ((n = tb_host_events(R->h, ev, 32)) > 0) {
         for (size_t i = 0; i < n; i++) {
             if (ev[i].type < TB_EV_TCP_CONNECTED || ev[i].type > TB_EV_TCP_SOFT_ERROR) continue;
             /* A connection nobody holds emits no events (ARCHITECTURE.md). */
@@ -259,9 +283,10 @@ static void drain_events(struct run *R) {
     }
 }
 
-/* After every step: output, events, self-checks. */
+/* After every step: due timers and output (the host's pass), events,
+ * self-checks. */
 static void settle(struct run *R) {
-    drain_tx(R);
+    tb_host_kick(R->h);
     drain_events(R);
     const char *why = NULL;
     if (!tb_stack_check(R->st, &why)) fail(R, "tb_stack_check: %s", why);
@@ -269,14 +294,11 @@ static void settle(struct run *R) {
 
 /* ---- input: frames from the peer ----------------------------------------------- */
 
+/* One pass of the host with this frame on the wire: input, due timers, output. */
 static void feed(struct run *R, const uint8_t *frame, size_t len) {
-    struct tb_buf *b = tb_stack_alloc_rx(R->st, len);
-    if (b == NULL) return;   /* pool dry: a NIC would drop it too */
-    memcpy(b->data, frame, len);
-    R->rep->frames_in++;
-    if (R->on_frame != NULL) R->on_frame(R->ctx, R->now, true, frame, len);
-    tb_stack_input(R->st, R->now, b);
-    tb_stack_tick(R->st, R->now);
+    R->rx_frame = frame;
+    R->rx_len = len;
+    tb_host_poll(R->h);
 }
 
 /* Ethernet + IPv4 from src around an L4 payload, padded to 60 bytes. */
@@ -596,16 +618,15 @@ static void op_time(struct run *R, struct rd *in) {
     static const tb_time_ns unit[4] = {TB_NS_PER_US * 100, TB_NS_PER_MS, 100 * TB_NS_PER_MS, 10 * TB_NS_PER_S};
     uint16_t d = u16(in);
     R->now += (tb_time_ns)(d & 0x3fff) * unit[d >> 14];
-    tb_stack_tick(R->st, R->now);
+    tb_host_kick(R->h);
 }
 
 static void op_timers(struct run *R, struct rd *in) {
     unsigned n = 1 + u8(in) % MAX_TIMER_JUMPS;
     for (unsigned i = 0; i < n && !R->failed; i++) {
-        tb_time_ns next = tb_stack_next_deadline(R->st);
+        tb_time_ns next = tb_host_next_deadline(R->h);
         if (next == TB_TIME_NEVER || next > R->now + 3600 * TB_NS_PER_S) break;
         if (next > R->now) R->now = next;
-        tb_stack_tick(R->st, R->now);
         settle(R);
     }
 }
@@ -656,7 +677,7 @@ static void handle_add(struct run *R, int32_t h) {
             return;
         }
     /* No room to track it: give it back at once. */
-    tb_tcp_abort(R->st, R->now, h);
+    tb_host_abort(R->h, h);
 }
 
 static void handle_release(struct run *R, struct fz_handle *fh) {
@@ -690,10 +711,10 @@ static void op_send(struct run *R, struct rd *in, bool zero_copy) {
     uint32_t off = fh ? fh->sent : 0;
     if (zero_copy) {
         if (n == 0) n = 1;
-        struct tb_buf *b = tb_stack_alloc_rx(R->st, n);
+        struct tb_buf *b = tb_host_alloc_rx(R->h, n);
         if (b == NULL) return;
         for (size_t i = 0; i < n; i++) b->data[i] = pat_app(off + (uint32_t)i);
-        int rc = tb_tcp_send_buf(R->st, R->now, h, b);
+        int rc = tb_host_send_buf(R->h, h, b);
         stale_check(R, stale, "tb_tcp_send_buf", rc);
         if (rc != TB_OK) {
             tb_buf_free(b);
@@ -709,7 +730,7 @@ static void op_send(struct run *R, struct rd *in, bool zero_copy) {
     }
     uint8_t buf[8192];
     for (size_t i = 0; i < n; i++) buf[i] = pat_app(off + (uint32_t)i);
-    int64_t rc = tb_tcp_send(R->st, R->now, h, buf, n);
+    int64_t rc = tb_host_send(R->h, h, buf, n);
     stale_check(R, stale, "tb_tcp_send", rc);
     if (rc > (int64_t)n) fail(R, "tb_tcp_send took %lld of %zu bytes", (long long)rc, n);
     if (rc > 0 && fh == NULL) fail(R, "tb_tcp_send accepted bytes on a listener or invalid handle %d", h);
@@ -726,7 +747,7 @@ static void op_recv(struct run *R, struct rd *in, bool zero_copy) {
     size_t max = 1 + u16(in) % 8192u;
     if (zero_copy) {
         struct tb_buf *chain = NULL;
-        int64_t rc = tb_tcp_recv_buf(R->st, R->now, h, &chain, max);
+        int64_t rc = tb_host_recv_buf(R->h, h, &chain, max);
         stale_check(R, stale, "tb_tcp_recv_buf", rc);
         if (rc > 0 && fh == NULL) fail(R, "tb_tcp_recv_buf returned bytes on a listener or invalid handle %d", h);
         size_t total = 0;
@@ -740,7 +761,7 @@ static void op_recv(struct run *R, struct rd *in, bool zero_copy) {
         return;
     }
     uint8_t buf[8192];
-    int64_t rc = tb_tcp_recv(R->st, R->now, h, buf, max);
+    int64_t rc = tb_host_recv(R->h, h, buf, max);
     stale_check(R, stale, "tb_tcp_recv", rc);
     if (rc > (int64_t)max) fail(R, "tb_tcp_recv returned %lld bytes for a %zu-byte buffer", (long long)rc, max);
     else if (rc > 0 && fh == NULL) fail(R, "tb_tcp_recv returned bytes on a listener or invalid handle %d", h);
@@ -760,13 +781,13 @@ static void op_close(struct run *R, struct rd *in, int which) {
     }
     if (which == 0) {
         name = "tb_tcp_shutdown";
-        rc = tb_tcp_shutdown(R->st, R->now, h);
+        rc = tb_host_shutdown(R->h, h);
     } else if (which == 1) {
         name = "tb_tcp_close";
-        rc = tb_tcp_close(R->st, R->now, h);
+        rc = tb_host_close(R->h, h);
     } else {
         name = "tb_tcp_abort";
-        rc = tb_tcp_abort(R->st, R->now, h);
+        rc = tb_host_abort(R->h, h);
     }
     stale_check(R, stale, name, rc);
     if (which > 0 && fh != NULL) {
@@ -796,7 +817,7 @@ static void op_setopt(struct run *R, struct rd *in) {
     case 2: v = (int64_t)u16(in) * TB_NS_PER_MS; break;
     default: v = (int64_t)(int32_t)u32(in); break;
     }
-    int rc = tb_tcp_setopt(R->st, h, (enum tb_tcp_opt)opt, v);
+    int rc = tb_host_setopt(R->h, h, (enum tb_tcp_opt)opt, v);
     stale_check(R, stale, "tb_tcp_setopt", rc);
 }
 
@@ -805,14 +826,14 @@ static void op_connect(struct run *R, struct rd *in) {
     uint16_t dport = (sel & 1) ? u16(in) : (uint16_t)(FZ_PORT_PEER + 100 + u8(in) % 8);
     uint32_t dst = (sel & 2) ? FZ_IP_PEER + (uint32_t)(u8(in) % 4) : FZ_IP_PEER;
     int32_t h;
-    if (sel & 4) h = tb_tcp_connect_from(R->st, R->now, (uint16_t)(1024 + u8(in)), dst, dport);
-    else h = tb_tcp_connect(R->st, R->now, dst, dport);
+    if (sel & 4) h = tb_host_connect_from(R->h, (uint16_t)(1024 + u8(in)), dst, dport);
+    else h = tb_host_connect(R->h, dst, dport);
     if (h >= 0) handle_add(R, h);
 }
 
 static void op_accept(struct run *R, struct rd *in) {
     int32_t l = R->listeners[u8(in) % MAX_LISTENERS];
-    int32_t h = tb_tcp_accept(R->st, l);
+    int32_t h = tb_host_accept(R->h, l);
     if (h >= 0) handle_add(R, h);
 }
 
@@ -821,7 +842,7 @@ static void op_listen(struct run *R, struct rd *in) {
     size_t i = sel % MAX_LISTENERS;
     if (R->listeners[i] >= 0) {
         if (sel & 0x80) {
-            int rc = tb_tcp_close(R->st, R->now, R->listeners[i]);
+            int rc = tb_host_close(R->h, R->listeners[i]);
             if (rc != TB_OK) fail(R, "tb_tcp_close of a listener returned %d", rc);
             R->listeners[i] = -1;
             R->listener_ports[i] = 0;
@@ -829,7 +850,7 @@ static void op_listen(struct run *R, struct rd *in) {
         return;
     }
     uint16_t port = (uint16_t)(FZ_PORT_LISTEN + (sel >> 2) % 8);
-    int32_t l = tb_tcp_listen(R->st, port, (uint32_t)(u8(in) % 4));
+    int32_t l = tb_host_listen(R->h, port, (uint32_t)(u8(in) % 4));
     if (l >= 0) {
         R->listeners[i] = l;
         R->listener_ports[i] = port;
@@ -875,8 +896,11 @@ static void stack_config(struct tb_config *cfg, uint8_t c) {
 static bool setup(struct run *R, struct rd *in) {
     uint8_t c = u8(in), synopt = u8(in);
     stack_config(&R->cfg, c);
-    R->st = tb_stack_new(&R->cfg);
-    if (R->st == NULL) {
+    struct tb_host_params hp = {.name = "stack", .cfg = &R->cfg, .port_ops = &run_port_ops, .port = R,
+                                .env_ops = &run_env_ops, .env = R};
+    R->h = tb_host_new(&hp);
+    R->st = R->h != NULL ? tb_host_stack(R->h) : NULL;
+    if (R->h == NULL) {
         fail(R, "tb_stack_new refused the fuzz configuration");
         return false;
     }
@@ -885,7 +909,7 @@ static bool setup(struct run *R, struct rd *in) {
     for (size_t i = 0; i < MAX_LISTENERS; i++) R->listeners[i] = -1;
     R->next_peer_port = FZ_PORT_PEER + 1;
     R->now = TB_NS_PER_S;
-    R->listeners[0] = tb_tcp_listen(R->st, FZ_PORT_LISTEN, 0);
+    R->listeners[0] = tb_host_listen(R->h, FZ_PORT_LISTEN, 0);
     R->listener_ports[0] = FZ_PORT_LISTEN;
     if (R->listeners[0] < 0) {
         fail(R, "tb_tcp_listen failed at set-up");
@@ -918,7 +942,7 @@ static bool setup(struct run *R, struct rd *in) {
     if (cn->ts_seen && !(synopt & 0x80)) tb_peer_ts_opts(cn, &o);
     peer_segment(R, cn, TB_TCP_ACK, FZ_PEER_ISN + 1, cn->stack_isn + 1, 65535, 0, &o, NULL, 0, 0, false);
     settle(R);
-    int32_t h = tb_tcp_accept(R->st, R->listeners[0]);
+    int32_t h = tb_host_accept(R->h, R->listeners[0]);
     if (h < 0) {
         fail(R, "the set-up connection could not be accepted: %s", tb_err_name(h));
         return false;
@@ -973,16 +997,15 @@ bool fz_stack_run(const uint8_t *data, size_t len, fz_frame_fn on_frame, void *c
             case FZ_OP_LISTEN: op_listen(R, &in); break;
             case FZ_OP__COUNT: break;
             }
-            tb_stack_tick(R->st, R->now);
             settle(R);
         }
     }
     bool ok = !R->failed;
     R->rep->end_ns = R->now;
-    if (R->st != NULL) {
-        drain_tx(R);
+    if (R->h != NULL) {
+        tb_host_kick(R->h);
         drain_events(R);
-        tb_stack_free(R->st);   /* asserts that every buffer came back */
+        tb_host_free(R->h);   /* the stack asserts that every buffer came back */
     }
     free(R);
     return ok;
