@@ -6,8 +6,9 @@
  *
  * The peer never drives the stack: it fills caller buffers and reads
  * frames it is given; its driver (a unit test, a fuzz runner, a script
- * checker) feeds them to tb_stack_input and drains tb_stack_drain_tx. It
- * depends on the public tcpbed/ headers and libc only.
+ * checker) delivers them to a stack, through a host or directly in a unit
+ * test, and hands back what the stack sent. It depends on the public
+ * tcpbed/ headers and libc only.
  *
  * Every builder takes the output buffer's capacity and returns the frame
  * length, or 0 when the frame would not fit (nothing past cap is written). */
