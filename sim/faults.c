@@ -173,12 +173,21 @@ void fault_classify(struct fault_tracker *t, const uint8_t *frame, size_t len, s
     c->kinds[FK_ANY] = true;
     /* Header views only: the link classifies what the sender put on the
      * wire, and checksums are the receiver's business. */
-    struct tb_frame_view v;
-    (void)tb_view_frame(frame, len, &v);   /* what viewed is in v.layers */
-    bool ipv4 = (v.layers & TB_VIEW_IPV4) && !v.ip.clamped;
-    if ((v.layers & TB_VIEW_ETH) && v.eth.ethertype == TB_ETHERTYPE_ARP) c->proto = FP_ARP;
+    /* Layer by layer rather than tb_view_frame: this runs for every frame
+     * of a named link, and needs neither ARP's nor ICMP's fields. */
+    struct {
+        struct tb_eth_view eth;
+        struct tb_ipv4_view ip;
+        struct tb_tcp_view tcp;
+    } v;
+    bool eth = tb_view_eth(frame, len, &v.eth) == TB_WIRE_OK;
+    if (eth && v.eth.ethertype == TB_ETHERTYPE_ARP) c->proto = FP_ARP;
+    bool ipv4 = eth && v.eth.ethertype == TB_ETHERTYPE_IPV4 &&
+                tb_view_ipv4(v.eth.payload, v.eth.payload_len, &v.ip) == TB_WIRE_OK && !v.ip.clamped;
     if (ipv4 && v.ip.protocol == TB_IPPROTO_ICMP) c->proto = FP_ICMP;
-    if (ipv4 && v.ip.protocol == TB_IPPROTO_TCP && (v.layers & TB_VIEW_TCP)) {
+    /* RFC 791 §3.2: only the first fragment starts with the TCP header. */
+    if (ipv4 && v.ip.protocol == TB_IPPROTO_TCP && v.ip.frag_offset == 0 &&
+        tb_view_tcp(v.ip.payload, v.ip.payload_len, &v.tcp) == TB_WIRE_OK) {
         const struct tb_tcp_view *th = &v.tcp;
         c->proto = FP_TCP;
         bool syn = th->flags & TB_TCP_SYN, ack = th->flags & TB_TCP_ACK;
@@ -252,8 +261,15 @@ void fault_stage_init(struct fault_stage *s, const char *from, const char *to, u
     sim_rng_seed(&s->rng_corrupt, tb_derive_seed(run_seed, "link-corrupt", index));
 }
 
-void fault_stage_observe(struct fault_stage *s, const uint8_t *frame, size_t len, struct fault_frame *ff) {
-    fault_classify(&s->tracker, frame, len, &ff->c);
+void fault_stage_observe(struct fault_stage *s, const uint8_t *frame, size_t len, bool classify,
+                         struct fault_frame *ff) {
+    if (classify) {
+        fault_classify(&s->tracker, frame, len, &ff->c);
+    } else {
+        ff->c.proto = FP_ANY;
+        ff->c.primary = FK_ANY;
+        ff->c.has_seq = false;
+    }
     ff->u_loss = sim_rng_uniform(&s->rng_loss);
     ff->u_burst = sim_rng_uniform(&s->rng_burst);
     ff->u_reorder = sim_rng_uniform(&s->rng_reorder);

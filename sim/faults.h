@@ -144,8 +144,13 @@ struct fault_verdict {
 
 /* `index` names the direction among all the run's streams (link * 2 + dir). */
 void fault_stage_init(struct fault_stage *s, const char *from, const char *to, uint64_t run_seed, uint64_t index);
-/* Classifies the frame (counting it) and draws every stream once; len > 0. */
-void fault_stage_observe(struct fault_stage *s, const uint8_t *frame, size_t len, struct fault_frame *ff);
+/* Classifies the frame (counting it) and draws every stream once; len > 0.
+ * Classification only names frames, for targeted specs and for reporting
+ * the faults that fire: a link with neither skips it (classify false) and
+ * must then never be given specs nor asked for names, since its counts
+ * would have missed frames. */
+void fault_stage_observe(struct fault_stage *s, const uint8_t *frame, size_t len, bool classify,
+                         struct fault_frame *ff);
 /* Decides the frame's faults: the targeted specs that name this direction
  * (in the order given), then the random ones. Matching counts towards each
  * spec's `#N`, so a frame the link refuses before this (too big) is never

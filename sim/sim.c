@@ -142,6 +142,11 @@ struct sim {
     void *on_fault_ctx;
     FILE *fault_log;
     uint64_t faults_fired;
+    /* Links classify frames only when something names them (targeted
+     * faults, the fault log, the shrinker's callback); decided before the
+     * first frame, since the counts behind every `#N` start there. */
+    bool names_frames;
+    bool frames_seen;
 };
 
 /* ---- event queue: binary heap on (time, seq) --------------------------- */
@@ -500,6 +505,11 @@ void sim_link_set_params(struct sim *sim, int link, int dir_a_to_b, const struct
     dir_set_params(&sim->links[link]->dir[dir_a_to_b ? 0 : 1], p);
 }
 
+static void frames_named(struct sim *sim) {
+    TB_ASSERT(sim->names_frames || !sim->frames_seen);   /* frames already passed uncounted */
+    sim->names_frames = true;
+}
+
 bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_t err_len) {
     bool found = false;
     for (size_t i = 0; i < sim->link_count && !found; i++)
@@ -519,16 +529,19 @@ bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_
     TB_ASSERT(copy != NULL);
     *copy = *f;
     sim->faults[sim->fault_count++] = copy;
+    frames_named(sim);
     return true;
 }
 
 void sim_on_fault(struct sim *sim, sim_fault_fn fn, void *ctx) {
     sim->on_fault = fn;
+    if (fn != NULL) frames_named(sim);
     sim->on_fault_ctx = ctx;
 }
 
 void sim_fault_log(struct sim *sim, FILE *f) {
     sim->fault_log = f;
+    if (f != NULL) frames_named(sim);
     if (f != NULL) fprintf(f, "time_ns,from,to,event,proto,kind,rel_seq,len,spec\n");
 }
 
@@ -647,7 +660,8 @@ static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_fram
     f->dir = d;
     const struct sim_link_params *p = &d->p;
     struct fault_frame ff;
-    fault_stage_observe(&d->faults, f->bytes, f->len, &ff);
+    sim->frames_seen = true;
+    fault_stage_observe(&d->faults, f->bytes, f->len, sim->names_frames, &ff);
     const struct frame_class *c = &ff.c;
     double u_jitter = sim_rng_uniform(&d->rng_jitter);
 
