@@ -6,6 +6,7 @@
 
 #include "sim/units.h"
 #include "tcpbed/prng.h"
+#include "tcpbed/seq.h"
 #include "tcpbed/wire.h"
 
 static const char *const action_names[] = {"drop", "delay", "duplicate", "corrupt", "blackout"};
@@ -210,8 +211,8 @@ void fault_classify(struct fault_tracker *t, const uint8_t *frame, size_t len, s
                 c->has_seq = true;
                 c->rel_seq = th->seq - fl->isn;
                 bool occupies = th->payload_len > 0 || syn || fin;
-                c->kinds[FK_RETRANSMIT] = occupies && (int32_t)(th->seq - fl->max_end) < 0;
-                if ((int32_t)(end - fl->max_end) > 0) fl->max_end = end;
+                c->kinds[FK_RETRANSMIT] = occupies && tb_seq_lt(th->seq, fl->max_end);
+                if (tb_seq_gt(end, fl->max_end)) fl->max_end = end;
             }
         }
         if (c->kinds[FK_SYN]) c->primary = FK_SYN;

@@ -9,6 +9,7 @@
 
 #include "harness/host/host.h"
 #include "harness/peer/peer.h"
+#include "tcpbed/seq.h"
 #include "sim/ping.h"
 
 /* ---- reading the input ------------------------------------------------------ */
@@ -42,7 +43,6 @@ __attribute__((format(printf, 3, 4))) static void say(char *why, size_t why_len,
     va_end(ap);
 }
 
-#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
 
 /* ========================================================================== */
 /* stack                                                                       */
@@ -332,7 +332,7 @@ static uint32_t c_rcv_nxt(const fz_conn *c) { return c->have_stack_ack ? c->stac
 static uint32_t c_snd_max(const fz_conn *c) { return c->have_stack_max ? c->stack_snd_max : c->stack_isn + 1; }
 static uint32_t c_snd_una(const fz_conn *c) {
     uint32_t una = c->ack_max;
-    if (!c->have_stack_max || una == 0 || SEQ_GT(una, c->stack_snd_max))
+    if (!c->have_stack_max || una == 0 || tb_seq_gt(una, c->stack_snd_max))
         una = c->have_stack_isn ? c->stack_isn + 1 : c_snd_max(c);
     return una;
 }

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* RFC 9293 §3.4: sequence numbers compare modulo 2^32. */
-static bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+#include "tcpbed/seq.h"   /* RFC 9293 §3.4: sequence numbers compare modulo 2^32 */
 
 #define L3_OFF TB_ETH_HDR_LEN
 #define L4_OFF (TB_ETH_HDR_LEN + TB_IPV4_HDR_LEN)
@@ -262,8 +261,8 @@ size_t tb_peer_build_tcp(struct tb_peer *p, const struct tb_peer_seg *s, uint8_t
     tb_peer_tcp_checksum(seg, seg_len, p->host->ip, p->host->stack_ip);
     if (s->bad_checksum) seg[16] ^= 0x40;
     uint32_t end = data_seq + (uint32_t)s->payload_len + (fin ? 1u : 0u);
-    if (seq_gt(end, p->snd_max)) p->snd_max = end;
-    if ((s->flags & TB_TCP_ACK) && seq_gt(s->ack, p->ack_max)) p->ack_max = s->ack;
+    if (tb_seq_gt(end, p->snd_max)) p->snd_max = end;
+    if ((s->flags & TB_TCP_ACK) && tb_seq_gt(s->ack, p->ack_max)) p->ack_max = s->ack;
     return finish_ipv4(p->host, p->host->ip, TB_IPPROTO_TCP, seg_len, out, cap);
 }
 
@@ -315,7 +314,7 @@ void tb_peer_learn(struct tb_peer *p, const struct tb_tcp_repr *th) {
     /* A RST's sequence number may be anything (RFC 9293 §3.5.2): it says
      * nothing about what the stack has sent. */
     uint32_t end = th->seq + (uint32_t)th->payload_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
-    if (!rst && (!p->have_stack_max || seq_gt(end, p->stack_snd_max))) {
+    if (!rst && (!p->have_stack_max || tb_seq_gt(end, p->stack_snd_max))) {
         p->have_stack_max = true;
         p->stack_snd_max = end;
     }

@@ -63,12 +63,13 @@ for pairs in 10 100 1000; do
     --bytes 100K 2>&1 >/dev/null | tail -1
 done
 
-if command -v valgrind >/dev/null; then
-  echo
-  echo "== instructions per simulated packet, reference scenario (callgrind: stable on a noisy machine)"
-  echo "\$ valgrind --tool=callgrind $TCPBED ${REF[*]} --seed 1 --json"
+# Instructions per packet under callgrind; extra arguments are added to the
+# reference command (the fault log makes every link name every frame).
+callgrind_per_packet() {
+  local out
   out=$(mktemp -d)
-  valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" "$TCPBED" "${REF[@]}" --seed 1 --json \
+  echo "\$ valgrind --tool=callgrind $TCPBED ${REF[*]} --seed 1 --json $*"
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" "$TCPBED" "${REF[@]}" --seed 1 --json "$@" \
     >"$out/run.json" 2>"$out/vg.log"
   python3 - "$out/run.json" "$out/cg.out" <<'PY'
 import json, re, sys
@@ -82,6 +83,15 @@ PY
   echo "profile (callgrind_annotate):"
   callgrind_annotate "$out/cg.out" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | sed -n 1,14p || true
   rm -rf "$out"
+}
+
+if command -v valgrind >/dev/null; then
+  echo
+  echo "== instructions per simulated packet, reference scenario (callgrind: stable on a noisy machine)"
+  callgrind_per_packet
+  echo
+  echo "== the same with every frame classified (issue 10: the fault stage names frames only when asked)"
+  callgrind_per_packet --fault-log /dev/null
 fi
 
 if [ -x fuzz/bench.sh ]; then

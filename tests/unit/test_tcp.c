@@ -12,6 +12,7 @@
 
 #include "harness/peer/peer.h"
 #include "helpers.h"
+#include "tcpbed/assert.h"
 
 #define US_PORT 80
 #define PEER_PORT 40000
@@ -20,7 +21,6 @@
 #define MS TB_NS_PER_MS
 #define SEC TB_NS_PER_S
 #define T0 (1 * SEC)
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- set-up ------------------------------------------------------------- */
 
@@ -39,7 +39,7 @@ static struct tb_stack *live_stacks[4];
 
 static struct tb_stack *tcp_stack(const struct tb_config *cfg) {
     struct tb_stack *st = t_stack(cfg);
-    for (size_t i = 0; i < ARRAY_LEN(live_stacks); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(live_stacks); i++) {
         if (live_stacks[i] == NULL) {
             live_stacks[i] = st;
             break;
@@ -51,14 +51,14 @@ static struct tb_stack *tcp_stack(const struct tb_config *cfg) {
 
 /* The test is done with st: t_stack_done(forget(st)). */
 static struct tb_stack *forget(struct tb_stack *st) {
-    for (size_t i = 0; i < ARRAY_LEN(live_stacks); i++)
+    for (size_t i = 0; i < TB_ARRAY_LEN(live_stacks); i++)
         if (live_stacks[i] == st) live_stacks[i] = NULL;
     return st;
 }
 
 static int free_leftover_stacks(void **state) {
     (void)state;
-    for (size_t i = 0; i < ARRAY_LEN(live_stacks); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(live_stacks); i++) {
         if (live_stacks[i] != NULL) tb_stack_free(live_stacks[i]);
         live_stacks[i] = NULL;
     }
@@ -208,7 +208,7 @@ struct evs {
     size_t n;
 };
 
-static void evs_take(struct tb_stack *st, struct evs *e) { e->n = tb_stack_events(st, e->ev, ARRAY_LEN(e->ev)); }
+static void evs_take(struct tb_stack *st, struct evs *e) { e->n = tb_stack_events(st, e->ev, TB_ARRAY_LEN(e->ev)); }
 
 static const struct tb_event *evs_find(const struct evs *e, uint32_t type, int32_t conn) {
     for (size_t i = 0; i < e->n; i++)
@@ -628,7 +628,7 @@ static void effective_mss_is_smaller_mss_less_timestamps(void **state) {
     struct { unsigned mask; uint16_t peer_mss; uint16_t want; } cases[] = {
         {O_MSS | O_TS, 1000, 988}, {O_MSS, 1000, 1000}, {O_MSS, 9000, 1460}, {O_MSS | O_TS, 9000, 1448},
     };
-    for (size_t k = 0; k < ARRAY_LEN(cases); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(cases); k++) {
         struct tconn c;
         c_init(&c, st, T0);
         c.lh = lh;
@@ -1106,7 +1106,7 @@ static void challenge_ack_budget_is_randomised(void **state) {
     struct tb_stack *st = open_default(&c, &cfg, O_MSS);
     size_t per_second[12];
     bool varied = false;
-    for (size_t w = 0; w < ARRAY_LEN(per_second); w++) {
+    for (size_t w = 0; w < TB_ARRAY_LEN(per_second); w++) {
         c.now = (tb_time_ns)(10 + 2 * w) * SEC;
         for (uint32_t k = 0; k < 40; k++) c_send_full(&c, TB_TCP_RST, c.p.snd_nxt + 100 + k, 0, NULL, 0);
         per_second[w] = drain_all(st);
@@ -1570,7 +1570,7 @@ static void overlapping_segments_deliver_each_byte_once(void **state) {
         {0, 100, 'A'},   {50, 150, 'B'},  {300, 400, 'C'}, {250, 350, 'D'},
         {350, 450, 'E'}, {200, 320, 'F'}, {150, 260, 'G'}, {140, 460, 'H'},
     };
-    for (size_t k = 0; k < ARRAY_LEN(segs); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(segs); k++) {
         uint8_t data[512];
         memset(data, segs[k].letter, sizeof(data));
         c_send_full(&c, TB_TCP_ACK, b + segs[k].from, c.p.rcv_nxt, data, segs[k].to - segs[k].from);
@@ -1581,7 +1581,7 @@ static void overlapping_segments_deliver_each_byte_once(void **state) {
     assert_int_equal(got, 460);
     for (size_t i = 0; i < got; i++) {
         bool ok = false;
-        for (size_t k = 0; k < ARRAY_LEN(segs); k++)
+        for (size_t k = 0; k < TB_ARRAY_LEN(segs); k++)
             if (i >= segs[k].from && i < segs[k].to && buf[i] == segs[k].letter) ok = true;
         if (!ok) fail_msg("byte %zu is '%c', from no segment covering it", i, buf[i]);
     }
@@ -1917,7 +1917,7 @@ static void data_is_retransmitted_with_backoff(void **state) {
     c_expect_data(&c, 100);
     tb_time_ns t = c.now;
     const tb_time_ns gaps[] = {1 * SEC, 2 * SEC, 4 * SEC};
-    for (size_t k = 0; k < ARRAY_LEN(gaps); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(gaps); k++) {
         assert_int_equal(tb_stack_next_deadline(st), t + gaps[k]);
         tb_stack_tick(st, t + gaps[k] - 1);
         expect_none(st);
@@ -1998,7 +1998,7 @@ static void syn_is_retransmitted_then_times_out(void **state) {
     active_syn(&c, &s);
     tb_time_ns t = c.now;
     const tb_time_ns gaps[] = {1 * SEC, 2 * SEC, 4 * SEC};
-    for (size_t k = 0; k < ARRAY_LEN(gaps); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(gaps); k++) {
         assert_int_equal(tb_stack_next_deadline(st), t + gaps[k]);
         tb_stack_tick(st, t + gaps[k] - 1);
         expect_none(st);
@@ -2818,7 +2818,7 @@ static void bad_handles_are_rejected(void **state) {
     uint8_t buf[8] = {0};
     struct tb_buf *chain = NULL;
     struct tb_tcp_info i;
-    for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
         int32_t h = bad[k];
         assert_int_equal(tb_tcp_send(st, T0, h, buf, sizeof(buf)), TB_ERR_BADCONN);
         assert_int_equal(tb_tcp_recv(st, T0, h, buf, sizeof(buf)), TB_ERR_BADCONN);
@@ -2873,7 +2873,7 @@ static void setopt_rejects_out_of_range_values(void **state) {
         {TB_TCP_OPT_DELACK_NS, 500 * MS},
         {(enum tb_tcp_opt)99, 1},
     };
-    for (size_t k = 0; k < ARRAY_LEN(bad); k++)
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++)
         if (tb_tcp_setopt(st, c.h, bad[k].opt, bad[k].value) != TB_ERR_INVAL)
             fail_msg("case %zu: option %d value %lld accepted", k, (int)bad[k].opt, (long long)bad[k].value);
     struct tb_tcp_info i = info_of(st, c.h);
@@ -2884,7 +2884,7 @@ static void setopt_rejects_out_of_range_values(void **state) {
         {TB_TCP_OPT_MSS, 88},      {TB_TCP_OPT_MSS, 1460},                {TB_TCP_OPT_MAX_RETRIES, 100},
         {TB_TCP_OPT_DELACK_NS, 0}, {TB_TCP_OPT_DELACK_NS, 499 * MS},     {TB_TCP_OPT_KEEPALIVE_IDLE_NS, 0},
     };
-    for (size_t k = 0; k < ARRAY_LEN(good); k++)
+    for (size_t k = 0; k < TB_ARRAY_LEN(good); k++)
         if (tb_tcp_setopt(st, c.h, good[k].opt, good[k].value) != TB_OK)
             fail_msg("case %zu: option %d value %lld refused", k, (int)good[k].opt, (long long)good[k].value);
     t_stack_done(forget(st));
@@ -3010,7 +3010,7 @@ static void simultaneous_open_completes(void **state) {
 static void tiny_peer_mss_is_never_exceeded(void **state) {
     (void)state;
     const uint16_t mss_values[] = {1, 11, 12, 13, 40, 87, 100, 537};
-    for (size_t k = 0; k < ARRAY_LEN(mss_values); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(mss_values); k++) {
         uint16_t peer_mss = mss_values[k];
         struct tb_config cfg;
         tcp_cfg(&cfg);
@@ -3106,7 +3106,7 @@ static void ambiguous_ack_keeps_the_backed_off_rto(void **state) {
 static void syn_cookie_mss_never_exceeds_the_clients(void **state) {
     (void)state;
     const uint16_t client_mss[] = {100, 40, 1};
-    for (size_t k = 0; k < ARRAY_LEN(client_mss); k++) {
+    for (size_t k = 0; k < TB_ARRAY_LEN(client_mss); k++) {
         struct tb_config cfg;
         tcp_cfg(&cfg);
         cfg.tcp_syn_queue_len = 1;
@@ -3200,7 +3200,7 @@ static void idle_restart_ignores_pure_acks(void **state) {
             uint32_t ends[64];
             size_t n = 0;
             struct seg s;
-            while (n < ARRAY_LEN(ends) && next_seg(st, &s))
+            while (n < TB_ARRAY_LEN(ends) && next_seg(st, &s))
                 if (s.th.payload_len > 0) ends[n++] = s.th.seq + (uint32_t)s.th.payload_len;
             if (n == 0) break;
             c.now += 10 * MS;

@@ -14,6 +14,7 @@
 
 #include "tcpbed/buf.h"
 #include "tcpbed/wire.h"
+#include "tcpbed/assert.h"
 
 /* tb_peer_tcp_checksum: the TCP checksum over the pseudo-header (RFC 9293
  * §3.1), the code every test peer uses. */
@@ -22,7 +23,6 @@
 /* ---- helpers ------------------------------------------------------------ */
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define SRC_IP IP(10, 0, 0, 1)
 #define DST_IP IP(10, 0, 0, 2)
@@ -212,8 +212,8 @@ static void test_tcp_roundtrip_syn_every_option_combination(void **state) {
     uint8_t payload[1460];
     fill_pattern(payload, sizeof(payload), 0x3c);
     for (unsigned mask = 0; mask < 16; mask++) {
-        for (size_t f = 0; f < ARRAY_LEN(flag_sets); f++) {
-            for (size_t p = 0; p < ARRAY_LEN(payload_lens); p++) {
+        for (size_t f = 0; f < TB_ARRAY_LEN(flag_sets); f++) {
+            for (size_t p = 0; p < TB_ARRAY_LEN(payload_lens); p++) {
                 struct tb_tcp_repr r;
                 memset(&r, 0, sizeof(r));
                 r.src_port = (uint16_t)(40000 + mask);
@@ -265,8 +265,8 @@ static void test_tcp_roundtrip_non_syn_timestamps_and_sack_blocks(void **state) 
                 too_long++;
                 continue;
             }
-            for (size_t f = 0; f < ARRAY_LEN(flag_sets); f++) {
-                for (size_t p = 0; p < ARRAY_LEN(payload_lens); p++) {
+            for (size_t f = 0; f < TB_ARRAY_LEN(flag_sets); f++) {
+                for (size_t p = 0; p < TB_ARRAY_LEN(payload_lens); p++) {
                     struct tb_tcp_repr r;
                     memset(&r, 0, sizeof(r));
                     r.src_port = 80;
@@ -504,7 +504,7 @@ static void test_tcp_emit_option_group_layouts(void **state) {
           0x01, 0x01, 0x05, 0x1a, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6},
          40},
     };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         const struct layout *c = &cases[i];
         struct tb_tcp_repr r;
         memset(&r, 0, sizeof(r));
@@ -639,7 +639,7 @@ static void test_tcp_parse_rejects_data_offset_below_5(void **state) {
 static void test_tcp_parse_data_offset_against_segment_length(void **state) {
     (void)state;
     static const size_t lens[] = {20, 21, 23, 24, 27, 40, 59, 60, 61};
-    for (size_t i = 0; i < ARRAY_LEN(lens); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(lens); i++) {
         for (uint8_t off = 5; off <= 15; off++) {
             uint8_t seg[64];
             uint8_t nops[44];
@@ -741,7 +741,7 @@ static void test_tcp_parse_rejects_wrong_pseudo_header_address(void **state) {
         IP(10, 0, 0, 3), IP(10, 0, 0, 0), IP(11, 0, 0, 1), IP(10, 0, 1, 1), IP(0, 0, 0, 0),
         IP(255, 255, 255, 255), IP(1, 0, 0, 10), IP(192, 168, 0, 1), IP(10, 0, 0, 1) ^ 0x80000000u,
     };
-    for (size_t i = 0; i < ARRAY_LEN(wrong); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(wrong); i++) {
         assert_int_equal(parse_exact(seg, len, wrong[i], DST_IP, &got), TB_WIRE_TCP_BAD_CHECKSUM);
         assert_int_equal(parse_exact(seg, len, SRC_IP, wrong[i], &got),
                          TB_WIRE_TCP_BAD_CHECKSUM);
@@ -786,7 +786,7 @@ static void test_tcp_parse_rejects_option_length_0_or_1(void **state) {
         {0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x03, 0x01},   /* WS len 1 at position 6 */
     };
     uint8_t payload[4] = {0x02, 0x04, 0x05, 0xb4};
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         uint8_t seg[TCP_MAX_HDR + sizeof(payload)];
         size_t len = build_raw(seg, TB_TCP_SYN, cases[i], sizeof(cases[i]), payload, sizeof(payload));
         struct tb_tcp_repr got;
@@ -820,7 +820,7 @@ static void test_tcp_parse_rejects_option_running_past_header(void **state) {
     };
     uint8_t payload[64];
     memset(payload, 0, sizeof(payload));
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         uint8_t seg[TCP_MAX_HDR + sizeof(payload)];
         size_t len = build_raw(seg, TB_TCP_SYN, cases[i].opts, cases[i].opt_len, payload, sizeof(payload));
         struct tb_tcp_repr got;
@@ -838,7 +838,7 @@ static void test_tcp_parse_rejects_kind_without_length_byte(void **state) {
     static const uint8_t kinds[] = {TB_TCPOPT_MSS, TB_TCPOPT_WSCALE, TB_TCPOPT_SACK_PERMITTED, TB_TCPOPT_SACK,
                                     TB_TCPOPT_TIMESTAMP, 6, 30, 34, 0xfe, 0xff};
     uint8_t payload[2] = {0x04, 0x02};   /* would complete an option if read */
-    for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(kinds); i++) {
         for (size_t opt_len = 4; opt_len <= TB_TCP_MAX_OPT_LEN; opt_len += 4) {
             uint8_t opts[TB_TCP_MAX_OPT_LEN];
             memset(opts, TB_TCPOPT_NOP, sizeof(opts));
@@ -962,7 +962,7 @@ static void test_tcp_parse_ignores_known_kinds_with_wrong_length(void **state) {
         {"SACK len 17",
          {0x05, 0x11, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0x03, 0x03, 0x05}, 20},
     };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         const struct wrong_len *c = &cases[i];
         uint8_t seg[TCP_MAX_HDR];
         size_t len = build_raw(seg, TB_TCP_SYN, c->opts, c->opt_len, NULL, 0);
@@ -1031,7 +1031,7 @@ static void test_tcp_parse_eol_stops_option_parsing(void **state) {
         {{0x02, 0x04, 0x05, 0xb4, 0x00, 0x00, 0x00, 0x02}, 8, true},  /* kind alone after EOL */
         {{0x00, 0x01, 0x01, 0x01, 0x08, 0x0a, 0, 0, 0, 1, 0, 0, 0, 2, 0x04, 0x02}, 16, false},
     };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         uint8_t payload[2] = {0x08, 0x0a};
         uint8_t seg[TCP_MAX_HDR + sizeof(payload)];
         size_t len = build_raw(seg, TB_TCP_SYN, cases[i].opts, cases[i].opt_len, payload, sizeof(payload));
@@ -1295,7 +1295,7 @@ static const uint32_t initials[] = {0, 1, 0x1234, 0xfffe, 0xffff, 0x1fffe, 0x2ff
 static void check_chain_all_ranges(const struct tb_buf *chain, const uint8_t *data, size_t total) {
     for (size_t off = 0; off <= total; off++) {
         for (size_t len = 0; off + len <= total; len++) {
-            for (size_t k = 0; k < ARRAY_LEN(initials); k++) {
+            for (size_t k = 0; k < TB_ARRAY_LEN(initials); k++) {
                 uint32_t want = tb_csum_partial(data + off, len, initials[k]);
                 uint32_t got = tb_csum_chain(chain, off, len, initials[k]);
                 if (got != want)
@@ -1332,7 +1332,7 @@ static void test_csum_chain_two_way_split_everywhere(void **state) {
     struct chain_arena a;
     static const size_t totals[] = {1, 2, 3, 4, 5, 8, 9, 16, 17, 31, 32, 33};
     struct lcg g = {2};
-    for (size_t t = 0; t < ARRAY_LEN(totals); t++) {
+    for (size_t t = 0; t < TB_ARRAY_LEN(totals); t++) {
         size_t n = totals[t];
         uint8_t data[33];
         lcg_fill(&g, data, n);
@@ -1351,7 +1351,7 @@ static void test_csum_chain_three_way_split_everywhere(void **state) {
     struct chain_arena a;
     static const size_t totals[] = {0, 1, 2, 3, 5, 8, 13, 19};
     struct lcg g = {3};
-    for (size_t t = 0; t < ARRAY_LEN(totals); t++) {
+    for (size_t t = 0; t < TB_ARRAY_LEN(totals); t++) {
         size_t n = totals[t];
         uint8_t data[19];
         lcg_fill(&g, data, n);
@@ -1380,14 +1380,14 @@ static void test_csum_chain_empty_segments(void **state) {
         {0, 0, 0, 0, 0, 0, 0, 0, 0},
         {3, 0, 0, 3, 0, 0, 3, 0, 7},
     };
-    for (size_t i = 0; i < ARRAY_LEN(shapes); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(shapes); i++) {
         size_t total = 0;
         for (size_t k = 0; k < 9; k++) total += shapes[i][k];
         struct tb_buf *chain = build_chain(&a, data, shapes[i], 9, (unsigned)i);
         check_chain_all_ranges(chain, data, total);
     }
     /* No chain at all: the (folded) initial value comes back. */
-    for (size_t k = 0; k < ARRAY_LEN(initials); k++)
+    for (size_t k = 0; k < TB_ARRAY_LEN(initials); k++)
         assert_int_equal(tb_csum_chain(NULL, 0, 0, initials[k]), tb_csum_partial(data, 0, initials[k]));
 }
 
@@ -1399,7 +1399,7 @@ static void test_csum_chain_one_byte_segments(void **state) {
     uint8_t data[41];
     lcg_fill(&g, data, sizeof(data));
     size_t lens[41];
-    for (size_t i = 0; i < ARRAY_LEN(lens); i++) lens[i] = 1;
+    for (size_t i = 0; i < TB_ARRAY_LEN(lens); i++) lens[i] = 1;
     for (size_t n = 1; n <= sizeof(data); n += 4) {
         struct tb_buf *chain = build_chain(&a, data, lens, n, (unsigned)n);
         check_chain_all_ranges(chain, data, n);
@@ -1412,7 +1412,7 @@ static void test_csum_chain_all_zero_and_all_ones(void **state) {
     (void)state;
     struct chain_arena a;
     static const uint8_t fills[] = {0x00, 0xff};
-    for (size_t f = 0; f < ARRAY_LEN(fills); f++) {
+    for (size_t f = 0; f < TB_ARRAY_LEN(fills); f++) {
         uint8_t data[13];
         memset(data, fills[f], sizeof(data));
         for (size_t s1 = 0; s1 <= sizeof(data); s1++) {
@@ -1479,7 +1479,7 @@ static void test_csum_chain_checksums_a_tcp_segment(void **state) {
     lcg_fill(&g, flat + hl, 301);
     size_t total = hl + 301;
     static const size_t cuts[][4] = {{0, 101, 99, 101}, {1, 1, 1, 298}, {300, 0, 0, 1}, {7, 0, 13, 281}};
-    for (size_t c = 0; c < ARRAY_LEN(cuts); c++) {
+    for (size_t c = 0; c < TB_ARRAY_LEN(cuts); c++) {
         size_t lens[5] = {hl, cuts[c][0], cuts[c][1], cuts[c][2], cuts[c][3]};
         tb_put16(flat + CSUM_OFF, 0);
         struct tb_buf *chain = build_chain(&a, flat, lens, 5, (unsigned)c);

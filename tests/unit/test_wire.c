@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "tcpbed/wire.h"
+#include "tcpbed/assert.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct tb_mac mac_a = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 static const struct tb_mac mac_b = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
@@ -99,12 +99,12 @@ static void test_eth_roundtrip(void **state) {
         {.dst = mac_a, .src = mac_b, .ethertype = 0x8100},   /* 802.1Q reported as is */
         {.dst = mac_a, .src = mac_b, .ethertype = 0xffff},
     };
-    for (size_t i = 0; i < ARRAY_LEN(reprs); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(reprs); i++) {
         uint8_t frame[TB_ETH_MIN_FRAME] = {0};
         tb_eth_emit(&reprs[i], frame);
         /* Both a bare header and a minimum-size padded frame parse the same. */
         const size_t lens[] = {TB_ETH_HDR_LEN, TB_ETH_MIN_FRAME};
-        for (size_t j = 0; j < ARRAY_LEN(lens); j++) {
+        for (size_t j = 0; j < TB_ARRAY_LEN(lens); j++) {
             uint8_t *copy = exact_copy(frame, lens[j]);
             struct tb_eth_repr got;
             size_t off = 0;
@@ -176,12 +176,12 @@ static void test_arp_roundtrip(void **state) {
         {.op = TB_ARP_OP_REPLY, .sha = mac_b, .tha = mac_a, .spa = IP(10, 0, 0, 2), .tpa = IP(10, 0, 0, 1)},
         {.op = TB_ARP_OP_REQUEST, .sha = mac_a, .tha = tb_mac_broadcast, .spa = 0xffffffffu, .tpa = 0},
     };
-    for (size_t i = 0; i < ARRAY_LEN(reprs); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(reprs); i++) {
         /* An ARP packet in a minimum Ethernet frame carries 18 padding bytes. */
         uint8_t buf[TB_ETH_MIN_FRAME - TB_ETH_HDR_LEN] = {0};
         tb_arp_emit(&reprs[i], buf);
         const size_t lens[] = {TB_ARP_LEN, sizeof(buf)};
-        for (size_t j = 0; j < ARRAY_LEN(lens); j++) {
+        for (size_t j = 0; j < TB_ARRAY_LEN(lens); j++) {
             uint8_t *copy = exact_copy(buf, lens[j]);
             struct tb_arp_repr got;
             assert_int_equal(tb_arp_parse(copy, lens[j], &got), TB_WIRE_OK);
@@ -273,7 +273,7 @@ static void test_arp_rejects_bad_plen(void **state) {
 static void test_arp_rejects_bad_op(void **state) {
     (void)state;
     static const uint16_t ops[] = {0, 3, 4, 0x0100, 0xffff};
-    for (size_t i = 0; i < ARRAY_LEN(ops); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(ops); i++) {
         uint8_t p[TB_ARP_LEN];
         struct tb_arp_repr r;
         valid_arp(p);
@@ -309,7 +309,7 @@ static void test_ipv4_roundtrip(void **state) {
          .flags_frag = 0xffff, .total_len = 21},
     };
     static uint8_t buf[1500];
-    for (size_t i = 0; i < ARRAY_LEN(reprs); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(reprs); i++) {
         build_ipv4(buf, reprs[i].total_len, 0);   /* for its payload; the header is replaced next */
         tb_ipv4_emit(&reprs[i], buf);
         uint8_t *copy = exact_copy(buf, reprs[i].total_len);
@@ -351,7 +351,7 @@ static void test_ipv4_rejects_truncated(void **state) {
 static void test_ipv4_rejects_bad_version(void **state) {
     (void)state;
     static const uint8_t firsts[] = {0x65, 0x05, 0x35, 0xf5};
-    for (size_t i = 0; i < ARRAY_LEN(firsts); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(firsts); i++) {
         uint8_t p[40];
         build_ipv4(p, sizeof(p), TB_IPPROTO_UDP);
         p[0] = firsts[i];
@@ -395,7 +395,7 @@ static void test_ipv4_rejects_ihl_beyond_packet(void **state) {
 static void test_ipv4_rejects_total_len_below_header(void **state) {
     (void)state;
     static const uint16_t totals[] = {0, 1, 19};
-    for (size_t i = 0; i < ARRAY_LEN(totals); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(totals); i++) {
         uint8_t p[40];
         build_ipv4(p, sizeof(p), TB_IPPROTO_UDP);
         tb_put16(p + 2, totals[i]);
@@ -416,7 +416,7 @@ static void test_ipv4_rejects_total_len_below_header(void **state) {
 static void test_ipv4_rejects_total_len_beyond_frame(void **state) {
     (void)state;
     static const uint16_t totals[] = {41, 1500, 0xffff};
-    for (size_t i = 0; i < ARRAY_LEN(totals); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(totals); i++) {
         uint8_t p[40];
         build_ipv4(p, sizeof(p), TB_IPPROTO_UDP);
         tb_put16(p + 2, totals[i]);
@@ -506,7 +506,7 @@ static void test_ipv4_fragment_flags(void **state) {
         {TB_IPV4_FRAG_OFF_MASK, true},
         {TB_IPV4_FLAG_DF | 1, true},
     };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         uint8_t p[28];
         const struct tb_ipv4_repr in = {.src = IP(10, 0, 0, 1), .dst = IP(10, 0, 0, 2),
                                         .protocol = TB_IPPROTO_UDP, .ttl = 64,
@@ -620,8 +620,8 @@ static void test_icmp_echo_roundtrip(void **state) {
     static uint8_t payload[1472];
     static uint8_t out[TB_ICMP_HDR_LEN + 1472];
     fill_pattern(payload, sizeof(payload), 0x30);
-    for (size_t t = 0; t < ARRAY_LEN(types); t++) {
-        for (size_t i = 0; i < ARRAY_LEN(payload_lens); i++) {
+    for (size_t t = 0; t < TB_ARRAY_LEN(types); t++) {
+        for (size_t i = 0; i < TB_ARRAY_LEN(payload_lens); i++) {
             const struct tb_icmp_repr in = {.type = types[t], .code = 0, .ident = 0xbeef,
                                             .seq = (uint16_t)(i + 1), .payload = payload,
                                             .payload_len = payload_lens[i]};
@@ -651,7 +651,7 @@ static void test_icmp_error_roundtrip(void **state) {
         {.type = TB_ICMP_TIME_EXCEEDED, .code = 0, .payload = quote, .payload_len = QUOTE_LEN},
         {.type = TB_ICMP_TIME_EXCEEDED, .code = 1, .payload = quote, .payload_len = QUOTE_LEN},
     };
-    for (size_t i = 0; i < ARRAY_LEN(reprs); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(reprs); i++) {
         uint8_t out[TB_ICMP_HDR_LEN + QUOTE_LEN];
         size_t n = tb_icmp_emit(&reprs[i], out);
         assert_int_equal(n, sizeof(out));
@@ -757,7 +757,7 @@ static void test_icmp_rejects_error_quote_too_short(void **state) {
     static const uint8_t types[] = {TB_ICMP_DEST_UNREACH, TB_ICMP_TIME_EXCEEDED};
     uint8_t quote[QUOTE_LEN];
     build_quote(quote);
-    for (size_t t = 0; t < ARRAY_LEN(types); t++) {
+    for (size_t t = 0; t < TB_ARRAY_LEN(types); t++) {
         for (size_t qlen = 0; qlen < QUOTE_LEN; qlen++) {
             uint8_t out[TB_ICMP_HDR_LEN + QUOTE_LEN];
             size_t n = emit_error(types[t], quote, qlen, out);
@@ -789,7 +789,7 @@ static void test_icmp_rejects_error_quoted_ihl_beyond_quote(void **state) {
         {0x44, 28, TB_WIRE_ICMP_ERROR_TRUNCATED},
         {0x40, 80, TB_WIRE_ICMP_ERROR_TRUNCATED},
     };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
         quote[0] = cases[i].first;
         uint8_t out[TB_ICMP_HDR_LEN + sizeof(quote)];
         size_t n = emit_error(TB_ICMP_DEST_UNREACH, quote, cases[i].qlen, out);
@@ -829,7 +829,7 @@ static void test_icmp_error_every_prefix_rejected(void **state) {
     uint8_t quote[QUOTE_LEN];
     build_quote(quote);
     static const uint8_t types[] = {TB_ICMP_DEST_UNREACH, TB_ICMP_TIME_EXCEEDED};
-    for (size_t t = 0; t < ARRAY_LEN(types); t++) {
+    for (size_t t = 0; t < TB_ARRAY_LEN(types); t++) {
         uint8_t out[TB_ICMP_HDR_LEN + QUOTE_LEN];
         size_t n = emit_error(types[t], quote, QUOTE_LEN, out);
         for (size_t len = 0; len < n; len++) {
@@ -889,7 +889,7 @@ static void test_err_name_and_text_for_every_code(void **state) {
         TB_WIRE_ERRORS(SUFFIX)
 #undef SUFFIX
     };
-    assert_int_equal(ARRAY_LEN(suffixes), TB_WIRE__COUNT);
+    assert_int_equal(TB_ARRAY_LEN(suffixes), TB_WIRE__COUNT);
     for (int i = 0; i < TB_WIRE__COUNT; i++) {
         const char *name = tb_wire_err_name((enum tb_wire_err)i);
         const char *text = tb_wire_err_text((enum tb_wire_err)i);
@@ -917,7 +917,7 @@ static void test_err_name_and_text_out_of_range(void **state) {
     (void)state;
     const enum tb_wire_err bad[] = {TB_WIRE__COUNT, (enum tb_wire_err)(TB_WIRE__COUNT + 1),
                                     (enum tb_wire_err)255, (enum tb_wire_err)0x7fffffff};
-    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+    for (size_t i = 0; i < TB_ARRAY_LEN(bad); i++) {
         const char *name = tb_wire_err_name(bad[i]);
         const char *text = tb_wire_err_text(bad[i]);
         assert_non_null(name);
