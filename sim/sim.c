@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "harness/host/host.h"
-#include "sim/faults.h"
 #include "harness/lib/ipmap.h"
+#include "harness/lib/timeq.h"
+#include "sim/faults.h"
 #include "sim/rng.h"
 #include "tcpbed/assert.h"
 #include "tcpbed/prng.h"
@@ -13,13 +14,6 @@
 
 #define SIM_MAX_FAULTS 256
 
-struct sim_event {
-    tb_time_ns time;
-    uint64_t seq;
-    sim_event_fn fn;
-    void *ctx;
-    uint64_t arg;
-};
 
 /* A frame on the wire: the sim's own copy of the bytes, as a real wire
  * would have, so faults never touch the sender's buffers. */
@@ -123,9 +117,7 @@ struct sim_router {
 struct sim {
     uint64_t seed;
     tb_time_ns now;
-    struct sim_event *heap;
-    size_t heap_len, heap_cap;
-    uint64_t next_seq;
+    struct tb_timeq events;           /* (time, sequence): fn is a sim_event_fn */
     uint64_t events_processed;
     bool stopped;
     struct sim_host **hosts;
@@ -149,43 +141,12 @@ struct sim {
     bool frames_seen;
 };
 
-/* ---- event queue: binary heap on (time, seq) --------------------------- */
-static bool ev_before(const struct sim_event *a, const struct sim_event *b) {
-    return a->time != b->time ? a->time < b->time : a->seq < b->seq;
-}
+/* ---- the event queue ------------------------------------------------------ */
+#define SIM_MAX_EVENTS ((size_t)1 << 30)
 
 void sim_at(struct sim *sim, tb_time_ns t, sim_event_fn fn, void *ctx, uint64_t arg) {
     TB_ASSERT(t >= sim->now);
-    if (sim->heap_len == sim->heap_cap) {
-        size_t cap = sim->heap_cap ? sim->heap_cap * 2 : 1024;
-        struct sim_event *h = realloc(sim->heap, cap * sizeof(*h));
-        TB_ASSERT(h != NULL);
-        sim->heap = h;
-        sim->heap_cap = cap;
-    }
-    struct sim_event ev = {.time = t, .seq = sim->next_seq++, .fn = fn, .ctx = ctx, .arg = arg};
-    size_t i = sim->heap_len++;
-    while (i > 0 && ev_before(&ev, &sim->heap[(i - 1) / 2])) {
-        sim->heap[i] = sim->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    sim->heap[i] = ev;
-}
-
-static struct sim_event ev_pop(struct sim *sim) {
-    struct sim_event top = sim->heap[0];
-    struct sim_event last = sim->heap[--sim->heap_len];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= sim->heap_len) break;
-        if (c + 1 < sim->heap_len && ev_before(&sim->heap[c + 1], &sim->heap[c])) c++;
-        if (!ev_before(&sim->heap[c], &last)) break;
-        sim->heap[i] = sim->heap[c];
-        i = c;
-    }
-    if (sim->heap_len > 0) sim->heap[i] = last;
-    return top;
+    tb_timeq_push(&sim->events, t, (tb_timeq_fn)fn, ctx, arg);
 }
 
 static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg);
@@ -194,7 +155,9 @@ static void host_timer_due(struct sim *sim, void *ctx, uint64_t arg);
 /* ---- setup ------------------------------------------------------------- */
 struct sim *sim_new(uint64_t seed) {
     struct sim *sim = calloc(1, sizeof(*sim));
-    if (sim != NULL) sim->seed = seed;
+    if (sim == NULL) return NULL;
+    sim->seed = seed;
+    tb_timeq_init(&sim->events, SIM_MAX_EVENTS);
     return sim;
 }
 
@@ -214,14 +177,16 @@ void sim_free(struct sim *sim) {
         ipmap_free(&r->port_addrs);
         free(r);
     }
-    for (size_t i = 0; i < sim->heap_len; i++)   /* frames in flight, timers not yet due */
-        if (sim->heap[i].fn == frame_arrives || sim->heap[i].fn == host_timer_due) free(sim->heap[i].ctx);
+    for (size_t i = 0; i < sim->events.len; i++) {   /* frames in flight, timers not yet due */
+        const struct tb_timeq_item *ev = &sim->events.items[i];
+        if (ev->fn == (tb_timeq_fn)frame_arrives || ev->fn == (tb_timeq_fn)host_timer_due) free(ev->ctx);
+    }
     for (size_t i = 0; i < sim->link_count; i++) free(sim->links[i]);
     free(sim->hosts);
     free(sim->routers);
     free(sim->links);
     for (size_t i = 0; i < sim->fault_count; i++) free(sim->faults[i]);
-    free(sim->heap);
+    tb_timeq_free(&sim->events);
     while (sim->free_frames != NULL) {
         struct sim_frame *f = sim->free_frames;
         sim->free_frames = f->next_free;
@@ -878,10 +843,10 @@ void sim_host_kick(struct sim *sim, struct sim_host *h) {
 uint64_t sim_run(struct sim *sim, tb_time_ns until) {
     uint64_t processed = 0;
     sim->stopped = false;
-    while (!sim->stopped && sim->heap_len > 0 && sim->heap[0].time <= until) {
-        struct sim_event ev = ev_pop(sim);
-        sim->now = ev.time;
-        ev.fn(sim, ev.ctx, ev.arg);
+    while (!sim->stopped && !tb_timeq_empty(&sim->events) && tb_timeq_top(&sim->events)->t <= until) {
+        struct tb_timeq_item ev = tb_timeq_pop(&sim->events);
+        sim->now = ev.t;
+        ((sim_event_fn)ev.fn)(sim, ev.ctx, ev.arg);
         processed++;
     }
     sim->events_processed += processed;

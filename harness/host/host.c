@@ -3,19 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/lib/timeq.h"
 #include "tcpbed/assert.h"
 
 /* The host's own application timers, for environments without an event
- * queue: a binary heap on (time, insertion number), never on pointers, so
- * equal times fire in the order they were set. */
-struct host_timer {
-    tb_time_ns t;
-    uint64_t seq;
-    tb_host_timer_fn fn;
-    void *ctx;
-    uint64_t arg;
-};
-
+ * queue (harness/lib/timeq.h: equal times fire in the order they were set). */
 #define HOST_MAX_TIMERS (1u << 20)
 
 struct tb_host {
@@ -34,9 +26,7 @@ struct tb_host {
     bool in_pass;
     bool stopped;
     tb_time_ns pass_now;          /* the clock, read once per pass */
-    struct host_timer *timers;
-    size_t ntimers, cap_timers;
-    uint64_t timer_seq;
+    struct tb_timeq timers;       /* fn is a tb_host_timer_fn */
 };
 
 struct tb_host *tb_host_new(const struct tb_host_params *p) {
@@ -53,13 +43,14 @@ struct tb_host *tb_host_new(const struct tb_host_params *p) {
     h->port = p->port;
     h->env_ops = p->env_ops;
     h->env = p->env;
+    tb_timeq_init(&h->timers, HOST_MAX_TIMERS);
     return h;
 }
 
 void tb_host_free(struct tb_host *h) {
     if (h == NULL) return;
     tb_stack_free(h->st);
-    free(h->timers);
+    tb_timeq_free(&h->timers);
     free(h);
 }
 
@@ -97,53 +88,17 @@ void tb_host_stop(struct tb_host *h) {
 bool tb_host_stopped(const struct tb_host *h) { return h->stopped; }
 
 /* ---- timers ---------------------------------------------------------------- */
-static bool timer_before(const struct host_timer *a, const struct host_timer *b) {
-    return a->t != b->t ? a->t < b->t : a->seq < b->seq;
-}
-
 void tb_host_at(struct tb_host *h, tb_time_ns t, tb_host_timer_fn fn, void *ctx, uint64_t arg) {
     TB_ASSERT(t >= tb_host_now(h));
-    if (h->env_ops->at != NULL) {
-        h->env_ops->at(h->env, h, t, fn, ctx, arg);
-        return;
-    }
-    if (h->ntimers == h->cap_timers) {
-        size_t cap = h->cap_timers ? 2 * h->cap_timers : 16;
-        TB_ASSERT(cap <= HOST_MAX_TIMERS);   /* a bound on everything: an application leaking timers */
-        struct host_timer *a = realloc(h->timers, cap * sizeof(*a));
-        TB_ASSERT(a != NULL);
-        h->timers = a;
-        h->cap_timers = cap;
-    }
-    struct host_timer tm = {.t = t, .seq = h->timer_seq++, .fn = fn, .ctx = ctx, .arg = arg};
-    size_t i = h->ntimers++;
-    while (i > 0 && timer_before(&tm, &h->timers[(i - 1) / 2])) {
-        h->timers[i] = h->timers[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->timers[i] = tm;
-}
-
-static struct host_timer timer_pop(struct tb_host *h) {
-    struct host_timer top = h->timers[0], last = h->timers[--h->ntimers];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->ntimers) break;
-        if (c + 1 < h->ntimers && timer_before(&h->timers[c + 1], &h->timers[c])) c++;
-        if (!timer_before(&h->timers[c], &last)) break;
-        h->timers[i] = h->timers[c];
-        i = c;
-    }
-    if (h->ntimers > 0) h->timers[i] = last;
-    return top;
+    if (h->env_ops->at != NULL) h->env_ops->at(h->env, h, t, fn, ctx, arg);
+    else tb_timeq_push(&h->timers, t, (tb_timeq_fn)fn, ctx, arg);
 }
 
 void tb_host_fire(struct tb_host *h, tb_host_timer_fn fn, void *ctx, uint64_t arg) { fn(h, ctx, arg); }
 
 tb_time_ns tb_host_next_deadline(const struct tb_host *h) {
     tb_time_ns next = tb_stack_next_deadline(h->st);
-    if (h->ntimers > 0 && h->timers[0].t < next) next = h->timers[0].t;
+    if (!tb_timeq_empty(&h->timers) && tb_timeq_top(&h->timers)->t < next) next = tb_timeq_top(&h->timers)->t;
     return next;
 }
 
@@ -162,10 +117,11 @@ static tb_time_ns pass_rest(struct tb_host *h, tb_time_ns now) {
             if (h->hooks[k].on_tick != NULL) h->hooks[k].on_tick(h->hooks[k].ctx, h, now);
     }
     /* Timers set while these run wait for the next pass: the loop is bounded. */
-    uint64_t set_before = h->timer_seq;
-    while (h->ntimers > 0 && h->timers[0].t <= now && h->timers[0].seq < set_before) {
-        struct host_timer tm = timer_pop(h);
-        tm.fn(h, tm.ctx, tm.arg);
+    uint64_t set_before = h->timers.next_seq;
+    while (!tb_timeq_empty(&h->timers) && tb_timeq_top(&h->timers)->t <= now &&
+           tb_timeq_top(&h->timers)->seq < set_before) {
+        struct tb_timeq_item tm = tb_timeq_pop(&h->timers);
+        ((tb_host_timer_fn)tm.fn)(h, tm.ctx, tm.arg);
     }
     if (h->app != NULL) h->app(h, h->app_ctx);
     struct tb_buf *out[TB_HOST_BURST];

@@ -3,35 +3,22 @@
 
 #include "tcpbed/wire.h"
 
+/* The checksum first (a damaged message is damaged, whatever it quotes),
+ * then the view's structure. */
 enum tb_wire_err tb_icmp_parse(const uint8_t *p, size_t len, struct tb_icmp_repr *r) {
     if (len < TB_ICMP_HDR_LEN) return TB_WIRE_TRUNCATED;
     if (tb_csum(p, len) != 0) return TB_WIRE_ICMP_BAD_CHECKSUM;
+    struct tb_icmp_view v;
+    enum tb_wire_err err = tb_view_icmp(p, len, &v);
+    if (err != TB_WIRE_OK) return err;
     memset(r, 0, sizeof(*r));
-    r->type = p[0];
-    r->code = p[1];
-    r->payload = p + TB_ICMP_HDR_LEN;
-    r->payload_len = len - TB_ICMP_HDR_LEN;
-    switch (r->type) {
-    case TB_ICMP_ECHO_REQUEST:
-    case TB_ICMP_ECHO_REPLY:
-        r->ident = tb_get16(p + 4);
-        r->seq = tb_get16(p + 6);
-        break;
-    case TB_ICMP_DEST_UNREACH:
-    case TB_ICMP_TIME_EXCEEDED:
-        /* RFC 792: the quote is the IP header plus the first 64 bits of
-         * data; checked by the view, so every accepted quote can be viewed. */
-        {
-            struct tb_icmp_quote quote;
-            if (tb_view_icmp_quote(r->payload, r->payload_len, &quote) != TB_WIRE_OK)
-                return TB_WIRE_ICMP_ERROR_TRUNCATED;
-        }
-        if (r->type == TB_ICMP_DEST_UNREACH && r->code == TB_ICMP_UNREACH_FRAG_NEEDED)
-            r->next_hop_mtu = tb_get16(p + 6);
-        break;
-    default:
-        break;
-    }
+    r->type = v.type;
+    r->code = v.code;
+    r->ident = v.ident;
+    r->seq = v.seq;
+    r->next_hop_mtu = v.next_hop_mtu;
+    r->payload = v.payload;
+    r->payload_len = v.payload_len;
     return TB_WIRE_OK;
 }
 

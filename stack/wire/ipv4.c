@@ -1,26 +1,25 @@
 /* IPv4 header (RFC 791); validity checks after RFC 1122 §3.2.1. */
 #include "tcpbed/wire.h"
+#include "wire/view_inline.h"
 
+/* The view's structural checks, then what terminating a datagram adds:
+ * it is all there, and its checksum holds. */
 enum tb_wire_err tb_ipv4_parse(const uint8_t *p, size_t len, struct tb_ipv4_repr *r) {
-    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
-    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
-    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
-    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
-    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
-    uint16_t total_len = tb_get16(p + 2);
-    if (total_len < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
-    if (total_len > len) return TB_WIRE_IP_TOTAL_LEN_BEYOND_FRAME;
+    struct tb_ipv4_view v;
+    enum tb_wire_err err = view_ipv4(p, len, &v);
+    if (err != TB_WIRE_OK) return err;
+    if (v.clamped) return TB_WIRE_IP_TOTAL_LEN_BEYOND_FRAME;
     /* RFC 1122 §3.2.1.2: a datagram whose checksum fails is discarded. */
-    if (tb_csum(p, header_len) != 0) return TB_WIRE_IP_BAD_CHECKSUM;
-    r->tos = p[1];
-    r->total_len = total_len;
-    r->header_len = header_len;
-    r->ident = tb_get16(p + 4);
-    r->flags_frag = tb_get16(p + 6);
-    r->ttl = p[8];
-    r->protocol = p[9];
-    r->src = tb_get32(p + 12);
-    r->dst = tb_get32(p + 16);
+    if (tb_csum(p, v.header_len) != 0) return TB_WIRE_IP_BAD_CHECKSUM;
+    r->tos = v.tos;
+    r->total_len = v.total_len;
+    r->header_len = v.header_len;
+    r->ident = v.ident;
+    r->flags_frag = v.flags_frag;
+    r->ttl = v.ttl;
+    r->protocol = v.protocol;
+    r->src = v.src;
+    r->dst = v.dst;
     return TB_WIRE_OK;
 }
 

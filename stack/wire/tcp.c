@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tcpbed/wire.h"
+#include "wire/view_inline.h"
 #include "util/assert.h"
 
 static void parse_options(const uint8_t *p, size_t len, struct tb_tcp_opts *o, enum tb_wire_err *err) {
@@ -47,27 +48,28 @@ static void parse_options(const uint8_t *p, size_t len, struct tb_tcp_opts *o, e
     }
 }
 
+/* The view's structural checks, then the checksum over the pseudo-header
+ * and the segment, then the options. */
 enum tb_wire_err tb_tcp_parse(const uint8_t *p, size_t len, uint32_t src_ip, uint32_t dst_ip, struct tb_tcp_repr *r) {
-    if (len < TB_TCP_HDR_LEN) return TB_WIRE_TRUNCATED;
-    uint16_t header_len = (uint16_t)((p[12] >> 4) * 4);
-    if (header_len < TB_TCP_HDR_LEN || header_len > len) return TB_WIRE_TCP_BAD_DATA_OFFSET;
+    struct tb_tcp_view v;
+    enum tb_wire_err err = view_tcp(p, len, &v);
+    if (err != TB_WIRE_OK) return err;
     if (len > 0xffff) return TB_WIRE_TRUNCATED;
     uint32_t sum = tb_ipv4_pseudo_sum(src_ip, dst_ip, TB_IPPROTO_TCP, (uint16_t)len);
     if (tb_csum_fold(tb_csum_partial(p, len, sum)) != 0) return TB_WIRE_TCP_BAD_CHECKSUM;
     memset(r, 0, sizeof(*r));
-    r->src_port = tb_get16(p);
-    r->dst_port = tb_get16(p + 2);
-    r->seq = tb_get32(p + 4);
-    r->ack = tb_get32(p + 8);
-    r->flags = p[13];
-    r->window = tb_get16(p + 14);
-    r->urgent = tb_get16(p + 18);
-    r->header_len = header_len;
-    enum tb_wire_err err = TB_WIRE_OK;
-    parse_options(p + TB_TCP_HDR_LEN, header_len - TB_TCP_HDR_LEN, &r->opts, &err);
+    r->src_port = v.src_port;
+    r->dst_port = v.dst_port;
+    r->seq = v.seq;
+    r->ack = v.ack;
+    r->flags = v.flags;
+    r->window = v.window;
+    r->urgent = v.urgent;
+    r->header_len = v.header_len;
+    parse_options(v.options, v.options_len, &r->opts, &err);
     if (err != TB_WIRE_OK) return err;
-    r->payload = p + header_len;
-    r->payload_len = len - header_len;
+    r->payload = v.payload;
+    r->payload_len = v.payload_len;
     return TB_WIRE_OK;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tcpbed/wire.h"
+#include "wire/view_inline.h"
 
 enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v) {
     if (len < TB_ETH_HDR_LEN) return TB_WIRE_ETH_RUNT;
@@ -15,58 +16,9 @@ enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v
     return TB_WIRE_OK;
 }
 
-/* RFC 791 §3.1 header layout; the same structural checks as tb_ipv4_parse
- * except that a short datagram is clamped instead of refused. */
-enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) {
-    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
-    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
-    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
-    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
-    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
-    uint16_t total_len = tb_get16(p + 2);
-    if (total_len < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
-    v->tos = p[1];
-    v->ecn = p[1] & 3;
-    v->total_len = total_len;
-    v->header_len = header_len;
-    v->ident = tb_get16(p + 4);
-    v->flags_frag = tb_get16(p + 6);
-    v->frag_offset = (uint16_t)((v->flags_frag & TB_IPV4_FRAG_OFF_MASK) * 8);
-    v->df = (v->flags_frag & TB_IPV4_FLAG_DF) != 0;
-    v->mf = (v->flags_frag & TB_IPV4_FLAG_MF) != 0;
-    v->ttl = p[8];
-    v->protocol = p[9];
-    v->checksum = tb_get16(p + TB_IPV4_CSUM_OFF);
-    v->src = tb_get32(p + 12);
-    v->dst = tb_get32(p + 16);
-    /* Ethernet padding may follow total_len; a cut datagram ends early. */
-    size_t end = total_len <= len ? total_len : len;
-    v->clamped = total_len > len;
-    v->payload = p + header_len;
-    v->payload_len = end - header_len;
-    return TB_WIRE_OK;
-}
+enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) { return view_ipv4(p, len, v); }
 
-/* RFC 9293 §3.1 header layout. */
-enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v) {
-    if (len < TB_TCP_HDR_LEN) return TB_WIRE_TRUNCATED;
-    uint16_t header_len = (uint16_t)((p[12] >> 4) * 4);
-    if (header_len < TB_TCP_HDR_LEN || header_len > len) return TB_WIRE_TCP_BAD_DATA_OFFSET;
-    v->src_port = tb_get16(p);
-    v->dst_port = tb_get16(p + 2);
-    v->seq = tb_get32(p + 4);
-    v->ack = tb_get32(p + 8);
-    v->flags = p[13];
-    v->window = tb_get16(p + 14);
-    v->checksum = tb_get16(p + TB_TCP_CSUM_OFF);
-    v->urgent = tb_get16(p + 18);
-    v->header_len = header_len;
-    v->options = p + TB_TCP_HDR_LEN;
-    v->options_len = header_len - TB_TCP_HDR_LEN;
-    v->payload = p + header_len;
-    v->payload_len = len - header_len;
-    return TB_WIRE_OK;
-}
+enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v) { return view_tcp(p, len, v); }
 
 enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp_quote *v) {
     /* RFC 792: the IP header plus the first 64 bits of the datagram's data,
