@@ -54,15 +54,9 @@ void tb_host_free(struct tb_host *h) {
     free(h);
 }
 
-void tb_host_set_port(struct tb_host *h, const struct tb_port_ops *ops, void *port) {
-    h->port_ops = ops;
-    h->port = port;
-}
-
 const char *tb_host_name(const struct tb_host *h) { return h->name; }
 void *tb_host_port(const struct tb_host *h) { return h->port; }
 struct tb_stack *tb_host_stack(struct tb_host *h) { return h->st; }
-const struct tb_stack *tb_host_stack_const(const struct tb_host *h) { return h->st; }
 tb_time_ns tb_host_now(const struct tb_host *h) { return h->in_pass ? h->pass_now : h->env_ops->now(h->env); }
 
 void tb_host_set_app(struct tb_host *h, tb_host_app_fn fn, void *ctx) {

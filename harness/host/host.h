@@ -124,8 +124,6 @@ struct tb_host_params {
 /* NULL when the stack cannot be built (tb_config_check says why) or out of memory. */
 struct tb_host *tb_host_new(const struct tb_host_params *p);
 void tb_host_free(struct tb_host *h);
-/* Re-points the port (a simulated host is built before its link exists). */
-void tb_host_set_port(struct tb_host *h, const struct tb_port_ops *ops, void *port);
 
 const char *tb_host_name(const struct tb_host *h);
 /* The port's context, as given (an environment finds its host's state by it). */
@@ -133,7 +131,6 @@ void *tb_host_port(const struct tb_host *h);
 /* Read-only use (tb_tcp_info, tb_stack_stats, tb_stack_check, tb_stack_set_trace):
  * calls that change the core's state go through the tb_host_* wrappers. */
 struct tb_stack *tb_host_stack(struct tb_host *h);
-const struct tb_stack *tb_host_stack_const(const struct tb_host *h);
 tb_time_ns tb_host_now(const struct tb_host *h);
 
 /* ---- the loop ------------------------------------------------------------ */

@@ -226,6 +226,7 @@ static void bulk_app_runs_on_a_platform_that_is_not_the_simulator(void **state) 
         bulk_app_free(app);
         assert_string_equal(r.failure, "");
         assert_true(fx.net.stopped);   /* the application ended the run */
+        assert_true(tb_host_stopped(fx.host[0]) || tb_host_stopped(fx.host[1]));
         assert_int_equal(r.delivered_bytes, 300000);
         assert_int_equal(r.reverse_delivered_bytes, both_ways[k] ? 300000 : 0);
         /* The hooks saw every frame A's port carried, and every byte A's send calls gave. */
