@@ -79,14 +79,18 @@ static size_t check_words(const struct tb_stream *st, uint64_t w, const uint8_t 
         const uint8_t *d = data + 8 * done;
         size_t j = 0;
 #if !STREAM_BIG_ENDIAN
-        stream_v2 kk = {k, k};
-        for (; j + 2 <= run; j += 2) {
+        /* Differences are OR-ed over the whole run and tested once: data
+         * almost always matches, and the scalar loop below finds the word
+         * when it does not. */
+        stream_v2 kk = {k, k}, diff = {0, 0};
+        size_t pairs = run / 2;
+        for (size_t q = 0; q < pairs; q++) {
             stream_v2 v, got;
-            memcpy(&v, t + j, sizeof(v));
-            memcpy(&got, d + 8 * j, sizeof(got));
-            v ^= kk ^ got;
-            if ((v[0] | v[1]) != 0) break;   /* the scalar loop finds which word */
+            memcpy(&v, t + 2 * q, sizeof(v));
+            memcpy(&got, d + 16 * q, sizeof(got));
+            diff |= v ^ kk ^ got;
         }
+        if ((diff[0] | diff[1]) == 0) j = 2 * pairs;
 #endif
         for (; j < run; j++) {
             uint64_t v = t[j] ^ k, got;
@@ -102,19 +106,35 @@ static size_t check_words(const struct tb_stream *st, uint64_t w, const uint8_t 
     return words;
 }
 
+/* Byte `off` of the stream, given the word that holds it. */
+static inline uint8_t byte_of(uint64_t w, uint64_t off) { return (uint8_t)(w >> (8 * (off & 7))); }
+
+/* Up to 7 bytes inside one word: the word is computed once. */
+static size_t fill_partial(const struct tb_stream *st, uint64_t off, uint8_t *out, size_t n) {
+    uint64_t w = word(st, off >> 3);
+    size_t i = 0;
+    for (; i < n && (i == 0 || ((off + i) & 7) != 0); i++) out[i] = byte_of(w, off + i);
+    return i;
+}
+
 void tb_stream_fill(struct tb_stream *st, uint8_t *out, size_t n) {
     uint64_t off = st->offset;
     size_t i = 0;
-    while (i < n && (off & 7) != 0) {   /* the rest of a partly used word */
-        out[i++] = (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)));
-        off++;
-    }
+    if ((off & 7) != 0 && n > 0) i = fill_partial(st, off, out, n);   /* the rest of a partly used word */
     size_t words = (n - i) / 8;
-    fill_words(st, off >> 3, out + i, words);
+    fill_words(st, (off + i) >> 3, out + i, words);
     i += 8 * words;
-    off += 8 * words;
-    for (; i < n; i++, off++) out[i] = (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)));
-    st->offset = off;
+    if (i < n) i += fill_partial(st, off + i, out + i, n - i);
+    st->offset = off + n;
+}
+
+/* The index of the first of n bytes (within one word, from `off`) that
+ * differs from the stream, or n. */
+static size_t check_partial(const struct tb_stream *st, uint64_t off, const uint8_t *data, size_t n) {
+    uint64_t w = word(st, off >> 3);
+    for (size_t i = 0; i < n; i++)
+        if (data[i] != byte_of(w, off + i)) return i;
+    return n;
 }
 
 /* Compares in place, without generating the expected bytes anywhere. The
@@ -123,20 +143,23 @@ size_t tb_stream_check(struct tb_stream *st, const uint8_t *data, size_t n) {
     uint64_t off = st->offset;
     st->offset += n;
     size_t i = 0;
-    for (; i < n && (off & 7) != 0; i++, off++)
-        if (data[i] != (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)))) return i;
+    if ((off & 7) != 0) {
+        size_t head = 8 - (size_t)(off & 7);
+        if (head > n) head = n;
+        size_t ok = check_partial(st, off, data, head);
+        if (ok < head) return ok;
+        i = head;
+    }
     size_t words = (n - i) / 8;
-    size_t good = check_words(st, off >> 3, data + i, words);
+    size_t good = check_words(st, (off + i) >> 3, data + i, words);
     if (good < words) {
-        /* The first differing byte of the first differing word. */
         i += 8 * good;
-        off += 8 * good;
-        for (;; i++, off++)
-            if (data[i] != (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)))) return i;
+        return i + check_partial(st, off + i, data + i, 8);   /* the first differing byte of that word */
     }
     i += 8 * words;
-    off += 8 * words;
-    for (; i < n; i++, off++)
-        if (data[i] != (uint8_t)(word(st, off >> 3) >> (8 * (off & 7)))) return i;
+    if (i < n) {
+        size_t ok = check_partial(st, off + i, data + i, n - i);
+        if (ok < n - i) return i + ok;
+    }
     return n;
 }
