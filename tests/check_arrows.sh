@@ -69,7 +69,12 @@ includes_follow_arrows() {
   while IFS= read -r line; do
     file=${line%%:*}
     file=${file#./}
-    inc=$(sed -E 's/.*#include *"([^"]+)".*/\1/' <<<"$line")
+    inc=$(sed -E 's/.*#include *[<"]([^>"]+)[>"].*/\1/' <<<"$line")
+    # <...> is a system header unless it names one of ours (-I. and
+    # -Istack/include would find it): then it counts like "...".
+    if grep -q '#include *<' <<<"$line"; then
+      [ -f "$ROOT/$inc" ] || [ -f "$ROOT/stack/include/$inc" ] || [ -f "$ROOT/stack/$inc" ] || continue
+    fi
     from=$(room_of_file "$file")
     to=$(room_of_include "$inc" "$file")
     [ "$from" = "$to" ] && continue
@@ -78,7 +83,7 @@ includes_follow_arrows() {
       echo "    $file ($from) includes \"$inc\" ($to)"
       bad=1
     fi
-  done < <(cd "$ROOT" && grep -rn --include='*.c' --include='*.h' '^#include *"' stack sim traces harness fuzz tests 2>/dev/null |
+  done < <(cd "$ROOT" && grep -rn --include='*.c' --include='*.h' '^ *# *include *[<"]' stack sim traces harness fuzz tests 2>/dev/null |
     sed -E 's/^([^:]+):[0-9]+:/\1:/')
   return $bad
 }
@@ -119,6 +124,8 @@ rejects_wrong_arrows() {
   printf 'WHITEBOX_SRC := tests/unit/test_x.c\n' >"$t/Makefile"
   printf '#include "sim/sim.h"\n' >"$t/harness/apps/up.c"               # an arrow pointing up
   printf '#include "util/assert.h"\n' >"$t/traces/inside.c"            # into the core's internals
+  mkdir -p "$t/stack/tcp" && : >"$t/stack/tcp/tcp_internal.h"
+  printf '#include <stack/tcp/tcp_internal.h>\n#include <stdio.h>\n' >"$t/sim/angle.c"   # the same, by -I.
   printf 'void f(void) { tb_stack_tick(0, 0); }\n' >"$t/sim/driver.c"   # a second driver of the core
   printf 'void g(void) { tb_tcp_send(0, 0, 0, 0, 0); }\n' >"$t/harness/apps/direct.c"
   printf 'void h(void) { tb_stack_drain_tx(0, 0, 0); }\n' >"$t/harness/host/host.c"
@@ -126,6 +133,8 @@ rejects_wrong_arrows() {
   rm -rf "$t"
   grep -q 'up.c (harness/apps) includes "sim/sim.h"' <<<"$out" &&
     grep -q 'inside.c (traces) includes "util/assert.h"' <<<"$out" &&
+    grep -q 'angle.c (sim) includes "stack/tcp/tcp_internal.h"' <<<"$out" &&
+    ! grep -q 'stdio.h' <<<"$out" &&
     grep -q 'sim/driver.c' <<<"$out" &&
     grep -q 'direct.c:1' <<<"$out" &&
     grep -q 'arrows: 1 passed, 3 failed' <<<"$out"
