@@ -600,11 +600,15 @@ static void note(struct sim *sim, struct link_dir *d, const char *event, const s
  * (01 or 10) may be marked. The IP checksum is patched (RFC 1624). */
 static bool mark_ce(uint8_t *f, size_t len) {
     struct tb_eth_view eth;
-    struct tb_ipv4_view ip;
     if (tb_view_eth(f, len, &eth) != TB_WIRE_OK || eth.ethertype != TB_ETHERTYPE_IPV4 ||
-        tb_view_ipv4(eth.payload, eth.payload_len, &ip) != TB_WIRE_OK || ip.ecn == 0 || ip.ecn == 3)
+        eth.payload_len < TB_IPV4_HDR_LEN)
         return false;
-    tb_ipv4_rewrite_tos(f + TB_ETH_HDR_LEN, (uint8_t)(ip.tos | 3));
+    /* The queue reads the ECN bits where they sit, without judging the rest
+     * of the header: a frame damaged earlier on the link is marked like any
+     * other, and its receiver finds the damage. */
+    uint8_t tos = eth.payload[TB_IPV4_TOS_OFF];
+    if ((tos & 3) == 0 || (tos & 3) == 3) return false;
+    tb_ipv4_rewrite_tos(f + TB_ETH_HDR_LEN, (uint8_t)(tos | 3));
     return true;
 }
 

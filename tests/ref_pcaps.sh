@@ -21,6 +21,11 @@ run bulk-cubic sim bulk --bytes 1M --loss 0.01 --cc cubic --seed 11 --pcap "$out
 run bulk-ecn sim bulk --bytes 1M --ecn --rate 10Mbps --ecn-mark 30K --seed 12 --pcap "$out/bulk-ecn.pcap"
 run bulk-red sim bulk --bytes 1M --ecn --rate 10Mbps --qdisc red --red 20K,60K,0.1 --cc cubic --seed 15 --pcap "$out/bulk-red.pcap"
 run bulk-both sim bulk --bytes 1M --both --loss 0.02 --reorder 0.05 --duplicate 0.01 --corrupt 0.005 --seed 13 --pcap-dir "$out/both" --fault-log "$out/both.faults.csv" --trace-cc "$out/both.cc.csv"
+run bulk-zc sim bulk --bytes 1M --zero-copy --both --loss 0.01 --rcvbuf 64K --seed 16 --pcap-dir "$out/zc"
+run bulk-duration sim bulk --duration 2s --nodelay --both --reorder 0.02 --seed 17 --pcap "$out/bulk-duration.pcap"
+run bulk-ce-corrupt sim bulk --bytes 1M --ecn --rate 10Mbps --qdisc red --red 5K,30K,0.5 --fault 'corrupt A>B tcp data #100-300 bit=116' --seed 15 --pcap-dir "$out/ce-corrupt" --fault-log "$out/ce-corrupt.faults.csv"
+run ping-frag sim ping --count 4 --size 4000 --seed 18 --pcap "$out/ping-frag.pcap"
+run dumbbell-rr sim dumbbell --pairs 3 --workload rr,crr,idle --count 5 --parallel 2 --seed 19 --pcap-dir "$out/dumbbell-rr"
 run dumbbell sim dumbbell --pairs 4 --workload mixed --seed 14 --loss 0.01 --pcap-dir "$out/dumbbell" --fault-log "$out/dumbbell.faults.csv" --trace-cc "$out/dumbbell.cc.csv"
 run scenario sim run tests/scenarios/branch-office.ini --pcap-dir "$out/scenario"
 for f in fuzz/corpus/stack/* fuzz/corpus/faults/*; do

@@ -56,6 +56,6 @@ void tb_ipv4_rewrite_ttl(uint8_t *p, uint8_t ttl) {
 
 void tb_ipv4_rewrite_tos(uint8_t *p, uint8_t tos) {
     uint16_t old_word = tb_get16(p);
-    p[1] = tos;
+    p[TB_IPV4_TOS_OFF] = tos;
     tb_put16(p + TB_IPV4_CSUM_OFF, tb_csum_update16(tb_get16(p + TB_IPV4_CSUM_OFF), old_word, tb_get16(p)));
 }

@@ -23,9 +23,16 @@ enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v
 enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp_quote *v) {
     /* RFC 792: the IP header plus the first 64 bits of the datagram's data,
      * enough to hold the ports (and TCP's sequence number) that name the
-     * connection; anything less cannot be matched. */
-    if (tb_view_ipv4(q, len, &v->ip) != TB_WIRE_OK || v->ip.payload_len < TB_ICMP_QUOTE_DATA_LEN)
+     * connection; anything less cannot be matched. The quoted header is
+     * read as it came back, not judged: the router that quotes it may
+     * have rewritten its total length (4.4BSD returns ip_len less the
+     * header), so only the header length and the bytes present count. */
+    if (len < TB_IPV4_HDR_LEN + TB_ICMP_QUOTE_DATA_LEN) return TB_WIRE_ICMP_ERROR_TRUNCATED;
+    uint16_t header_len = (uint16_t)((q[0] & 0x0f) * 4);
+    if (header_len < TB_IPV4_HDR_LEN || len < (size_t)header_len + TB_ICMP_QUOTE_DATA_LEN)
         return TB_WIRE_ICMP_ERROR_TRUNCATED;
+    view_ipv4_fields(q, len, header_len, &v->ip);
+    v->ip.payload_len = len - header_len;   /* the quote is what is present */
     const uint8_t *l4 = v->ip.payload;
     bool ports = v->ip.protocol == TB_IPPROTO_TCP || v->ip.protocol == TB_IPPROTO_UDP;
     v->src_port = ports ? tb_get16(l4) : 0;

@@ -9,14 +9,9 @@
 
 /* RFC 791 §3.1 header layout; the same structural checks as tb_ipv4_parse
  * except that a short datagram is clamped instead of refused. */
-static inline enum tb_wire_err view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) {
-    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
-    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
-    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
-    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
-    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
+/* The fields of a header whose length (header_len <= len) is known. */
+static inline void view_ipv4_fields(const uint8_t *p, size_t len, uint16_t header_len, struct tb_ipv4_view *v) {
     uint16_t total_len = tb_get16(p + 2);
-    if (total_len < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
     v->tos = p[1];
     v->ecn = p[1] & 3;
     v->total_len = total_len;
@@ -32,10 +27,20 @@ static inline enum tb_wire_err view_ipv4(const uint8_t *p, size_t len, struct tb
     v->src = tb_get32(p + 12);
     v->dst = tb_get32(p + 16);
     /* Ethernet padding may follow total_len; a cut datagram ends early. */
-    size_t end = total_len <= len ? total_len : len;
+    size_t end = total_len >= header_len && total_len <= len ? total_len : len;
     v->clamped = total_len > len;
     v->payload = p + header_len;
     v->payload_len = end - header_len;
+}
+
+static inline enum tb_wire_err view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) {
+    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
+    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
+    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
+    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
+    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
+    if (tb_get16(p + 2) < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
+    view_ipv4_fields(p, len, header_len, v);
     return TB_WIRE_OK;
 }
 

@@ -772,6 +772,33 @@ static void test_icmp_rejects_error_quote_too_short(void **state) {
     }
 }
 
+/* A router may rewrite the header it quotes (4.4BSD returns ip_len less
+ * the header length; a damaged version nibble is still the sender's
+ * header): the quote is read by its IHL and the bytes present, and its
+ * ports and sequence number still name the connection. */
+static void test_icmp_accepts_a_quote_with_rewritten_length_or_version(void **state) {
+    (void)state;
+    static const struct { uint8_t first; uint16_t total_len; } cases[] = {
+        {0x45, 20}, {0x45, 0}, {0x65, 100}, {0x05, 40}, {0x45, 65535},
+    };
+    for (size_t i = 0; i < TB_ARRAY_LEN(cases); i++) {
+        uint8_t quote[QUOTE_LEN];
+        build_quote(quote);
+        quote[0] = cases[i].first;
+        tb_put16(quote + 2, cases[i].total_len);
+        uint8_t out[TB_ICMP_HDR_LEN + QUOTE_LEN];
+        size_t n = emit_error(TB_ICMP_DEST_UNREACH, quote, QUOTE_LEN, out);
+        struct tb_icmp_repr r;
+        assert_int_equal(tb_icmp_parse(out, n, &r), TB_WIRE_OK);
+        struct tb_icmp_quote q;
+        assert_int_equal(tb_view_icmp_quote(r.payload, r.payload_len, &q), TB_WIRE_OK);
+        assert_int_equal(q.ip.total_len, cases[i].total_len);
+        assert_int_equal(q.ip.payload_len, 8);
+        assert_int_equal(q.src_port, 0xc000);
+        assert_int_equal(q.dst_port, 0x0035);
+    }
+}
+
 /* The quoted header's own IHL decides how long the quote must be: IHL 6
  * needs 24 + 8 = 32 bytes, IHL 15 needs 68, and IHL < 5 is nonsense. */
 static void test_icmp_rejects_error_quoted_ihl_beyond_quote(void **state) {
@@ -1312,6 +1339,7 @@ int main(void) {
         cmocka_unit_test(test_view_frame_arp_every_truncation),
         cmocka_unit_test(test_view_frame_icmp_every_truncation),
         cmocka_unit_test(test_ipv4_rewrite_patches_the_checksum),
+        cmocka_unit_test(test_icmp_accepts_a_quote_with_rewritten_length_or_version),
         cmocka_unit_test(test_err_name_and_text_for_every_code),
         cmocka_unit_test(test_err_name_and_text_out_of_range),
     };

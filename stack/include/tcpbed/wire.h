@@ -154,7 +154,7 @@ struct tb_icmp_repr {
     size_t payload_len;
 };
 /* Verifies the checksum over all `len` bytes. For destination-unreachable
- * and time-exceeded the quote must view as an IPv4 header plus 8 bytes
+ * and time-exceeded the quote must hold a header and 8 bytes
  * (tb_view_icmp_quote). */
 enum tb_wire_err tb_icmp_parse(const uint8_t *p, size_t len, struct tb_icmp_repr *r);
 /* Emits header + payload (r->payload may alias out+8) with its checksum;
@@ -229,6 +229,7 @@ uint32_t tb_csum_chain(const struct tb_buf *chain, size_t offset, size_t len, ui
  * on error the view's contents are unspecified. */
 
 /* Byte offsets of the checksum fields, for code that writes or patches them. */
+#define TB_IPV4_TOS_OFF 1          /* DSCP + ECN (RFC 3168 §5) */
 #define TB_IPV4_CSUM_OFF 10
 #define TB_ICMP_CSUM_OFF 2
 #define TB_TCP_CSUM_OFF 16
@@ -289,8 +290,9 @@ struct tb_icmp_quote {
     uint16_t src_port, dst_port;   /* TCP or UDP, else 0 */
     uint32_t tcp_seq;              /* TCP, else 0 */
 };
-/* TB_WIRE_ICMP_ERROR_TRUNCATED unless q holds a viewable IPv4 header
- * followed by at least 8 bytes. */
+/* TB_WIRE_ICMP_ERROR_TRUNCATED unless q holds a header of at least 20
+ * bytes (by its IHL) and 8 bytes after it. The quoted version and total
+ * length are reported, not checked: a router may have rewritten them. */
 enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp_quote *v);
 
 struct tb_icmp_view {
