@@ -233,6 +233,8 @@ static int handler(void *user, const char *section, const char *name, const char
     case 1:
         if (strcmp(name, "seed") == 0) {
             if (!tb_parse_u64(value, &t->seed, uerr, sizeof(uerr))) BAD("%s", uerr);
+            /* Seeds go out as JSON integers: signed 64-bit in every reader. */
+            if (t->seed > (uint64_t)INT64_MAX) BAD("seed %s is above 9223372036854775807", value);
         } else if (strcmp(name, "time_limit") == 0) {
             if (!tb_parse_duration(value, &t->time_limit_ns, uerr, sizeof(uerr))) BAD("%s", uerr);
         } else BAD("unknown key (expected seed or time_limit)");

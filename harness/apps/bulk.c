@@ -27,6 +27,7 @@ struct bulk_side {
 
 struct bulk_app {
     struct bulk_app_opts o;
+    tb_time_ns t0_ns;             /* A's clock at bulk_app_start: every option time counts from it */
     struct bulk_app_result *r;
     struct bulk_side a, b;
     int32_t listener;
@@ -45,7 +46,7 @@ static void finish_conn(struct bulk_app *run, struct bulk_side *s) {
     run->r->a_done = run->a.done;
     run->r->b_done = run->b.done;
     if (run->a.done && run->b.done) {
-        run->r->end_ns = tb_host_now(s->h);
+        run->r->end_ns = tb_host_now(s->h) - run->t0_ns;
         tb_host_stop(s->h);
     }
 }
@@ -87,7 +88,7 @@ static void receive(struct bulk_app *run, struct bulk_side *s) {
         }
         return;
     }
-    if (s == &run->b && tb_host_now(s->h) < run->o.reader_stall_ns) return;   /* resume_reading picks this up */
+    if (s == &run->b && tb_host_now(s->h) < run->t0_ns + run->o.reader_stall_ns) return;   /* resume_reading picks this up */
     for (;;) {
         int64_t got;
         if (run->o.zero_copy) {
@@ -117,7 +118,7 @@ static void on_conn_event(struct bulk_app *run, struct bulk_side *s, const struc
     if (ev->conn != s->conn || s->done) return;
     switch (ev->type) {
     case TB_EV_TCP_CONNECTED:
-        if (s == &run->a) run->r->connect_ns = ev->time_ns;
+        if (s == &run->a) run->r->connect_ns = ev->time_ns - run->t0_ns;
         /* fall through */
     case TB_EV_TCP_WRITABLE:
         if (s->sends) pump(run, s);
@@ -246,9 +247,10 @@ struct bulk_app *bulk_app_start(const struct bulk_app_opts *o, struct tb_host *a
     run->listener = tb_host_listen(b, o->port, 0);
     tb_host_set_app(a, app_a, run);
     tb_host_set_app(b, app_b, run);
-    tb_host_at(a, o->start_ns, start, run, 0);
-    if (o->reader_stall_ns > 0) tb_host_at(b, o->reader_stall_ns, resume_reading, run, 0);
-    if (o->duration_ns > 0) tb_host_at(a, o->duration_ns, stop_sending, run, 0);
+    run->t0_ns = tb_host_now(a);
+    tb_host_at(a, run->t0_ns + o->start_ns, start, run, 0);
+    if (o->reader_stall_ns > 0) tb_host_at(b, run->t0_ns + o->reader_stall_ns, resume_reading, run, 0);
+    if (o->duration_ns > 0) tb_host_at(a, run->t0_ns + o->duration_ns, stop_sending, run, 0);
     return run;
 }
 
@@ -256,9 +258,9 @@ void bulk_app_finish(struct bulk_app *run, tb_time_ns now) {
     struct bulk_app_result *r = run->r;
     const struct bulk_app_opts *o = &run->o;
     if (!(run->a.done && run->b.done)) {
-        r->end_ns = now;
+        r->end_ns = now - run->t0_ns;
         char msg[200];
-        snprintf(msg, sizeof(msg), "not finished after %.3f s of virtual time (A %s, B %s)", (double)now / 1e9,
+        snprintf(msg, sizeof(msg), "not finished after %.3f s of virtual time (A %s, B %s)", (double)r->end_ns / 1e9,
                  run->a.done ? "done" : "open", run->b.done ? "done" : "open");
         fail_once(run, msg);
         if (!run->a.done && run->a.conn >= 0) tb_tcp_info(tb_host_stack(run->a.h), run->a.conn, &r->info_a);

@@ -18,6 +18,7 @@ struct bulk_app_opts {
     tb_time_ns duration_ns;       /* send for this long instead, then close */
     uint32_t server_ipv4;         /* B's address, as A connects to it */
     uint16_t port;
+    /* Times count from bulk_app_start, on whatever clock the hosts have. */
     tb_time_ns start_ns;          /* when A connects */
     tb_time_ns reader_stall_ns;   /* B reads nothing before this time */
     bool zero_copy;               /* tb_host_send_buf / tb_host_recv_buf instead of copies */
@@ -28,8 +29,8 @@ struct bulk_app_opts {
 struct bulk_app_result {
     uint64_t sent_bytes, delivered_bytes;                   /* A -> B */
     uint64_t reverse_sent_bytes, reverse_delivered_bytes;   /* B -> A (both) */
-    tb_time_ns connect_ns;        /* when A's connect completed */
-    tb_time_ns end_ns;            /* when the last connection finished */
+    tb_time_ns connect_ns;        /* when A's connect completed, from bulk_app_start */
+    tb_time_ns end_ns;            /* when the last connection finished, from bulk_app_start */
     struct tb_tcp_info info_a, info_b;   /* at the end of each connection */
     bool a_done, b_done;
     char failure[200];            /* empty, or the first thing that went wrong */

@@ -38,5 +38,7 @@ void ping_app_start(struct ping_app *app, const struct ping_app_opts *o, struct 
     app->o = *o;
     app->r = r;
     tb_host_set_app(h, on_events, app);
-    for (uint32_t i = 0; i < o->count; i++) tb_host_at(h, o->start_ns + (tb_time_ns)i * o->interval_ns, send_one, app, i + 1);
+    tb_time_ns t0 = tb_host_now(h);   /* times count from here, whatever the clock */
+    for (uint32_t i = 0; i < o->count; i++)
+        tb_host_at(h, t0 + o->start_ns + (tb_time_ns)i * o->interval_ns, send_one, app, i + 1);
 }

@@ -17,7 +17,7 @@ struct ping_app_opts {
     uint32_t dst_ipv4;
     uint32_t count;
     uint32_t payload_bytes;       /* echo data, >= 8 */
-    tb_time_ns start_ns, interval_ns;
+    tb_time_ns start_ns, interval_ns;   /* from ping_app_start */
 };
 
 struct ping_app_reply {

@@ -282,7 +282,7 @@ static void receive(struct wl *w, struct wl_conn *c) {
                      (unsigned long long)(c->rx_total + ok), c->role == CLIENT ? "client" : "server");
             fail(f, msg);
         }
-        if (f->first_byte_ns == 0) f->first_byte_ns = now;
+        if (f->first_byte_ns == 0) f->first_byte_ns = now - f->t0_ns;
         c->rx_total += (uint64_t)n;
         f->delivered += (uint64_t)n;
         if (f->kind == WL_RR && c->role == SERVER) {
@@ -340,7 +340,7 @@ static void conn_closed(struct wl *w, struct wl_conn *c, bool error, int32_t err
     conn_release(w, c);
     if (c->role == CLIENT) {
         f->conns_done++;
-        f->end_ns = tb_host_now(c->host);
+        f->end_ns = tb_host_now(c->host) - f->t0_ns;
         if (f->kind == WL_CRR) f->requests_done++;
         size_t fi = flow_index(w, f);
         if (f->kind == WL_CRR && f->conns_opened + w->flows[fi].crr_pending < f->count) {
@@ -553,7 +553,8 @@ bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t len) {
     w->flows[index].crr_pending = 0;
     w->nflows++;
     if (f->done) w->ndone++;
-    tb_host_at(f->client, f->start_ns, flow_start, w, index);
+    f->t0_ns = tb_host_now(f->client);
+    tb_host_at(f->client, f->t0_ns + f->start_ns, flow_start, w, index);
     return true;
 }
 

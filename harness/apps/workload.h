@@ -31,7 +31,7 @@ struct wl_flow {
     struct tb_host *client, *server;
     uint32_t server_ipv4;
     uint16_t port;                /* 0: 5001 + flow index */
-    tb_time_ns start_ns;
+    tb_time_ns start_ns;          /* after wl_add_flow; every time below counts from then */
     uint64_t bytes, resp_bytes;
     uint32_t count, parallel;
     tb_time_ns think_ns, duration_ns;
@@ -45,13 +45,16 @@ struct wl_flow {
     char failure[200];
     bool done;
     size_t wl_index;              /* set by wl_add_flow */
+    tb_time_ns t0_ns;             /* the client's clock at wl_add_flow */
 };
 
 struct wl;
 struct wl *wl_new(uint64_t seed);
 void wl_free(struct wl *w);
 /* Registers a flow (the engine keeps the pointer: keep it alive). The
- * server listens at once; the client starts at flow->start_ns. */
+ * server listens at once; the client starts flow->start_ns later. Result
+ * times (first_byte_ns, end_ns) count from the same moment, so they mean
+ * the same on a virtual clock that starts at 0 and on CLOCK_MONOTONIC. */
 bool wl_add_flow(struct wl *w, struct wl_flow *f, char *err, size_t err_len);
 /* Installs the engine as the application of every host it uses. */
 void wl_attach(struct wl *w);

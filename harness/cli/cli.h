@@ -4,6 +4,7 @@
 #define TB_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "harness/cli/json.h"
@@ -12,6 +13,9 @@
 #include "tcpbed/tcpbed.h"
 
 #define TCPBED_VERSION "0.1.0"
+/* Seeds are written as JSON integers, which JSON readers (jansson among
+ * them) hold as signed 64-bit: a larger seed could not be read back. */
+#define TB_SEED_MAX ((uint64_t)INT64_MAX)
 
 double wall_seconds(void);
 void json_stats(struct json *j, const char *key, const struct tb_stats *s);

@@ -59,7 +59,7 @@ int cmd_sim_bulk(int argc, char **argv) {
         {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M); with --both, each way", 1, UINT64_C(1) << 40},
         {"both", OPT_FLAG, &both, NULL, "B sends as much back at the same time; A checks every byte", 0, 0},
         {"duration", OPT_DURATION, &duration, "TIME", "send for this long instead of --bytes", 1, 0},
-        {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
+        {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, TB_SEED_MAX},
         {"mss", OPT_U64, &mss, "BYTES", "cap both hosts' MSS (default: MTU - 40)", 88, 1460},
         {"sndbuf", OPT_SIZE, &sndbuf, "BYTES", "send buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},
         {"rcvbuf", OPT_SIZE, &rcvbuf, "BYTES", "receive buffer (default: 2 x BDP, at least 256K)", 1024, 1u << 30},

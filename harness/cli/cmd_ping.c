@@ -14,7 +14,7 @@ int cmd_sim_ping(int argc, char **argv) {
     bool json = false;
     const struct opt opts[] = {
         {"count", OPT_U64, &count, "N", "echo requests to send (default 3)", 1, SIM_PING_MAX_COUNT},
-        {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, 0},
+        {"seed", OPT_U64, &seed, "S", "run seed: the same seed gives the same run (default 1)", 0, TB_SEED_MAX},
         {"size", OPT_SIZE, &size, "BYTES",
          "echo data bytes per request, 8..65507; above 1472 the datagrams are fragmented (default 56)", 8, 65507},
         {"interval", OPT_DURATION, &interval, "TIME", "between requests (default 1s)", 1, 0},

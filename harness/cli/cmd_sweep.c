@@ -270,9 +270,12 @@ int cmd_sweep(int argc, char **argv) {
     }
     struct sweep *sw = calloc(1, sizeof(*sw));
     if (sw == NULL) return 1;
-    if (seeds == NULL || !parse_range(seeds, &sw->first, &sw->last) || sw->last - sw->first >= 100000000) {
-        fprintf(stderr, "tcpbed sweep: --seeds: expected A..B (or one seed) with A <= B, got '%s'\n",
-                seeds ? seeds : "(none)");
+    if (seeds == NULL || !parse_range(seeds, &sw->first, &sw->last) || sw->last - sw->first >= 100000000 ||
+        sw->last > TB_SEED_MAX) {
+        fprintf(stderr,
+                "tcpbed sweep: --seeds: expected A..B (or one seed) with A <= B <= %llu and fewer than 100000000 "
+                "seeds, got '%s'\n",
+                (unsigned long long)TB_SEED_MAX, seeds ? seeds : "(none)");
         free(sw);
         return 2;
     }

@@ -398,7 +398,7 @@ int cmd_sim_dumbbell(int argc, char **argv) {
         {"access-delay", OPT_DURATION, &access_delay, "TIME", "host access links' delay (default 1ms)", 0, 0},
         {"ecn", OPT_FLAG, &ecn, NULL, "hosts negotiate ECN (RFC 3168); the bottleneck marks with --ecn-mark or --qdisc red", 0, 0},
         {"pcap-host", OPT_STRING, &pcap_host, "HOST", "the host --pcap captures on (default S1)", 0, 0},
-        {"seed", OPT_U64, &seed, "S", "run seed (default 1)", 0, 0},
+        {"seed", OPT_U64, &seed, "S", "run seed (default 1)", 0, TB_SEED_MAX},
         {"time-limit", OPT_DURATION, &limit, "TIME", "virtual time after which the run fails (default 1h)", 1, 0},
     };
     int n = OWN_OPTS;
@@ -509,7 +509,7 @@ int cmd_sim_run(int argc, char **argv) {
     bool have_seed = false;
     const char *pcap_host = NULL;
     const struct opt opts[] = {
-        {"seed", OPT_U64, &seed, "S", "override the file's seed", 0, 0},
+        {"seed", OPT_U64, &seed, "S", "override the file's seed", 0, TB_SEED_MAX},
         {"time-limit", OPT_DURATION, &limit, "TIME", "override the file's time limit", 1, 0},
         {"fault", OPT_LIST, &f.faults, "SPEC", "add a targeted fault (docs/faults.md)", 0, 0},
         {"expect", OPT_LIST, &f.expects, "EXPR", "a property of the run, e.g. 'fairness>0.9'", 0, 0},

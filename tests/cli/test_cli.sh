@@ -321,6 +321,16 @@ contains "the line and the key are named" "bad.ini:5: [link A-B] rate: expected 
 expect "sim run: no file" 2 "$TCPBED" sim run "$TMP/none.ini"
 expect "sweep over a scenario file" 0 "$TCPBED" sweep --seeds 1..4 -- run tests/scenarios/branch-office.ini
 
+# --- seeds are JSON integers: the largest one round-trips, a larger one is refused
+expect "the largest seed is accepted" 0 "$TCPBED" sim bulk --bytes 10K --seed 9223372036854775807 --json
+contains "and written exactly" '"seed":9223372036854775807'
+expect "a seed above INT64_MAX is refused" 2 "$TCPBED" sim bulk --bytes 10K --seed 9223372036854775808
+contains "with the range" "expected a value from 0 to 9223372036854775807"
+expect "sweep refuses seeds above INT64_MAX" 2 "$TCPBED" sweep --seeds 9223372036854775807..9223372036854775808 -- bulk --bytes 10K
+printf '[sim]\nseed = 9223372036854775808\n' > "$TMP/bigseed.ini"
+expect "a scenario file's seed above INT64_MAX is refused" 2 "$TCPBED" sim run "$TMP/bigseed.ini"
+contains "naming the line" "bigseed.ini:2"
+
 # --- no uninitialised byte reaches an output (the pcap is written via write(2))
 if command -v valgrind >/dev/null && [[ "$TCPBED" != *asan* ]]; then
   expect "valgrind memcheck: no uninitialised bytes, no leaks" 0 \

@@ -208,10 +208,14 @@ static void count_call(void *ctx, struct tb_host *h, const struct tb_host_call *
 
 static void bulk_app_runs_on_a_platform_that_is_not_the_simulator(void **state) {
     (void)state;
-    const bool both_ways[] = {false, true};
-    for (size_t k = 0; k < 2; k++) {
+    /* One way and both ways; on a clock at 0 and on one far from it, as
+     * CLOCK_MONOTONIC is (application times count from their start). */
+    const bool both_ways[] = {false, true, true};
+    const tb_time_ns clock0[] = {0, 0, 3600 * TB_NS_PER_S + 17};
+    for (size_t k = 0; k < 3; k++) {
         struct pipe_fixture fx;
         pipe_setup(&fx, 5);
+        fx.net.now = clock0[k];
         struct frame_counter fc = {0};
         struct tb_host_hooks hooks = {.on_frame = count_frame, .on_tick = count_tick, .on_call = count_call,
                                       .ctx = &fc};
@@ -221,7 +225,7 @@ static void bulk_app_runs_on_a_platform_that_is_not_the_simulator(void **state) 
         struct bulk_app_result r = {0};
         struct bulk_app *app = bulk_app_start(&o, fx.host[0], fx.host[1], &r);
         assert_non_null(app);
-        pipe_run(&fx.net, fx.host, 120 * TB_NS_PER_S);
+        pipe_run(&fx.net, fx.host, clock0[k] + 120 * TB_NS_PER_S);
         bulk_app_finish(app, fx.net.now);
         bulk_app_free(app);
         assert_string_equal(r.failure, "");
@@ -229,6 +233,7 @@ static void bulk_app_runs_on_a_platform_that_is_not_the_simulator(void **state) 
         assert_true(tb_host_stopped(fx.host[0]) || tb_host_stopped(fx.host[1]));
         assert_int_equal(r.delivered_bytes, 300000);
         assert_int_equal(r.reverse_delivered_bytes, both_ways[k] ? 300000 : 0);
+        assert_true(r.connect_ns > 1 * MS && r.connect_ns < r.end_ns && r.end_ns < 120 * TB_NS_PER_S);
         /* The hooks saw every frame A's port carried, and every byte A's send calls gave. */
         assert_true(fc.in > 0);
         assert_true(fc.out > 0);
