@@ -4,6 +4,7 @@
 #ifndef TB_TRACES_CC_TRACE_H
 #define TB_TRACES_CC_TRACE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct tb_host;
@@ -15,8 +16,9 @@ struct tb_cc_trace {
 
 /* The CSV header line; write it once per file, before any host's lines. */
 void tb_cc_trace_header(FILE *f);
-/* Writes every decision of h's stack to f, named by the host's name. The
- * trace must outlive the host's run. */
-void tb_cc_trace_attach(struct tb_cc_trace *t, struct tb_host *h, FILE *f);
+/* Writes every decision of h's stack to f, named by the host's name (a
+ * host hook: any platform). The trace must outlive the host's run; false
+ * when the host has no hook slot left. */
+bool tb_cc_trace_attach(struct tb_cc_trace *t, struct tb_host *h, FILE *f);
 
 #endif

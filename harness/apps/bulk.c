@@ -95,7 +95,7 @@ static void receive(struct bulk_app *run, struct bulk_side *s) {
             struct tb_buf *chain = NULL;
             got = tb_host_recv_buf(s->h, s->conn, &chain, 64 * 1024);
             for (struct tb_buf *b = chain; b != NULL; b = b->next) check_bytes(run, s, b->data, b->len);
-            if (chain != NULL) tb_buf_free(chain);
+            if (chain != NULL) tb_host_buf_free(s->h, chain);
         } else {
             uint8_t buf[16384];
             got = tb_host_recv(s->h, s->conn, buf, sizeof(buf));

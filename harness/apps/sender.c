@@ -28,18 +28,18 @@ static bool would_block(int64_t rc) { return rc == TB_ERR_AGAIN || rc == TB_ERR_
  * the stream would skip them. */
 static int pump_zero_copy(struct tb_sender *s, struct tb_host *h, int32_t conn) {
     if (s->chunk_off != s->chunk_len) {
-        struct tb_buf *b = tb_host_alloc_rx(h, s->chunk_len);
+        struct tb_buf *b = tb_host_buf_alloc(h, s->chunk_len);
         if (b == NULL) return 0;
         memcpy(b->data, s->chunk, s->chunk_len);
         if (tb_host_send_buf(h, conn, b) != TB_OK) {
-            tb_buf_free(b);
+            tb_host_buf_free(h, b);
             return 0;
         }
         s->sent += s->chunk_len;
         s->chunk_off = s->chunk_len;
     }
     while (s->to_generate > 0) {
-        struct tb_buf *b = tb_host_alloc_rx(h, TB_SENDER_ZC_BUF);
+        struct tb_buf *b = tb_host_buf_alloc(h, TB_SENDER_ZC_BUF);
         if (b == NULL) return 0;
         uint32_t n = s->to_generate < TB_SENDER_ZC_BUF ? (uint32_t)s->to_generate : TB_SENDER_ZC_BUF;
         b->len = n;
@@ -49,7 +49,7 @@ static int pump_zero_copy(struct tb_sender *s, struct tb_host *h, int32_t conn) 
         if (rc != TB_OK) {
             /* The stream moved on: keep these bytes for the next try. */
             memcpy(s->chunk, b->data, n);
-            tb_buf_free(b);
+            tb_host_buf_free(h, b);
             s->chunk_len = n;
             s->chunk_off = 0;
             return rc == TB_ERR_AGAIN ? 0 : rc;

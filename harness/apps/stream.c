@@ -18,13 +18,11 @@ static inline uint64_t block_key(uint64_t key, uint64_t block) {
     return x ^ (x >> 32);
 }
 
-/* Word i, little-endian on the wire whatever the host. */
+/* Word i's value. Its byte j is (value >> 8j) on the wire whatever the
+ * host: partial words pick bytes by shifting the value, whole words are
+ * stored little-endian (swapped on a big-endian host). */
 static inline uint64_t word(const struct tb_stream *st, uint64_t i) {
-    uint64_t w = st->table[i % TB_STREAM_WORDS] ^ block_key(st->key, i / TB_STREAM_WORDS);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
+    return st->table[i % TB_STREAM_WORDS] ^ block_key(st->key, i / TB_STREAM_WORDS);
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__

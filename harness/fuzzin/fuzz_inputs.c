@@ -711,13 +711,13 @@ static void op_send(struct run *R, struct rd *in, bool zero_copy) {
     uint32_t off = fh ? fh->sent : 0;
     if (zero_copy) {
         if (n == 0) n = 1;
-        struct tb_buf *b = tb_host_alloc_rx(R->h, n);
+        struct tb_buf *b = tb_host_buf_alloc(R->h, n);
         if (b == NULL) return;
         for (size_t i = 0; i < n; i++) b->data[i] = pat_app(off + (uint32_t)i);
         int rc = tb_host_send_buf(R->h, h, b);
         stale_check(R, stale, "tb_tcp_send_buf", rc);
         if (rc != TB_OK) {
-            tb_buf_free(b);
+            tb_host_buf_free(R->h, b);
             return;
         }
         if (fh == NULL) {
@@ -757,7 +757,7 @@ static void op_recv(struct run *R, struct rd *in, bool zero_copy) {
         }
         if (rc >= 0 && total != (size_t)rc) fail(R, "tb_tcp_recv_buf returned %lld but lent %zu bytes", (long long)rc, total);
         if (rc <= 0 && chain != NULL) fail(R, "tb_tcp_recv_buf returned %lld with a chain", (long long)rc);
-        if (chain != NULL) tb_buf_free(chain);
+        if (chain != NULL) tb_host_buf_free(R->h, chain);
         return;
     }
     uint8_t buf[8192];

@@ -23,6 +23,8 @@ struct tb_host {
     size_t nhooks;
     bool frame_hooks;             /* some hook wants frames: flatten output */
     bool call_hooks;
+    uint8_t *call_copy;           /* send_buf's bytes for on_call hooks, grown as needed */
+    size_t call_copy_cap;
     bool in_pass;
     bool stopped;
     tb_time_ns pass_now;          /* the clock, read once per pass */
@@ -51,6 +53,7 @@ void tb_host_free(struct tb_host *h) {
     if (h == NULL) return;
     tb_stack_free(h->st);
     tb_timeq_free(&h->timers);
+    free(h->call_copy);
     free(h);
 }
 
@@ -64,11 +67,20 @@ void tb_host_set_app(struct tb_host *h, tb_host_app_fn fn, void *ctx) {
     h->app_ctx = ctx;
 }
 
+/* The stack has one trace callback: the host takes it and hands each
+ * record to every hook that asked. */
+static void trace_hook(void *ctx, const struct tb_trace *t) {
+    struct tb_host *h = ctx;
+    for (size_t k = 0; k < h->nhooks; k++)
+        if (h->hooks[k].on_trace != NULL) h->hooks[k].on_trace(h->hooks[k].ctx, h, t);
+}
+
 bool tb_host_add_hooks(struct tb_host *h, const struct tb_host_hooks *hooks) {
     if (h->nhooks == TB_HOST_MAX_HOOKS) return false;
     h->hooks[h->nhooks++] = *hooks;
     if (hooks->on_frame != NULL) h->frame_hooks = true;
     if (hooks->on_call != NULL) h->call_hooks = true;
+    if (hooks->on_trace != NULL) tb_stack_set_trace(h->st, trace_hook, h);
     return true;
 }
 
@@ -84,8 +96,14 @@ bool tb_host_stopped(const struct tb_host *h) { return h->stopped; }
 /* ---- timers ---------------------------------------------------------------- */
 void tb_host_at(struct tb_host *h, tb_time_ns t, tb_host_timer_fn fn, void *ctx, uint64_t arg) {
     TB_ASSERT(t >= tb_host_now(h));
-    if (h->env_ops->at != NULL) h->env_ops->at(h->env, h, t, fn, ctx, arg);
-    else tb_timeq_push(&h->timers, t, (tb_timeq_fn)fn, ctx, arg);
+    if (h->env_ops->at != NULL) {
+        h->env_ops->at(h->env, h, t, fn, ctx, arg);
+        return;
+    }
+    bool earlier = t < tb_host_next_deadline(h);
+    tb_timeq_push(&h->timers, t, (tb_timeq_fn)fn, ctx, arg);
+    /* Inside a pass the deadline is told when the pass ends. */
+    if (earlier && !h->in_pass && h->env_ops->wake_at != NULL) h->env_ops->wake_at(h->env, h, t);
 }
 
 void tb_host_fire(struct tb_host *h, tb_host_timer_fn fn, void *ctx, uint64_t arg) { fn(h, ctx, arg); }
@@ -217,12 +235,23 @@ int64_t tb_host_send(struct tb_host *h, int32_t conn, const void *data, size_t l
     return r;
 }
 
+/* The stack takes the chain apart as it queues it (and frees empty
+ * buffers), so hooks get a flat copy of the bytes, taken before. */
 int tb_host_send_buf(struct tb_host *h, int32_t conn, struct tb_buf *chain) {
     tb_time_ns now = tb_host_now(h);
-    size_t len = h->call_hooks ? tb_buf_chain_len(chain) : 0;
+    size_t len = 0;
+    if (h->call_hooks) {
+        len = tb_buf_chain_len(chain);
+        if (len > h->call_copy_cap) {
+            uint8_t *p = realloc(h->call_copy, len);
+            TB_ASSERT(p != NULL);
+            h->call_copy = p;
+            h->call_copy_cap = len;
+        }
+        tb_buf_copy_out(chain, 0, h->call_copy, len);
+    }
     int r = tb_tcp_send_buf(h->st, now, conn, chain);
-    /* Taken or not, the chain is intact until acknowledged: report it as given. */
-    REPORT(h, .kind = TB_CALL_SEND_BUF, .now = now, .conn = conn, .chain = chain, .len = len, .result = r);
+    REPORT(h, .kind = TB_CALL_SEND_BUF, .now = now, .conn = conn, .data = h->call_copy, .len = len, .result = r);
     return r;
 }
 
@@ -275,4 +304,16 @@ int tb_host_ping(struct tb_host *h, uint32_t dst_ipv4, uint16_t ident, uint16_t 
     REPORT(h, .kind = TB_CALL_PING, .conn = -1, .now = now, .ipv4 = dst_ipv4, .value = ((int64_t)ident << 16) | seq,
            .payload_len = payload_len, .result = r);
     return r;
+}
+
+struct tb_buf *tb_host_buf_alloc(struct tb_host *h, size_t len) {
+    struct tb_buf *b = tb_stack_alloc_rx(h->st, len);
+    REPORT(h, .kind = TB_CALL_BUF_ALLOC, .conn = -1, .now = tb_host_now(h), .len = len, .result = b != NULL);
+    return b;
+}
+
+void tb_host_buf_free(struct tb_host *h, struct tb_buf *chain) {
+    REPORT(h, .kind = TB_CALL_BUF_FREE, .conn = -1, .now = tb_host_now(h), .chain = chain,
+           .len = tb_buf_chain_len(chain), .result = 0);
+    tb_buf_free(chain);
 }

@@ -50,9 +50,10 @@ struct tb_host_env_ops {
      * heap, runs due timers in tb_host_poll and counts them in
      * tb_host_next_deadline. */
     void (*at)(void *env, struct tb_host *h, tb_time_ns t, tb_host_timer_fn fn, void *ctx, uint64_t arg);
-    /* Optional. Told the host's next deadline after every poll, so an
-     * event-driven platform can schedule the wake-up; a polling platform
-     * asks tb_host_next_deadline instead. */
+    /* Optional. Told the host's next deadline after every pass, and when
+     * a timer set outside a pass moves it earlier, so an event-driven
+     * platform can schedule the wake-up; a polling platform asks
+     * tb_host_next_deadline instead. */
     void (*wake_at)(void *env, struct tb_host *h, tb_time_ns deadline);
     /* Optional. An application asks the whole run to end (tb_host_stop). */
     void (*stop)(void *env);
@@ -73,6 +74,8 @@ enum tb_host_call_kind {
     TB_CALL_SETOPT,
     TB_CALL_PING,
     TB_CALL_EVENTS,
+    TB_CALL_BUF_ALLOC,            /* a buffer from the stack's pool, for a zero-copy send */
+    TB_CALL_BUF_FREE,             /* buffers given back (a received chain, a refused send) */
 };
 
 /* One application call on the core, after it returned: its arguments and
@@ -88,10 +91,13 @@ struct tb_host_call {
     int32_t opt;                  /* setopt: enum tb_tcp_opt */
     int64_t value;                /* setopt value; ping: ident << 16 | seq */
     uint32_t payload_len;         /* ping */
-    const void *data;             /* send: the bytes offered; recv: the bytes read */
-    size_t len;                   /* send: bytes offered; recv: buffer size */
-    const struct tb_buf *chain;   /* send_buf: the chain given; recv_buf: the chain read */
-    int64_t result;               /* the call's return value */
+    const void *data;             /* send, send_buf: the bytes offered (send_buf: a copy the host
+                                     made before the stack took the chain); recv: the bytes read */
+    size_t len;                   /* send, send_buf: bytes offered; recv, recv_buf: the limit given;
+                                     buf_alloc: bytes asked for */
+    const struct tb_buf *chain;   /* recv_buf: the chain read (the application's until it frees it);
+                                     buf_free: the chain, just before it goes back */
+    int64_t result;               /* the call's return value (buf_alloc: 1 if a buffer came) */
 };
 
 enum tb_host_dir { TB_HOST_IN = 0, TB_HOST_OUT = 1 };
@@ -105,6 +111,9 @@ struct tb_host_hooks {
     void (*on_tick)(void *ctx, struct tb_host *h, tb_time_ns now);
     /* An application call returned. */
     void (*on_call)(void *ctx, struct tb_host *h, const struct tb_host_call *call);
+    /* A congestion-control or timer decision of one of the stack's
+     * connections (tb_stack_set_trace's record). */
+    void (*on_trace)(void *ctx, struct tb_host *h, const struct tb_trace *t);
     void *ctx;
 };
 
@@ -128,8 +137,9 @@ void tb_host_free(struct tb_host *h);
 const char *tb_host_name(const struct tb_host *h);
 /* The port's context, as given (an environment finds its host's state by it). */
 void *tb_host_port(const struct tb_host *h);
-/* Read-only use (tb_tcp_info, tb_stack_stats, tb_stack_check, tb_stack_set_trace):
- * calls that change the core's state go through the tb_host_* wrappers. */
+/* Read-only use (tb_tcp_info, tb_stack_stats, tb_stack_check): calls that
+ * change the core's state go through the tb_host_* wrappers, and the
+ * stack's trace belongs to the host (on_trace hooks). */
 struct tb_stack *tb_host_stack(struct tb_host *h);
 tb_time_ns tb_host_now(const struct tb_host *h);
 
@@ -158,7 +168,8 @@ bool tb_host_stopped(const struct tb_host *h);
 /* false when TB_HOST_MAX_HOOKS are attached. */
 bool tb_host_add_hooks(struct tb_host *h, const struct tb_host_hooks *hooks);
 
-/* Buffers for a port's received frames and for zero-copy sends. */
+/* A buffer for a frame the port received (the frame itself is reported
+ * when it is input). */
 struct tb_buf *tb_host_alloc_rx(struct tb_host *h, size_t len);
 
 /* ---- application calls: the stack's API with `now` supplied and hooked ------ */
@@ -176,5 +187,9 @@ int tb_host_close(struct tb_host *h, int32_t conn);
 int tb_host_abort(struct tb_host *h, int32_t conn);
 int tb_host_setopt(struct tb_host *h, int32_t conn, enum tb_tcp_opt opt, int64_t value);
 int tb_host_ping(struct tb_host *h, uint32_t dst_ipv4, uint16_t ident, uint16_t seq, uint32_t payload_len);
+/* An application's buffers from and back to the stack's pool: reported,
+ * since the pool's state is the core's (a full pool drops frames). */
+struct tb_buf *tb_host_buf_alloc(struct tb_host *h, size_t len);
+void tb_host_buf_free(struct tb_host *h, struct tb_buf *chain);
 
 #endif

@@ -13,6 +13,7 @@
 #include "harness/host/host.h"
 #include "tcpbed/assert.h"
 #include "helpers.h"
+#include "tcpbed/prng.h"
 #include "sim/ping.h"   /* sim_two_host_config: the addresses of A and B */
 
 #define MS TB_NS_PER_MS
@@ -183,7 +184,10 @@ static void pipe_teardown(struct pipe_fixture *fx) {
 }
 
 struct frame_counter {
-    uint64_t in, out, ticks, calls, sends;
+    uint64_t in, out, ticks, calls, sends, traces;
+    uint64_t zc_sent, allocs, frees;
+    struct tb_stream expect;      /* A's payload stream, to check what send_buf hooks saw */
+    bool zc_bytes_ok;
 };
 
 
@@ -204,24 +208,37 @@ static void count_call(void *ctx, struct tb_host *h, const struct tb_host_call *
     struct frame_counter *fc = ctx;
     fc->calls++;
     if (c->kind == TB_CALL_SEND && c->result > 0) fc->sends += (uint64_t)c->result;
+    if (c->kind == TB_CALL_BUF_ALLOC && c->result) fc->allocs++;
+    if (c->kind == TB_CALL_BUF_FREE) fc->frees++;
+    if (c->kind == TB_CALL_SEND_BUF && c->result == TB_OK) {
+        /* The bytes as given, although the stack has taken the chain apart. */
+        fc->zc_sent += c->len;
+        if (tb_stream_check(&fc->expect, c->data, c->len) != c->len) fc->zc_bytes_ok = false;
+    }
+}
+static void count_trace(void *ctx, struct tb_host *h, const struct tb_trace *t) {
+    (void)h, (void)t;
+    ((struct frame_counter *)ctx)->traces++;
 }
 
 static void bulk_app_runs_on_a_platform_that_is_not_the_simulator(void **state) {
     (void)state;
     /* One way and both ways; on a clock at 0 and on one far from it, as
      * CLOCK_MONOTONIC is (application times count from their start). */
-    const bool both_ways[] = {false, true, true};
-    const tb_time_ns clock0[] = {0, 0, 3600 * TB_NS_PER_S + 17};
-    for (size_t k = 0; k < 3; k++) {
+    const bool both_ways[] = {false, true, true, false};
+    const bool zero_copy[] = {false, false, false, true};
+    const tb_time_ns clock0[] = {0, 0, 3600 * TB_NS_PER_S + 17, 0};
+    for (size_t k = 0; k < 4; k++) {
         struct pipe_fixture fx;
         pipe_setup(&fx, 5);
         fx.net.now = clock0[k];
-        struct frame_counter fc = {0};
+        struct frame_counter fc = {.zc_bytes_ok = true};
+        tb_stream_init(&fc.expect, tb_derive_seed(5, "payload", 0));
         struct tb_host_hooks hooks = {.on_frame = count_frame, .on_tick = count_tick, .on_call = count_call,
-                                      .ctx = &fc};
+                                      .on_trace = count_trace, .ctx = &fc};
         assert_true(tb_host_add_hooks(fx.host[0], &hooks));
         struct bulk_app_opts o = {.seed = 5, .bytes = 300000, .server_ipv4 = SIM_HOST_B_IP, .port = 5001,
-                                  .start_ns = 1 * MS, .both = both_ways[k]};
+                                  .start_ns = 1 * MS, .both = both_ways[k], .zero_copy = zero_copy[k]};
         struct bulk_app_result r = {0};
         struct bulk_app *app = bulk_app_start(&o, fx.host[0], fx.host[1], &r);
         assert_non_null(app);
@@ -238,7 +255,12 @@ static void bulk_app_runs_on_a_platform_that_is_not_the_simulator(void **state) 
         assert_true(fc.in > 0);
         assert_true(fc.out > 0);
         assert_true(fc.calls > 0);
-        assert_int_equal(fc.sends, r.sent_bytes);
+        assert_int_equal(fc.sends + fc.zc_sent, r.sent_bytes);
+        assert_true(fc.traces > 0);   /* the stack's trace reaches on_trace hooks */
+        if (zero_copy[k]) {
+            assert_true(fc.zc_sent == 300000 && fc.zc_bytes_ok);
+            assert_true(fc.allocs > 0 && fc.frees <= fc.allocs);
+        }
         assert_int_equal(fx.net.port[0].dropped + fx.net.port[1].dropped, 0);
         pipe_teardown(&fx);
     }
@@ -312,6 +334,39 @@ static void host_timers_fire_in_time_then_insertion_order(void **state) {
     pipe_teardown(&fx);
 }
 
+/* An event-driven environment without its own queue: a timer set outside
+ * a pass that comes before the host's deadline is told at once. */
+struct wake_env {
+    tb_time_ns now, told;
+    int calls;
+};
+static tb_time_ns wake_now(void *env) { return ((struct wake_env *)env)->now; }
+static void wake_told(void *env, struct tb_host *h, tb_time_ns t) {
+    (void)h;
+    struct wake_env *e = env;
+    e->told = t;
+    e->calls++;
+}
+static void nothing(struct tb_host *h, void *ctx, uint64_t arg) { (void)h, (void)ctx, (void)arg; }
+
+static void a_timer_set_outside_a_pass_wakes_an_event_driven_platform(void **state) {
+    (void)state;
+    static const struct tb_host_env_ops env_ops = {.now = wake_now, .wake_at = wake_told};
+    struct wake_env env = {.now = 5 * MS, .told = -1};
+    struct tb_config cfg;
+    sim_two_host_config(&cfg, 1, 0);
+    struct tb_host_params p = {.name = "A", .cfg = &cfg, .env_ops = &env_ops, .env = &env};
+    struct tb_host *h = tb_host_new(&p);
+    assert_non_null(h);
+    tb_host_at(h, 40 * MS, nothing, NULL, 0);
+    assert_int_equal(env.told, 40 * MS);
+    tb_host_at(h, 60 * MS, nothing, NULL, 0);   /* later than the deadline: nothing to tell */
+    assert_int_equal(env.calls, 1);
+    tb_host_at(h, 20 * MS, nothing, NULL, 0);
+    assert_int_equal(env.told, 20 * MS);
+    tb_host_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stream_fill_any_split_gives_the_same_bytes),
@@ -319,6 +374,7 @@ int main(void) {
         cmocka_unit_test(bulk_app_runs_on_a_platform_that_is_not_the_simulator),
         cmocka_unit_test(arp_is_retried_when_the_stack_deadline_comes),
         cmocka_unit_test(host_timers_fire_in_time_then_insertion_order),
+        cmocka_unit_test(a_timer_set_outside_a_pass_wakes_an_event_driven_platform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
