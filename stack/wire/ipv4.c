@@ -1,12 +1,11 @@
 /* IPv4 header (RFC 791); validity checks after RFC 1122 §3.2.1. */
 #include "tcpbed/wire.h"
-#include "wire/view_inline.h"
 
 /* The view's structural checks, then what terminating a datagram adds:
  * it is all there, and its checksum holds. */
 enum tb_wire_err tb_ipv4_parse(const uint8_t *p, size_t len, struct tb_ipv4_repr *r) {
     struct tb_ipv4_view v;
-    enum tb_wire_err err = view_ipv4(p, len, &v);
+    enum tb_wire_err err = tb_view_ipv4(p, len, &v);
     if (err != TB_WIRE_OK) return err;
     if (v.clamped) return TB_WIRE_IP_TOTAL_LEN_BEYOND_FRAME;
     /* RFC 1122 §3.2.1.2: a datagram whose checksum fails is discarded. */

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "tcpbed/wire.h"
-#include "wire/view_inline.h"
 #include "util/assert.h"
 
 static void parse_options(const uint8_t *p, size_t len, struct tb_tcp_opts *o, enum tb_wire_err *err) {
@@ -52,7 +51,7 @@ static void parse_options(const uint8_t *p, size_t len, struct tb_tcp_opts *o, e
  * and the segment, then the options. */
 enum tb_wire_err tb_tcp_parse(const uint8_t *p, size_t len, uint32_t src_ip, uint32_t dst_ip, struct tb_tcp_repr *r) {
     struct tb_tcp_view v;
-    enum tb_wire_err err = view_tcp(p, len, &v);
+    enum tb_wire_err err = tb_view_tcp(p, len, &v);
     if (err != TB_WIRE_OK) return err;
     if (len > 0xffff) return TB_WIRE_TRUNCATED;
     uint32_t sum = tb_ipv4_pseudo_sum(src_ip, dst_ip, TB_IPPROTO_TCP, (uint16_t)len);

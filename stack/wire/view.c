@@ -4,21 +4,6 @@
 #include <string.h>
 
 #include "tcpbed/wire.h"
-#include "wire/view_inline.h"
-
-enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v) {
-    if (len < TB_ETH_HDR_LEN) return TB_WIRE_ETH_RUNT;
-    memcpy(v->dst.b, f, TB_ETH_ADDR_LEN);
-    memcpy(v->src.b, f + 6, TB_ETH_ADDR_LEN);
-    v->ethertype = tb_get16(f + 12);
-    v->payload = f + TB_ETH_HDR_LEN;
-    v->payload_len = len - TB_ETH_HDR_LEN;
-    return TB_WIRE_OK;
-}
-
-enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) { return view_ipv4(p, len, v); }
-
-enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v) { return view_tcp(p, len, v); }
 
 enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp_quote *v) {
     /* RFC 792: the IP header plus the first 64 bits of the datagram's data,
@@ -31,7 +16,7 @@ enum tb_wire_err tb_view_icmp_quote(const uint8_t *q, size_t len, struct tb_icmp
     uint16_t header_len = (uint16_t)((q[0] & 0x0f) * 4);
     if (header_len < TB_IPV4_HDR_LEN || len < (size_t)header_len + TB_ICMP_QUOTE_DATA_LEN)
         return TB_WIRE_ICMP_ERROR_TRUNCATED;
-    view_ipv4_fields(q, len, header_len, &v->ip);
+    tb_view_ipv4_fields(q, len, header_len, &v->ip);
     v->ip.payload_len = len - header_len;   /* the quote is what is present */
     const uint8_t *l4 = v->ip.payload;
     bool ports = v->ip.protocol == TB_IPPROTO_TCP || v->ip.protocol == TB_IPPROTO_UDP;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcpbed/buf.h"
 
@@ -226,7 +227,9 @@ uint32_t tb_csum_chain(const struct tb_buf *chain, size_t offset, size_t len, ui
  * output. A view checks bounds and the fields that say where the next
  * header starts, and nothing else: checksums are the receiver's business,
  * so they are reported, never verified. Pure functions, no allocation;
- * on error the view's contents are unspecified. */
+ * on error the view's contents are unspecified. The per-packet ones are
+ * inline: the parsers below are these views plus verification, and a
+ * link's classifier runs them on every frame. */
 
 /* Byte offsets of the checksum fields, for code that writes or patches them. */
 #define TB_IPV4_TOS_OFF 1          /* DSCP + ECN (RFC 3168 §5) */
@@ -242,7 +245,15 @@ struct tb_eth_view {
     size_t payload_len;      /* everything after the header, padding included */
 };
 /* TB_WIRE_ETH_RUNT below 14 bytes. */
-enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v);
+static inline enum tb_wire_err tb_view_eth(const uint8_t *f, size_t len, struct tb_eth_view *v) {
+    if (len < TB_ETH_HDR_LEN) return TB_WIRE_ETH_RUNT;
+    memcpy(v->dst.b, f, TB_ETH_ADDR_LEN);
+    memcpy(v->src.b, f + 6, TB_ETH_ADDR_LEN);
+    v->ethertype = tb_get16(f + 12);
+    v->payload = f + TB_ETH_HDR_LEN;
+    v->payload_len = len - TB_ETH_HDR_LEN;
+    return TB_WIRE_OK;
+}
 
 struct tb_ipv4_view {
     uint8_t tos;             /* DSCP + ECN */
@@ -260,10 +271,42 @@ struct tb_ipv4_view {
     const uint8_t *payload;  /* p[header_len .. min(total_len, len)) */
     size_t payload_len;
 };
+/* The fields, for a header whose length (header_len <= len) is known. */
+static inline void tb_view_ipv4_fields(const uint8_t *p, size_t len, uint16_t header_len, struct tb_ipv4_view *v) {
+    uint16_t total_len = tb_get16(p + 2);
+    v->tos = p[1];
+    v->ecn = p[1] & 3;
+    v->total_len = total_len;
+    v->header_len = header_len;
+    v->ident = tb_get16(p + 4);
+    v->flags_frag = tb_get16(p + 6);
+    v->frag_offset = (uint16_t)((v->flags_frag & TB_IPV4_FRAG_OFF_MASK) * 8);
+    v->df = (v->flags_frag & TB_IPV4_FLAG_DF) != 0;
+    v->mf = (v->flags_frag & TB_IPV4_FLAG_MF) != 0;
+    v->ttl = p[8];
+    v->protocol = p[9];
+    v->checksum = tb_get16(p + TB_IPV4_CSUM_OFF);
+    v->src = tb_get32(p + 12);
+    v->dst = tb_get32(p + 16);
+    /* Ethernet padding may follow total_len; a cut datagram ends early. */
+    size_t end = total_len >= header_len && total_len <= len ? total_len : len;
+    v->clamped = total_len > len;
+    v->payload = p + header_len;
+    v->payload_len = end - header_len;
+}
 /* Checks version, IHL (RFC 791 §3.1) and total length >= IHL; a total
  * length beyond `len` is clamped to what is present (v->clamped), not an
  * error, since a quote or a truncating link cut the datagram short. */
-enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v);
+static inline enum tb_wire_err tb_view_ipv4(const uint8_t *p, size_t len, struct tb_ipv4_view *v) {
+    if (len < TB_IPV4_HDR_LEN) return TB_WIRE_TRUNCATED;
+    if ((p[0] >> 4) != 4) return TB_WIRE_IP_BAD_VERSION;
+    uint16_t header_len = (uint16_t)((p[0] & 0x0f) * 4);
+    if (header_len < TB_IPV4_HDR_LEN) return TB_WIRE_IP_BAD_IHL;
+    if (header_len > len) return TB_WIRE_IP_IHL_BEYOND_PACKET;
+    if (tb_get16(p + 2) < header_len) return TB_WIRE_IP_BAD_TOTAL_LEN;
+    tb_view_ipv4_fields(p, len, header_len, v);
+    return TB_WIRE_OK;
+}
 
 struct tb_tcp_view {
     uint16_t src_port, dst_port;
@@ -281,7 +324,25 @@ struct tb_tcp_view {
 /* len is the TCP segment's length (an IPv4 view's payload_len). Returns
  * TB_WIRE_TRUNCATED below 20 bytes, TB_WIRE_TCP_BAD_DATA_OFFSET when the
  * data offset is below 5 words or beyond len. Options are not parsed. */
-enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v);
+static inline enum tb_wire_err tb_view_tcp(const uint8_t *p, size_t len, struct tb_tcp_view *v) {
+    if (len < TB_TCP_HDR_LEN) return TB_WIRE_TRUNCATED;
+    uint16_t header_len = (uint16_t)((p[12] >> 4) * 4);
+    if (header_len < TB_TCP_HDR_LEN || header_len > len) return TB_WIRE_TCP_BAD_DATA_OFFSET;
+    v->src_port = tb_get16(p);
+    v->dst_port = tb_get16(p + 2);
+    v->seq = tb_get32(p + 4);
+    v->ack = tb_get32(p + 8);
+    v->flags = p[13];
+    v->window = tb_get16(p + 14);
+    v->checksum = tb_get16(p + TB_TCP_CSUM_OFF);
+    v->urgent = tb_get16(p + 18);
+    v->header_len = header_len;
+    v->options = p + TB_TCP_HDR_LEN;
+    v->options_len = header_len - TB_TCP_HDR_LEN;
+    v->payload = p + header_len;
+    v->payload_len = len - header_len;
+    return TB_WIRE_OK;
+}
 
 /* The datagram an ICMP error quotes: its IPv4 header and, for TCP and UDP,
  * the ports and TCP's sequence number (all the 8 quoted bytes hold). */
