@@ -27,7 +27,6 @@ struct sim_frame {
 struct sim_router;
 
 struct link_dir {
-    const char *from_name, *to_name;
     struct sim_host *to;              /* the receiving host, or NULL for a router */
     struct sim_router *to_router;
     int to_port;
@@ -309,8 +308,6 @@ void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx) {
 
 /* Streams are named by (link, direction): a new link leaves the others alone. */
 static void dir_init(struct sim *sim, struct link_dir *d, const char *from, const char *to, uint64_t index) {
-    d->from_name = from;
-    d->to_name = to;
     fault_stage_init(&d->faults, from, to, sim->seed, index);
     sim_rng_seed(&d->rng_jitter, tb_derive_seed(sim->seed, "link-jitter", index));
     sim_rng_seed(&d->rng_red, tb_derive_seed(sim->seed, "link-red", index));
@@ -480,7 +477,7 @@ bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_
     for (size_t i = 0; i < sim->link_count && !found; i++)
         for (int d = 0; d < 2; d++) {
             struct link_dir *ld = &sim->links[i]->dir[d];
-            if (strcmp(ld->from_name, f->from) == 0 && strcmp(ld->to_name, f->to) == 0) found = true;
+            if (strcmp(ld->faults.from, f->from) == 0 && strcmp(ld->faults.to, f->to) == 0) found = true;
         }
     if (!found) {
         snprintf(err, err_len, "fault names %s>%s, but no link joins %s and %s", f->from, f->to, f->from, f->to);
@@ -586,10 +583,10 @@ static void note(struct sim *sim, struct link_dir *d, const char *event, const s
                  enum fault_action action, tb_time_ns delay_ns, int64_t bit, bool is_fault) {
     char spec[160] = "";
     if (is_fault) sim->faults_fired++;
-    if (is_fault) fault_name_frame(&d->faults.tracker, d->from_name, d->to_name, c, action, delay_ns, bit, spec, sizeof(spec));
+    if (is_fault) fault_name_frame(&d->faults.tracker, d->faults.from, d->faults.to, c, action, delay_ns, bit, spec, sizeof(spec));
     if (is_fault && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, sim->now, spec);
     if (sim->fault_log != NULL) {
-        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->from_name, d->to_name, event,
+        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->faults.from, d->faults.to, event,
                 proto_word[c->proto], fault_kind_name(c->primary));
         if (c->has_seq) fprintf(sim->fault_log, "%u", c->rel_seq);
         fprintf(sim->fault_log, ",%zu,%s\n", len, spec);
