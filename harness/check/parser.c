@@ -48,6 +48,7 @@ struct parser {
     struct lexer lx;
     struct token tok;                /* the current token, not yet consumed */
     const char *prev_end;            /* just past the last consumed token */
+    unsigned prev_line;              /* where that token started */
     const struct tb_script_limits *lim;
     struct tb_script *script;
     struct tb_script_arena *arena;
@@ -84,7 +85,8 @@ static bool fail_memory(struct parser *p) {
 /* "expected X, got 'Y'" about the current token. */
 static bool fail_expected(struct parser *p, const char *what) {
     const struct token *t = &p->tok;
-    if (t->kind == TOK_EOF) return fail(p, TB_SCRIPT_SYNTAX_ERROR, t->line, "expected %s, got end of file", what);
+    /* At the end, the line that needed more is the last token's, not the blank after it. */
+    if (t->kind == TOK_EOF) return fail(p, TB_SCRIPT_SYNTAX_ERROR, p->prev_line, "expected %s, got end of file", what);
     char shown[48];
     size_t n = t->len < 40 ? t->len : 40;
     for (size_t i = 0; i < n; i++) {
@@ -97,6 +99,7 @@ static bool fail_expected(struct parser *p, const char *what) {
 }
 
 static bool advance(struct parser *p) {
+    p->prev_line = p->tok.line;
     p->prev_end = p->tok.start + p->tok.len;
     if (p->tok.kind == TOK_STRING || p->tok.kind == TOK_SHELL || p->tok.kind == TOK_CODE) {
         /* Delimited tokens: their len covers only the opening; the lexer stands after them. */
@@ -689,6 +692,8 @@ static bool skip_unsupported_line(struct parser *p, struct tb_script_event *ev, 
     const char *end = p->lx.src + p->lx.pos;
     while (end > event_start && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) end--;
     if ((ev->u.unsupported.text = copy_token(p, event_start, (size_t)(end - event_start))) == NULL) return false;
+    p->prev_end = end;
+    p->prev_line = ev->line;
     return lexer_next(&p->lx, &p->tok);
 }
 
@@ -739,6 +744,7 @@ static bool parse_call(struct parser *p, struct tb_script_event *ev) {
         if (!lexer_raw_parenthesized(&p->lx, p->tok.line, &text, &len)) return false;
         if ((call->note = copy_token(p, text, len)) == NULL) return false;
         p->prev_end = p->lx.src + p->lx.pos;
+        p->prev_line = p->tok.line;
         return lexer_next(&p->lx, &p->tok);
     }
     return true;
@@ -814,6 +820,7 @@ static bool parse_option(struct parser *p) {
         if (ipv6 && !note_unsupported(p, opt->line, "IPv6 (option line)")) return false;
     }
     p->prev_end = p->lx.src + p->lx.pos;
+    p->prev_line = opt->line;
     if (!lexer_next(&p->lx, &p->tok)) return false;
     p->script->option_count++;
     *p->options_tail = link;
@@ -825,7 +832,12 @@ static bool parse_option(struct parser *p) {
 static bool check_lines(struct parser *p, const char *bytes, size_t len) {
     size_t lines = 1, line_start = 0;
     for (size_t i = 0; i <= len; i++) {
-        if (i < len && bytes[i] != '\n') continue;
+        unsigned char c = i < len ? (unsigned char)bytes[i] : '\n';
+        /* Control bytes have no place in a script, even in its strings and
+         * comments: a NUL would cut the copies the tree keeps. */
+        if ((c < ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') || c == 0x7f)
+            return fail(p, TB_SCRIPT_SYNTAX_ERROR, (unsigned)lines, "unexpected byte 0x%02x", c);
+        if (i < len && c != '\n') continue;
         if (i - line_start > p->lim->max_line_bytes)
             return fail(p, TB_SCRIPT_TOO_BIG, (unsigned)lines, "line longer than %zu bytes", p->lim->max_line_bytes);
         if (i == len) break;
