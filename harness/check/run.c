@@ -1,0 +1,1622 @@
+/* harness/check: the interpreter (run.h). One script, one host over the
+ * script port, virtual time only. */
+#include "harness/check/run.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/host/host.h"
+#include "harness/peer/peer.h"
+#include "tcpbed/buf.h"
+#include "tcpbed/wire.h"
+#include "traces/pcap_writer.h"
+
+#define MAX_FDS 64
+#define MAX_FLOWS 16
+#define MAX_OUT 256                /* outbound segments not yet matched */
+#define FRAME_CAP 1600
+#define MAX_TS_MAP 64
+#define FIRST_FD 3
+#define NS_PER_US INT64_C(1000)
+
+static const struct tb_mac mac_stack = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
+static const struct tb_mac mac_remote = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
+
+/* ---- state ---------------------------------------------------------------- */
+
+enum fd_kind { FD_SOCKET, FD_LISTENER, FD_CONN };
+
+struct sockopts {                  /* set on a socket, given to its connections */
+    bool has_nodelay, has_sndbuf, has_keepalive, has_keepidle, has_keepintvl, has_keepcnt;
+    int64_t nodelay, sndbuf, keepalive, keepidle, keepintvl, keepcnt;
+    bool reuseaddr;
+};
+
+struct fd_ent {
+    bool used;
+    enum fd_kind kind;
+    int32_t handle;
+    bool nonblock;
+    uint16_t bound_port;           /* 0: not bound */
+    int flow;                      /* FD_CONN: its flow */
+    int64_t so_error;              /* errno value SO_ERROR reports (once) */
+    struct sockopts so;
+};
+
+/* One 4-tuple as the script sees it. */
+struct flow {
+    bool used;
+    uint16_t rport, sport;         /* the script's, the stack's */
+    bool sport_known;
+    bool have_stack_isn;
+    uint32_t stack_isn;
+    bool ts_seen;
+    uint32_t ts_last;              /* the stack's last TSval */
+    struct tb_peer peer;
+};
+
+struct out_pkt {
+    tb_time_ns t;
+    size_t len;
+    uint8_t frame[FRAME_CAP];
+};
+
+enum pend_kind { PEND_NONE, PEND_ACCEPT, PEND_CONNECT, PEND_READ, PEND_WRITE };
+
+struct pending {
+    enum pend_kind kind;
+    const struct tb_script_event *ev;
+    int fd;
+    int64_t want;                  /* bytes asked for (read/write) */
+    int64_t done;                  /* written so far */
+    tb_time_ns started;
+};
+
+struct ctx {
+    const struct tb_script *s;
+    const struct tb_check_opts *o;
+    struct tb_config cfg;
+    struct tb_host *h;
+    struct tb_peer_host rhost;
+    struct tb_pcap_writer *pcap;
+    tb_time_ns now;                /* virtual */
+    int64_t tol;
+    uint32_t local_ip, remote_ip, remote_isn;
+    uint16_t default_port;         /* the last bound or listening port */
+
+    const uint8_t *rx_frame;       /* the frame rx_burst hands in next */
+    size_t rx_len;
+
+    struct out_pkt *out;           /* a ring of MAX_OUT */
+    size_t out_head, out_count;
+
+    struct fd_ent fds[MAX_FDS];
+    struct flow flows[MAX_FLOWS];
+    struct {
+        uint32_t script, live;
+    } ts_map[MAX_TS_MAP];
+    size_t ts_map_next;
+
+    struct pending pend;
+    tb_time_ns base;               /* script time the next relative time counts from */
+
+    enum tb_check_outcome result;
+    bool done;                     /* failed or skipped: stop */
+    char *msg;
+    size_t msg_len;
+    size_t warn_len;               /* warnings written so far (a pass keeps them) */
+};
+
+/* ---- messages -------------------------------------------------------------- */
+
+static void set_msg(struct ctx *c, enum tb_check_outcome r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_msg(struct ctx *c, enum tb_check_outcome r, const char *fmt, ...) {
+    if (c->done) return;
+    c->done = true;
+    c->result = r;
+    if (c->msg_len == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, c->msg_len, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends to the message set by set_msg (packets printed under it). */
+static void add_msg(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_msg(struct ctx *c, const char *fmt, ...) {
+    if (c->msg_len == 0) return;
+    size_t used = strlen(c->msg);
+    if (used + 1 >= c->msg_len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg + used, c->msg_len - used, fmt, ap);
+    va_end(ap);
+}
+
+static void warn(struct ctx *c, unsigned line, const char *what) {
+    if (c->msg_len == 0 || c->done) return;
+    int n = snprintf(c->msg + c->warn_len, c->msg_len - c->warn_len, "%s%s:%u: warning: %s",
+                     c->warn_len ? "\n" : "", c->s->file_name, line, what);
+    if (n > 0) c->warn_len += (size_t)n;
+    if (c->warn_len >= c->msg_len) c->warn_len = c->msg_len - 1;
+}
+
+static void skip(struct ctx *c, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void skip(struct ctx *c, unsigned line, const char *fmt, ...) {
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    set_msg(c, TB_CHECK_SKIP, "unsupported: %s:%u: %s", c->s->file_name, line, what);
+}
+
+/* Script seconds of a virtual time: "0.200000". */
+static void secs(tb_time_ns script_ns, char out[32]) {
+    int64_t v = script_ns;
+    const char *sign = "";
+    if (v < 0) sign = "-", v = -v;
+    int64_t us = v / NS_PER_US;
+    snprintf(out, 32, "%s%" PRId64 ".%06" PRId64, sign, us / 1000000, us % 1000000);
+}
+
+static tb_time_ns to_script(tb_time_ns virt) { return virt - TB_CHECK_T0_NS; }
+
+/* ---- the script port -------------------------------------------------------- */
+
+static size_t port_rx(void *port, struct tb_host *h, struct tb_buf **frames, size_t max) {
+    struct ctx *c = port;
+    if (c->rx_frame == NULL || max == 0) return 0;
+    struct tb_buf *b = tb_host_alloc_rx(h, c->rx_len);
+    const uint8_t *f = c->rx_frame;
+    c->rx_frame = NULL;
+    if (b == NULL) return 0;
+    memcpy(b->data, f, c->rx_len);
+    frames[0] = b;
+    return 1;
+}
+
+static void inject_now(struct ctx *c, const uint8_t *frame, size_t len);
+
+static void port_tx(void *port, struct tb_host *h, struct tb_buf *const *frames, size_t n) {
+    (void)h;
+    struct ctx *c = port;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t flat[FRAME_CAP];
+        size_t len = tb_buf_chain_len(frames[i]);
+        if (len > sizeof(flat)) {
+            set_msg(c, TB_CHECK_FAIL, "%s: the stack sent a %zu-byte frame", c->s->file_name, len);
+            continue;
+        }
+        tb_buf_copy_out(frames[i], 0, flat, len);
+        struct tb_peer_frame f;
+        enum tb_wire_err e = tb_peer_decode(flat, len, &f);
+        if (f.layer == TB_PEER_ARP) continue;   /* answered below or ignored */
+        if (f.layer != TB_PEER_TCP) continue;   /* ICMP and the rest: not scripted */
+        if (e != TB_WIRE_OK) {
+            set_msg(c, TB_CHECK_FAIL, "%s: the stack sent a TCP segment that does not parse: %s",
+                    c->s->file_name, tb_wire_err_name(e));
+            continue;
+        }
+        if (c->out_count == MAX_OUT) {
+            set_msg(c, TB_CHECK_FAIL, "%s: more than %d outbound packets nobody expected", c->s->file_name,
+                    MAX_OUT);
+            continue;
+        }
+        struct out_pkt *p = &c->out[(c->out_head + c->out_count) % MAX_OUT];
+        c->out_count++;
+        p->t = c->now;
+        p->len = len;
+        memcpy(p->frame, flat, len);
+    }
+}
+
+static tb_time_ns env_now(void *env) { return ((const struct ctx *)env)->now; }
+
+static const struct tb_port_ops script_port = {.rx_burst = port_rx, .tx_burst = port_tx};
+static const struct tb_host_env_ops script_env = {.now = env_now};
+
+/* The stack's events are drained every pass; calls read state through
+ * tb_tcp_info and their return values. */
+static void app(struct tb_host *h, void *ctx) {
+    (void)ctx;
+    struct tb_event ev[32];
+    while (tb_host_events(h, ev, 32) == 32) {
+    }
+}
+
+/* ---- errno -------------------------------------------------------------------- */
+
+static const char *errno_of(int64_t err) {
+    switch (err) {
+    case TB_ERR_AGAIN: return "EAGAIN";
+    case TB_ERR_RESET: return "ECONNRESET";
+    case TB_ERR_REFUSED: return "ECONNREFUSED";
+    case TB_ERR_TIMEOUT: return "ETIMEDOUT";
+    case TB_ERR_NOTCONN: return "ENOTCONN";
+    case TB_ERR_INUSE: return "EADDRINUSE";
+    case TB_ERR_BADCONN: return "EBADF";
+    case TB_ERR_CLOSED: return "EPIPE";
+    case TB_ERR_INVAL: return "EINVAL";
+    case TB_ERR_NOMEM: return "ENOMEM";
+    case TB_ERR_NOBUFS: return "ENOBUFS";
+    case TB_ERR_QFULL: return "ENOBUFS";
+    case TB_ERR_MSGSIZE: return "EMSGSIZE";
+    case TB_ERR_NOROUTE: return "ENETUNREACH";
+    case TB_ERR_ABORTED: return "ECONNABORTED";
+    case TB_ERR_UNREACH: return "EHOSTUNREACH";
+    default: return "EIO";
+    }
+}
+
+/* Linux's numbers, for SO_ERROR. */
+static int64_t errno_num(const char *name) {
+    static const struct {
+        const char *n;
+        int v;
+    } t[] = {{"EAGAIN", 11},       {"ECONNRESET", 104}, {"ECONNREFUSED", 111}, {"ETIMEDOUT", 110},
+             {"ENOTCONN", 107},    {"EADDRINUSE", 98},  {"EBADF", 9},          {"EPIPE", 32},
+             {"EINVAL", 22},       {"ENOMEM", 12},      {"ENOBUFS", 105},      {"EMSGSIZE", 90},
+             {"ENETUNREACH", 101}, {"ECONNABORTED", 103}, {"EHOSTUNREACH", 113}, {"EIO", 5},
+             {"EINPROGRESS", 115}, {"EALREADY", 114},   {"EISCONN", 106},      {"EOPNOTSUPP", 95}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(t[i].n, name) == 0) return t[i].v;
+    return -1;
+}
+
+/* ---- expressions -------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    int64_t value;
+} symbols[] = {
+    {"AF_INET", 2},        {"PF_INET", 2},        {"SOCK_STREAM", 1},   {"SOCK_NONBLOCK", 04000},
+    {"IPPROTO_TCP", 6},    {"IPPROTO_IP", 0},     {"SOL_SOCKET", 1},    {"SOL_TCP", 6},
+    {"SO_REUSEADDR", 2},   {"SO_ERROR", 4},       {"SO_SNDBUF", 7},     {"SO_RCVBUF", 8},
+    {"SO_KEEPALIVE", 9},   {"SO_REUSEPORT", 15},  {"TCP_NODELAY", 1},   {"TCP_MAXSEG", 2},
+    {"TCP_KEEPIDLE", 4},   {"TCP_KEEPINTVL", 5},  {"TCP_KEEPCNT", 6},   {"O_RDONLY", 0},
+    {"O_WRONLY", 1},       {"O_RDWR", 2},         {"O_NONBLOCK", 04000}, {"F_GETFL", 3},
+    {"F_SETFL", 4},        {"SHUT_RD", 0},        {"SHUT_WR", 1},       {"SHUT_RDWR", 2},
+    {"MSG_DONTWAIT", 0x40}, {"MSG_NOSIGNAL", 0x4000}, {"INADDR_ANY", 0},
+};
+
+#define SOCK_NONBLOCK_V 04000
+#define O_NONBLOCK_V 04000
+#define O_RDWR_V 2
+#define MSG_DONTWAIT_V 0x40
+#define MSG_NOSIGNAL_V 0x4000
+
+/* An integer expression (numbers, known symbols, `|`, a one-item [x]). */
+static bool eval(const struct tb_script_expr *e, int64_t *v) {
+    if (e == NULL) return false;
+    switch (e->kind) {
+    case TB_SCRIPT_EXPR_INTEGER: *v = e->u.integer.value; return true;
+    case TB_SCRIPT_EXPR_SYMBOL:
+        for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++)
+            if (strcmp(symbols[i].name, e->u.symbol) == 0) {
+                *v = symbols[i].value;
+                return true;
+            }
+        return false;
+    case TB_SCRIPT_EXPR_BINARY: {
+        int64_t a, b;
+        if (e->u.binary.op != '|' || !eval(e->u.binary.lhs, &a) || !eval(e->u.binary.rhs, &b)) return false;
+        *v = a | b;
+        return true;
+    }
+    case TB_SCRIPT_EXPR_ARRAY:
+        return e->u.list.count == 1 && eval(e->u.list.items[0], v);
+    case TB_SCRIPT_EXPR_CALL:
+        if ((strcmp(e->u.list.name, "htons") == 0 || strcmp(e->u.list.name, "htonl") == 0) && e->u.list.count == 1)
+            return eval(e->u.list.items[0], v);
+        return false;
+    default: return false;
+    }
+}
+
+static const struct tb_script_expr *arg(const struct tb_script_call *k, size_t i) {
+    return i < k->arg_count ? k->args[i] : NULL;
+}
+
+/* field=value inside a {..} sockaddr, or NULL. */
+static const struct tb_script_expr *field(const struct tb_script_expr *e, const char *name) {
+    if (e == NULL || e->kind != TB_SCRIPT_EXPR_STRUCT) return NULL;
+    for (size_t i = 0; i < e->u.list.count; i++) {
+        const struct tb_script_expr *it = e->u.list.items[i];
+        if (it->kind == TB_SCRIPT_EXPR_BINARY && it->u.binary.op == '=' &&
+            it->u.binary.lhs->kind == TB_SCRIPT_EXPR_SYMBOL && strcmp(it->u.binary.lhs->u.symbol, name) == 0)
+            return it->u.binary.rhs;
+    }
+    return NULL;
+}
+
+/* ---- flows ---------------------------------------------------------------------- */
+
+static int flow_find(struct ctx *c, uint16_t rport, uint16_t sport) {
+    for (int i = 0; i < MAX_FLOWS; i++)
+        if (c->flows[i].used && c->flows[i].rport == rport && c->flows[i].sport_known && c->flows[i].sport == sport)
+            return i;
+    return -1;
+}
+
+static int flow_add(struct ctx *c, uint16_t rport, uint16_t sport) {
+    int at = -1;
+    for (int i = 0; i < MAX_FLOWS && at < 0; i++)
+        if (!c->flows[i].used) at = i;
+    if (at < 0) at = MAX_FLOWS - 1;   /* the oldest idea of a flow gives way */
+    struct flow *f = &c->flows[at];
+    memset(f, 0, sizeof(*f));
+    f->used = true;
+    f->rport = rport;
+    f->sport = sport;
+    f->sport_known = true;
+    tb_peer_init(&f->peer, &c->rhost, rport, sport, c->remote_isn);
+    return at;
+}
+
+static int flow_get(struct ctx *c, uint16_t rport, uint16_t sport) {
+    int i = flow_find(c, rport, sport);
+    return i >= 0 ? i : flow_add(c, rport, sport);
+}
+
+/* ---- time ------------------------------------------------------------------------ */
+
+/* One pass of the host at now, then the call in progress gets its chance. */
+static void try_pending(struct ctx *c);
+
+static void pass(struct ctx *c) {
+    tb_host_poll(c->h);
+    try_pending(c);
+}
+
+/* Advances virtual time to t, running every stack deadline on the way;
+ * stops early once an outbound packet is queued when stop_on_packet. */
+static void advance(struct ctx *c, tb_time_ns t, bool stop_on_packet) {
+    unsigned same = 0;
+    while (!c->done) {
+        if (stop_on_packet && c->out_count > 0) return;
+        tb_time_ns next = tb_host_next_deadline(c->h);
+        if (next == TB_TIME_NEVER || next > t) break;
+        if (next > c->now) {
+            c->now = next;
+            same = 0;
+        } else if (++same > 1000) {
+            break;   /* a deadline that does not move: leave it */
+        }
+        pass(c);
+    }
+    if (c->done || (stop_on_packet && c->out_count > 0)) return;
+    if (t > c->now) c->now = t;
+    pass(c);
+}
+
+static void inject_now(struct ctx *c, const uint8_t *frame, size_t len) {
+    c->rx_frame = frame;
+    c->rx_len = len;
+    pass(c);
+    c->rx_frame = NULL;
+}
+
+/* ---- printing the stack's packets in the script's notation ------------------------ */
+
+struct live {
+    struct tb_peer_frame f;
+    const uint8_t *opt;            /* raw option bytes */
+    size_t opt_len;
+    struct tb_script_packet p;     /* relative, as the script would write it */
+    struct tb_script_tcp_option opts[TB_TCP_MAX_OPT_LEN];
+    int flow;
+};
+
+/* The options as they are on the wire, in order; false on a bad length. */
+static bool live_options(struct live *L) {
+    size_t n = 0, i = 0;
+    const uint8_t *b = L->opt;
+    while (i < L->opt_len && n < TB_TCP_MAX_OPT_LEN) {
+        struct tb_script_tcp_option *o = &L->opts[n];
+        memset(o, 0, sizeof(*o));
+        uint8_t kind = b[i];
+        if (kind == 0) {   /* EOL: the rest is padding */
+            o->kind = TB_SCRIPT_OPT_EOL;
+            n++;
+            break;
+        }
+        if (kind == 1) {
+            o->kind = TB_SCRIPT_OPT_NOP;
+            n++;
+            i++;
+            continue;
+        }
+        if (i + 1 >= L->opt_len || b[i + 1] < 2 || i + b[i + 1] > L->opt_len) return false;
+        uint8_t len = b[i + 1];
+        const uint8_t *v = b + i + 2;
+        if (kind == 2 && len == 4) {
+            o->kind = TB_SCRIPT_OPT_MSS;
+            o->u.mss = (uint16_t)(v[0] << 8 | v[1]);
+        } else if (kind == 3 && len == 3) {
+            o->kind = TB_SCRIPT_OPT_WSCALE;
+            o->u.wscale = v[0];
+        } else if (kind == 4 && len == 2) {
+            o->kind = TB_SCRIPT_OPT_SACK_PERMITTED;
+        } else if (kind == 5 && len >= 10 && (len - 2) % 8 == 0 && (len - 2) / 8 <= TB_SCRIPT_MAX_SACK_BLOCKS) {
+            o->kind = TB_SCRIPT_OPT_SACK;
+            o->u.sack.count = (size_t)(len - 2) / 8;
+            for (size_t k = 0; k < o->u.sack.count; k++) {
+                const uint8_t *q = v + 8 * k;
+                o->u.sack.blocks[k].left = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+                o->u.sack.blocks[k].right = (uint32_t)q[4] << 24 | (uint32_t)q[5] << 16 | (uint32_t)q[6] << 8 | q[7];
+            }
+        } else if (kind == 8 && len == 10) {
+            o->kind = TB_SCRIPT_OPT_TIMESTAMP;
+            o->u.timestamp.val = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
+            o->u.timestamp.ecr = (uint32_t)v[4] << 24 | (uint32_t)v[5] << 16 | (uint32_t)v[6] << 8 | v[7];
+        } else {
+            o->kind = TB_SCRIPT_OPT_UNKNOWN;
+            o->u.text = "unknown";
+        }
+        n++;
+        i += len;
+    }
+    L->p.u.tcp.options = L->opts;
+    L->p.u.tcp.option_count = n;
+    return true;
+}
+
+static uint8_t wire_kind(enum tb_script_tcp_option_kind k) {
+    switch (k) {
+    case TB_SCRIPT_OPT_EOL: return 0;
+    case TB_SCRIPT_OPT_NOP: return 1;
+    case TB_SCRIPT_OPT_MSS: return 2;
+    case TB_SCRIPT_OPT_WSCALE: return 3;
+    case TB_SCRIPT_OPT_SACK_PERMITTED: return 4;
+    case TB_SCRIPT_OPT_SACK: return 5;
+    case TB_SCRIPT_OPT_TIMESTAMP: return 8;
+    case TB_SCRIPT_OPT_MD5: return 19;
+    case TB_SCRIPT_OPT_FAST_OPEN: return 34;
+    default: return 255;
+    }
+}
+
+/* Decodes queued packet q into L, numbers relative to its flow. */
+static bool live_decode(struct ctx *c, const struct out_pkt *q, struct live *L) {
+    memset(L, 0, sizeof(*L));
+    if (tb_peer_decode(q->frame, q->len, &L->f) != TB_WIRE_OK || L->f.layer != TB_PEER_TCP) return false;
+    const struct tb_tcp_repr *t = &L->f.tcp;
+    size_t tcp_off = TB_ETH_HDR_LEN + (size_t)L->f.ip.header_len;
+    L->opt = q->frame + tcp_off + TB_TCP_HDR_LEN;
+    L->opt_len = t->header_len > TB_TCP_HDR_LEN ? t->header_len - TB_TCP_HDR_LEN : 0;
+    L->flow = flow_find(c, t->dst_port, t->src_port);
+    if (L->flow < 0) L->flow = flow_add(c, t->dst_port, t->src_port);
+    struct flow *fl = &c->flows[L->flow];
+    if ((t->flags & TB_TCP_SYN) != 0) {
+        fl->have_stack_isn = true;
+        fl->stack_isn = t->seq;
+    }
+    if (t->opts.has_ts) {
+        fl->ts_seen = true;
+        fl->ts_last = t->opts.ts_val;
+    }
+    struct tb_script_packet *p = &L->p;
+    p->direction = TB_SCRIPT_OUTBOUND;
+    p->kind = TB_SCRIPT_PACKET_TCP;
+    struct tb_script_tcp *s = &p->u.tcp;
+    s->flags = t->flags;
+    uint32_t base = fl->have_stack_isn ? fl->stack_isn : 0;
+    s->seq_start = t->seq - base;
+    s->payload_len = (uint16_t)t->payload_len;
+    s->seq_end = s->seq_start + s->payload_len;
+    s->has_ack = (t->flags & TB_TCP_ACK) != 0;
+    s->ack = t->ack - c->remote_isn;
+    s->has_win = true;
+    s->win = t->window;
+    s->has_urg = (t->flags & TB_TCP_URG) != 0;
+    s->urg = t->urgent;
+    if (!live_options(L)) {
+        L->p.u.tcp.option_count = 0;
+        return true;
+    }
+    for (size_t i = 0; i < s->option_count; i++)
+        if (L->opts[i].kind == TB_SCRIPT_OPT_SACK)
+            for (size_t k = 0; k < L->opts[i].u.sack.count; k++) {
+                L->opts[i].u.sack.blocks[k].left -= c->remote_isn;
+                L->opts[i].u.sack.blocks[k].right -= c->remote_isn;
+            }
+    return true;
+}
+
+static void print_packets(struct ctx *c, const struct tb_script_packet *want, tb_time_ns want_t,
+                          const struct live *L, tb_time_ns live_t) {
+    char buf[1024], t[32];
+    if (want != NULL) {
+        tb_script_format_packet(want, buf, sizeof(buf));
+        secs(want_t, t);
+        add_msg(c, "\nscript packet: %s %s", t, buf);
+    }
+    if (L != NULL) {
+        struct tb_script_packet p = L->p;
+        /* Printed with the ECN the script asked about, if any. */
+        if (want != NULL && want->ip.ecn != TB_SCRIPT_ECN_UNCHECKED) {
+            static const enum tb_script_ecn by_bits[4] = {TB_SCRIPT_ECN_NOT_ECT, TB_SCRIPT_ECN_ECT1,
+                                                          TB_SCRIPT_ECN_ECT0, TB_SCRIPT_ECN_CE};
+            p.ip.ecn = by_bits[L->f.ip.tos & 3];
+        }
+        tb_script_format_packet(&p, buf, sizeof(buf));
+        secs(to_script(live_t), t);
+        add_msg(c, "\nactual packet: %s %s", t, buf);
+    }
+}
+
+static void flags_str(uint8_t f, char out[16]) {
+    size_t n = 0;
+    if (f & TB_TCP_FIN) out[n++] = 'F';
+    if (f & TB_TCP_SYN) out[n++] = 'S';
+    if (f & TB_TCP_RST) out[n++] = 'R';
+    if (f & TB_TCP_PSH) out[n++] = 'P';
+    if (f & TB_TCP_ACK) out[n++] = '.';
+    if (f & TB_TCP_URG) out[n++] = 'U';
+    if (f & TB_TCP_ECE) out[n++] = 'E';
+    if (f & TB_TCP_CWR) out[n++] = 'W';
+    if (n == 0) out[n++] = '-';
+    out[n] = '\0';
+}
+
+static void opt_str(const struct tb_script_tcp_option *o, char *out, size_t cap) {
+    struct tb_script_packet p;
+    memset(&p, 0, sizeof(p));
+    p.direction = TB_SCRIPT_OUTBOUND;
+    p.kind = TB_SCRIPT_PACKET_TCP;
+    p.u.tcp.options = (struct tb_script_tcp_option *)o;
+    p.u.tcp.option_count = 1;
+    char buf[256];
+    tb_script_format_packet(&p, buf, sizeof(buf));
+    const char *a = strrchr(buf, '<');
+    const char *b = strrchr(buf, '>');
+    if (a == NULL || b == NULL || b < a) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    snprintf(out, cap, "%.*s", (int)(b - a - 1), a + 1);
+}
+
+/* ---- checking an outbound packet ------------------------------------------------- */
+
+static bool opt_equal(const struct tb_script_tcp_option *w, const struct tb_script_tcp_option *a) {
+    switch (w->kind) {
+    case TB_SCRIPT_OPT_MSS: return w->u.mss == a->u.mss;
+    case TB_SCRIPT_OPT_WSCALE: return w->u.wscale == a->u.wscale;
+    case TB_SCRIPT_OPT_TIMESTAMP: return w->u.timestamp.ecr == a->u.timestamp.ecr;   /* val is the stack's clock */
+    case TB_SCRIPT_OPT_SACK:
+        if (w->u.sack.count != a->u.sack.count) return false;
+        for (size_t k = 0; k < w->u.sack.count; k++)
+            if (w->u.sack.blocks[k].left != a->u.sack.blocks[k].left ||
+                w->u.sack.blocks[k].right != a->u.sack.blocks[k].right)
+                return false;
+        return true;
+    default: return true;
+    }
+}
+
+/* The first field of L that does not match want, as a sentence; NULL when all do. */
+static const char *mismatch(struct ctx *c, const struct tb_script_packet *want, const struct live *L, char *why,
+                            size_t cap) {
+    const struct tb_script_tcp *w = &want->u.tcp;
+    const struct tb_script_tcp *a = &L->p.u.tcp;
+    char x[64], y[64];
+    if (w->has_ports && (w->src_port != L->f.tcp.src_port || w->dst_port != L->f.tcp.dst_port)) {
+        snprintf(why, cap, "live packet field tcp_ports: expected: %u>%u vs actual: %u>%u", w->src_port,
+                 w->dst_port, L->f.tcp.src_port, L->f.tcp.dst_port);
+        return why;
+    }
+    if (w->flags != a->flags) {
+        flags_str(w->flags, x);
+        flags_str(a->flags, y);
+        snprintf(why, cap, "live packet field tcp_flags: expected: %s vs actual: %s", x, y);
+        return why;
+    }
+    if (w->seq_start != a->seq_start) {
+        snprintf(why, cap, "live packet field tcp_seq: expected: %" PRIu32 " vs actual: %" PRIu32, w->seq_start,
+                 a->seq_start);
+        return why;
+    }
+    if (w->payload_len != a->payload_len) {
+        snprintf(why, cap, "live packet payload: expected %u bytes vs actual %u bytes", w->payload_len,
+                 a->payload_len);
+        return why;
+    }
+    if (w->has_ack && (!a->has_ack || w->ack != a->ack)) {
+        snprintf(why, cap, "live packet field tcp_ack: expected: %" PRIu32 " vs actual: %" PRIu32, w->ack, a->ack);
+        return why;
+    }
+    if (w->has_win && w->win != a->win) {
+        snprintf(why, cap, "live packet field tcp_window: expected: %u vs actual: %u", w->win, a->win);
+        return why;
+    }
+    if (w->has_urg && w->urg != a->urg) {
+        snprintf(why, cap, "live packet field tcp_urg_ptr: expected: %u vs actual: %u", w->urg, a->urg);
+        return why;
+    }
+    if (want->ip.ecn != TB_SCRIPT_ECN_UNCHECKED) {
+        unsigned bits = L->f.ip.tos & 3u;
+        bool ok;
+        switch (want->ip.ecn) {
+        case TB_SCRIPT_ECN_NOT_ECT: ok = bits == 0; break;
+        case TB_SCRIPT_ECN_ECT1: ok = bits == 1; break;
+        case TB_SCRIPT_ECN_ECT0: ok = bits == 2; break;
+        case TB_SCRIPT_ECN_CE: ok = bits == 3; break;
+        default: ok = bits == 1 || bits == 2; break;   /* ECT01 */
+        }
+        if (!ok) {
+            snprintf(why, cap, "live packet field ip_ecn: bad outbound ECN bits %u", bits);
+            return why;
+        }
+    }
+    if (want->ip.has_tos && want->ip.tos != L->f.ip.tos) {
+        snprintf(why, cap, "live packet field ip_tos: expected: %#x vs actual: %#x", want->ip.tos, L->f.ip.tos);
+        return why;
+    }
+    if (want->ip.has_ttl && want->ip.ttl != L->f.ip.ttl) {
+        snprintf(why, cap, "live packet field ip_ttl: expected: %u vs actual: %u", want->ip.ttl, L->f.ip.ttl);
+        return why;
+    }
+    if (!w->options_any) {
+        size_t n = w->option_count < a->option_count ? w->option_count : a->option_count;
+        for (size_t i = 0; i < n; i++) {
+            const struct tb_script_tcp_option *wo = &w->options[i], *ao = &a->options[i];
+            opt_str(wo, x, sizeof(x));
+            opt_str(ao, y, sizeof(y));
+            if (wire_kind(wo->kind) != wire_kind(ao->kind)) {
+                snprintf(why, cap, "bad outbound TCP option %zu: expected kind %u (%s) vs actual kind %u (%s)", i + 1,
+                         wire_kind(wo->kind), x, wire_kind(ao->kind), y);
+                return why;
+            }
+            if (!opt_equal(wo, ao)) {
+                snprintf(why, cap, "bad value outbound TCP option %u: expected: %s vs actual: %s", wire_kind(wo->kind),
+                         x, y);
+                return why;
+            }
+        }
+        if (w->option_count != a->option_count) {
+            snprintf(why, cap, "bad outbound TCP options: expected %zu options vs actual %zu", w->option_count,
+                     a->option_count);
+            return why;
+        }
+        /* The script's TSvals stand for the live ones from now on. */
+        for (size_t i = 0; i < n; i++)
+            if (w->options[i].kind == TB_SCRIPT_OPT_TIMESTAMP) {
+                c->ts_map[c->ts_map_next % MAX_TS_MAP].script = w->options[i].u.timestamp.val;
+                c->ts_map[c->ts_map_next % MAX_TS_MAP].live = a->options[i].u.timestamp.val;
+                c->ts_map_next++;
+            }
+    }
+    return NULL;
+}
+
+/* ---- building an inbound packet ----------------------------------------------------- */
+
+static uint32_t map_ecr(struct ctx *c, const struct flow *fl, uint32_t ecr) {
+    if (ecr == 0) return 0;
+    size_t n = c->ts_map_next < MAX_TS_MAP ? c->ts_map_next : MAX_TS_MAP;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (c->ts_map_next - 1 - k) % MAX_TS_MAP;
+        if (c->ts_map[i].script == ecr) return c->ts_map[i].live;
+    }
+    return fl->ts_seen ? fl->ts_last : ecr;
+}
+
+static int cur_flow(struct ctx *c);
+
+static void do_inbound(struct ctx *c, const struct tb_script_event *ev) {
+    const struct tb_script_packet *p = &ev->u.packet;
+    const struct tb_script_tcp *t = &p->u.tcp;
+    int fi;
+    if (t->has_ports) fi = flow_get(c, t->src_port, t->dst_port);
+    else fi = cur_flow(c);
+    struct flow *fl = &c->flows[fi];
+    struct tb_peer_opt_bytes ob;
+    memset(&ob, 0, sizeof(ob));
+    for (size_t i = 0; i < t->option_count; i++) {
+        const struct tb_script_tcp_option *o = &t->options[i];
+        switch (o->kind) {
+        case TB_SCRIPT_OPT_NOP: tb_peer_opt_nop(&ob); break;
+        case TB_SCRIPT_OPT_EOL: tb_peer_opt_eol(&ob); break;
+        case TB_SCRIPT_OPT_MSS: tb_peer_opt_mss(&ob, o->u.mss); break;
+        case TB_SCRIPT_OPT_WSCALE: tb_peer_opt_wscale(&ob, o->u.wscale); break;
+        case TB_SCRIPT_OPT_SACK_PERMITTED: tb_peer_opt_sack_permitted(&ob); break;
+        case TB_SCRIPT_OPT_TIMESTAMP:
+            tb_peer_opt_timestamp(&ob, o->u.timestamp.val, map_ecr(c, fl, o->u.timestamp.ecr));
+            break;
+        case TB_SCRIPT_OPT_SACK: {
+            struct tb_sack_block b[TB_SCRIPT_MAX_SACK_BLOCKS];
+            uint32_t base = fl->have_stack_isn ? fl->stack_isn : 0;
+            for (size_t k = 0; k < o->u.sack.count; k++) {
+                b[k].left = base + o->u.sack.blocks[k].left;
+                b[k].right = base + o->u.sack.blocks[k].right;
+            }
+            tb_peer_opt_sack(&ob, b, o->u.sack.count);
+            break;
+        }
+        default: skip(c, o->line, "TCP option"); return;
+        }
+    }
+    if (ob.overflow) {
+        set_msg(c, TB_CHECK_FAIL, "%s:%u: error handling packet: TCP options longer than 40 bytes",
+                c->s->file_name, ev->line);
+        return;
+    }
+    struct tb_peer_seg seg;
+    memset(&seg, 0, sizeof(seg));
+    seg.flags = t->flags;
+    seg.seq = c->remote_isn + t->seq_start;
+    seg.ack = t->has_ack ? (fl->have_stack_isn ? fl->stack_isn : 0) + t->ack : 0;
+    seg.window = t->has_win ? t->win : 65535;
+    seg.urgent = t->has_urg ? t->urg : 0;
+    seg.raw_opts = ob.b;
+    seg.raw_opts_len = ob.len;
+    seg.payload_len = t->payload_len;
+    uint8_t frame[FRAME_CAP + 64];
+    size_t len = tb_peer_build_tcp(&fl->peer, &seg, frame, sizeof(frame));
+    if (len == 0) {
+        set_msg(c, TB_CHECK_FAIL, "%s:%u: error handling packet: the segment does not fit a frame", c->s->file_name,
+                ev->line);
+        return;
+    }
+    /* IP annotations: the TOS byte (ECN bits) and TTL, checksum redone. */
+    uint8_t *ip = frame + TB_ETH_HDR_LEN;
+    bool patched = false;
+    if (p->ip.has_tos) ip[1] = p->ip.tos, patched = true;
+    static const uint8_t ecn_bits[] = {[TB_SCRIPT_ECN_NOT_ECT] = 0, [TB_SCRIPT_ECN_ECT0] = 2,
+                                       [TB_SCRIPT_ECN_ECT1] = 1, [TB_SCRIPT_ECN_CE] = 3};
+    if (p->ip.ecn != TB_SCRIPT_ECN_UNCHECKED && p->ip.ecn != TB_SCRIPT_ECN_ECT01) {
+        ip[1] = (uint8_t)((ip[1] & ~3u) | ecn_bits[p->ip.ecn]);
+        patched = true;
+    }
+    if (p->ip.has_ttl) ip[8] = p->ip.ttl, patched = true;
+    if (patched) {
+        ip[10] = ip[11] = 0;
+        uint16_t cs = tb_csum(ip, (size_t)(ip[0] & 0x0f) * 4);
+        memcpy(ip + 10, &cs, 2);
+    }
+    inject_now(c, frame, len);
+}
+
+/* ---- system calls --------------------------------------------------------------- */
+
+static struct fd_ent *fd_get(struct ctx *c, const struct tb_script_expr *e) {
+    int64_t v;
+    if (!eval(e, &v) || v < FIRST_FD || v >= MAX_FDS || !c->fds[v].used) return NULL;
+    return &c->fds[v];
+}
+
+static int fd_alloc(struct ctx *c) {
+    for (int i = FIRST_FD; i < MAX_FDS; i++)
+        if (!c->fds[i].used) {
+            memset(&c->fds[i], 0, sizeof(c->fds[i]));
+            c->fds[i].used = true;
+            c->fds[i].flow = -1;
+            return i;
+        }
+    return -1;
+}
+
+struct call_result {
+    int64_t ret;
+    const char *err;               /* errno name when ret == -1 */
+    bool blocked;                  /* a blocking call that must wait */
+};
+
+/* Checks a finished call's result against the script. */
+static void check_result(struct ctx *c, const struct tb_script_event *ev, const struct call_result *r) {
+    const struct tb_script_call *k = &ev->u.call;
+    if (k->result == NULL || k->result->kind == TB_SCRIPT_EXPR_ELLIPSIS) return;
+    int64_t want;
+    if (!eval(k->result, &want)) {
+        skip(c, ev->line, "result expression of %s", k->name);
+        return;
+    }
+    bool ok = want == r->ret;
+    if (ok && r->ret == -1 && k->errno_name != NULL && r->err != NULL && strcmp(k->errno_name, r->err) != 0) ok = false;
+    if (ok) return;
+    char got[96];
+    if (r->ret == -1 && r->err != NULL) snprintf(got, sizeof(got), "-1 with errno %s", r->err);
+    else snprintf(got, sizeof(got), "%" PRId64, r->ret);
+    char exp[96];
+    if (want == -1 && k->errno_name != NULL) snprintf(exp, sizeof(exp), "-1 with errno %s", k->errno_name);
+    else snprintf(exp, sizeof(exp), "%" PRId64, want);
+    set_msg(c, TB_CHECK_FAIL, "%s:%u: runtime error in %s call: Expected result %s but got %s", c->s->file_name,
+            ev->line, k->name, exp, got);
+}
+
+static void apply_sockopts(struct ctx *c, int32_t handle, const struct sockopts *so) {
+    if (so->has_nodelay) tb_host_setopt(c->h, handle, TB_TCP_OPT_NODELAY, so->nodelay != 0);
+    if (so->has_sndbuf) tb_host_setopt(c->h, handle, TB_TCP_OPT_SNDBUF, so->sndbuf);
+    if (so->has_keepalive || so->has_keepidle) {
+        int64_t idle = so->has_keepidle ? so->keepidle : 7200;
+        tb_host_setopt(c->h, handle, TB_TCP_OPT_KEEPALIVE_IDLE_NS,
+                       (so->has_keepalive && so->keepalive == 0) ? 0 : idle * TB_NS_PER_S);
+    }
+    if (so->has_keepintvl) tb_host_setopt(c->h, handle, TB_TCP_OPT_KEEPALIVE_INTVL_NS, so->keepintvl * TB_NS_PER_S);
+    if (so->has_keepcnt) tb_host_setopt(c->h, handle, TB_TCP_OPT_KEEPALIVE_PROBES, so->keepcnt);
+}
+
+static int conn_flow_of(struct ctx *c, int32_t handle) {
+    struct tb_tcp_info in;
+    if (tb_tcp_info(tb_host_stack(c->h), handle, &in) != TB_OK) return -1;
+    int fi = flow_get(c, in.remote_port, in.local_port);
+    struct flow *fl = &c->flows[fi];
+    if (!fl->have_stack_isn) {
+        fl->have_stack_isn = true;
+        fl->stack_isn = in.iss;
+    }
+    return fi;
+}
+
+/* One attempt at a call that may block. Returns true when it finished
+ * (r filled), false when it would block. */
+static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, int64_t *done, struct call_result *r,
+                    bool nonblock) {
+    struct fd_ent *f = &c->fds[fdn];
+    memset(r, 0, sizeof(*r));
+    switch (kind) {
+    case PEND_ACCEPT: {
+        int32_t h = tb_host_accept(c->h, f->handle);
+        if (h == TB_ERR_AGAIN && !nonblock) return false;
+        if (h < 0) {
+            r->ret = -1;
+            r->err = errno_of(h);
+            return true;
+        }
+        int nf = fd_alloc(c);
+        if (nf < 0) {
+            tb_host_abort(c->h, h);
+            r->ret = -1;
+            r->err = "EMFILE";
+            return true;
+        }
+        c->fds[nf].kind = FD_CONN;
+        c->fds[nf].handle = h;
+        c->fds[nf].so = f->so;
+        c->fds[nf].flow = conn_flow_of(c, h);
+        apply_sockopts(c, h, &f->so);
+        r->ret = nf;
+        return true;
+    }
+    case PEND_CONNECT: {
+        struct tb_tcp_info in;
+        if (tb_tcp_info(tb_host_stack(c->h), f->handle, &in) != TB_OK) {
+            r->ret = -1;
+            r->err = "EBADF";
+            return true;
+        }
+        if (in.error != 0) {
+            r->ret = -1;
+            r->err = errno_of(in.error);
+            return true;
+        }
+        if (in.state == TB_TCP_SYN_SENT || in.state == TB_TCP_SYN_RECEIVED) return false;
+        r->ret = 0;
+        return true;
+    }
+    case PEND_READ: {
+        uint8_t buf[65536];
+        size_t max = want < 0 ? 0 : (size_t)(want > (int64_t)sizeof(buf) ? (int64_t)sizeof(buf) : want);
+        int64_t n = tb_host_recv(c->h, f->handle, buf, max);
+        if (n == TB_ERR_AGAIN && !nonblock) return false;
+        if (n < 0) {
+            r->ret = -1;
+            r->err = errno_of(n);
+            return true;
+        }
+        r->ret = n;
+        return true;
+    }
+    case PEND_WRITE: {
+        static const uint8_t zeros[4096];
+        while (*done < want) {
+            int64_t chunk = want - *done;
+            if (chunk > (int64_t)sizeof(zeros)) chunk = sizeof(zeros);
+            int64_t n = tb_host_send(c->h, f->handle, zeros, (size_t)chunk);
+            if (n == TB_ERR_AGAIN || n == 0) {
+                if (nonblock) {
+                    if (*done > 0) break;
+                    r->ret = -1;
+                    r->err = "EAGAIN";
+                    return true;
+                }
+                return false;
+            }
+            if (n < 0) {
+                if (*done > 0) break;
+                r->ret = -1;
+                r->err = errno_of(n);
+                return true;
+            }
+            *done += n;
+        }
+        r->ret = *done;
+        return true;
+    }
+    default: return true;
+    }
+}
+
+static void finish_pending(struct ctx *c, const struct call_result *r) {
+    const struct tb_script_event *ev = c->pend.ev;
+    c->pend.kind = PEND_NONE;
+    check_result(c, ev, r);
+    if (c->done) return;
+    const struct tb_script_time *end = &ev->u.call.end;
+    if (end->kind == TB_SCRIPT_TIME_NONE) return;
+    tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? to_script(c->pend.started) + end->start_ns
+                                                            : end->start_ns;
+    tb_time_ns got = to_script(c->now);
+    if (got < want - c->tol || got > want + c->tol) {
+        char a[32], b[32];
+        secs(want, a);
+        secs(got, b);
+        set_msg(c, TB_CHECK_FAIL,
+                "%s:%u: timing error: expected %s system call to return at %s sec but happened at %s sec",
+                c->s->file_name, ev->line, ev->u.call.name, a, b);
+    }
+}
+
+static void try_pending(struct ctx *c) {
+    if (c->pend.kind == PEND_NONE || c->done) return;
+    struct call_result r;
+    if (!attempt(c, c->pend.kind, c->pend.fd, c->pend.want, &c->pend.done, &r, false)) return;
+    finish_pending(c, &r);
+    tb_host_kick(c->h);
+}
+
+/* Starts a call that may block: finishes now, or leaves it in progress. */
+static void start_blocking(struct ctx *c, const struct tb_script_event *ev, enum pend_kind kind, int fdn,
+                           int64_t want, bool nonblock) {
+    struct call_result r;
+    int64_t done = 0;
+    c->pend.ev = ev;
+    c->pend.started = c->now;
+    if (attempt(c, kind, fdn, want, &done, &r, nonblock)) {
+        c->pend.kind = PEND_NONE;
+        c->pend.ev = ev;
+        finish_pending(c, &r);
+        return;
+    }
+    c->pend.kind = kind;
+    c->pend.fd = fdn;
+    c->pend.want = want;
+    c->pend.done = done;
+}
+
+static bool nonblocking_flags(struct ctx *c, const struct tb_script_event *ev, const struct tb_script_expr *e,
+                              bool *dontwait) {
+    *dontwait = false;
+    if (e == NULL || e->kind == TB_SCRIPT_EXPR_ELLIPSIS) return true;
+    int64_t v;
+    if (!eval(e, &v) || (v & ~(int64_t)(MSG_DONTWAIT_V | MSG_NOSIGNAL_V)) != 0) {
+        skip(c, ev->line, "flags of %s", ev->u.call.name);
+        return false;
+    }
+    *dontwait = (v & MSG_DONTWAIT_V) != 0;
+    return true;
+}
+
+static uint16_t sockaddr_port(const struct tb_script_expr *e, uint16_t dflt) {
+    int64_t v;
+    const struct tb_script_expr *p = field(e, "sin_port");
+    if (p != NULL && eval(p, &v) && v > 0 && v <= 65535) return (uint16_t)v;
+    return dflt;
+}
+
+static void do_call(struct ctx *c, const struct tb_script_event *ev) {
+    const struct tb_script_call *k = &ev->u.call;
+    struct call_result r;
+    memset(&r, 0, sizeof(r));
+    const char *n = k->name;
+    int64_t v;
+
+    if (strcmp(n, "socket") == 0) {
+        int64_t type = 1;
+        if (arg(k, 1) != NULL && arg(k, 1)->kind != TB_SCRIPT_EXPR_ELLIPSIS && !eval(arg(k, 1), &type)) type = -1;
+        if ((type & ~(int64_t)SOCK_NONBLOCK_V) != 1) {
+            skip(c, ev->line, "socket type other than SOCK_STREAM");
+            return;
+        }
+        int fdn = fd_alloc(c);
+        if (fdn < 0) {
+            r.ret = -1;
+            r.err = "EMFILE";
+        } else {
+            c->fds[fdn].kind = FD_SOCKET;
+            c->fds[fdn].handle = -1;
+            c->fds[fdn].nonblock = (type & SOCK_NONBLOCK_V) != 0;
+            r.ret = fdn;
+        }
+        check_result(c, ev, &r);
+        return;
+    }
+    struct fd_ent *f = fd_get(c, arg(k, 0));
+    int fdn = f != NULL ? (int)(f - c->fds) : -1;
+    if (f == NULL) {
+        r.ret = -1;
+        r.err = "EBADF";
+        check_result(c, ev, &r);
+        return;
+    }
+
+    if (strcmp(n, "setsockopt") == 0 || strcmp(n, "getsockopt") == 0) {
+        bool set = n[0] == 's';
+        int64_t level, name, val = 0;
+        if (!eval(arg(k, 1), &level) || !eval(arg(k, 2), &name)) {
+            skip(c, ev->line, "%s option", n);
+            return;
+        }
+        if (set && !eval(arg(k, 3), &val)) {
+            skip(c, ev->line, "%s value", n);
+            return;
+        }
+        struct sockopts *so = &f->so;
+        int64_t *slot = NULL;
+        bool *has = NULL;
+        enum tb_tcp_opt topt = 0;
+        int64_t scale = 1;
+        bool needs_conn = false;
+        if (level == 1 && name == 2) {   /* SO_REUSEADDR */
+            if (set) so->reuseaddr = val != 0;
+            else val = so->reuseaddr;
+        } else if (level == 1 && name == 4 && !set) {   /* SO_ERROR */
+            val = f->so_error;
+            f->so_error = 0;
+        } else if (level == 6 && name == 1) {
+            slot = &so->nodelay, has = &so->has_nodelay, topt = TB_TCP_OPT_NODELAY;
+        } else if (level == 1 && name == 7) {
+            slot = &so->sndbuf, has = &so->has_sndbuf, topt = TB_TCP_OPT_SNDBUF;
+        } else if (level == 1 && name == 9) {
+            slot = &so->keepalive, has = &so->has_keepalive, topt = TB_TCP_OPT_KEEPALIVE_IDLE_NS;
+        } else if (level == 6 && name == 4) {
+            slot = &so->keepidle, has = &so->has_keepidle, topt = TB_TCP_OPT_KEEPALIVE_IDLE_NS, scale = TB_NS_PER_S;
+        } else if (level == 6 && name == 5) {
+            slot = &so->keepintvl, has = &so->has_keepintvl, topt = TB_TCP_OPT_KEEPALIVE_INTVL_NS,
+            scale = TB_NS_PER_S;
+        } else if (level == 6 && name == 6) {
+            slot = &so->keepcnt, has = &so->has_keepcnt, topt = TB_TCP_OPT_KEEPALIVE_PROBES;
+        } else if (set && level == 1 && name == 8) {
+            needs_conn = true, topt = TB_TCP_OPT_RCVBUF;
+        } else if (set && level == 6 && name == 2) {
+            needs_conn = true, topt = TB_TCP_OPT_MSS;
+        } else {
+            skip(c, ev->line, "%s level %" PRId64 " option %" PRId64, n, level, name);
+            return;
+        }
+        if (needs_conn) {
+            /* Only where tcpbed can apply it: on a connection (the SYN is
+             * sent by connect itself, so not before one exists). */
+            if (f->kind != FD_CONN) {
+                skip(c, ev->line, "%s before the connection exists", n);
+                return;
+            }
+            int rc = tb_host_setopt(c->h, f->handle, topt, val);
+            r.ret = rc == TB_OK ? 0 : -1;
+            r.err = rc == TB_OK ? NULL : errno_of(rc);
+        } else if (slot != NULL) {
+            if (set) {
+                *slot = val;
+                *has = true;
+                if (f->kind == FD_CONN) {
+                    int64_t tv = val * scale;
+                    if (topt == TB_TCP_OPT_KEEPALIVE_IDLE_NS && slot == &so->keepalive)
+                        tv = val ? (so->has_keepidle ? so->keepidle : 7200) * TB_NS_PER_S : 0;
+                    if (topt == TB_TCP_OPT_NODELAY) tv = val != 0;
+                    int rc = tb_host_setopt(c->h, f->handle, topt, tv);
+                    r.ret = rc == TB_OK ? 0 : -1;
+                    r.err = rc == TB_OK ? NULL : errno_of(rc);
+                }
+            } else {
+                val = *has ? *slot : 0;
+            }
+        }
+        if (!set && r.ret == 0) {
+            /* The value comes back in the [x] argument. */
+            const struct tb_script_expr *want = arg(k, 3);
+            int64_t wv;
+            if (want != NULL && want->kind != TB_SCRIPT_EXPR_ELLIPSIS) {
+                if (want->kind == TB_SCRIPT_EXPR_SYMBOL && errno_num(want->u.symbol) >= 0) wv = errno_num(want->u.symbol);
+                else if (!eval(want, &wv)) {
+                    skip(c, ev->line, "getsockopt value");
+                    return;
+                }
+                if (wv != val) {
+                    set_msg(c, TB_CHECK_FAIL,
+                            "%s:%u: runtime error in getsockopt call: Bad getsockopt optval: expected: %" PRId64
+                            " actual: %" PRId64,
+                            c->s->file_name, ev->line, wv, val);
+                    return;
+                }
+            }
+        }
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "bind") == 0) {
+        if (f->kind != FD_SOCKET || f->bound_port != 0) {
+            r.ret = -1;
+            r.err = "EINVAL";
+        } else {
+            f->bound_port = sockaddr_port(arg(k, 1), TB_CHECK_DEFAULT_PORT);
+            c->default_port = f->bound_port;
+        }
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "listen") == 0) {
+        int64_t backlog = 0;
+        if (!eval(arg(k, 1), &backlog) || backlog < 0) backlog = 0;
+        if (f->kind == FD_LISTENER) {
+            r.ret = 0;
+        } else if (f->kind != FD_SOCKET) {
+            r.ret = -1;
+            r.err = "EINVAL";
+        } else {
+            uint16_t port = f->bound_port ? f->bound_port : TB_CHECK_DEFAULT_PORT;
+            int32_t h = tb_host_listen(c->h, port, (uint32_t)(backlog == 0 ? 1 : backlog));
+            if (h < 0) {
+                r.ret = -1;
+                r.err = errno_of(h);
+            } else {
+                f->kind = FD_LISTENER;
+                f->handle = h;
+                f->bound_port = port;
+                c->default_port = port;
+            }
+        }
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "accept") == 0) {
+        if (f->kind != FD_LISTENER) {
+            r.ret = -1;
+            r.err = "EINVAL";
+            check_result(c, ev, &r);
+            return;
+        }
+        start_blocking(c, ev, PEND_ACCEPT, fdn, 0, f->nonblock);
+        return;
+    }
+    if (strcmp(n, "connect") == 0) {
+        if (f->kind == FD_CONN) {
+            struct tb_tcp_info in;
+            tb_tcp_info(tb_host_stack(c->h), f->handle, &in);
+            r.ret = -1;
+            r.err = in.state == TB_TCP_SYN_SENT ? "EALREADY" : "EISCONN";
+            if (in.error != 0) r.err = errno_of(in.error);
+            check_result(c, ev, &r);
+            return;
+        }
+        if (f->kind != FD_SOCKET) {
+            r.ret = -1;
+            r.err = "EOPNOTSUPP";
+            check_result(c, ev, &r);
+            return;
+        }
+        uint16_t port = sockaddr_port(arg(k, 1), TB_CHECK_DEFAULT_PORT);
+        int32_t h = f->bound_port ? tb_host_connect_from(c->h, f->bound_port, c->remote_ip, port)
+                                  : tb_host_connect(c->h, c->remote_ip, port);
+        if (h < 0) {
+            r.ret = -1;
+            r.err = errno_of(h);
+            check_result(c, ev, &r);
+            return;
+        }
+        f->kind = FD_CONN;
+        f->handle = h;
+        f->flow = conn_flow_of(c, h);
+        apply_sockopts(c, h, &f->so);
+        tb_host_kick(c->h);
+        if (f->nonblock) {
+            r.ret = -1;
+            r.err = "EINPROGRESS";
+            check_result(c, ev, &r);
+            return;
+        }
+        start_blocking(c, ev, PEND_CONNECT, fdn, 0, false);
+        return;
+    }
+    if (strcmp(n, "read") == 0 || strcmp(n, "recv") == 0 || strcmp(n, "write") == 0 || strcmp(n, "send") == 0) {
+        bool is_read = n[0] == 'r';
+        bool dontwait = false;
+        if ((strcmp(n, "recv") == 0 || strcmp(n, "send") == 0) && !nonblocking_flags(c, ev, arg(k, 3), &dontwait))
+            return;
+        if (!eval(arg(k, 2), &v) || v < 0) {
+            skip(c, ev->line, "length of %s", n);
+            return;
+        }
+        if (f->kind != FD_CONN) {
+            r.ret = -1;
+            r.err = f->kind == FD_LISTENER ? "EINVAL" : "ENOTCONN";
+            check_result(c, ev, &r);
+            return;
+        }
+        start_blocking(c, ev, is_read ? PEND_READ : PEND_WRITE, fdn, v, f->nonblock || dontwait);
+        tb_host_kick(c->h);
+        return;
+    }
+    if (strcmp(n, "close") == 0) {
+        if (f->handle >= 0) {
+            int rc = tb_host_close(c->h, f->handle);
+            if (rc != TB_OK) {
+                r.ret = -1;
+                r.err = errno_of(rc);
+            }
+        }
+        f->used = false;
+        tb_host_kick(c->h);
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "shutdown") == 0) {
+        int64_t how;
+        if (!eval(arg(k, 1), &how) || how < 0 || how > 2) {
+            skip(c, ev->line, "shutdown mode");
+            return;
+        }
+        if (f->kind != FD_CONN) {
+            r.ret = -1;
+            r.err = "ENOTCONN";
+        } else if (how != 0) {   /* SHUT_RD alone changes nothing on the wire */
+            int rc = tb_host_shutdown(c->h, f->handle);
+            if (rc != TB_OK) {
+                r.ret = -1;
+                r.err = errno_of(rc);
+            }
+        }
+        tb_host_kick(c->h);
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "fcntl") == 0) {
+        int64_t cmd;
+        if (!eval(arg(k, 1), &cmd) || (cmd != 3 && cmd != 4)) {
+            skip(c, ev->line, "fcntl command");
+            return;
+        }
+        if (cmd == 3) {
+            r.ret = O_RDWR_V | (f->nonblock ? O_NONBLOCK_V : 0);
+        } else {
+            if (!eval(arg(k, 2), &v)) {
+                skip(c, ev->line, "fcntl flags");
+                return;
+            }
+            f->nonblock = (v & O_NONBLOCK_V) != 0;
+        }
+        check_result(c, ev, &r);
+        return;
+    }
+    skip(c, ev->line, "system call %s", n);
+}
+
+/* ---- the flow a packet line without ports is about -------------------------------- */
+
+static int cur_flow(struct ctx *c) {
+    /* The connection of the highest fd that has one, else the listening port. */
+    for (int i = MAX_FDS - 1; i >= FIRST_FD; i--)
+        if (c->fds[i].used && c->fds[i].kind == FD_CONN && c->fds[i].flow >= 0) return c->fds[i].flow;
+    uint16_t sport = c->default_port ? c->default_port : TB_CHECK_DEFAULT_PORT;
+    return flow_get(c, TB_CHECK_REMOTE_PORT, sport);
+}
+
+/* ---- outbound packets ------------------------------------------------------------- */
+
+static void do_outbound(struct ctx *c, const struct tb_script_event *ev, tb_time_ns lo, tb_time_ns hi,
+                        tb_time_ns want_t, bool any) {
+    const struct tb_script_packet *want = &ev->u.packet;
+    tb_time_ns lo_v = lo - c->tol + TB_CHECK_T0_NS;
+    tb_time_ns hi_v = any ? c->now + c->o->max_wait_ns : hi + c->tol + TB_CHECK_T0_NS;
+    if (c->out_count == 0) advance(c, hi_v, true);
+    if (c->out_count == 0 && !c->done && !any) advance(c, hi_v + c->o->max_wait_ns, true);
+    if (c->done) return;
+    char a[32], b[32];
+    secs(want_t, a);
+    if (c->out_count == 0) {
+        secs(to_script(c->now), b);
+        set_msg(c, TB_CHECK_FAIL,
+                "%s:%u: error handling packet: timing error: expected outbound packet at %s sec but none was sent "
+                "by %s sec",
+                c->s->file_name, ev->line, a, b);
+        print_packets(c, want, want_t, NULL, 0);
+        return;
+    }
+    struct out_pkt *q = &c->out[c->out_head];
+    struct live L;
+    if (!live_decode(c, q, &L)) {
+        set_msg(c, TB_CHECK_FAIL, "%s:%u: error handling packet: the stack's packet does not decode",
+                c->s->file_name, ev->line);
+        return;
+    }
+    tb_time_ns t = q->t;
+    c->out_head = (c->out_head + 1) % MAX_OUT;
+    c->out_count--;
+    char why[384];
+    if (mismatch(c, want, &L, why, sizeof(why)) != NULL) {
+        set_msg(c, TB_CHECK_FAIL, "%s:%u: error handling packet: %s", c->s->file_name, ev->line, why);
+        print_packets(c, want, want_t, &L, t);
+        return;
+    }
+    if (t < lo_v || t > hi_v) {
+        secs(to_script(t), b);
+        if (ev->time.kind == TB_SCRIPT_TIME_ABSOLUTE_RANGE || ev->time.kind == TB_SCRIPT_TIME_RELATIVE_RANGE) {
+            char l[32], h[32];
+            secs(lo, l);
+            secs(hi, h);
+            set_msg(c, TB_CHECK_FAIL,
+                    "%s:%u: error handling packet: timing error: expected outbound packet in time range %s~%s sec "
+                    "but happened at %s sec",
+                    c->s->file_name, ev->line, l, h, b);
+        } else {
+            set_msg(c, TB_CHECK_FAIL,
+                    "%s:%u: error handling packet: timing error: expected outbound packet at %s sec but happened at "
+                    "%s sec",
+                    c->s->file_name, ev->line, a, b);
+        }
+        print_packets(c, want, want_t, &L, t);
+        return;
+    }
+    c->base = to_script(t);
+}
+
+/* A packet queued before an event that is not an outbound packet. */
+static void check_unexpected(struct ctx *c, const struct tb_script_event *ev) {
+    if (c->done || c->out_count == 0) return;
+    struct out_pkt *q = &c->out[c->out_head];
+    struct live L;
+    char b[32];
+    secs(to_script(q->t), b);
+    set_msg(c, TB_CHECK_FAIL, "%s:%u: error handling packet: unexpected outbound packet at %s sec before this event",
+            c->s->file_name, ev->line, b);
+    if (live_decode(c, q, &L)) print_packets(c, NULL, 0, &L, q->t);
+}
+
+/* ---- before running: what the script needs that tcpbed does not do ------------------ */
+
+static const char *const known_calls[] = {"socket", "setsockopt", "getsockopt", "bind",  "listen",   "accept",
+                                          "connect", "read",      "recv",       "write", "send",     "close",
+                                          "shutdown", "fcntl"};
+
+static void prescan(struct ctx *c) {
+    const struct tb_script *s = c->s;
+    if (s->unsupported_count > 0) {
+        set_msg(c, TB_CHECK_SKIP, "unsupported: %s:%u: %s", s->file_name, s->unsupported[0].line,
+                s->unsupported[0].construct);
+        return;
+    }
+    for (size_t i = 0; i < s->option_count; i++) {
+        const struct tb_script_option *op = &s->options[i];
+        const char *v = op->value != NULL ? op->value : "";
+        if (strcmp(op->name, "tolerance_usecs") == 0) {
+            char *end;
+            long long us = strtoll(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || us < 0 || us > INT64_C(3600000000)) {
+                skip(c, op->line, "option --%s=%s", op->name, v);
+                return;
+            }
+            if (c->o->tolerance_ns < 0) c->tol = (int64_t)us * NS_PER_US;
+        } else if (strcmp(op->name, "ip_version") == 0) {
+            if (strcmp(v, "ipv4") != 0) {
+                skip(c, op->line, "option --ip_version=%s", v);
+                return;
+            }
+        } else if (strcmp(op->name, "local_ip") == 0 || strcmp(op->name, "remote_ip") == 0) {
+            uint32_t ip;
+            if (!tb_ipv4_parse_str(v, &ip)) {
+                skip(c, op->line, "option --%s=%s", op->name, v);
+                return;
+            }
+            if (op->name[0] == 'l') c->local_ip = ip;
+            else c->remote_ip = ip;
+        } else if (strcmp(op->name, "verbose") == 0 || strcmp(op->name, "dry_run") == 0) {
+            /* nothing to do */
+        } else {
+            skip(c, op->line, "option --%s", op->name);
+            return;
+        }
+    }
+    for (size_t i = 0; i < s->event_count && !c->done; i++) {
+        const struct tb_script_event *ev = &s->events[i];
+        switch (ev->kind) {
+        case TB_SCRIPT_EVENT_SHELL:
+            if (!c->o->ignore_shell) skip(c, ev->line, "shell command");
+            break;
+        case TB_SCRIPT_EVENT_UNSUPPORTED: skip(c, ev->line, "%s", ev->u.unsupported.construct); break;
+        case TB_SCRIPT_EVENT_PACKET:
+            if (ev->u.packet.kind == TB_SCRIPT_PACKET_UDP) skip(c, ev->line, "UDP packet");
+            else if (ev->u.packet.kind == TB_SCRIPT_PACKET_ICMP) skip(c, ev->line, "ICMP packet");
+            else if (ev->u.packet.ip.has_flow_label) skip(c, ev->line, "IPv6 flow label");
+            else if (ev->u.packet.direction == TB_SCRIPT_INBOUND && ev->time.kind != TB_SCRIPT_TIME_ABSOLUTE &&
+                     ev->time.kind != TB_SCRIPT_TIME_RELATIVE && ev->time.kind != TB_SCRIPT_TIME_NONE)
+                skip(c, ev->line, "inbound packet at a range of times");
+            break;
+        case TB_SCRIPT_EVENT_CALL: {
+            bool known = false;
+            for (size_t k = 0; k < sizeof(known_calls) / sizeof(known_calls[0]); k++)
+                if (strcmp(known_calls[k], ev->u.call.name) == 0) known = true;
+            if (!known) skip(c, ev->line, "system call %s", ev->u.call.name);
+            else if (ev->time.kind != TB_SCRIPT_TIME_ABSOLUTE && ev->time.kind != TB_SCRIPT_TIME_RELATIVE &&
+                     ev->time.kind != TB_SCRIPT_TIME_NONE)
+                skip(c, ev->line, "system call at a range of times");
+            break;
+        }
+        }
+    }
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+void tb_check_opts_default(struct tb_check_opts *o) {
+    memset(o, 0, sizeof(*o));
+    o->seed = 1;
+    o->tolerance_ns = -1;
+    o->remote_isn = TB_CHECK_REMOTE_ISN;
+    o->max_wait_ns = INT64_C(600) * TB_NS_PER_S;
+}
+
+const char *tb_check_outcome_name(enum tb_check_outcome r) {
+    switch (r) {
+    case TB_CHECK_PASS: return "pass";
+    case TB_CHECK_FAIL: return "fail";
+    case TB_CHECK_SKIP: return "skip";
+    }
+    return "?";
+}
+
+static void run_events(struct ctx *c) {
+    const struct tb_script *s = c->s;
+    for (size_t i = 0; i < s->event_count && !c->done; i++) {
+        const struct tb_script_event *ev = &s->events[i];
+        const struct tb_script_time *tm = &ev->time;
+        tb_time_ns lo, hi;
+        bool any = false;
+        switch (tm->kind) {
+        case TB_SCRIPT_TIME_ABSOLUTE: lo = hi = tm->start_ns; break;
+        case TB_SCRIPT_TIME_RELATIVE: lo = hi = c->base + tm->start_ns; break;
+        case TB_SCRIPT_TIME_ABSOLUTE_RANGE: lo = tm->start_ns, hi = tm->end_ns; break;
+        case TB_SCRIPT_TIME_RELATIVE_RANGE: lo = c->base + tm->start_ns, hi = c->base + tm->end_ns; break;
+        case TB_SCRIPT_TIME_ANY: any = true, lo = hi = c->base; break;
+        default: lo = hi = c->base; break;
+        }
+        if (ev->kind == TB_SCRIPT_EVENT_SHELL) {
+            warn(c, ev->line, "shell command ignored");
+            continue;
+        }
+        if (ev->kind == TB_SCRIPT_EVENT_PACKET && ev->u.packet.direction == TB_SCRIPT_OUTBOUND) {
+            do_outbound(c, ev, lo, hi, lo, any);
+            continue;
+        }
+        tb_time_ns at = lo + TB_CHECK_T0_NS;
+        if (at < c->now) at = c->now;   /* a time already past: now (packetdrill runs it late too) */
+        advance(c, at, false);
+        check_unexpected(c, ev);
+        if (c->done) break;
+        c->base = to_script(c->now);
+        if (ev->kind == TB_SCRIPT_EVENT_PACKET) {
+            do_inbound(c, ev);
+            continue;
+        }
+        /* A call waits for the one in progress. */
+        if (c->pend.kind != PEND_NONE) {
+            advance(c, c->now + c->o->max_wait_ns, false);
+            if (c->pend.kind != PEND_NONE && !c->done) {
+                set_msg(c, TB_CHECK_FAIL, "%s:%u: blocking %s call never returned", s->file_name,
+                        c->pend.ev->line, c->pend.ev->u.call.name);
+                break;
+            }
+            check_unexpected(c, ev);
+            if (c->done) break;
+        }
+        do_call(c, ev);
+        if (c->pend.kind == PEND_NONE && !c->done && ev->u.call.end.kind != TB_SCRIPT_TIME_NONE) {
+            /* returned at once although the script has it block */
+            const struct tb_script_time *end = &ev->u.call.end;
+            tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? c->base + end->start_ns : end->start_ns;
+            c->base = want;
+        } else if (c->pend.kind != PEND_NONE && ev->u.call.end.kind != TB_SCRIPT_TIME_NONE) {
+            const struct tb_script_time *end = &ev->u.call.end;
+            c->base = end->kind == TB_SCRIPT_TIME_RELATIVE ? c->base + end->start_ns : end->start_ns;
+        }
+    }
+    if (!c->done && c->pend.kind != PEND_NONE) {
+        /* The script ends with a call in progress: it has until its end time, if any. */
+        const struct tb_script_time *end = &c->pend.ev->u.call.end;
+        if (end->kind != TB_SCRIPT_TIME_NONE) {
+            tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? to_script(c->pend.started) + end->start_ns
+                                                                    : end->start_ns;
+            advance(c, want + c->tol + TB_CHECK_T0_NS, false);
+        }
+        if (c->pend.kind != PEND_NONE && !c->done)
+            set_msg(c, TB_CHECK_FAIL, "%s:%u: blocking %s call did not return by the end of the script", s->file_name,
+                    c->pend.ev->line, c->pend.ev->u.call.name);
+    }
+}
+
+enum tb_check_outcome tb_check_run(const struct tb_script *s, const struct tb_check_opts *o, char *msg,
+                                   size_t msg_len) {
+    struct tb_check_opts dflt;
+    if (o == NULL) {
+        tb_check_opts_default(&dflt);
+        o = &dflt;
+    }
+    if (msg_len > 0) msg[0] = '\0';
+    struct ctx *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        if (msg_len > 0) snprintf(msg, msg_len, "%s: out of memory", s->file_name);
+        return TB_CHECK_FAIL;
+    }
+    c->s = s;
+    c->o = o;
+    c->msg = msg;
+    c->msg_len = msg_len;
+    c->result = TB_CHECK_PASS;
+    c->tol = o->tolerance_ns >= 0 ? o->tolerance_ns : 0;
+    c->local_ip = TB_CHECK_LOCAL_IP;
+    c->remote_ip = TB_CHECK_REMOTE_IP;
+    c->remote_isn = o->remote_isn;
+    prescan(c);
+    if (c->done) goto out;
+    c->out = calloc(MAX_OUT, sizeof(*c->out));
+    if (c->out == NULL) {
+        set_msg(c, TB_CHECK_FAIL, "%s: out of memory", s->file_name);
+        goto out;
+    }
+    if (o->cfg != NULL) c->cfg = *o->cfg;
+    else tb_config_default(&c->cfg);
+    c->cfg.seed = o->seed;
+    c->cfg.mac = mac_stack;
+    c->cfg.ipv4_addr = c->local_ip;
+    c->cfg.ipv4_prefix_len = 0;   /* the script's remote end is on the link, whatever its address */
+    c->cfg.ipv4_gateway = 0;
+    c->cfg.arp_reachable_ns = TB_TCP_TIME_KNOB_MAX_NS;
+    struct tb_host_params hp = {.name = "check", .cfg = &c->cfg, .port_ops = &script_port, .port = c,
+                                .env_ops = &script_env, .env = c};
+    c->h = tb_host_new(&hp);
+    if (c->h == NULL) {
+        const char *why = "out of memory";
+        tb_config_check(&c->cfg, &why);
+        set_msg(c, TB_CHECK_FAIL, "%s: the stack cannot be built: %s", s->file_name, why);
+        goto out;
+    }
+    tb_host_set_app(c->h, app, c);
+    if (o->pcap_path != NULL) {
+        char err[256];
+        c->pcap = tb_pcap_open(o->pcap_path, err, sizeof(err));
+        if (c->pcap == NULL) {
+            set_msg(c, TB_CHECK_FAIL, "%s: %s", s->file_name, err);
+            goto out;
+        }
+        tb_pcap_attach(c->h, c->pcap);
+    }
+    tb_peer_host_init(&c->rhost, &mac_remote, c->remote_ip, &mac_stack, c->local_ip);
+    /* The remote end introduces itself before script time 0; the stack's
+     * ARP reply is not the script's business. */
+    c->now = 0;
+    uint8_t arp[TB_ETH_MIN_FRAME];
+    inject_now(c, arp, tb_peer_build_arp_request(&c->rhost, arp, sizeof(arp)));
+    c->out_count = 0;
+    advance(c, TB_CHECK_T0_NS, false);
+    c->out_count = 0;
+    c->base = 0;
+    run_events(c);
+out:;
+    enum tb_check_outcome r = c->result;
+    if (r == TB_CHECK_PASS && msg_len > 0) msg[c->warn_len < msg_len ? c->warn_len : msg_len - 1] = '\0';
+    if (c->pcap != NULL) {
+        char err[256];
+        if (tb_pcap_close(c->pcap, err, sizeof(err)) != 0 && r == TB_CHECK_PASS) {
+            r = TB_CHECK_FAIL;
+            if (msg_len > 0) snprintf(msg, msg_len, "%s: %s", s->file_name, err);
+        }
+    }
+    if (c->h != NULL) tb_host_free(c->h);
+    free(c->out);
+    free(c);
+    return r;
+}
