@@ -1049,8 +1049,11 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
     if (strcmp(n, "setsockopt") == 0 || strcmp(n, "getsockopt") == 0) {
         bool set = n[0] == 's';
         int64_t level, name, val = 0;
+        char lv[64] = "?", nm[64] = "?";
+        if (arg(k, 1) != NULL) tb_script_format_expr(arg(k, 1), lv, sizeof(lv));
+        if (arg(k, 2) != NULL) tb_script_format_expr(arg(k, 2), nm, sizeof(nm));
         if (!eval(arg(k, 1), &level) || !eval(arg(k, 2), &name)) {
-            skip(c, ev->line, "%s option", n);
+            skip(c, ev->line, "%s option %s %s", n, lv, nm);
             return;
         }
         if (set && !eval(arg(k, 3), &val)) {
@@ -1087,14 +1090,14 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
         } else if (set && level == 6 && name == 2) {
             needs_conn = true, topt = TB_TCP_OPT_MSS;
         } else {
-            skip(c, ev->line, "%s level %" PRId64 " option %" PRId64, n, level, name);
+            skip(c, ev->line, "%s option %s %s", n, lv, nm);
             return;
         }
         if (needs_conn) {
             /* Only where tcpbed can apply it: on a connection (the SYN is
              * sent by connect itself, so not before one exists). */
             if (f->kind != FD_CONN) {
-                skip(c, ev->line, "%s before the connection exists", n);
+                skip(c, ev->line, "%s option %s %s before the connection exists", n, lv, nm);
                 return;
             }
             int rc = tb_host_setopt(c->h, f->handle, topt, val);
@@ -1122,7 +1125,9 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             const struct tb_script_expr *want = arg(k, 3);
             int64_t wv;
             if (want != NULL && want->kind != TB_SCRIPT_EXPR_ELLIPSIS) {
-                if (want->kind == TB_SCRIPT_EXPR_SYMBOL && errno_num(want->u.symbol) >= 0) wv = errno_num(want->u.symbol);
+                const struct tb_script_expr *one = want;
+                if (one->kind == TB_SCRIPT_EXPR_ARRAY && one->u.list.count == 1) one = one->u.list.items[0];
+                if (one->kind == TB_SCRIPT_EXPR_SYMBOL && errno_num(one->u.symbol) >= 0) wv = errno_num(one->u.symbol);
                 else if (!eval(want, &wv)) {
                     skip(c, ev->line, "getsockopt value");
                     return;
@@ -1513,16 +1518,9 @@ static void run_events(struct ctx *c) {
             check_unexpected(c, ev);
             if (c->done) break;
         }
+        /* As packetdrill: the next relative time counts from the call's
+         * start, blocking or not. */
         do_call(c, ev);
-        if (c->pend.kind == PEND_NONE && !c->done && ev->u.call.end.kind != TB_SCRIPT_TIME_NONE) {
-            /* returned at once although the script has it block */
-            const struct tb_script_time *end = &ev->u.call.end;
-            tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? c->base + end->start_ns : end->start_ns;
-            c->base = want;
-        } else if (c->pend.kind != PEND_NONE && ev->u.call.end.kind != TB_SCRIPT_TIME_NONE) {
-            const struct tb_script_time *end = &ev->u.call.end;
-            c->base = end->kind == TB_SCRIPT_TIME_RELATIVE ? c->base + end->start_ns : end->start_ns;
-        }
     }
     if (!c->done && c->pend.kind != PEND_NONE) {
         /* The script ends with a call in progress: it has until its end time, if any. */
