@@ -100,6 +100,7 @@ struct ctx {
     } ts_map[MAX_TS_MAP];
     size_t ts_map_next;
 
+    int cur;                       /* the flow packet lines without ports are about; -1: the listener's */
     struct pending pend;
     tb_time_ns base;               /* script time the next relative time counts from */
 
@@ -495,6 +496,7 @@ static bool live_decode(struct ctx *c, const struct out_pkt *q, struct live *L) 
     if ((t->flags & TB_TCP_SYN) != 0) {
         fl->have_stack_isn = true;
         fl->stack_isn = t->seq;
+        c->cur = L->flow;
     }
     if (t->opts.has_ts) {
         fl->ts_seen = true;
@@ -847,6 +849,7 @@ static int conn_flow_of(struct ctx *c, int32_t handle) {
     if (tb_tcp_info(tb_host_stack(c->h), handle, &in) != TB_OK) return -1;
     int fi = flow_get(c, in.remote_port, in.local_port);
     struct flow *fl = &c->flows[fi];
+    c->cur = fi;
     if (!fl->have_stack_isn) {
         fl->have_stack_isn = true;
         fl->stack_isn = in.iss;
@@ -1304,9 +1307,10 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
 /* ---- the flow a packet line without ports is about -------------------------------- */
 
 static int cur_flow(struct ctx *c) {
-    /* The connection of the highest fd that has one, else the listening port. */
-    for (int i = MAX_FDS - 1; i >= FIRST_FD; i--)
-        if (c->fds[i].used && c->fds[i].kind == FD_CONN && c->fds[i].flow >= 0) return c->fds[i].flow;
+    /* The connection made last (connect, accept, or the stack's SYN or
+     * SYN-ACK), even once closed: a script's last ACKs follow its close().
+     * Before any, the script's port to the bound or listening port. */
+    if (c->cur >= 0 && c->flows[c->cur].used) return c->cur;
     uint16_t sport = c->default_port ? c->default_port : TB_CHECK_DEFAULT_PORT;
     return flow_get(c, TB_CHECK_REMOTE_PORT, sport);
 }
@@ -1558,6 +1562,7 @@ enum tb_check_outcome tb_check_run(const struct tb_script *s, const struct tb_ch
     c->local_ip = TB_CHECK_LOCAL_IP;
     c->remote_ip = TB_CHECK_REMOTE_IP;
     c->remote_isn = o->remote_isn;
+    c->cur = -1;
     prescan(c);
     if (c->done) goto out;
     c->out = calloc(MAX_OUT, sizeof(*c->out));
