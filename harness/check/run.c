@@ -785,6 +785,62 @@ static void do_inbound(struct ctx *c, const struct tb_script_event *ev) {
     inject_now(c, frame, len);
 }
 
+/* ---- inbound ICMP errors ----------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    uint8_t type, code;
+} icmp_codes[] = {
+    {"net_unreachable", 3, 0},       {"host_unreachable", 3, 1},   {"protocol_unreachable", 3, 2},
+    {"port_unreachable", 3, 3},      {"frag_needed", 3, 4},        {"source_route_failed", 3, 5},
+    {"net_unknown", 3, 6},           {"host_unknown", 3, 7},       {"source_host_isolated", 3, 8},
+    {"net_prohibited", 3, 9},        {"host_prohibited", 3, 10},   {"net_unreachable_for_tos", 3, 11},
+    {"host_unreachable_for_tos", 3, 12}, {"packet_filtered", 3, 13}, {"precedence_violation", 3, 14},
+    {"precedence_cutoff", 3, 15},    {"ttl_exceeded", 11, 0},      {"frag_reassembly_time_exceeded", 11, 1},
+};
+
+/* The type and code of an ICMP line tcpbed can be sent: errors that quote
+ * a TCP segment (destination unreachable, time exceeded). */
+static bool icmp_numbers(const struct tb_script_icmp *ic, uint8_t *type, uint8_t *code) {
+    if (strcmp(ic->type, "unreachable") == 0 || strcmp(ic->type, "dest_unreachable") == 0) *type = 3;
+    else if (strcmp(ic->type, "time_exceeded") == 0) *type = 11;
+    else return false;
+    *code = 0;
+    if (ic->code == NULL) return true;
+    for (size_t i = 0; i < sizeof(icmp_codes) / sizeof(icmp_codes[0]); i++)
+        if (icmp_codes[i].type == *type && strcmp(icmp_codes[i].name, ic->code) == 0) {
+            *code = icmp_codes[i].code;
+            return true;
+        }
+    return false;
+}
+
+/* An ICMP error from the remote end quoting a segment of the current
+ * flow (its sequence number relative to the stack's ISN). */
+static void do_inbound_icmp(struct ctx *c, const struct tb_script_event *ev) {
+    const struct tb_script_icmp *ic = &ev->u.packet.u.icmp;
+    uint8_t type, code;
+    if (!icmp_numbers(ic, &type, &code)) {
+        skip(c, ev->line, "ICMP %s %s", ic->type, ic->code ? ic->code : "");
+        return;
+    }
+    const struct flow *fl = &c->flows[cur_flow(c)];
+    uint32_t seq = (fl->have_stack_isn ? fl->stack_isn : 0) +
+                   (ic->quote == TB_SCRIPT_ICMP_QUOTE_TCP ? ic->quote_seq_start : 0);
+    uint8_t quote[TB_PEER_QUOTE_LEN];
+    tb_peer_quote_tcp(&c->rhost, fl->sport, fl->rport, seq, quote);
+    uint8_t frame[FRAME_CAP];
+    size_t len = tb_peer_build_icmp_error(&c->rhost, c->remote_ip, type, code,
+                                          ic->has_mtu ? (uint16_t)(ic->mtu > 65535 ? 65535 : ic->mtu) : 0, quote,
+                                          sizeof(quote), frame, sizeof(frame));
+    if (len == 0) {
+        set_msg(c, TB_CHECK_FAIL, "%s:%u: error handling packet: the ICMP message does not fit a frame",
+                c->s->file_name, ev->line);
+        return;
+    }
+    inject_now(c, frame, len);
+}
+
 /* ---- system calls --------------------------------------------------------------- */
 
 static struct fd_ent *fd_get(struct ctx *c, const struct tb_script_expr *e) {
@@ -1439,7 +1495,15 @@ static void prescan(struct ctx *c) {
         case TB_SCRIPT_EVENT_UNSUPPORTED: skip(c, ev->line, "%s", ev->u.unsupported.construct); break;
         case TB_SCRIPT_EVENT_PACKET:
             if (ev->u.packet.kind == TB_SCRIPT_PACKET_UDP) skip(c, ev->line, "UDP packet");
-            else if (ev->u.packet.kind == TB_SCRIPT_PACKET_ICMP) skip(c, ev->line, "ICMP packet");
+            else if (ev->u.packet.kind == TB_SCRIPT_PACKET_ICMP) {
+                const struct tb_script_icmp *ic = &ev->u.packet.u.icmp;
+                uint8_t type, code;
+                if (ev->u.packet.direction == TB_SCRIPT_OUTBOUND) skip(c, ev->line, "outbound ICMP packet");
+                else if (!icmp_numbers(ic, &type, &code))
+                    skip(c, ev->line, "ICMP %s%s%s", ic->type, ic->code ? " " : "", ic->code ? ic->code : "");
+                else if (ic->quote != TB_SCRIPT_ICMP_QUOTE_DEFAULT && ic->quote != TB_SCRIPT_ICMP_QUOTE_TCP)
+                    skip(c, ev->line, "ICMP quoting other than a TCP segment");
+            }
             else if (ev->u.packet.ip.has_flow_label) skip(c, ev->line, "IPv6 flow label");
             else if (ev->u.packet.direction == TB_SCRIPT_INBOUND && ev->time.kind != TB_SCRIPT_TIME_ABSOLUTE &&
                      ev->time.kind != TB_SCRIPT_TIME_RELATIVE && ev->time.kind != TB_SCRIPT_TIME_NONE)
@@ -1508,7 +1572,8 @@ static void run_events(struct ctx *c) {
         if (c->done) break;
         c->base = to_script(c->now);
         if (ev->kind == TB_SCRIPT_EVENT_PACKET) {
-            do_inbound(c, ev);
+            if (ev->u.packet.kind == TB_SCRIPT_PACKET_ICMP) do_inbound_icmp(c, ev);
+            else do_inbound(c, ev);
             continue;
         }
         /* A call waits for the one in progress. */

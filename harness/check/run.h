@@ -35,6 +35,11 @@
  *    goes on, and complete in the pass where they can; `a...b name()`
  *    must return at b. A call made while another is in progress waits for
  *    it in virtual time. ARP is answered by the port, never scripted.
+ *  - Inbound ICMP errors (`< icmp unreachable frag_needed mtu 1200
+ *    [1:1461(1460)]`, `time_exceeded`) come from the remote address and
+ *    quote a segment of the current connection, its sequence number
+ *    relative to the stack's ISN. Outbound ICMP lines, other ICMP types and
+ *    raw or UDP quotes skip the script; ICMP the stack sends is not checked.
  *
  * Nothing here reads a clock or draws entropy: the same script, options
  * and seed give the same outcome and the same message. */
