@@ -1062,6 +1062,25 @@ static bool nonblocking_flags(struct ctx *c, const struct tb_script_event *ev, c
     return true;
 }
 
+/* The bytes of an iovec array [{..., 500}, {iov_base=..., iov_len=500}]
+ * (its first iovcnt entries). */
+static bool iov_total(const struct tb_script_expr *iov, const struct tb_script_expr *cnt, int64_t *total) {
+    int64_t count;
+    if (iov == NULL || iov->kind != TB_SCRIPT_EXPR_ARRAY || !eval(cnt, &count) || count < 0) return false;
+    if ((size_t)count > iov->u.list.count) return false;
+    *total = 0;
+    for (size_t i = 0; i < (size_t)count; i++) {
+        const struct tb_script_expr *e = iov->u.list.items[i];
+        if (e->kind != TB_SCRIPT_EXPR_STRUCT || e->u.list.count == 0) return false;
+        const struct tb_script_expr *len = field(e, "iov_len");
+        if (len == NULL) len = e->u.list.items[e->u.list.count - 1];
+        int64_t v;
+        if (!eval(len, &v) || v < 0 || v > (INT64_C(1) << 30)) return false;
+        *total += v;
+    }
+    return true;
+}
+
 static uint16_t sockaddr_port(const struct tb_script_expr *e, uint16_t dflt) {
     int64_t v;
     const struct tb_script_expr *p = field(e, "sin_port");
@@ -1287,12 +1306,14 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
         start_blocking(c, ev, PEND_CONNECT, fdn, 0, false);
         return;
     }
-    if (strcmp(n, "read") == 0 || strcmp(n, "recv") == 0 || strcmp(n, "write") == 0 || strcmp(n, "send") == 0) {
+    bool vectored = strcmp(n, "readv") == 0 || strcmp(n, "writev") == 0;
+    if (strcmp(n, "read") == 0 || strcmp(n, "recv") == 0 || strcmp(n, "recvfrom") == 0 || strcmp(n, "write") == 0 ||
+        strcmp(n, "send") == 0 || strcmp(n, "sendto") == 0 || vectored) {
         bool is_read = n[0] == 'r';
         bool dontwait = false;
-        if ((strcmp(n, "recv") == 0 || strcmp(n, "send") == 0) && !nonblocking_flags(c, ev, arg(k, 3), &dontwait))
-            return;
-        if (!eval(arg(k, 2), &v) || v < 0) {
+        bool has_flags = strncmp(n, "recv", 4) == 0 || strncmp(n, "send", 4) == 0;
+        if (has_flags && !nonblocking_flags(c, ev, arg(k, 3), &dontwait)) return;
+        if (vectored ? !iov_total(arg(k, 1), arg(k, 2), &v) : (!eval(arg(k, 2), &v) || v < 0)) {
             skip(c, ev->line, "length of %s", n);
             return;
         }
@@ -1446,7 +1467,7 @@ static void check_unexpected(struct ctx *c, const struct tb_script_event *ev) {
 
 static const char *const known_calls[] = {"socket", "setsockopt", "getsockopt", "bind",  "listen",   "accept",
                                           "connect", "read",      "recv",       "write", "send",     "close",
-                                          "shutdown", "fcntl"};
+                                          "shutdown", "fcntl",    "sendto",     "recvfrom", "readv", "writev"};
 
 static void prescan(struct ctx *c) {
     const struct tb_script *s = c->s;
