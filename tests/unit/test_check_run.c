@@ -429,6 +429,41 @@ static void any_script_ends_in_an_outcome(void **state) {
     }
 }
 
+/* A blocking call the script never lets finish fails, naming its line. */
+static void a_blocking_call_that_never_returns_fails(void **state) {
+    (void)state;
+    char msg[MSG_CAP];
+    const char *text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                       "+0 listen(3, 1) = 0\n+0 accept(3, ..., ...) = 4\n";
+    assert_int_equal(run_text("b.pkt", text, msg), TB_CHECK_FAIL);
+    assert_string_equal(msg, "b.pkt:4: blocking accept call did not return by the end of the script");
+    /* Non-blocking, the same accept is EAGAIN. */
+    const char *nb = "0 socket(..., SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                     "+0 listen(3, 1) = 0\n+0 accept(3, ..., ...) = -1 EAGAIN (Resource temporarily unavailable)\n";
+    assert_int_equal(run_text("b.pkt", nb, msg), TB_CHECK_PASS);
+    /* A closed or unknown fd is EBADF. */
+    const char *bad = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n+0 close(3) = -1 EBADF\n"
+                      "+0 listen(9, 1) = -1 EBADF\n";
+    assert_int_equal(run_text("b.pkt", bad, msg), TB_CHECK_PASS);
+}
+
+/* --local_ip and --remote_ip move both ends; the script stays the same. */
+static void the_addresses_are_options(void **state) {
+    (void)state;
+    size_t len;
+    char *text = slurp(RUN_DIR "/rst-closed-port.pkt", &len);
+    char *with = malloc(len + 64);
+    assert_non_null(with);
+    snprintf(with, len + 64, "--local_ip=10.0.0.1\n--remote_ip=10.0.0.2\n%s", text);
+    char msg[MSG_CAP];
+    assert_int_equal(run_text("a.pkt", with, msg), TB_CHECK_PASS);
+    snprintf(with, len + 64, "--local_ip=10.0.0.300\n%s", text);
+    assert_int_equal(run_text("a.pkt", with, msg), TB_CHECK_SKIP);
+    assert_string_equal(msg, "unsupported: a.pkt:1: option --local_ip=10.0.0.300");
+    free(with);
+    free(text);
+}
+
 /* A tiny message buffer truncates, never overflows; none at all is fine. */
 static void small_message_buffers(void **state) {
     (void)state;
@@ -462,6 +497,8 @@ int main(void) {
         cmocka_unit_test(the_options_tolerance_and_pcap),
         cmocka_unit_test(any_script_ends_in_an_outcome),
         cmocka_unit_test(small_message_buffers),
+        cmocka_unit_test(a_blocking_call_that_never_returns_fails),
+        cmocka_unit_test(the_addresses_are_options),
     };
     return cmocka_run_group_tests_name("check_run", tests, NULL, NULL);
 }
