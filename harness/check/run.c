@@ -375,11 +375,13 @@ static void pass(struct ctx *c) {
 }
 
 /* Advances virtual time to t, running every stack deadline on the way;
- * stops early once an outbound packet is queued when stop_on_packet. */
-static void advance(struct ctx *c, tb_time_ns t, bool stop_on_packet) {
+ * stops early once an outbound packet is queued when stop_on_packet, and
+ * once no call is in progress when stop_on_return. */
+static void advance_until(struct ctx *c, tb_time_ns t, bool stop_on_packet, bool stop_on_return) {
     unsigned same = 0;
     while (!c->done) {
         if (stop_on_packet && c->out_count > 0) return;
+        if (stop_on_return && c->pend.kind == PEND_NONE) return;
         tb_time_ns next = tb_host_next_deadline(c->h);
         if (next == TB_TIME_NEVER || next > t) break;
         if (next > c->now) {
@@ -390,10 +392,12 @@ static void advance(struct ctx *c, tb_time_ns t, bool stop_on_packet) {
         }
         pass(c);
     }
-    if (c->done || (stop_on_packet && c->out_count > 0)) return;
+    if (c->done || (stop_on_packet && c->out_count > 0) || (stop_on_return && c->pend.kind == PEND_NONE)) return;
     if (t > c->now) c->now = t;
     pass(c);
 }
+
+static void advance(struct ctx *c, tb_time_ns t, bool stop_on_packet) { advance_until(c, t, stop_on_packet, false); }
 
 static void inject_now(struct ctx *c, const uint8_t *frame, size_t len) {
     c->rx_frame = frame;
@@ -1599,8 +1603,8 @@ static void run_events(struct ctx *c) {
         }
         /* A call waits for the one in progress. */
         if (c->pend.kind != PEND_NONE) {
-            advance(c, c->now + c->o->max_wait_ns, false);
-            if (c->pend.kind != PEND_NONE && !c->done) {
+            advance_until(c, c->now + c->o->max_wait_ns, true, true);
+            if (c->pend.kind != PEND_NONE && !c->done && c->out_count == 0) {
                 set_msg(c, TB_CHECK_FAIL, "%s:%u: blocking %s call never returned", s->file_name,
                         c->pend.ev->line, c->pend.ev->u.call.name);
                 break;
@@ -1618,7 +1622,7 @@ static void run_events(struct ctx *c) {
         if (end->kind != TB_SCRIPT_TIME_NONE) {
             tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? to_script(c->pend.started) + end->start_ns
                                                                     : end->start_ns;
-            advance(c, want + c->tol + TB_CHECK_T0_NS, false);
+            advance_until(c, want + c->tol + TB_CHECK_T0_NS, false, true);
         }
         if (c->pend.kind != PEND_NONE && !c->done)
             set_msg(c, TB_CHECK_FAIL, "%s:%u: blocking %s call did not return by the end of the script", s->file_name,
