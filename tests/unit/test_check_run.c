@@ -155,6 +155,10 @@ static void the_corpus_passes_under_other_seeds(void **state) {
 
 static void a_wrong_ack_fails(void **state) {
     (void)state;
+    /* A challenge ACK acknowledges RCV.NXT, not the SYN. */
+    expect_fail_at("challenge-ack.pkt", "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>",
+                   "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n+0 > . 1:1(0) ack 0 win 32768", 13,
+                   "error handling packet: live packet field tcp_ack: expected: 0 vs actual: 1", NULL, NULL);
     expect_fail("active-close.pkt", "+0 > . 2:2(0) ack 2 win 32768", "+0 > . 2:2(0) ack 3 win 32768",
                 "error handling packet: live packet field tcp_ack: expected: 3 vs actual: 2",
                 "\nscript packet: 0.300000 > . 2:2(0) ack 3 win 32768",
@@ -219,6 +223,10 @@ static void a_missing_or_unexpected_packet_fails(void **state) {
 
 static void a_wrong_call_result_fails(void **state) {
     (void)state;
+    /* The connection times out at the end of the last interval, not before. */
+    expect_fail("keepalive.pkt", "+2 read(4, ..., 10) = -1 ETIMEDOUT (Connection timed out)",
+                "+2 read(4, ..., 10) = 0",
+                "runtime error in read call: Expected result 0 but got -1 with errno ETIMEDOUT", NULL, NULL);
     expect_fail("passive-open.pkt", "+0 accept(3, ..., ...) = 4", "+0 accept(3, ..., ...) = 5",
                 "runtime error in accept call: Expected result 5 but got 4", NULL, NULL);
     expect_fail("connect-refused.pkt", "+0...0.1 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)",
