@@ -102,6 +102,7 @@ struct ctx {
 
     int cur;                       /* the flow packet lines without ports are about; -1: the listener's */
     struct pending pend;
+    uint8_t io[16384];             /* where reads land */
     tb_time_ns base;               /* script time the next relative time counts from */
 
     enum tb_check_outcome result;
@@ -964,16 +965,25 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
         return true;
     }
     case PEND_READ: {
-        uint8_t buf[65536];
-        size_t max = want < 0 ? 0 : (size_t)(want > (int64_t)sizeof(buf) ? (int64_t)sizeof(buf) : want);
-        int64_t n = tb_host_recv(c->h, f->handle, buf, max);
-        if (n == TB_ERR_AGAIN && !nonblock) return false;
-        if (n < 0) {
+        /* Whatever is there, up to want, in chunks (the bytes are not
+         * checked: the pattern is the peer's business). */
+        uint8_t *buf = c->io;
+        int64_t got = 0;
+        for (;;) {
+            int64_t chunk = want - got;
+            if (chunk > (int64_t)sizeof(c->io)) chunk = sizeof(c->io);
+            int64_t n = tb_host_recv(c->h, f->handle, buf, (size_t)(chunk < 0 ? 0 : chunk));
+            if (n > 0) {
+                got += n;
+                if (got < want) continue;
+            }
+            if (got > 0 || n == 0) break;
+            if (n == TB_ERR_AGAIN && !nonblock) return false;
             r->ret = -1;
             r->err = errno_of(n);
             return true;
         }
-        r->ret = n;
+        r->ret = got;
         return true;
     }
     case PEND_WRITE: {
