@@ -65,6 +65,8 @@ for t in build/asan/tests/test_*; do run_unit "$t"; done
 echo "== command-line tests"
 run_script cli bash tests/cli/test_cli.sh build/tcpbed
 run_script cli-asan bash tests/cli/test_cli.sh build/asan/tcpbed
+run_script check bash tests/cli/test_check.sh build/tcpbed
+run_script check-asan bash tests/cli/test_check.sh build/asan/tcpbed
 run_script cli-topo bash tests/cli/test_topo.sh build/tcpbed
 echo "== adversarial workloads: both ends sending, faults both ways, odd MSS"
 run_script adversarial bash tests/cli/test_adversarial.sh build/tcpbed
