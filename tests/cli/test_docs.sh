@@ -136,7 +136,7 @@ export TABLE SCALE ROOT TMP
 python3 - README.md docs/*.md >"$TMP/plan" <<'PY' || { echo "FAIL extracting the commands"; echo "docs: 0 passed, 1 failed"; exit 1; }
 import os, re, sys
 
-SUB = r'(?:sim|sweep|shrink|plot|fuzz-to-pcap|help|version)'
+SUB = r'(?:sim|check|sweep|shrink|plot|fuzz-to-pcap|help|version)'
 CMD = re.compile(r'(?<![\w/.-])((?:build/)?tcpbed (?:' + SUB + r')(?![\w:-]).*)')
 MAKE = re.compile(r'^((?:[A-Z_]+=\S+ )*make fuzz(?:-[a-z]+)?\b.*)')
 
