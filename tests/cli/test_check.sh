@@ -10,7 +10,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=tests/cli/lib.sh
 . tests/cli/lib.sh
-RUN=tests/conformance/run
+RUN=tests/conformance
 nrun=$(find "$RUN" -name '*.pkt' | wc -l)
 
 # --- help, and the command is listed
@@ -27,25 +27,25 @@ else bad "summary line" "$LAST_OUT"; fi
 if [ "$(grep -c '^ok   ' <<<"$LAST_OUT")" -eq "$nrun" ]; then ok "one ok line per script"; else bad "ok lines" "$LAST_OUT"; fi
 if diff <(sed -n 's/^ok   //p' <<<"$LAST_OUT") <(find "$RUN" -name '*.pkt' | LC_ALL=C sort) >/dev/null; then
   ok "scripts run sorted by path"; else bad "order" "$LAST_OUT"; fi
-contains "a script is named by its path" "ok   $RUN/data-in.pkt"
+contains "a script is named by its path" "ok   $RUN/rfc9293/3.8.6.3-data-in.pkt"
 expect "a trailing slash gives the same paths" 0 "$TCPBED" check "$RUN/"
-contains "no double slash" "ok   $RUN/data-in.pkt"
+contains "no double slash" "ok   $RUN/rfc9293/3.8.6.3-data-in.pkt"
 expect "another seed passes too" 0 "$TCPBED" check --seed 7 "$RUN"
-expect "options after the files" 0 "$TCPBED" check "$RUN/data-in.pkt" --seed 3
+expect "options after the files" 0 "$TCPBED" check "$RUN/rfc9293/3.8.6.3-data-in.pkt" --seed 3
 contains "one script" "1 passed, 0 failed, 0 skipped"
-expect "= form of options" 0 "$TCPBED" check --seed=3 "$RUN/data-in.pkt"
+expect "= form of options" 0 "$TCPBED" check --seed=3 "$RUN/rfc9293/3.8.6.3-data-in.pkt"
 mkdir -p "$TMP/nest/a/b"
-cp "$RUN/data-in.pkt" "$TMP/nest/a/b/z.pkt"
-cp "$RUN/data-out.pkt" "$TMP/nest/a/y.pkt"
-cp "$RUN/data-in.pkt" "$TMP/nest/notes.txt"
+cp "$RUN/rfc9293/3.8.6.3-data-in.pkt" "$TMP/nest/a/b/z.pkt"
+cp "$RUN/rfc9293/3.7.1-data-out.pkt" "$TMP/nest/a/y.pkt"
+cp "$RUN/rfc9293/3.8.6.3-data-in.pkt" "$TMP/nest/notes.txt"
 expect "a directory: every *.pkt below it" 0 "$TCPBED" check "$TMP/nest"
 if [ "$(grep -E '^(ok|FAIL|skip)' <<<"$LAST_OUT" | sed 's/^.... //')" = "$TMP/nest/a/b/z.pkt
 $TMP/nest/a/y.pkt" ]; then ok "nested scripts found, sorted by path, other files ignored"; else bad "nested" "$LAST_OUT"; fi
 
 # --- a deliberately wrong expectation: the delayed ACK of data-in.pkt acks 1000, not 1001
 mkdir -p "$TMP/wrong"
-line=$(grep -n '^+.04 > . 1:1(0) ack 1001 win 32643$' "$RUN/data-in.pkt" | cut -d: -f1)
-sed "${line}s/ack 1001/ack 1000/" "$RUN/data-in.pkt" > "$TMP/wrong/data-in.pkt"
+line=$(grep -n '^+.04 > . 1:1(0) ack 1001 win 32643$' "$RUN/rfc9293/3.8.6.3-data-in.pkt" | cut -d: -f1)
+sed "${line}s/ack 1001/ack 1000/" "$RUN/rfc9293/3.8.6.3-data-in.pkt" > "$TMP/wrong/data-in.pkt"
 expect "a wrong expectation fails with exit 1" 1 "$TCPBED" check "$TMP/wrong/data-in.pkt"
 contains "FAIL line" "FAIL $TMP/wrong/data-in.pkt"
 contains "the message names the line" "    $TMP/wrong/data-in.pkt:$line: error handling packet:"
@@ -53,8 +53,8 @@ contains "what was expected" "script packet: 0.140000 > . 1:1(0) ack 1000 win 32
 contains "what the stack did" "actual packet: 0.140000 > . 1:1(0) ack 1001"
 contains "the summary counts it" "0 passed, 1 failed, 0 skipped"
 # a wrong call result and a wrong time, among passing scripts
-sed 's/^+0 read(4, ..., 2000) = 1000$/+0 read(4, ..., 2000) = 999/' "$RUN/data-in.pkt" > "$TMP/wrong/read.pkt"
-sed 's/^+.04 > \. 1:1(0) ack 1001 win 32643$/+.05 > . 1:1(0) ack 1001 win 32643/' "$RUN/data-in.pkt" > "$TMP/wrong/time.pkt"
+sed 's/^+0 read(4, ..., 2000) = 1000$/+0 read(4, ..., 2000) = 999/' "$RUN/rfc9293/3.8.6.3-data-in.pkt" > "$TMP/wrong/read.pkt"
+sed 's/^+.04 > \. 1:1(0) ack 1001 win 32643$/+.05 > . 1:1(0) ack 1001 win 32643/' "$RUN/rfc9293/3.8.6.3-data-in.pkt" > "$TMP/wrong/time.pkt"
 expect "wrong variants among passing scripts exit 1" 1 "$TCPBED" check "$RUN" "$TMP/wrong"
 contains "all counted" "$nrun passed, 3 failed, 0 skipped"
 rline=$(grep -n '^+0 read(4, ..., 2000) = 999$' "$TMP/wrong/read.pkt" | cut -d: -f1)
@@ -79,7 +79,7 @@ PKT
 expect "a Python block: exit 0 (nothing failed)" 0 "$TCPBED" check "$TMP/python.pkt"
 contains "it is skipped" "skip $TMP/python.pkt: unsupported: $TMP/python.pkt:3:"
 contains "not passed" "0 passed, 0 failed, 1 skipped"
-{ echo '0 `sysctl -q net.ipv4.tcp_timestamps=0`'; cat "$RUN/data-in.pkt"; } > "$TMP/shell.pkt"
+{ echo '0 `sysctl -q net.ipv4.tcp_timestamps=0`'; cat "$RUN/rfc9293/3.8.6.3-data-in.pkt"; } > "$TMP/shell.pkt"
 expect "a shell line skips the script" 0 "$TCPBED" check "$TMP/shell.pkt"
 contains "as skipped" "0 passed, 0 failed, 1 skipped"
 expect "--ignore-shell runs it" 0 "$TCPBED" check --ignore-shell "$TMP/shell.pkt"
@@ -116,7 +116,7 @@ python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' "$TM
 expect "--pcap-dir (created like mkdir -p)" 0 "$TCPBED" check --pcap-dir "$TMP/p/q" "$RUN"
 n=$(find "$TMP/p/q" -name '*.pcap' | wc -l)
 if [ "$n" -eq "$nrun" ]; then ok "one pcap per script"; else bad "pcaps: $n of $nrun" "$(ls "$TMP/p/q")"; fi
-pc="$TMP/p/q/tests_conformance_run_data-in.pcap"
+pc="$TMP/p/q/tests_conformance_rfc9293_3.8.6.3-data-in.pcap"
 if [ -s "$pc" ]; then ok "named after the script path"; else bad "no $pc" "$(ls "$TMP/p/q")"; fi
 if command -v tcpdump >/dev/null; then
   out=$(tcpdump -nn -r "$pc" 2>/dev/null)
@@ -155,7 +155,7 @@ contains "the value is named" "--seed: expected a non-negative integer, got 'lot
 expect "--seed without a value" 2 "$TCPBED" check --seed
 expect "bad --tolerance-usecs" 2 "$TCPBED" check --tolerance-usecs -5 "$RUN"
 expect "--ignore-shell takes no value" 2 "$TCPBED" check --ignore-shell=1 "$RUN"
-expect "a missing file" 2 "$TCPBED" check "$RUN/data-in.pkt" "$TMP/none.pkt"
+expect "a missing file" 2 "$TCPBED" check "$RUN/rfc9293/3.8.6.3-data-in.pkt" "$TMP/none.pkt"
 contains "is named" "cannot open '$TMP/none.pkt': No such file or directory"
 expect "an unwritable --junit" 2 "$TCPBED" check --junit /nonexistent-dir/r.xml "$RUN"
 contains "is named" "cannot write '/nonexistent-dir/r.xml'"
@@ -164,7 +164,7 @@ contains "is named" "cannot write '/nonexistent-dir/r.xml'"
 if command -v valgrind >/dev/null && [[ "$TCPBED" != *asan* ]]; then
   expect "valgrind memcheck: check with --junit and --pcap-dir" 1 \
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-    "$TCPBED" check --junit "$TMP/v.xml" --pcap-dir "$TMP/v" "$RUN/data-in.pkt" "$TMP/wrong/data-in.pkt" "$TMP/python.pkt"
+    "$TCPBED" check --junit "$TMP/v.xml" --pcap-dir "$TMP/v" "$RUN/rfc9293/3.8.6.3-data-in.pkt" "$TMP/wrong/data-in.pkt" "$TMP/python.pkt"
 fi
 
 echo "check: $pass passed, $fail failed"

@@ -64,7 +64,7 @@ read -r -d '' TABLE <<'EOF'
 0 @@ build/tcpbed sim bulk --bytes 300K --pcap-dir run1 && build/tcpbed plot run1 @@ @@ test -s run1/plot.svg
 0 @@ build/tcpbed sim dumbbell --pairs 8 --workload mixed --qdisc red --red 20K,80K,0.1
 0 @@ build/tcpbed sim run tests/scenarios/branch-office.ini
-0 @@ build/tcpbed check tests/conformance/run --junit check.xml @@ @@ tail -1 $OUT | grep -qE '^[0-9]+ passed, 0 failed, 0 skipped$' && python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' check.xml
+0 @@ build/tcpbed check tests/conformance --junit check.xml @@ @@ tail -1 $OUT | grep -qE '^[0-9]+ passed, 0 failed, 0 skipped$' && python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' check.xml
 0 @@ build/tcpbed sim dumbbell --pairs 1000 --workload bulk --bytes 20K --pcap-dir db1 @@ @@ test "$(ls db1/*.pcap | wc -l)" -eq 2000 && grep -q '^ok: ' $OUT
 0 @@ make fuzz-long SECONDS=1800 TARGETS=stack @@ @@ grep -q '^fuzz-long: stack: 2 s x' $OUT
 0 @@ make fuzz TARGET=wire ENGINE=libfuzzer SECONDS=30 @@ @@ grep -q '^fuzz: wire/libfuzzer: .* 0 finding(s)' $OUT

@@ -10,7 +10,7 @@
 #include "harness/check/script.h"
 #include "helpers.h"
 
-#define CORPUS_DIR "tests/conformance/parse"
+#define CORPUS_DIR "tests/check/corpus"
 #define NAME_CAP 320                 /* the directory, a slash, any d_name */
 
 static struct tb_script *parse_with(const char *text, const struct tb_script_limits *lim) {

@@ -1,4 +1,4 @@
-/* harness/check: the interpreter. Every script of tests/conformance/run
+/* harness/check: the interpreter. Every script of tests/conformance (every RFC folder)
  * passes against tcpbed (under several seeds: the script's numbers are
  * relative); deliberately wrong variants of them fail with the line, what
  * was expected and what the stack did; constructs tcpbed does not run
@@ -14,7 +14,7 @@
 #include "harness/check/script.h"
 #include "helpers.h"
 
-#define RUN_DIR "tests/conformance/run"
+#define RUN_DIR "tests/conformance"
 #define MSG_CAP 4096
 
 static char *slurp(const char *path, size_t *len) {
@@ -105,23 +105,41 @@ static void expect_fail(const char *file, const char *old, const char *repl, con
 
 /* ---- the corpus passes ------------------------------------------------------- */
 
-static size_t corpus_names(char names[][128], size_t max) {
-    DIR *dir = opendir(RUN_DIR);
+/* Every *.pkt below RUN_DIR, as a path relative to it, sorted. */
+static size_t corpus_walk(const char *rel, char names[][128], size_t n, size_t max) {
+    char dir_path[256];
+    snprintf(dir_path, sizeof(dir_path), RUN_DIR "%s%s", rel[0] ? "/" : "", rel);
+    DIR *dir = opendir(dir_path);
     assert_non_null(dir);
-    size_t n = 0;
     struct dirent *d;
     while ((d = readdir(dir)) != NULL && n < max) {
-        size_t l = strlen(d->d_name);
-        if (l < 5 || l >= 128 || strcmp(d->d_name + l - 4, ".pkt") != 0) continue;
-        memcpy(names[n++], d->d_name, l + 1);
+        if (d->d_name[0] == '.') continue;
+        char sub[128];
+        int w = snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", d->d_name);
+        assert_true(w > 0 && (size_t)w < sizeof(sub));
+        char full[300];
+        snprintf(full, sizeof(full), RUN_DIR "/%s", sub);
+        struct stat sb;
+        assert_int_equal(stat(full, &sb), 0);
+        size_t l = strlen(sub);
+        if (S_ISDIR(sb.st_mode)) n = corpus_walk(sub, names, n, max);
+        else if (l >= 5 && strcmp(sub + l - 4, ".pkt") == 0) memcpy(names[n++], sub, l + 1);
     }
     closedir(dir);
     return n;
 }
 
+static int name_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+static size_t corpus_names(char names[][128], size_t max) {
+    size_t n = corpus_walk("", names, 0, max);
+    qsort(names, n, sizeof(names[0]), name_cmp);
+    return n;
+}
+
 static void run_corpus(uint64_t seed) {
-    static char names[64][128];
-    size_t n = corpus_names(names, 64);
+    static char names[1024][128];
+    size_t n = corpus_names(names, 1024);
     assert_true(n >= 12);
     for (size_t i = 0; i < n; i++) {
         char path[256], msg[MSG_CAP];
@@ -156,43 +174,43 @@ static void the_corpus_passes_under_other_seeds(void **state) {
 static void a_wrong_ack_fails(void **state) {
     (void)state;
     /* A challenge ACK acknowledges RCV.NXT, not the SYN. */
-    expect_fail_at("challenge-ack.pkt", "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>",
+    expect_fail_at("rfc5961/4.2-syn-challenge-ack.pkt", "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>",
                    "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n+0 > . 1:1(0) ack 0 win 32768", 13,
                    "error handling packet: live packet field tcp_ack: expected: 0 vs actual: 1", NULL, NULL);
-    expect_fail("active-close.pkt", "+0 > . 2:2(0) ack 2 win 32768", "+0 > . 2:2(0) ack 3 win 32768",
+    expect_fail("rfc9293/3.6-active-close.pkt", "+0 > . 2:2(0) ack 2 win 32768", "+0 > . 2:2(0) ack 3 win 32768",
                 "error handling packet: live packet field tcp_ack: expected: 3 vs actual: 2",
                 "\nscript packet: 0.300000 > . 2:2(0) ack 3 win 32768",
                 "\nactual packet: 0.300000 > . 2:2(0) ack 2 win 32768");
-    expect_fail("data-in.pkt", "+.04 > . 1:1(0) ack 1001 win 32643", "+.04 > . 1:1(0) ack 1000 win 32643",
+    expect_fail("rfc9293/3.8.6.3-data-in.pkt", "+.04 > . 1:1(0) ack 1001 win 32643", "+.04 > . 1:1(0) ack 1000 win 32643",
                 "error handling packet: live packet field tcp_ack: expected: 1000 vs actual: 1001", NULL, NULL);
 }
 
 static void a_wrong_time_fails(void **state) {
     (void)state;
     /* The RTO is 300 ms, not 200. */
-    expect_fail("rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
+    expect_fail("rfc6298/2-rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
                 "error handling packet: timing error: expected outbound packet at 0.300000 sec but happened at "
                 "0.400000 sec",
                 "\nscript packet: 0.300000 > . 1:1001(1000) ack 1 win 32768",
                 "\nactual packet: 0.400000 > . 1:1001(1000) ack 1 win 32768");
     /* Early too: the delayed ACK is not due at 50 ms. */
-    expect_fail("data-in.pkt", "+.04 > . 1:1(0) ack 1001 win 32643", "+.05 > . 1:1(0) ack 1001 win 32643",
+    expect_fail("rfc9293/3.8.6.3-data-in.pkt", "+.04 > . 1:1(0) ack 1001 win 32643", "+.05 > . 1:1(0) ack 1001 win 32643",
                 "error handling packet: timing error: expected outbound packet at 0.150000 sec but happened at "
                 "0.140000 sec",
                 NULL, NULL);
     /* The SYN backoff doubles: the third SYN is 4 s after the second, not 3. */
-    expect_fail("syn-rto.pkt", "+4 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 7100 ecr 0,nop,wscale 3>",
+    expect_fail("rfc6298/2.1-syn-rto.pkt", "+4 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 7100 ecr 0,nop,wscale 3>",
                 "+3 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 7100 ecr 0,nop,wscale 3>",
                 "error handling packet: timing error: expected outbound packet at 6.000000 sec but happened at "
                 "7.000000 sec",
                 NULL, NULL);
     /* Without the tolerance the 30 ms delayed ACK is wrong. */
-    expect_fail_at("tolerance.pkt", "--tolerance_usecs=10000", "//", 13,
+    expect_fail_at("api/tolerance.pkt", "--tolerance_usecs=10000", "//", 13,
                 "error handling packet: timing error: expected outbound packet at 0.130000 sec but happened at "
                 "0.140000 sec",
                 NULL, NULL);
     /* A blocking call returning at another time than its a...b says. */
-    expect_fail("blocking-calls.pkt", "0.100...0.200 accept(3, ..., ...) = 4", "0.100...0.300 accept(3, ..., ...) = 4",
+    expect_fail("api/blocking-calls.pkt", "0.100...0.200 accept(3, ..., ...) = 4", "0.100...0.300 accept(3, ..., ...) = 4",
                 "timing error: expected accept system call to return at 0.300000 sec but happened at 0.200000 sec",
                 NULL, NULL);
 }
@@ -201,74 +219,74 @@ static void a_missing_or_unexpected_packet_fails(void **state) {
     (void)state;
     /* Our FIN left out of the script: it is unexpected before the peer's ACK. */
     unsigned line;
-    char *text = mutate("active-close.pkt", "+0 > F. 1:1(0) ack 1 win 32768", "// (the FIN left out)", &line);
+    char *text = mutate("rfc9293/3.6-active-close.pkt", "+0 > F. 1:1(0) ack 1 win 32768", "// (the FIN left out)", &line);
     char msg[MSG_CAP], want[512];
-    assert_int_equal(run_text(RUN_DIR "/active-close.pkt", text, msg), TB_CHECK_FAIL);
+    assert_int_equal(run_text(RUN_DIR "/rfc9293/3.6-active-close.pkt", text, msg), TB_CHECK_FAIL);
     snprintf(want, sizeof(want),
-             RUN_DIR "/active-close.pkt:%u: error handling packet: unexpected outbound packet at 0.100000 sec before "
+             RUN_DIR "/rfc9293/3.6-active-close.pkt:%u: error handling packet: unexpected outbound packet at 0.100000 sec before "
                      "this event\nactual packet: 0.100000 > F. 1:1(0) ack 1 win 32768",
              line + 1);
     assert_string_equal(msg, want);
     free(text);
     /* A packet the stack never sends. */
-    expect_fail_at("data-out.pkt", "+.1 < . 1:1(0) ack 2011 win 257",
+    expect_fail_at("rfc9293/3.7.1-data-out.pkt", "+.1 < . 1:1(0) ack 2011 win 257",
                    "+.1 < . 1:1(0) ack 2011 win 257\n+.1 > . 2011:2021(10) ack 1 win 32768", 20,
                    "error handling packet: timing error: expected outbound packet at 1.400000 sec but none was sent "
                    "by 601.400000 sec",
                    "\nscript packet: 1.400000 > . 2011:2021(10) ack 1 win 32768", NULL);
     /* A FIN where the stack sends a bare ACK (the peer's FIN is acked first). */
-    expect_fail("passive-close.pkt", "+0 > . 1:1(0) ack 2 win 32768", "+0 > F. 1:1(0) ack 2 win 32768",
+    expect_fail("rfc9293/3.6-passive-close.pkt", "+0 > . 1:1(0) ack 2 win 32768", "+0 > F. 1:1(0) ack 2 win 32768",
                 "error handling packet: live packet field tcp_flags: expected: F. vs actual: .", NULL, NULL);
 }
 
 static void a_wrong_call_result_fails(void **state) {
     (void)state;
     /* The connection times out at the end of the last interval, not before. */
-    expect_fail("keepalive.pkt", "+2 read(4, ..., 10) = -1 ETIMEDOUT (Connection timed out)",
+    expect_fail("rfc1122/4.2.3.6-keepalive.pkt", "+2 read(4, ..., 10) = -1 ETIMEDOUT (Connection timed out)",
                 "+2 read(4, ..., 10) = 0",
                 "runtime error in read call: Expected result 0 but got -1 with errno ETIMEDOUT", NULL, NULL);
-    expect_fail("passive-open.pkt", "+0 accept(3, ..., ...) = 4", "+0 accept(3, ..., ...) = 5",
+    expect_fail("rfc9293/3.5-passive-open.pkt", "+0 accept(3, ..., ...) = 4", "+0 accept(3, ..., ...) = 5",
                 "runtime error in accept call: Expected result 5 but got 4", NULL, NULL);
-    expect_fail("connect-refused.pkt", "+0...0.1 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)",
+    expect_fail("rfc9293/3.10.7.3-connect-refused.pkt", "+0...0.1 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)",
                 "+0...0.1 connect(3, ..., ...) = -1 ECONNRESET (Connection reset by peer)",
                 "runtime error in connect call: Expected result -1 with errno ECONNRESET but got -1 with errno "
                 "ECONNREFUSED",
                 NULL, NULL);
-    expect_fail("data-in.pkt", "+0 read(4, ..., 2000) = -1 EAGAIN (Resource temporarily unavailable)",
+    expect_fail("rfc9293/3.8.6.3-data-in.pkt", "+0 read(4, ..., 2000) = -1 EAGAIN (Resource temporarily unavailable)",
                 "+0 read(4, ..., 2000) = 0",
                 "runtime error in read call: Expected result 0 but got -1 with errno EAGAIN", NULL, NULL);
-    expect_fail("rst-established.pkt", "+0 read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)",
+    expect_fail("rfc9293/3.10.7.4-rst-established.pkt", "+0 read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)",
                 "+0 read(4, ..., 100) = 0",
                 "runtime error in read call: Expected result 0 but got -1 with errno ECONNRESET", NULL, NULL);
-    expect_fail("passive-open.pkt", "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+    expect_fail("rfc9293/3.5-passive-open.pkt", "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
                 "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0",
                 "runtime error in getsockopt call: Bad getsockopt optval: expected: 104 actual: 0", NULL, NULL);
 }
 
 static void a_wrong_option_or_field_fails(void **state) {
     (void)state;
-    expect_fail("passive-open.pkt", "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 3>",
+    expect_fail("rfc9293/3.5-passive-open.pkt", "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 3>",
                 "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>",
                 "error handling packet: bad value outbound TCP option 3: expected: wscale 7 vs actual: wscale 3",
                 "\nscript packet: 0.000000 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>",
                 "\nactual packet: 0.000000 > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 3>");
-    expect_fail("passive-open.pkt", "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 3>",
+    expect_fail("rfc9293/3.5-passive-open.pkt", "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 3>",
                 "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,nop,nop,nop,wscale 3>",
                 "error handling packet: bad outbound TCP option 2: expected kind 4 (sackOK) vs actual kind 1 (nop)",
                 NULL, NULL);
-    expect_fail("passive-open.pkt", "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 3>",
+    expect_fail("rfc9293/3.5-passive-open.pkt", "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 3>",
                 "+0 > S. 0:0(0) ack 1 <mss 1460>",
                 "error handling packet: bad outbound TCP options: expected 1 options vs actual 6", NULL, NULL);
-    expect_fail("data-out.pkt", "+0 > P. 1001:2001(1000) ack 1 win 32768", "+0 > P. 1001:2001(1000) ack 1 win 257",
+    expect_fail("rfc9293/3.7.1-data-out.pkt", "+0 > P. 1001:2001(1000) ack 1 win 32768", "+0 > P. 1001:2001(1000) ack 1 win 257",
                 "error handling packet: live packet field tcp_window: expected: 257 vs actual: 32768", NULL, NULL);
-    expect_fail("data-out.pkt", "+0 > P. 1001:2001(1000) ack 1 win 32768", "+0 > P. 1001:2461(1460) ack 1 win 32768",
+    expect_fail("rfc9293/3.7.1-data-out.pkt", "+0 > P. 1001:2001(1000) ack 1 win 32768", "+0 > P. 1001:2461(1460) ack 1 win 32768",
                 "error handling packet: live packet payload: expected 1460 bytes vs actual 1000 bytes", NULL, NULL);
     /* The MSS after Fragmentation Needed is the MTU less 40 bytes of headers. */
-    expect_fail("icmp-pmtu.pkt", "+0 > . 1:1161(1160) ack 1 win 32768", "+0 > . 1:1201(1200) ack 1 win 32768",
+    expect_fail("rfc1191/6.3-icmp-pmtu.pkt", "+0 > . 1:1161(1160) ack 1 win 32768", "+0 > . 1:1201(1200) ack 1 win 32768",
                 "error handling packet: live packet payload: expected 1200 bytes vs actual 1160 bytes", NULL, NULL);
-    expect_fail("rst-closed-port.pkt", "+0 > R 5000:5000(0) win 0", "+0 > R 5001:5001(0) win 0",
+    expect_fail("rfc9293/3.10.7.1-rst-closed-port.pkt", "+0 > R 5000:5000(0) win 0", "+0 > R 5001:5001(0) win 0",
                 "error handling packet: live packet field tcp_seq: expected: 5001 vs actual: 5000", NULL, NULL);
-    expect_fail("out-of-order.pkt", "+0 > . 1:1(0) ack 1 win 32768 <nop,nop,sack 1001:2001>",
+    expect_fail("rfc9293/3.10.7.4-out-of-order.pkt", "+0 > . 1:1(0) ack 1 win 32768 <nop,nop,sack 1001:2001>",
                 "+0 > . 1:1(0) ack 1 win 32768 <nop,nop,sack 1001:2002>",
                 "error handling packet: bad value outbound TCP option 5: expected: sack 1001:2002 vs actual: sack "
                 "1001:2001",
@@ -279,7 +297,7 @@ static void a_wrong_option_or_field_fails(void **state) {
 static void runs_are_deterministic(void **state) {
     (void)state;
     unsigned line;
-    char *text = mutate("rto-data.pkt", "+.6 > . 1:1001(1000) ack 1 win 32768", "+.6 > . 1:1001(1000) ack 1 win 1",
+    char *text = mutate("rfc6298/2-rto-data.pkt", "+.6 > . 1:1001(1000) ack 1 win 32768", "+.6 > . 1:1001(1000) ack 1 win 1",
                         &line);
     char a[MSG_CAP], b[MSG_CAP];
     assert_int_equal(run_text("r.pkt", text, a), TB_CHECK_FAIL);
@@ -332,7 +350,7 @@ static void unsupported_constructs_skip(void **state) {
 static void shell_lines_can_be_ignored(void **state) {
     (void)state;
     size_t len;
-    char *text = slurp(RUN_DIR "/rst-closed-port.pkt", &len);
+    char *text = slurp(RUN_DIR "/rfc9293/3.10.7.1-rst-closed-port.pkt", &len);
     char *with = malloc(len + 64);
     assert_non_null(with);
     snprintf(with, len + 64, "`sysctl -q net.ipv4.tcp_sack=1`\n%s", text);
@@ -351,7 +369,7 @@ static void the_options_tolerance_and_pcap(void **state) {
     (void)state;
     unsigned line;
     /* The caller's tolerance wins over the script's. */
-    char *text = mutate("rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
+    char *text = mutate("rfc6298/2-rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
                         &line);
     struct tb_check_opts o;
     tb_check_opts_default(&o);
@@ -365,7 +383,7 @@ static void the_options_tolerance_and_pcap(void **state) {
     char path[64];
     snprintf(path, sizeof(path), "/tmp/tcpbed-check-%ld.pcap", (long)getpid());
     size_t len;
-    text = slurp(RUN_DIR "/data-out.pkt", &len);
+    text = slurp(RUN_DIR "/rfc9293/3.7.1-data-out.pkt", &len);
     tb_check_opts_default(&o);
     o.pcap_path = path;
     assert_int_equal(run_text_with("p.pkt", text, &o, msg), TB_CHECK_PASS);
@@ -377,7 +395,7 @@ static void the_options_tolerance_and_pcap(void **state) {
     free(text);
     /* A pcap that cannot be written fails the run. */
     o.pcap_path = "/nonexistent-dir/x.pcap";
-    text = slurp(RUN_DIR "/data-out.pkt", &len);
+    text = slurp(RUN_DIR "/rfc9293/3.7.1-data-out.pkt", &len);
     assert_int_equal(run_text_with("p.pkt", text, &o, msg), TB_CHECK_FAIL);
     free(text);
 }
@@ -387,8 +405,8 @@ static void the_options_tolerance_and_pcap(void **state) {
  * (shell lines dropped) and every truncation of every run script. */
 static void any_script_ends_in_an_outcome(void **state) {
     (void)state;
-    static char names[64][128];
-    DIR *dir = opendir("tests/conformance/parse");
+    static char names[1024][128];
+    DIR *dir = opendir("tests/check/corpus");
     assert_non_null(dir);
     size_t n = 0;
     struct dirent *d;
@@ -406,7 +424,7 @@ static void any_script_ends_in_an_outcome(void **state) {
     char msg[MSG_CAP];
     for (size_t i = 0; i < n; i++) {
         char path[256];
-        snprintf(path, sizeof(path), "tests/conformance/parse/%.127s", names[i]);
+        snprintf(path, sizeof(path), "tests/check/corpus/%.127s", names[i]);
         size_t len;
         char *text = slurp(path, &len);
         enum tb_check_outcome r = run_text_with(path, text, &o, msg);
@@ -414,7 +432,7 @@ static void any_script_ends_in_an_outcome(void **state) {
         if (r != TB_CHECK_PASS) assert_true(strncmp(msg, r == TB_CHECK_SKIP ? "unsupported: " : path, 12) == 0);
         free(text);
     }
-    n = corpus_names(names, 64);
+    n = corpus_names(names, 1024);
     for (size_t i = 0; i < n; i++) {
         char path[256];
         snprintf(path, sizeof(path), RUN_DIR "/%.127s", names[i]);
@@ -459,7 +477,7 @@ static void a_blocking_call_that_never_returns_fails(void **state) {
 static void the_addresses_are_options(void **state) {
     (void)state;
     size_t len;
-    char *text = slurp(RUN_DIR "/rst-closed-port.pkt", &len);
+    char *text = slurp(RUN_DIR "/rfc9293/3.10.7.1-rst-closed-port.pkt", &len);
     char *with = malloc(len + 64);
     assert_non_null(with);
     snprintf(with, len + 64, "--local_ip=10.0.0.1\n--remote_ip=10.0.0.2\n%s", text);
@@ -476,7 +494,7 @@ static void the_addresses_are_options(void **state) {
 static void small_message_buffers(void **state) {
     (void)state;
     unsigned line;
-    char *text = mutate("rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
+    char *text = mutate("rfc6298/2-rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
                         &line);
     struct tb_script *s = tb_script_parse("m.pkt", text, strlen(text), NULL, NULL);
     assert_non_null(s);
