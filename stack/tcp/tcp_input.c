@@ -169,6 +169,7 @@ static struct tb_tcb *new_passive(struct tb_stack *st, struct tcp_listener *l, c
     tp->remote_port = th->src_port;
     tp->flags |= TF_PASSIVE;
     tp->listener = (uint32_t)(l - st->tcp->listeners);
+    tcp_listener_apply_opts(st, l, tp);   /* before the SYN-ACK: its MSS and window scale */
     return tp;
 }
 
