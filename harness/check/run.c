@@ -800,8 +800,7 @@ static void do_inbound(struct ctx *c, const struct tb_script_event *ev) {
     if (p->ip.has_ttl) ip[8] = p->ip.ttl, patched = true;
     if (patched) {
         ip[10] = ip[11] = 0;
-        uint16_t cs = tb_csum(ip, (size_t)(ip[0] & 0x0f) * 4);
-        memcpy(ip + 10, &cs, 2);
+        tb_put16(ip + 10, tb_csum(ip, (size_t)(ip[0] & 0x0f) * 4));
     }
     inject_now(c, frame, len);
 }
@@ -1680,6 +1679,31 @@ static void prescan(struct ctx *c) {
 
 /* ---- the run --------------------------------------------------------------------------- */
 
+bool tb_check_profile_parse(const char *name, enum tb_check_profile *out) {
+    if (strcmp(name, "rfc") == 0) *out = TB_CHECK_PROFILE_RFC;
+    else if (strcmp(name, "linux") == 0) *out = TB_CHECK_PROFILE_LINUX;
+    else return false;
+    return true;
+}
+
+const char *tb_check_profile_name(enum tb_check_profile p) { return p == TB_CHECK_PROFILE_LINUX ? "linux" : "rfc"; }
+
+/* Each knob set here is in the table of docs/conformance.md: keep both together. */
+void tb_check_profile_config(enum tb_check_profile p, struct tb_config *cfg) {
+    tb_config_default(cfg);
+    if (p == TB_CHECK_PROFILE_RFC) {
+        cfg->tcp_rto_min_ns = TB_NS_PER_S;             /* RFC 6298 §2.4: RTO rounded up to 1 s */
+        return;
+    }
+    cfg->tcp_rto_min_ns = 200 * TB_NS_PER_MS;          /* TCP_RTO_MIN */
+    cfg->tcp_rto_max_ns = 120 * TB_NS_PER_S;           /* TCP_RTO_MAX */
+    cfg->tcp_rcvbuf_bytes = 12 * 1024 * 1024;          /* window scale 8 in the SYN, as tcp_rmem's maximum gives */
+    cfg->tcp_ecn_accept = true;                        /* net.ipv4.tcp_ecn = 2: answer ECN, never ask */
+    cfg->tcp_quickack_segs = 16;                       /* quick-ACK mode at the start (TCP_MAX_QUICKACKS) */
+    cfg->tcp_max_retries = 15;                         /* net.ipv4.tcp_retries2 */
+    cfg->tcp_cc = TB_CC_CUBIC;                         /* the default congestion control */
+}
+
 void tb_check_opts_default(struct tb_check_opts *o) {
     memset(o, 0, sizeof(*o));
     o->seed = 1;
@@ -1791,7 +1815,7 @@ enum tb_check_outcome tb_check_run(const struct tb_script *s, const struct tb_ch
         goto out;
     }
     if (o->cfg != NULL) c->cfg = *o->cfg;
-    else tb_config_default(&c->cfg);
+    else tb_check_profile_config(o->profile, &c->cfg);
     c->cfg.seed = o->seed;
     c->cfg.mac = mac_stack;
     c->cfg.ipv4_addr = c->local_ip;

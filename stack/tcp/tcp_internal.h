@@ -188,6 +188,7 @@ struct tb_tcb {
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */
     uint32_t unacked_full_segs;
+    uint32_t quickack_left;       /* data segments still acknowledged at once (tcp_quickack_segs) */
 
     /* Knobs, per connection (setopt). */
     tb_time_ns rto_min_ns, rto_max_ns, delack_ns;

@@ -102,6 +102,8 @@ struct tb_config {
     uint8_t tcp_cc;                 /* enum tb_cc_algo */
     bool tcp_rack_tlp;              /* RFC 8985 when SACK is negotiated (default on) */
     bool tcp_ecn;                   /* RFC 3168 (default off) */
+    bool tcp_ecn_accept;            /* answer an ECN-setup SYN even with tcp_ecn off (Linux's tcp_ecn=2) */
+    uint32_t tcp_quickack_segs;     /* the first N data segments are acknowledged at once (0: off) */
     uint32_t tcp_dupthresh;         /* RFC 5681/6675 DupThresh (3) */
     uint32_t tcp_seg_records;       /* scoreboard entries, whole stack; 0: 2 x buf_count */
 };
