@@ -27,7 +27,9 @@ static const struct tb_mac mac_remote = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 
 /* ---- state ---------------------------------------------------------------- */
 
-enum fd_kind { FD_SOCKET, FD_LISTENER, FD_CONN };
+enum fd_kind { FD_SOCKET, FD_LISTENER, FD_CONN, FD_EPOLL };
+
+#define MAX_POLL 16                /* pollfds per poll, watched fds per epoll instance */
 
 enum sockopt_kind { SO_K_NODELAY, SO_K_SNDBUF, SO_K_RCVBUF, SO_K_MAXSEG, SO_K_KEEPALIVE, SO_K_KEEPIDLE,
                    SO_K_KEEPINTVL, SO_K_KEEPCNT, SO_K__COUNT };
@@ -47,6 +49,11 @@ struct fd_ent {
     int flow;                      /* FD_CONN: its flow */
     int64_t so_error;              /* errno value SO_ERROR reports (once) */
     struct sockopts so;
+    size_t nwatch;                 /* FD_EPOLL: its interest list, in the order added */
+    struct {
+        int fd;
+        uint32_t events;
+    } watch[MAX_POLL];
 };
 
 /* One 4-tuple as the script sees it. */
@@ -67,7 +74,21 @@ struct out_pkt {
     uint8_t frame[FRAME_CAP];
 };
 
-enum pend_kind { PEND_NONE, PEND_ACCEPT, PEND_CONNECT, PEND_READ, PEND_WRITE };
+enum pend_kind { PEND_NONE, PEND_ACCEPT, PEND_CONNECT, PEND_READ, PEND_WRITE, PEND_POLL };
+
+/* A poll or epoll_wait: the fds asked about and, once it returned, what they showed. */
+struct poll_set {
+    bool epoll;
+    int epfd;                      /* epoll_wait: the instance */
+    size_t n;
+    struct {
+        int fd;
+        uint32_t events;           /* asked for */
+        uint32_t revents;          /* got (poll: each entry; epoll: the ready ones, in order) */
+    } e[MAX_POLL];
+    size_t nready;
+    tb_time_ns deadline;           /* it returns 0 then; TB_TIME_NEVER: waits forever */
+};
 
 struct pending {
     enum pend_kind kind;
@@ -76,6 +97,7 @@ struct pending {
     int64_t want;                  /* bytes asked for (read/write) */
     int64_t done;                  /* written so far */
     tb_time_ns started;
+    struct poll_set ps;            /* PEND_POLL */
 };
 
 struct ctx {
@@ -955,6 +977,150 @@ static int conn_flow_of(struct ctx *c, int32_t handle) {
     return fi;
 }
 
+/* ---- poll and epoll ------------------------------------------------------------- */
+
+#define P_IN 0x1u
+#define P_OUT 0x4u
+#define P_ERR 0x8u
+#define P_HUP 0x10u
+#define P_NVAL 0x20u
+#define P_RDNORM 0x40u
+#define P_WRNORM 0x100u
+#define P_RDHUP 0x2000u
+#define EPOLL_ET 0x80000000u
+#define EPOLL_ONESHOT 0x40000000u
+
+/* What Linux's poll would report for the fd (tcp_poll's rules: a shut or
+ * failed direction reads and writes without blocking). */
+static uint32_t ready_mask(struct ctx *c, const struct fd_ent *f) {
+    const struct tb_stack *st = tb_host_stack(c->h);
+    if (f->kind == FD_LISTENER) return tb_tcp_accept_pending(st, f->handle) > 0 ? P_IN | P_RDNORM : 0;
+    if (f->kind == FD_SOCKET) return P_OUT | P_WRNORM | P_HUP;   /* never connected */
+    if (f->kind != FD_CONN) return 0;
+    struct tb_tcp_info in;
+    if (tb_tcp_info(st, f->handle, &in) != TB_OK) return P_NVAL;
+    bool failed = in.error != 0;
+    bool rd_shut = failed || in.state == TB_TCP_CLOSE_WAIT || in.state == TB_TCP_LAST_ACK ||
+                   in.state == TB_TCP_CLOSING || in.state == TB_TCP_TIME_WAIT || in.state == TB_TCP_CLOSED;
+    bool wr_shut = failed || in.state == TB_TCP_FIN_WAIT_1 || in.state == TB_TCP_FIN_WAIT_2 ||
+                   in.state == TB_TCP_CLOSING || in.state == TB_TCP_LAST_ACK || in.state == TB_TCP_TIME_WAIT ||
+                   in.state == TB_TCP_CLOSED;
+    uint32_t m = 0;
+    if ((rd_shut && wr_shut) || in.state == TB_TCP_CLOSED) m |= P_HUP;
+    if (rd_shut) m |= P_IN | P_RDNORM | P_RDHUP;
+    if (in.state != TB_TCP_SYN_SENT && in.state != TB_TCP_SYN_RECEIVED) {
+        if (in.rcvbuf_used_bytes > 0) m |= P_IN | P_RDNORM;
+        int64_t sndbuf = f->so.has[SO_K_SNDBUF] ? f->so.val[SO_K_SNDBUF] : c->cfg.tcp_sndbuf_bytes;
+        if (wr_shut || (int64_t)in.sndbuf_used_bytes < sndbuf) m |= P_OUT | P_WRNORM;
+    }
+    if (failed) m |= P_ERR;
+    return m;
+}
+
+/* Fills each entry's revents (poll) or the ready list (epoll); the number ready. */
+static size_t poll_scan(struct ctx *c, struct poll_set *ps) {
+    ps->nready = 0;
+    if (!ps->epoll) {
+        for (size_t i = 0; i < ps->n; i++) {
+            int fd = ps->e[i].fd;
+            uint32_t m = fd >= FIRST_FD && fd < MAX_FDS && c->fds[fd].used ? ready_mask(c, &c->fds[fd]) : P_NVAL;
+            ps->e[i].revents = m & (ps->e[i].events | P_ERR | P_HUP | P_NVAL);
+            if (ps->e[i].revents != 0) ps->nready++;
+        }
+        return ps->nready;
+    }
+    const struct fd_ent *ep = &c->fds[ps->epfd];
+    for (size_t i = 0; i < ep->nwatch && ps->nready < ps->n; i++) {
+        int fd = ep->watch[i].fd;
+        uint32_t m = ready_mask(c, &c->fds[fd]) & (ep->watch[i].events | P_ERR | P_HUP);
+        if (m == 0) continue;
+        ps->e[ps->nready].fd = fd;
+        ps->e[ps->nready].revents = m;
+        ps->nready++;
+    }
+    return ps->nready;
+}
+
+static void poll_wake(struct tb_host *h, void *ctx, uint64_t arg) {
+    (void)h, (void)ctx, (void)arg;   /* the pass that follows retries the call */
+}
+
+/* The script's {fd=.., events=.., revents=..} entries (poll) or {events=.., fd=..}
+ * entries (epoll_wait) against what the call found. */
+static void check_poll(struct ctx *c, const struct tb_script_event *ev, const struct poll_set *ps) {
+    const struct tb_script_call *k = &ev->u.call;
+    const struct tb_script_expr *list = arg(k, ps->epoll ? 1 : 0);
+    if (list == NULL || list->kind == TB_SCRIPT_EXPR_ELLIPSIS) return;
+    size_t n = list->kind == TB_SCRIPT_EXPR_ARRAY ? list->u.list.count : 1;
+    for (size_t i = 0; i < n && !c->done; i++) {
+        const struct tb_script_expr *it = list->kind == TB_SCRIPT_EXPR_ARRAY ? list->u.list.items[i] : list;
+        int64_t want;
+        const struct tb_script_expr *w = field(it, ps->epoll ? "events" : "revents");
+        if (w == NULL || !eval(w, &want)) continue;
+        if (ps->epoll && i >= ps->nready) return;   /* the count already failed or was not checked */
+        uint32_t got = ps->e[i].revents;
+        int64_t fd_want;
+        if (ps->epoll && field(it, "fd") != NULL && eval(field(it, "fd"), &fd_want) && fd_want != ps->e[i].fd) {
+            set_msg(c, TB_CHECK_FAIL,
+                    "%s:%u: runtime error in epoll_wait call: Bad epoll_event %zu: expected fd %" PRId64
+                    " but got fd %d",
+                    c->s->file_name, ev->line, i, fd_want, ps->e[i].fd);
+            return;
+        }
+        if ((uint32_t)want != got)
+            set_msg(c, TB_CHECK_FAIL,
+                    "%s:%u: runtime error in %s call: Bad %s for fd %d: expected: %#x actual: %#x", c->s->file_name,
+                    ev->line, k->name, ps->epoll ? "events" : "revents", ps->e[i].fd, (unsigned)want, got);
+    }
+}
+
+/* Reads poll's or epoll_wait's arguments into c->pend.ps; false (and a
+ * skip or failure) when they are not ones tcpbed can run. */
+static bool poll_args(struct ctx *c, const struct tb_script_event *ev, bool epoll, struct call_result *r) {
+    const struct tb_script_call *k = &ev->u.call;
+    struct poll_set *ps = &c->pend.ps;
+    memset(ps, 0, sizeof(*ps));
+    ps->epoll = epoll;
+    int64_t timeout_ms, count;
+    if (!eval(arg(k, epoll ? 3 : 2), &timeout_ms) || !eval(arg(k, epoll ? 2 : 1), &count)) {
+        skip(c, ev->line, "%s arguments", k->name);
+        return false;
+    }
+    if (count < 0 || count > MAX_POLL) {
+        skip(c, ev->line, "%s of more than %d fds", k->name, MAX_POLL);
+        return false;
+    }
+    ps->n = (size_t)count;
+    if (epoll) {
+        struct fd_ent *ep = fd_get(c, arg(k, 0));
+        if (ep == NULL || ep->kind != FD_EPOLL || count == 0) {
+            r->ret = -1;
+            r->err = ep == NULL ? "EBADF" : "EINVAL";
+            return false;
+        }
+        ps->epfd = (int)(ep - c->fds);
+    } else {
+        const struct tb_script_expr *list = arg(k, 0);
+        size_t have = list != NULL && list->kind == TB_SCRIPT_EXPR_ARRAY ? list->u.list.count : 0;
+        if (have != ps->n) {
+            skip(c, ev->line, "poll: the pollfd list does not hold nfds entries");
+            return false;
+        }
+        for (size_t i = 0; i < ps->n; i++) {
+            int64_t fd, events;
+            const struct tb_script_expr *it = list->u.list.items[i];
+            if (!eval(field(it, "fd"), &fd) || !eval(field(it, "events"), &events)) {
+                skip(c, ev->line, "poll: a pollfd without fd or events");
+                return false;
+            }
+            ps->e[i].fd = (int)fd;
+            ps->e[i].events = (uint32_t)events;
+        }
+    }
+    ps->deadline = timeout_ms < 0 ? TB_TIME_NEVER : c->now + timeout_ms * TB_NS_PER_MS;
+    return true;
+}
+
 /* One attempt at a call that may block. Returns true when it finished
  * (r filled), false when it would block. */
 static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, int64_t *done, struct call_result *r,
@@ -1048,14 +1214,20 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
         r->ret = *done;
         return true;
     }
+    case PEND_POLL:
+        if (poll_scan(c, &c->pend.ps) == 0 && c->now < c->pend.ps.deadline) return false;
+        r->ret = (int64_t)c->pend.ps.nready;
+        return true;
     default: return true;
     }
 }
 
 static void finish_pending(struct ctx *c, const struct call_result *r) {
     const struct tb_script_event *ev = c->pend.ev;
+    bool was_poll = c->pend.ps.n > 0 && (strcmp(ev->u.call.name, "poll") == 0 || strcmp(ev->u.call.name, "epoll_wait") == 0);
     c->pend.kind = PEND_NONE;
     check_result(c, ev, r);
+    if (!c->done && was_poll) check_poll(c, ev, &c->pend.ps);
     if (c->done) return;
     const struct tb_script_time *end = &ev->u.call.end;
     if (end->kind == TB_SCRIPT_TIME_NONE) return;
@@ -1150,15 +1322,18 @@ static int64_t linux_tcp_state(int state) {
 
 /* The portable fields of Linux's struct tcp_info, from tcpbed's, in
  * Linux's units (microseconds; cwnd and ssthresh in segments). */
-static bool tcp_info_field(const struct tb_tcp_info *in, const char *name, int64_t *v) {
+static bool tcp_info_field(const struct tb_tcp_info *in, tb_time_ns rto_max_ns, const char *name, int64_t *v) {
     int64_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
+    tb_time_ns rto = in->rto_ns;   /* Linux's is the timer's: backed off, up to the maximum */
+    for (uint32_t i = 0; i < in->backoff && rto < rto_max_ns; i++) rto *= 2;
+    if (rto > rto_max_ns) rto = rto_max_ns;
     if (strcmp(name, "tcpi_state") == 0) *v = linux_tcp_state(in->state);
     else if (strcmp(name, "tcpi_retransmits") == 0 || strcmp(name, "tcpi_backoff") == 0) *v = in->backoff;
     else if (strcmp(name, "tcpi_options") == 0)
         *v = (in->ts_ok ? 1 : 0) | (in->sack_ok ? 2 : 0) | (in->ws_ok ? 4 : 0) | (in->ecn_ok ? 8 : 0);
     else if (strcmp(name, "tcpi_snd_wscale") == 0) *v = in->ws_ok ? in->snd_wscale : 0;
     else if (strcmp(name, "tcpi_rcv_wscale") == 0) *v = in->ws_ok ? in->rcv_wscale : 0;
-    else if (strcmp(name, "tcpi_rto") == 0) *v = in->rto_ns / NS_PER_US;
+    else if (strcmp(name, "tcpi_rto") == 0) *v = rto / NS_PER_US;
     else if (strcmp(name, "tcpi_snd_mss") == 0) *v = in->mss_bytes;
     else if (strcmp(name, "tcpi_rtt") == 0) *v = in->srtt_ns / NS_PER_US;
     else if (strcmp(name, "tcpi_rttvar") == 0) *v = in->rttvar_ns / NS_PER_US;
@@ -1185,11 +1360,9 @@ static void do_tcp_info(struct ctx *c, const struct tb_script_event *ev, struct 
     struct call_result r;
     memset(&r, 0, sizeof(r));
     struct tb_tcp_info in;
-    if (f->kind != FD_CONN || tb_tcp_info(tb_host_stack(c->h), f->handle, &in) != TB_OK) {
-        /* Linux fills a listener's or an unconnected socket's too; tcpbed's info is per connection. */
-        skip(c, ev->line, "TCP_INFO of a socket without a connection");
-        return;
-    }
+    memset(&in, 0, sizeof(in));
+    bool conn = f->kind == FD_CONN && tb_tcp_info(tb_host_stack(c->h), f->handle, &in) == TB_OK;
+    if (!conn) in.state = f->kind == FD_LISTENER ? TB_TCP_LISTEN : TB_TCP_CLOSED;
     if (want != NULL && want->kind == TB_SCRIPT_EXPR_STRUCT) {
         for (size_t i = 0; i < want->u.list.count; i++) {
             const struct tb_script_expr *it = want->u.list.items[i];
@@ -1200,7 +1373,12 @@ static void do_tcp_info(struct ctx *c, const struct tb_script_event *ev, struct 
                 return;
             }
             const char *name = it->u.binary.lhs->u.symbol;
-            if (!tcp_info_field(&in, name, &got)) {
+            if (!conn && strcmp(name, "tcpi_state") != 0) {
+                /* tcpbed keeps the rest per connection only */
+                skip(c, ev->line, "TCP_INFO field %s of a socket without a connection", name);
+                return;
+            }
+            if (!tcp_info_field(&in, c->cfg.tcp_rto_max_ns, name, &got)) {
                 skip(c, ev->line, "TCP_INFO field %s", name);
                 return;
             }
@@ -1246,6 +1424,70 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             c->fds[fdn].handle = -1;
             c->fds[fdn].nonblock = (type & SOCK_NONBLOCK_V) != 0;
             r.ret = fdn;
+        }
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "poll") == 0 || strcmp(n, "epoll_wait") == 0) {
+        bool ep = n[0] == 'e';
+        if (!poll_args(c, ev, ep, &r)) {
+            if (!c->done) check_result(c, ev, &r);
+            return;
+        }
+        if (c->pend.ps.deadline != TB_TIME_NEVER && c->pend.ps.deadline > c->now)
+            tb_host_at(c->h, c->pend.ps.deadline, poll_wake, c, 0);
+        start_blocking(c, ev, PEND_POLL, -1, 0, false);
+        return;
+    }
+    if (strcmp(n, "epoll_create") == 0 || strcmp(n, "epoll_create1") == 0) {
+        int64_t a0 = 0;
+        if (!eval(arg(k, 0), &a0)) {
+            skip(c, ev->line, "%s argument", n);
+            return;
+        }
+        int fdn = fd_alloc(c);
+        if (n[12] == '\0' && a0 <= 0) r.ret = -1, r.err = "EINVAL";   /* epoll_create: size > 0 */
+        else if (fdn < 0) r.ret = -1, r.err = "EMFILE";
+        else {
+            c->fds[fdn].kind = FD_EPOLL;
+            c->fds[fdn].handle = -1;
+            r.ret = fdn;
+        }
+        if (r.ret < 0 && fdn >= 0) c->fds[fdn].used = false;
+        check_result(c, ev, &r);
+        return;
+    }
+    if (strcmp(n, "epoll_ctl") == 0) {
+        struct fd_ent *ep = fd_get(c, arg(k, 0));
+        struct fd_ent *t = fd_get(c, arg(k, 2));
+        int64_t op, events = 0;
+        if (!eval(arg(k, 1), &op) || (op != 2 && !eval(field(arg(k, 3), "events"), &events))) {
+            skip(c, ev->line, "epoll_ctl arguments");
+            return;
+        }
+        if ((uint32_t)events & (EPOLL_ET | EPOLL_ONESHOT)) {
+            skip(c, ev->line, "edge-triggered or one-shot epoll");
+            return;
+        }
+        if (ep == NULL || t == NULL) {
+            r.ret = -1, r.err = "EBADF";
+        } else if (ep->kind != FD_EPOLL || ep == t) {
+            r.ret = -1, r.err = "EINVAL";
+        } else {
+            int tfd = (int)(t - c->fds);
+            size_t at = ep->nwatch;
+            for (size_t i = 0; i < ep->nwatch; i++)
+                if (ep->watch[i].fd == tfd) at = i;
+            if (op == 1 && at < ep->nwatch) r.ret = -1, r.err = "EEXIST";
+            else if (op != 1 && at == ep->nwatch) r.ret = -1, r.err = "ENOENT";
+            else if (op == 1 && ep->nwatch == MAX_POLL) r.ret = -1, r.err = "ENOSPC";
+            else if (op == 1) {
+                ep->watch[ep->nwatch].fd = tfd;
+                ep->watch[ep->nwatch++].events = (uint32_t)events;
+            }
+            else if (op == 3) ep->watch[at].events = (uint32_t)events;
+            else if (op == 2) memmove(&ep->watch[at], &ep->watch[at + 1], (ep->nwatch-- - at - 1) * sizeof(ep->watch[0]));
+            else r.ret = -1, r.err = "EINVAL";
         }
         check_result(c, ev, &r);
         return;
@@ -1469,6 +1711,16 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             }
         }
         f->used = false;
+        for (int i = FIRST_FD; i < MAX_FDS; i++) {   /* a closed fd leaves every epoll set */
+            struct fd_ent *ep = &c->fds[i];
+            if (!ep->used || ep->kind != FD_EPOLL) continue;
+            for (size_t w = 0; w < ep->nwatch; w++)
+                if (ep->watch[w].fd == fdn) {
+                    memmove(&ep->watch[w], &ep->watch[w + 1], (ep->nwatch - w - 1) * sizeof(ep->watch[0]));
+                    ep->nwatch--;
+                    break;
+                }
+        }
         tb_host_kick(c->h);
         check_result(c, ev, &r);
         return;
@@ -1600,7 +1852,8 @@ static void check_unexpected(struct ctx *c, const struct tb_script_event *ev) {
 
 static const char *const known_calls[] = {"socket", "setsockopt", "getsockopt", "bind",  "listen",   "accept",
                                           "connect", "read",      "recv",       "write", "send",     "close",
-                                          "shutdown", "fcntl",    "sendto",     "recvfrom", "readv", "writev"};
+                                          "shutdown", "fcntl",    "sendto",     "recvfrom", "readv", "writev",
+                                          "poll",     "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait"};
 
 static void prescan(struct ctx *c) {
     const struct tb_script *s = c->s;

@@ -33,6 +33,11 @@ int32_t tb_tcp_listen(struct tb_stack *st, uint16_t port, uint32_t backlog) {
     return TB_ERR_NOMEM;
 }
 
+int tb_tcp_accept_pending(const struct tb_stack *st, int32_t listener) {
+    const struct tcp_listener *l = tcp_listener_from_handle((struct tb_stack *)st, listener);
+    return l == NULL ? TB_ERR_BADCONN : (int)l->accept_count;
+}
+
 int32_t tb_tcp_accept(struct tb_stack *st, int32_t listener) {
     struct tcp_listener *l = tcp_listener_from_handle(st, listener);
     if (l == NULL) return TB_ERR_BADCONN;

@@ -205,6 +205,8 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
 
 /* Listens on port; returns a listener handle. backlog 0: the config default. */
 int32_t tb_tcp_listen(struct tb_stack *st, uint16_t port, uint32_t backlog);
+/* How many connections wait in the listener's accept queue (poll's view). */
+int tb_tcp_accept_pending(const struct tb_stack *st, int32_t listener);
 /* A connection from the listener's accept queue, or TB_ERR_AGAIN. */
 int32_t tb_tcp_accept(struct tb_stack *st, int32_t listener);
 /* Opens a connection from an ephemeral port (RFC 6056); returns its handle.
