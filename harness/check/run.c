@@ -1086,6 +1086,10 @@ static bool poll_args(struct ctx *c, const struct tb_script_event *ev, bool epol
         skip(c, ev->line, "%s arguments", k->name);
         return false;
     }
+    if (timeout_ms > INT64_C(86400000)) {
+        skip(c, ev->line, "%s timeout above a day", k->name);
+        return false;
+    }
     if (count < 0 || count > MAX_POLL) {
         skip(c, ev->line, "%s of more than %d fds", k->name, MAX_POLL);
         return false;
@@ -1125,7 +1129,7 @@ static bool poll_args(struct ctx *c, const struct tb_script_event *ev, bool epol
  * (r filled), false when it would block. */
 static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, int64_t *done, struct call_result *r,
                     bool nonblock) {
-    struct fd_ent *f = &c->fds[fdn];
+    struct fd_ent *f = &c->fds[fdn < 0 ? 0 : fdn];   /* poll: no fd of its own (-1) */
     memset(r, 0, sizeof(*r));
     switch (kind) {
     case PEND_ACCEPT: {
