@@ -43,8 +43,8 @@ if ! [[ "$jobs" =~ ^[0-9]+$ ]] || [ "$jobs" -lt 1 ]; then
   exit 2
 fi
 for t in "${targets[@]}"; do
-  case "$t" in wire | stack | faults) ;; *)
-    echo "fuzz-long: TARGETS must name wire, stack or faults, got '$t'" >&2
+  case "$t" in wire | stack | faults | check) ;; *)
+    echo "fuzz-long: TARGETS must name wire, stack, faults or check, got '$t'" >&2
     exit 2
     ;;
   esac
