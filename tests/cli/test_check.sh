@@ -145,6 +145,25 @@ expect "--json" 1 "$TCPBED" check --json "$RUN" "$TMP/wrong" "$TMP/python.pkt"
 if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["failed"]==4 and d["skipped"]==1 and d["passed"]==int(sys.argv[2]) and len(d["scripts"])==d["passed"]+5 and not d["pass"]' "$LAST_OUT" "$nrun"
 then ok "--json: counts and one entry per script"; else bad "--json" "$LAST_OUT"; fi
 
+# --- the suite: at least 150 scripts of ours, all pass under both profiles' own rules
+expect "the whole suite, default profile rfc" 0 "$TCPBED" check "$RUN"
+n=$(tail -1 <<<"$LAST_OUT" | sed -n 's/^\([0-9]*\) passed, 0 failed, 0 skipped$/\1/p')
+if [ -n "$n" ] && [ "$n" -ge "${CHECK_MIN_SCRIPTS:-150}" ]; then ok "tests/conformance: $n passed, 0 failed, 0 skipped"
+else bad "tests/conformance: at least ${CHECK_MIN_SCRIPTS:-150} scripts pass, none fail or skip" "$(tail -1 <<<"$LAST_OUT")"; fi
+
+# --- profiles: the Linux-style corpus runs as written under --profile linux
+expect "--profile linux: the Linux-style corpus" 0 "$TCPBED" check --profile linux tests/check/corpus
+contains "none fails" " 0 failed, "
+expect "--profile rfc is the default" 0 "$TCPBED" check --profile rfc "$RUN/rfc6298/2-rto-data.pkt"
+sed -e 's/wscale 3>$/wscale 8>/' -e 's/win 32768/win 49152/g' "$RUN/rfc6298/2-rto-data.pkt" > "$TMP/rto-linux.pkt"
+expect "the RFC's 1 s RTO floor is not Linux's 200 ms" 1 "$TCPBED" check --profile linux "$TMP/rto-linux.pkt"
+contains "a timing error" "timing error: expected outbound packet at 1.100000 sec but happened at 0.400000 sec"
+expect "--profile in --json" 0 "$TCPBED" check --json --profile linux tests/check/corpus/ecn.pkt
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["profile"]=="linux" and d["passed"]==1' "$LAST_OUT"
+then ok "--json names the profile"; else bad "--json profile" "$LAST_OUT"; fi
+expect "an unknown profile" 2 "$TCPBED" check --profile bsd "$RUN"
+contains "names what it expected" "--profile: expected rfc or linux, got 'bsd'"
+
 # --- usage errors exit 2
 expect "no script" 2 "$TCPBED" check
 contains "says what is missing" "no script given"
