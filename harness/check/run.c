@@ -2111,6 +2111,7 @@ enum tb_check_outcome tb_check_run(const struct tb_script *s, const struct tb_ch
     run_events(c);
 out:;
     enum tb_check_outcome r = c->result;
+    if (o->spanned_ns != NULL) *o->spanned_ns = c->now > TB_CHECK_T0_NS ? c->now - TB_CHECK_T0_NS : 0;
     if (r == TB_CHECK_PASS && msg_len > 0) msg[c->warn_len < msg_len ? c->warn_len : msg_len - 1] = '\0';
     if (c->pcap != NULL) {
         char err[256];

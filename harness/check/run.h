@@ -81,6 +81,7 @@ struct tb_check_opts {
     enum tb_check_profile profile; /* the configuration when cfg is NULL */
     const struct tb_config *cfg; /* NULL: the profile's; addresses and seed are set over it */
     int64_t max_wait_ns;         /* how long past its window a missing packet or blocked call is waited for */
+    tb_time_ns *spanned_ns;      /* non-NULL: gets the script time the run reached (virtual) */
 };
 
 /* seed 1, shell lines skip, no pcap, the script's tolerance,

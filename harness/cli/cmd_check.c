@@ -216,6 +216,7 @@ struct result {
     enum tb_check_outcome outcome;
     char *msg;            /* the failure, the skip note, or a pass's warnings ("" if none) */
     double wall_s;
+    double virtual_s;     /* script time the run reached */
 };
 
 /* msg without its trailing newlines, each line indented. */
@@ -285,6 +286,7 @@ static void write_json(const struct paths *p, const struct result *r, size_t pas
                                                                 : "skip");
         json_str(&j, "message", r[i].msg);
         json_f64(&j, "wall_time_s", r[i].wall_s);
+        json_f64(&j, "virtual_time_s", r[i].virtual_s);
         json_obj_close(&j);
     }
     json_arr_close(&j);
@@ -450,6 +452,8 @@ int cmd_check(int argc, char **argv) {
                 tb_check_opts_default(&o);
                 o.seed = seed;
                 o.profile = profile;
+                tb_time_ns spanned = 0;
+                o.spanned_ns = &spanned;
                 o.ignore_shell = ignore_shell;
                 if (tolerance_us != TOLERANCE_UNSET) o.tolerance_ns = (int64_t)tolerance_us * 1000;
                 char *pcap = NULL;
@@ -462,6 +466,7 @@ int cmd_check(int argc, char **argv) {
                     o.pcap_path = pcap;
                 }
                 out = tb_check_run(s, &o, msg, CHECK_MSG_CAP);
+                res[i].virtual_s = (double)spanned / 1e9;
                 free(pcap);
                 tb_script_free(s);
             }
