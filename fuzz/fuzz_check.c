@@ -8,8 +8,8 @@
  *   - the parser reads only inside [p, p+len) (ASan: an exact-size copy),
  *     and either gives a tree or a status with a sentence;
  *   - the printer's output parses back into a tree that prints the same
- *     (print(parse(print(s))) == print(s)), with as many events, options
- *     and notes;
+ *     (print(parse(print(s))) == print(s)), with as many events and
+ *     options, and notes if and only if the original had some;
  *   - a run ends in pass, fail or skip, a fail or skip with a message (a
  *     skip's starting "unsupported: "), and a second run of the same tree
  *     gives the same outcome and the same message (no clock, no entropy,
@@ -73,8 +73,11 @@ static void round_trip(const struct tb_script *s, const struct tb_script_limits 
         return;
     }
     CHECK(again != NULL, "the printed script does not parse: %s\n%s", err.message, once);
+    /* Notes are one per construct and line, and the printer puts each event
+     * on its own line: the count may grow, but never from or to none. */
     CHECK(again->event_count == s->event_count && again->option_count == s->option_count &&
-              again->unsupported_total == s->unsupported_total,
+              (again->unsupported_total > 0) == (s->unsupported_total > 0) &&
+              again->unsupported_total >= s->unsupported_total,
           "the printed script parses to another tree:\n%s", once);
     char *twice = print_script(again);
     if (twice != NULL) CHECK(strcmp(once, twice) == 0, "printing is not stable:\n%s\n---\n%s", once, twice);
