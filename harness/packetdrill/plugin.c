@@ -407,17 +407,20 @@ static void fill_addr(struct sockaddr *addr, socklen_t *addrlen, uint32_t ip, ui
     *addrlen = sizeof(sin);
 }
 
-/* The options a socket carries to its connection. */
-static void apply_opts(struct pd *p, int32_t handle, const struct pd_fd *f) {
-    struct tb_host *h = p->h;
-    if (f->nodelay >= 0) tb_host_setopt(h, handle, TB_TCP_OPT_NODELAY, f->nodelay);
-    if (f->sndbuf > 0) tb_host_setopt(h, handle, TB_TCP_OPT_SNDBUF, f->sndbuf);
-    if (f->rcvbuf > 0) tb_host_setopt(h, handle, TB_TCP_OPT_RCVBUF, f->rcvbuf);
-    if (f->mss > 0) tb_host_setopt(h, handle, TB_TCP_OPT_MSS, f->mss);
-    if (f->keepintvl > 0) tb_host_setopt(h, handle, TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->keepintvl * TB_NS_PER_S);
-    if (f->keepcnt > 0) tb_host_setopt(h, handle, TB_TCP_OPT_KEEPALIVE_PROBES, f->keepcnt);
+/* The options a socket carries to its connection: given to connect
+ * before the SYN is built, kept by a listener for its connections before
+ * their SYN-ACK (so SO_RCVBUF and TCP_MAXSEG shape the handshake). */
+static size_t opts_list(const struct pd_fd *f, struct tb_tcp_optval *o) {
+    size_t n = 0;
+    if (f->nodelay >= 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_NODELAY, f->nodelay};
+    if (f->sndbuf > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_SNDBUF, f->sndbuf};
+    if (f->rcvbuf > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_RCVBUF, f->rcvbuf};
+    if (f->mss > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_MSS, f->mss};
+    if (f->keepintvl > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->keepintvl * TB_NS_PER_S};
+    if (f->keepcnt > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_PROBES, f->keepcnt};
     if (f->keepalive)
-        tb_host_setopt(h, handle, TB_TCP_OPT_KEEPALIVE_IDLE_NS, (f->keepidle > 0 ? f->keepidle : 7200) * TB_NS_PER_S);
+        o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_IDLE_NS, (f->keepidle > 0 ? f->keepidle : 7200) * TB_NS_PER_S};
+    return n;
 }
 
 /* ---- readiness (poll, epoll) ---------------------------------------------------- */
@@ -513,6 +516,9 @@ static int pd_listen(void *ud, int fd, int backlog) {
         else {
             f->kind = PD_LISTENER;
             f->handle = h;
+            struct tb_tcp_optval o[TB_TCP_MAX_PRESET_OPTS];
+            size_t n = opts_list(f, o);
+            for (size_t i = 0; i < n; i++) tb_host_setopt(p->h, h, (enum tb_tcp_opt)o[i].opt, o[i].value);
         }
     }
     leave(p);
@@ -554,7 +560,6 @@ static bool attempt_accept(struct pd *p, void *vc) {
     n->port = f->port;
     n->nodelay = f->nodelay, n->sndbuf = f->sndbuf, n->rcvbuf = f->rcvbuf, n->mss = f->mss;
     n->keepalive = f->keepalive, n->keepidle = f->keepidle, n->keepintvl = f->keepintvl, n->keepcnt = f->keepcnt;
-    apply_opts(p, h, n);
     struct tb_tcp_info in;
     if (conn_info(p, n, &in)) fill_addr(c->addr, c->addrlen, in.remote_ipv4, in.remote_port);
     c->result = nf;
@@ -613,12 +618,13 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t a
     else {
         uint32_t dst = ntohl(sin.sin_addr.s_addr);
         uint16_t port = ntohs(sin.sin_port);
-        int32_t h = f->port ? tb_host_connect_from(p->h, f->port, dst, port) : tb_host_connect(p->h, dst, port);
+        struct tb_tcp_optval o[TB_TCP_MAX_PRESET_OPTS];
+        size_t no = opts_list(f, o);
+        int32_t h = tb_host_connect_opts(p->h, f->port, dst, port, o, no);
         if (h < 0) r = fail(errno_of(h));
         else {
             f->kind = PD_CONN;
             f->handle = h;
-            apply_opts(p, h, f);
             flush(p);
             if (f->nonblock) r = fail(EINPROGRESS);
             else {
@@ -889,7 +895,8 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
     struct pd *p = enter(ud, false);
     struct pd_fd *f = fd_get(p, fd);
     int v = 0, r = 0, rc = TB_OK;
-    bool conn = f != NULL && f->kind == PD_CONN;
+    /* A connection takes an option now; a listener keeps it for its connections. */
+    bool conn = f != NULL && (f->kind == PD_CONN || f->kind == PD_LISTENER);
     if (f == NULL) r = fail(EBADF);
     else if (f->kind == PD_EPOLL) r = fail(ENOTSOCK);
     else if (level == SOL_SOCKET && name == SO_LINGER) {

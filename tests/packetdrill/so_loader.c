@@ -6,8 +6,9 @@
  * table and then behaves as packetdrill does for a small script, written
  * here as C instead of a .pkt file:
  *
- *   0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3, SO_REUSEADDR, bind 8080, listen
- *   0.1   < S 0:0(0) win 32792 <mss 1000>          -> > S. 0:0(0) ack 1 <mss ...>  at 0.1
+ *   0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3, SO_REUSEADDR, bind 8080,
+ *         TCP_MAXSEG 1200, listen
+ *   0.1   < S 0:0(0) win 32792 <mss 1000>          -> > S. 0:0(0) ack 1 <mss 1200,...>  at 0.1
  *   0.2   < . 1:1(0) ack 1 win 65535                (RTT 100 ms)
  *         accept = 4 (peer 192.0.2.1:48896), read on O_NONBLOCK = EAGAIN, poll(timeout 100)
  *   0.3   read(4, 100) on a second thread, blocked ...
@@ -35,6 +36,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -221,7 +223,7 @@ static bool at_time(long long got, long long want, const char *what) {
 
 struct reader {
     pthread_t th;
-    volatile pid_t tid;
+    _Atomic int tid;               /* the thread's id, once it runs */
     ssize_t result;
     int err;
     long long end_us;
@@ -230,7 +232,7 @@ struct reader {
 
 static void *reader_main(void *arg) {
     struct reader *r = arg;
-    r->tid = (pid_t)syscall(SYS_gettid);
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
     r->result = ifc.read(ifc.userdata, 4, r->buf, 100);
     r->err = errno;
     r->end_us = now_us();   /* as packetdrill's end_syscall: the clock, right after the return */
@@ -281,6 +283,9 @@ static void scenario(void) {
           "setsockopt(SO_REUSEADDR) = 0");
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(LOCAL_PORT), .sin_addr.s_addr = htonl(LOCAL_IP)};
     check(call_is(ifc.bind(ifc.userdata, 3, (struct sockaddr *)&sin, sizeof(sin)), 0, 0, "bind"), "bind(8080) = 0");
+    int mss = 1200;
+    check(call_is(ifc.setsockopt(ifc.userdata, 3, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)), 0, 0, "setsockopt"),
+          "setsockopt(TCP_MAXSEG, 1200) = 0");
     check(call_is(ifc.listen(ifc.userdata, 3, 1), 0, 0, "listen"), "listen() = 0");
     check(call_is(ifc.accept(ifc.userdata, 9, NULL, NULL), -1, EBADF, "accept(9)"), "accept(9) = -1 EBADF");
 
@@ -293,9 +298,9 @@ static void scenario(void) {
     bool ok = sniff(&s) && at_time(s.t, 100000, "SYN-ACK");
     if (ok && s.flags != (F_SYN | F_ACK)) ok = bad("flags 0x%02x, wanted SYN|ACK", s.flags);
     if (ok && s.ack != REMOTE_ISN + 1) ok = bad("ack %u, wanted %u", s.ack, REMOTE_ISN + 1);
-    if (ok && s.mss == 0) ok = bad("no MSS option on the SYN-ACK");
+    if (ok && s.mss != 1200) ok = bad("the SYN-ACK announces MSS %u, wanted the listener's 1200", s.mss);
     if (ok && s.len != 0) ok = bad("%zu bytes of data on the SYN-ACK", s.len);
-    check(ok, "> S. 0:0(0) ack 1 <mss ...> at 0.100000");
+    check(ok, "> S. 0:0(0) ack 1 <mss 1200,...> at 0.100000");
     if (!ok) return;
     uint32_t iss = s.seq;
 
@@ -329,9 +334,9 @@ static void scenario(void) {
     struct reader rd;
     memset(&rd, 0, sizeof(rd));
     pthread_create(&rd.th, NULL, reader_main, &rd);
-    while (rd.tid == 0) usleep(100);
+    while (atomic_load(&rd.tid) == 0) usleep(100);
     snprintf(why, sizeof(why), "the reading thread never went to sleep");
-    check(wait_sleeping(rd.tid), "read(4, 100) blocks on the second thread");
+    check(wait_sleeping((pid_t)atomic_load(&rd.tid)), "read(4, 100) blocks on the second thread");
     wait_until(350000);
     uint8_t hello[100];
     for (int i = 0; i < 100; i++) hello[i] = (uint8_t)('a' + i % 26);
@@ -426,7 +431,7 @@ int main(int argc, char **argv) {
     /* packetdrill opens with RTLD_DEEPBIND too; the sanitizers' runtime
      * does not allow it, so the ASan build goes without. */
     int mode = RTLD_NOW | RTLD_LOCAL;
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     mode |= RTLD_DEEPBIND;
 #endif
     void *lib = dlopen(path, mode);
