@@ -945,6 +945,37 @@ static int put_int(void *val, socklen_t *len, int v) {
     return 0;
 }
 
+/* Linux's struct tcp_info (glibc's classic part: up to tcpi_total_retrans)
+ * from tcpbed's, in Linux's numbers and units: microseconds, cwnd and
+ * ssthresh in segments. Fields tcpbed does not keep are 0. */
+static void linux_tcp_info(const struct tb_tcp_info *in, struct tcp_info *t) {
+    static const uint8_t state[] = {
+        [TB_TCP_CLOSED] = 7,      [TB_TCP_LISTEN] = 10,     [TB_TCP_SYN_SENT] = 2,   [TB_TCP_SYN_RECEIVED] = 3,
+        [TB_TCP_ESTABLISHED] = 1, [TB_TCP_FIN_WAIT_1] = 4,  [TB_TCP_FIN_WAIT_2] = 5, [TB_TCP_CLOSE_WAIT] = 8,
+        [TB_TCP_CLOSING] = 11,    [TB_TCP_LAST_ACK] = 9,    [TB_TCP_TIME_WAIT] = 6,
+    };
+    uint32_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
+    memset(t, 0, sizeof(*t));
+    t->tcpi_state = in->state >= 0 && (size_t)in->state < sizeof(state) ? state[in->state] : 0;
+    t->tcpi_ca_state = in->in_recovery ? 3 : 0;   /* TCP_CA_Recovery, TCP_CA_Open */
+    t->tcpi_retransmits = (uint8_t)in->backoff;
+    t->tcpi_backoff = (uint8_t)in->backoff;
+    t->tcpi_options = (uint8_t)((in->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (in->sack_ok ? TCPI_OPT_SACK : 0) |
+                                (in->ws_ok ? TCPI_OPT_WSCALE : 0) | (in->ecn_ok ? TCPI_OPT_ECN : 0));
+    t->tcpi_snd_wscale = in->ws_ok ? in->snd_wscale & 15 : 0;
+    t->tcpi_rcv_wscale = in->ws_ok ? in->rcv_wscale & 15 : 0;
+    t->tcpi_rto = (uint32_t)(in->rto_ns / TB_NS_PER_US);
+    t->tcpi_snd_mss = in->mss_bytes;
+    t->tcpi_rcv_mss = in->mss_bytes;
+    t->tcpi_unacked = (in->flight_bytes + mss - 1) / mss;
+    t->tcpi_rtt = (uint32_t)(in->srtt_ns / TB_NS_PER_US);
+    t->tcpi_rttvar = (uint32_t)(in->rttvar_ns / TB_NS_PER_US);
+    t->tcpi_snd_ssthresh = in->ssthresh_bytes >= 0x7fffffffu ? 0x7fffffffu : in->ssthresh_bytes / mss;
+    t->tcpi_snd_cwnd = in->cwnd_bytes / mss;
+    t->tcpi_advmss = in->mss_bytes;
+    t->tcpi_total_retrans = (uint32_t)in->retransmits;
+}
+
 static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len) {
     struct pd *p = enter(ud, false);
     struct pd_fd *f = fd_get(p, fd);
@@ -969,7 +1000,27 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
         r = put_int(val, len, have ? in.nodelay : (f->nodelay >= 0 ? f->nodelay : p->cfg.tcp_nodelay));
     else if (level == IPPROTO_TCP && name == TCP_MAXSEG)
         r = put_int(val, len, have ? in.mss_bytes : (f->mss > 0 ? f->mss : 536));
-    else if (level == IPPROTO_TCP && name == TCP_KEEPIDLE) r = put_int(val, len, f->keepidle > 0 ? f->keepidle : 7200);
+    else if (level == IPPROTO_TCP && name == TCP_INFO) {
+        if (val == NULL || len == NULL) r = fail(EFAULT);
+        else if (f->kind == PD_LISTENER || f->kind == PD_SOCKET) {
+            struct tcp_info t;   /* Linux reports a listener or a fresh socket too */
+            memset(&t, 0, sizeof(t));
+            t.tcpi_state = f->kind == PD_LISTENER ? 10 : 7;
+            size_t n = *len < sizeof(t) ? *len : sizeof(t);
+            memcpy(val, &t, n);
+            *len = (socklen_t)n;
+            r = 0;
+        } else if (!have) {
+            r = fail(EBADF);
+        } else {
+            struct tcp_info t;
+            linux_tcp_info(&in, &t);
+            size_t n = *len < sizeof(t) ? *len : sizeof(t);
+            memcpy(val, &t, n);
+            *len = (socklen_t)n;
+            r = 0;
+        }
+    } else if (level == IPPROTO_TCP && name == TCP_KEEPIDLE) r = put_int(val, len, f->keepidle > 0 ? f->keepidle : 7200);
     else if (level == IPPROTO_TCP && name == TCP_KEEPINTVL) r = put_int(val, len, f->keepintvl > 0 ? f->keepintvl : 75);
     else if (level == IPPROTO_TCP && name == TCP_KEEPCNT) r = put_int(val, len, f->keepcnt > 0 ? f->keepcnt : 9);
     else r = fail(ENOPROTOOPT);

@@ -318,6 +318,14 @@ static void scenario(void) {
         ok = bad("accept's address is not 192.0.2.1:%d", REMOTE_PORT);
     check(ok, "accept(3, {192.0.2.1:48896}) = 4");
     if (!ok) return;
+    struct tcp_info ti;
+    socklen_t tl = sizeof(ti);
+    memset(&ti, 0xff, sizeof(ti));
+    ok = call_is(ifc.getsockopt(ifc.userdata, 4, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0, 0, "getsockopt(TCP_INFO)");
+    if (ok && (ti.tcpi_state != 1 || ti.tcpi_snd_mss != 1000 || ti.tcpi_rtt != 100000 || ti.tcpi_rto != RTO_US))
+        ok = bad("tcpi_state %u snd_mss %u rtt %u rto %u, wanted 1 (ESTABLISHED) 1000 100000 %d", ti.tcpi_state,
+                 ti.tcpi_snd_mss, ti.tcpi_rtt, ti.tcpi_rto, RTO_US);
+    check(ok, "getsockopt(TCP_INFO): ESTABLISHED, snd_mss 1000, rtt 100 ms, rto 1 s");
     check(call_is(ifc.fcntl(ifc.userdata, 4, F_SETFL, O_RDWR | O_NONBLOCK), 0, 0, "fcntl(F_SETFL)"),
           "fcntl(4, F_SETFL, O_NONBLOCK) = 0");
     char buf[2048];
