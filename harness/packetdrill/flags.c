@@ -8,7 +8,7 @@
 
 #define KNOWN                                                                                      \
     "seed, local_ip, mtu, rto_min_ms, rto_initial_ms, delack_ms, sack, timestamps, wscale, ecn, " \
-    "cc, iw, spin_usecs, receive_wait_s, block_wait_s, block_timeout_ms"
+    "cc, iw, spin_usecs, receive_wait_s, block_wait_s, block_timeout_ms, verbose"
 
 static bool num(const char *v, int64_t lo, int64_t hi, int64_t *out) {
     if (*v == '\0') return false;
@@ -32,7 +32,6 @@ static bool ipv4(const char *v, uint32_t *out) {
 bool tb_pd_flags_parse(const char *s, struct tb_pd_flags *o, char *err, size_t err_len) {
     memset(o, 0, sizeof(*o));
     o->seed = 1;
-    o->local_ip = 0xc0a80001u;   /* 192.168.0.1 */
     o->mtu = o->rto_min_ms = o->rto_initial_ms = o->delack_ms = o->iw = -1;
     o->sack = o->timestamps = o->wscale = o->ecn = o->cc = -1;
     o->spin_usecs = 20;
@@ -82,6 +81,10 @@ bool tb_pd_flags_parse(const char *s, struct tb_pd_flags *o, char *err, size_t e
             o->block_horizon_ns = x * TB_NS_PER_S;
         }
         else if (strcmp(k, "block_timeout_ms") == 0) ok = num(v, 1, 3600000, &o->block_timeout_ms);
+        else if (strcmp(k, "verbose") == 0) {
+            ok = num(v, 0, 1, &x);
+            o->verbose = (int)x;
+        }
         else if (strcmp(k, "sack") == 0 || strcmp(k, "timestamps") == 0 || strcmp(k, "wscale") == 0 ||
                  strcmp(k, "ecn") == 0) {
             ok = num(v, 0, 1, &x);
@@ -105,7 +108,7 @@ bool tb_pd_flags_parse(const char *s, struct tb_pd_flags *o, char *err, size_t e
 
 void tb_pd_flags_apply(const struct tb_pd_flags *f, struct tb_config *cfg) {
     cfg->seed = f->seed;
-    cfg->ipv4_addr = f->local_ip;
+    if (f->local_ip != 0) cfg->ipv4_addr = f->local_ip;
     if (f->mtu >= 0) cfg->mtu = (uint16_t)f->mtu;
     if (f->rto_min_ms >= 0) cfg->tcp_rto_min_ns = f->rto_min_ms * TB_NS_PER_MS;
     if (f->rto_initial_ms >= 0) cfg->tcp_rto_initial_ns = f->rto_initial_ms * TB_NS_PER_MS;

@@ -238,6 +238,30 @@ static void app(struct tb_host *h, void *ctx) {
     }
 }
 
+/* The stack is built when its address is first needed: the local_ip
+ * flag, else the address packetdrill binds to or sends its first packet
+ * to (current packetdrill picks its local address at random in
+ * 192.168.0.0/16), else 192.168.0.1. */
+#define PD_DEFAULT_IP 0xc0a80001u
+
+static bool ensure_host(struct pd *p, uint32_t hint) {
+    if (p->h != NULL) return true;
+    p->cfg.ipv4_addr = p->fl.local_ip != 0 ? p->fl.local_ip : hint != 0 ? hint : PD_DEFAULT_IP;
+    struct tb_host_params hp = {.name = "packetdrill", .cfg = &p->cfg, .port_ops = &pd_port, .port = p,
+                                .env_ops = &pd_env, .env = p};
+    p->h = tb_host_new(&hp);
+    if (p->h == NULL) {
+        say("the stack cannot be built: out of memory");
+        return false;
+    }
+    tb_host_set_app(p->h, app, p);
+    if (p->fl.verbose) {
+        uint32_t a = p->cfg.ipv4_addr;
+        say("tcpbed is %u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    }
+    return true;
+}
+
 /* ---- the loop and the clock ------------------------------------------------------- */
 
 static void deadline_in(struct timespec *ts, int64_t ms) {
@@ -270,6 +294,7 @@ static void settle(struct pd *p) {
 
 /* One pass of the host at now, and more while ARP replies wait to go in. */
 static void pass(struct pd *p) {
+    if (p->h == NULL) return;
     unsigned rounds = 0;
     do tb_host_poll(p->h);
     while (p->rx_count > 0 && ++rounds < 64);
@@ -278,6 +303,7 @@ static void pass(struct pd *p) {
 
 /* After calls made outside a pass: send what they queued. */
 static void flush(struct pd *p) {
+    if (p->h == NULL) return;
     tb_host_kick(p->h);
     if (p->rx_count > 0) pass(p);
     else settle(p);
@@ -289,7 +315,7 @@ static void advance_to(struct pd *p, tb_time_ns t, bool stop_on_tx) {
     unsigned same = 0;
     for (;;) {
         if (stop_on_tx && p->tx_count > 0) return;
-        tb_time_ns next = tb_host_next_deadline(p->h);
+        tb_time_ns next = p->h != NULL ? tb_host_next_deadline(p->h) : TB_TIME_NEVER;
         if (next == TB_TIME_NEVER || next > t) break;
         if (next > p->now) {
             p->now = next;
@@ -333,7 +359,7 @@ static bool run_blocking(struct pd *p, pd_attempt_fn attempt, void *ctx, bool no
         /* Nobody else moves the clock: move it ourselves, deadline to deadline. */
         tb_time_ns limit = p->now + p->fl.block_horizon_ns;
         for (;;) {
-            tb_time_ns next = tb_host_next_deadline(p->h);
+            tb_time_ns next = p->h != NULL ? tb_host_next_deadline(p->h) : TB_TIME_NEVER;
             if (wake < next) next = wake;
             if (next == TB_TIME_NEVER || next > limit) {
                 say("%s would block forever (nothing due in the next %" PRId64 " s of virtual time)", what,
@@ -495,10 +521,13 @@ static int pd_bind(void *ud, int fd, const struct sockaddr *addr, socklen_t addr
     else if (f->kind == PD_EPOLL) r = fail(ENOTSOCK);
     else if (f->kind != PD_SOCKET || f->port != 0) r = fail(EINVAL);
     else if (!sockaddr_in_of(addr, addrlen, &sin)) r = fail(addr != NULL && addrlen >= sizeof(sa_family_t) ? EAFNOSUPPORT : EINVAL);
-    else if (sin.sin_addr.s_addr != htonl(INADDR_ANY) && ntohl(sin.sin_addr.s_addr) != p->cfg.ipv4_addr)
-        r = fail(EADDRNOTAVAIL);
     else if (ntohs(sin.sin_port) == 0) r = fail(EINVAL);   /* tcpbed picks ports only for connect */
-    else f->port = ntohs(sin.sin_port);
+    else {
+        uint32_t a = ntohl(sin.sin_addr.s_addr);
+        if (a != INADDR_ANY && !ensure_host(p, a)) r = fail(ENOMEM);
+        else if (a != INADDR_ANY && a != p->cfg.ipv4_addr) r = fail(EADDRNOTAVAIL);
+        else f->port = ntohs(sin.sin_port);
+    }
     leave(p);
     return r;
 }
@@ -510,6 +539,7 @@ static int pd_listen(void *ud, int fd, int backlog) {
     if (f == NULL) r = fail(EBADF);
     else if (f->kind == PD_LISTENER) r = 0;
     else if (f->kind != PD_SOCKET || f->port == 0) r = fail(f->kind == PD_EPOLL ? ENOTSOCK : EINVAL);
+    else if (!ensure_host(p, 0)) r = fail(ENOMEM);
     else {
         int32_t h = tb_host_listen(p->h, f->port, (uint32_t)(backlog <= 0 ? 1 : backlog));
         if (h < 0) r = fail(errno_of(h));
@@ -615,6 +645,7 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t a
         else r = fail(in.state == TB_TCP_SYN_SENT ? EALREADY : EISCONN);
     } else if (f->kind != PD_SOCKET) r = fail(f->kind == PD_EPOLL ? ENOTSOCK : EISCONN);
     else if (!sockaddr_in_of(addr, addrlen, &sin)) r = fail(EAFNOSUPPORT);
+    else if (!ensure_host(p, 0)) r = fail(ENOMEM);
     else {
         uint32_t dst = ntohl(sin.sin_addr.s_addr);
         uint16_t port = ntohs(sin.sin_port);
@@ -1173,6 +1204,8 @@ static int pd_netdev_send(void *ud, const void *buf, size_t count) {
             "--ip_version=ipv4)",
             ip[0] >> 4);
         r = -1;
+    } else if (!ensure_host(p, count >= 20 ? tb_get32(ip + 16) : 0)) {
+        r = -1;
     } else {
         uint8_t frame[PD_FRAME_CAP];
         struct tb_eth_repr e = {.dst = mac_stack, .src = mac_remote, .ethertype = TB_ETHERTYPE_IPV4};
@@ -1263,16 +1296,17 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
     p->cfg.ipv4_gateway = 0;
     p->cfg.arp_reachable_ns = TB_TCP_TIME_KNOB_MAX_NS;
     p->now = PD_T0_NS;
-    struct tb_host_params hp = {.name = "packetdrill", .cfg = &p->cfg, .port_ops = &pd_port, .port = p,
-                                .env_ops = &pd_env, .env = p};
-    if (p->rx != NULL && p->tx != NULL) p->h = tb_host_new(&hp);
-    if (p->h == NULL) {
-        const char *why = "out of memory";
-        tb_config_check(&p->cfg, &why);
-        say("the stack cannot be built: %s", why);
+    p->cfg.ipv4_addr = p->fl.local_ip != 0 ? p->fl.local_ip : PD_DEFAULT_IP;
+    const char *why = NULL;
+    if (p->rx == NULL || p->tx == NULL) {
+        say("out of memory");
         exit(EXIT_FAILURE);
     }
-    tb_host_set_app(p->h, app, p);
+    if (tb_config_check(&p->cfg, &why) != TB_OK) {
+        say("--so_flags: the stack cannot be built: %s", why);
+        exit(EXIT_FAILURE);
+    }
+    if (p->fl.local_ip != 0 && !ensure_host(p, 0)) exit(EXIT_FAILURE);
 
     memset(ifc, 0, sizeof(*ifc));
     ifc->userdata = p;

@@ -6,7 +6,8 @@
  * table and then behaves as packetdrill does for a small script, written
  * here as C instead of a .pkt file:
  *
- *   0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3, SO_REUSEADDR, bind 8080,
+ *   0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3, SO_REUSEADDR, bind 192.168.37.201:8080
+ *         (the plug-in takes that address; another one is EADDRNOTAVAIL),
  *         TCP_MAXSEG 1200, listen
  *   0.1   < S 0:0(0) win 32792 <mss 1000>          -> > S. 0:0(0) ack 1 <mss 1200,...>  at 0.1
  *   0.2   < . 1:1(0) ack 1 win 65535                (RTT 100 ms)
@@ -48,7 +49,8 @@
 
 #include "harness/packetdrill/packetdrill_so.h"
 
-#define LOCAL_IP 0xc0a80001u   /* 192.168.0.1: the stack, packetdrill's default local address */
+#define LOCAL_IP 0xc0a825c9u   /* 192.168.37.201: the stack, as current packetdrill picks its local
+                                  address at random in 192.168.0.0/16; the plug-in learns it from bind */
 #define REMOTE_IP 0xc0000201u  /* 192.0.2.1: the script's end */
 #define LOCAL_PORT 8080
 #define REMOTE_PORT 48896
@@ -282,7 +284,13 @@ static void scenario(void) {
     check(call_is(ifc.setsockopt(ifc.userdata, 3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0, 0, "setsockopt"),
           "setsockopt(SO_REUSEADDR) = 0");
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(LOCAL_PORT), .sin_addr.s_addr = htonl(LOCAL_IP)};
-    check(call_is(ifc.bind(ifc.userdata, 3, (struct sockaddr *)&sin, sizeof(sin)), 0, 0, "bind"), "bind(8080) = 0");
+    check(call_is(ifc.bind(ifc.userdata, 3, (struct sockaddr *)&sin, sizeof(sin)), 0, 0, "bind"),
+          "bind(192.168.37.201:8080) = 0: the stack takes that address");
+    r = ifc.socket(ifc.userdata, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in other = {.sin_family = AF_INET, .sin_port = htons(8081), .sin_addr.s_addr = htonl(0xc0a80001u)};
+    check(call_is(ifc.bind(ifc.userdata, r, (struct sockaddr *)&other, sizeof(other)), -1, EADDRNOTAVAIL, "bind"),
+          "bind(192.168.0.1:8081) on a second socket = -1 EADDRNOTAVAIL");
+    check(call_is(ifc.close(ifc.userdata, r), 0, 0, "close"), "close() of the unbound socket = 0");
     int mss = 1200;
     check(call_is(ifc.setsockopt(ifc.userdata, 3, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)), 0, 0, "setsockopt"),
           "setsockopt(TCP_MAXSEG, 1200) = 0");
