@@ -69,6 +69,7 @@ struct pd_fd {
     bool nonblock;
     uint16_t port;                  /* bound port; 0 none */
     int so_error;                   /* errno SO_ERROR reports once */
+    bool error_reported;            /* the connection's error went out through SO_ERROR */
     bool reuseaddr, keepalive;
     int nodelay;                    /* -1: the stack's default */
     int64_t sndbuf, rcvbuf;         /* 0: the stack's default */
@@ -304,9 +305,11 @@ static void pass(struct pd *p) {
 /* After calls made outside a pass: send what they queued. */
 static void flush(struct pd *p) {
     if (p->h == NULL) return;
+    int e = errno;
     tb_host_kick(p->h);
     if (p->rx_count > 0) pass(p);
     else settle(p);
+    errno = e;
 }
 
 /* Moves the clock to t, running every deadline on the way at its time;
@@ -343,7 +346,12 @@ static struct pd *enter(void *ud, bool clock_read) {
     return p;
 }
 
-static void leave(struct pd *p) { pthread_mutex_unlock(&p->mu); }
+/* errno is the call's answer: nothing on the way out may change it. */
+static void leave(struct pd *p) {
+    int e = errno;
+    pthread_mutex_unlock(&p->mu);
+    errno = e;
+}
 
 /* A call that may block. attempt() returns true once it completed (its
  * result in ctx). `wake` is a virtual time at which it completes anyway
@@ -777,10 +785,8 @@ static ssize_t do_io(void *ud, int fd, const struct iovec *iov, int iovcnt, int 
             if (conn_info(p, &p->fds[fd], &in)) fill_addr(from, fromlen, in.remote_ipv4, in.remote_port);
         }
     }
-    int saved = errno;
     flush(p);
     leave(p);
-    errno = saved;
     return r;
 }
 
@@ -1017,7 +1023,10 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
     else if (f->kind == PD_EPOLL) r = fail(ENOTSOCK);
     else if (level == SOL_SOCKET && name == SO_ERROR) {
         int e = f->so_error;
-        if (e == 0 && have && in.error != 0) e = errno_of(in.error);
+        if (e == 0 && have && in.error != 0 && !f->error_reported) {
+            e = errno_of(in.error);
+            f->error_reported = true;   /* Linux clears the error it reports */
+        }
         f->so_error = 0;
         r = put_int(val, len, e);
     } else if (level == SOL_SOCKET && name == SO_TYPE) r = put_int(val, len, SOCK_STREAM);

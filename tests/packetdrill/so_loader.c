@@ -19,7 +19,12 @@
  *         usleep past the RTO                       -> the same segment again at 1.4
  *   1.5   < . ack 1001, close(4)                    -> > F. 1001:1001(0)
  *   1.6   < F. 101:101(0) ack 1002                  -> > . ack 102
- *         close(3), free
+ *         close(3)
+ *   2.0   socket(SOCK_NONBLOCK) = 3, epoll_create = 4, EPOLLOUT on 3,
+ *         connect = EINPROGRESS (again: EALREADY)  -> > S 0:0(0) <mss ...> from an ephemeral port
+ *         epoll_wait(0) = 0
+ *   2.05  < S. 0:0(0) ack 1 <mss 1460>             -> > . ack 1; epoll_wait(0) = 1 EPOLLOUT, SO_ERROR 0
+ *   2.1   < R 1:1(0)                               read = ECONNRESET; close, free
  *
  * Packets are built and checked here, with our own checksum code: IPv4
  * packets without a link-layer header, as packetdrill hands them over.
@@ -66,6 +71,7 @@
 #define F_ACK 0x10
 
 static int passed, failed;
+static uint16_t stack_port = LOCAL_PORT, peer_port = REMOTE_PORT;   /* the flow under test */
 static struct packetdrill_interface ifc;
 static long long t0;                 /* script time 0 on the plug-in's clock, microseconds */
 static char why[512];                /* the current step's failure */
@@ -131,8 +137,8 @@ static size_t build(uint8_t *out, uint32_t seq, uint32_t ack, uint8_t flags, uin
     put32(out + 16, LOCAL_IP);
     put16(out + 10, fold(sum16(out, 20, 0)));
     uint8_t *t = out + 20;
-    put16(t, REMOTE_PORT);
-    put16(t + 2, LOCAL_PORT);
+    put16(t, peer_port);
+    put16(t + 2, stack_port);
     put32(t + 4, seq);
     put32(t + 8, ack);
     t[12] = (uint8_t)((thl / 4) << 4);
@@ -172,7 +178,9 @@ static bool sniff(struct seg *s) {
     size_t tl = n - 20, thl = (size_t)(t[12] >> 4) * 4;
     if (thl < 20 || thl > tl) return bad("TCP data offset %zu out of range", thl);
     if (tcp_sum(LOCAL_IP, REMOTE_IP, t, tl) != 0) return bad("bad TCP checksum");
-    if (get16(t) != LOCAL_PORT || get16(t + 2) != REMOTE_PORT) return bad("ports %u>%u", get16(t), get16(t + 2));
+    if (stack_port == 0) stack_port = get16(t);   /* an active open: the stack's ephemeral port */
+    if (get16(t) != stack_port || get16(t + 2) != peer_port)
+        return bad("ports %u>%u, wanted %u>%u", get16(t), get16(t + 2), stack_port, peer_port);
     s->seq = get32(t + 4);
     s->ack = get32(t + 8);
     s->flags = t[13];
@@ -410,6 +418,72 @@ static void scenario(void) {
     check(call_is(ifc.close(ifc.userdata, 4), -1, EBADF, "close(4) again"), "close(4) again = -1 EBADF");
 }
 
+/* 2.0: an active open from a non-blocking socket, watched with epoll;
+ * the peer resets it. */
+static void active_open(void) {
+    uint8_t pkt[256];
+    size_t n;
+    struct seg s;
+    const uint32_t risn = 5000000u;
+    wait_until(2000000);
+    int fd = ifc.socket(ifc.userdata, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    check(call_is(fd, 3, 0, "socket"), "socket(SOCK_NONBLOCK) = 3 (the lowest free descriptor)");
+    int ep = ifc.epoll_create(ifc.userdata, 1);
+    check(call_is(ep, 4, 0, "epoll_create"), "epoll_create(1) = 4");
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = 0x1234};
+    check(call_is(ifc.epoll_ctl(ifc.userdata, ep, EPOLL_CTL_ADD, fd, &ev), 0, 0, "epoll_ctl"),
+          "epoll_ctl(4, EPOLL_CTL_ADD, 3, EPOLLOUT) = 0");
+    check(call_is(ifc.epoll_ctl(ifc.userdata, ep, EPOLL_CTL_ADD, fd, &ev), -1, EEXIST, "epoll_ctl"),
+          "the same again = -1 EEXIST");
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(8080), .sin_addr.s_addr = htonl(REMOTE_IP)};
+    check(call_is(ifc.connect(ifc.userdata, fd, (struct sockaddr *)&to, sizeof(to)), -1, EINPROGRESS, "connect"),
+          "connect(3, 192.0.2.1:8080) = -1 EINPROGRESS");
+    check(call_is(ifc.connect(ifc.userdata, fd, (struct sockaddr *)&to, sizeof(to)), -1, EALREADY, "connect"),
+          "connect again = -1 EALREADY");
+    stack_port = 0;
+    peer_port = 8080;
+    bool ok = sniff(&s) && at_time(s.t, 2000000, "the SYN");
+    if (ok && (s.flags != F_SYN || s.ack != 0 || s.mss == 0 || s.len != 0))
+        ok = bad("flags 0x%02x ack %u mss %u len %zu", s.flags, s.ack, s.mss, s.len);
+    if (ok && stack_port < 1024) ok = bad("source port %u is not ephemeral", stack_port);
+    check(ok, "> S 0:0(0) <mss ...> from an ephemeral port at 2.000000");
+    if (!ok) return;
+    uint32_t iss = s.seq;
+    struct epoll_event out[4];
+    check(call_is(ifc.epoll_wait(ifc.userdata, ep, out, 4, 0), 0, 0, "epoll_wait"),
+          "epoll_wait(4, ..., 0) = 0 while the handshake is under way");
+
+    wait_until(2050000);
+    uint8_t mss_opt[4] = {2, 4, 0x05, 0xb4};   /* mss 1460 */
+    n = build(pkt, risn, iss + 1, F_SYN | F_ACK, 65535, mss_opt, sizeof(mss_opt), NULL, 0);
+    inject(pkt, n, "< S. 0:0(0) ack 1 win 65535 <mss 1460>");
+    ok = sniff(&s) && at_time(s.t, 2050000, "the ACK");
+    if (ok && (s.flags != F_ACK || s.seq != iss + 1 || s.ack != risn + 1 || s.len != 0))
+        ok = bad("flags 0x%02x seq %u ack %u len %zu", s.flags, s.seq - iss, s.ack - risn, s.len);
+    check(ok, "> . 1:1(0) ack 1 at 2.050000");
+    if (!ok) return;
+    int got = ifc.epoll_wait(ifc.userdata, ep, out, 4, 0);
+    ok = call_is(got, 1, 0, "epoll_wait");
+    if (ok && (out[0].events != EPOLLOUT || out[0].data.u64 != 0x1234))
+        ok = bad("events 0x%x data 0x%llx", out[0].events, (unsigned long long)out[0].data.u64);
+    check(ok, "epoll_wait(4, ..., 0) = 1: EPOLLOUT, the registered data");
+    int err = -1;
+    socklen_t el = sizeof(err);
+    ok = call_is(ifc.getsockopt(ifc.userdata, fd, SOL_SOCKET, SO_ERROR, &err, &el), 0, 0, "getsockopt") &&
+         (err == 0 ? true : bad("SO_ERROR %d", err));
+    check(ok, "getsockopt(SO_ERROR) = 0, [0]");
+
+    wait_until(2100000);
+    n = build(pkt, risn + 1, 0, F_RST, 0, NULL, 0, NULL, 0);
+    inject(pkt, n, "< R 1:1(0)");
+    char buf[16];
+    check(call_is(ifc.read(ifc.userdata, fd, buf, sizeof(buf)), -1, ECONNRESET, "read"), "read(3) = -1 ECONNRESET");
+    check(call_is(ifc.close(ifc.userdata, fd), 0, 0, "close"), "close(3) = 0");
+    check(call_is(ifc.close(ifc.userdata, ep), 0, 0, "close"), "close(4) = 0 (the epoll set)");
+    stack_port = LOCAL_PORT;
+    peer_port = REMOTE_PORT;
+}
+
 /* An unknown flag must stop the plug-in with a message (init returns
  * nothing, so the plug-in exits): run it in a child and read its stderr. */
 static void refuses_unknown_flags(packetdrill_interface_init_t init) {
@@ -476,6 +550,7 @@ int main(int argc, char **argv) {
     check(all, "init(\"" FLAGS "\") fills every member");
     if (!all) goto out;
     scenario();
+    if (failed == 0) active_open();
     ifc.free(ifc.userdata);
     dlclose(lib);
 out:
