@@ -110,6 +110,7 @@ struct pd {
         bool finishing;             /* it completed; its thread has not come back yet */
         pthread_t tid;
         uint64_t seen;              /* the last gen it looked at */
+        tb_time_ns wake;            /* it completes by itself then (a poll timeout) */
     } blk;
 };
 
@@ -319,6 +320,7 @@ static void advance_to(struct pd *p, tb_time_ns t, bool stop_on_tx) {
     for (;;) {
         if (stop_on_tx && p->tx_count > 0) return;
         tb_time_ns next = p->h != NULL ? tb_host_next_deadline(p->h) : TB_TIME_NEVER;
+        if (p->blk.active && p->blk.wake > p->now && p->blk.wake < next) next = p->blk.wake;
         if (next == TB_TIME_NEVER || next > t) break;
         if (next > p->now) {
             p->now = next;
@@ -381,6 +383,7 @@ static bool run_blocking(struct pd *p, pd_attempt_fn attempt, void *ctx, bool no
     }
     p->blk.active = true;
     p->blk.tid = pthread_self();
+    p->blk.wake = wake;
     bool done = false;
     for (;;) {
         uint64_t g = p->gen;

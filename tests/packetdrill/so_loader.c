@@ -15,6 +15,7 @@
  *   0.3   read(4, 100) on a second thread, blocked ...
  *   0.35  < P. 1:101(100)                           ... returns 100 at 0.35
  *   0.39  > . 1:1(0) ack 101                        (delayed ACK, 40 ms)
+ *         poll(4, POLLIN, 5) on the second thread ... returns 0 at 0.395
  *   0.4   write(4, 1000) = 1000                     -> > P. 1:1001(1000) at 0.4
  *         usleep past the RTO                       -> the same segment again at 1.4
  *   1.5   < . ack 1001, close(4)                    -> > F. 1001:1001(0)
@@ -240,6 +241,22 @@ struct reader {
     char buf[200];
 };
 
+struct poller {
+    pthread_t th;
+    _Atomic int tid;
+    int result;
+    long long end_us;
+};
+
+static void *poller_main(void *arg) {
+    struct poller *q = arg;
+    atomic_store(&q->tid, (int)syscall(SYS_gettid));
+    struct pollfd pf = {.fd = 4, .events = POLLIN};
+    q->result = ifc.poll(ifc.userdata, &pf, 1, 5);
+    q->end_us = now_us();
+    return NULL;
+}
+
 static void *reader_main(void *arg) {
     struct reader *r = arg;
     atomic_store(&r->tid, (int)syscall(SYS_gettid));
@@ -377,8 +394,20 @@ static void scenario(void) {
     check(ok, "> . 1:1(0) ack 101 at 0.390000 (delayed ACK)");
     if (!ok) return;
 
+    /* 0.39: poll(4, POLLIN, 5) on the syscall thread times out at 0.395
+     * while the main thread sleeps to 0.4 */
+    struct poller pq;
+    memset(&pq, 0, sizeof(pq));
+    pthread_create(&pq.th, NULL, poller_main, &pq);
+    while (atomic_load(&pq.tid) == 0) usleep(100);
+    snprintf(why, sizeof(why), "the polling thread never went to sleep");
+    check(wait_sleeping((pid_t)atomic_load(&pq.tid)), "poll(4, POLLIN, 5) blocks on the second thread");
+
     /* 0.4: 1000 bytes out, then their retransmission at the RTO */
     wait_until(400000);
+    pthread_join(pq.th, NULL);
+    check(call_is(pq.result, 0, 0, "poll") && at_time(pq.end_us, 395000, "poll's return"),
+          "the blocked poll returns 0 at 0.395000, its timeout in virtual time");
     for (int i = 0; i < 1000; i++) buf[i] = (char)(i * 7);
     check(call_is(ifc.write(ifc.userdata, 4, buf, 1000), 1000, 0, "write"), "write(4, 1000) = 1000");
     ok = sniff(&s) && at_time(s.t, 400000, "the data");
