@@ -11,11 +11,14 @@
  *
  * This header is our own statement of that contract, written from the
  * layout packetdrill documents in gtests/net/packetdrill/packetdrill.h
- * (upstream's table as of its 2015 introduction, extended with the epoll
- * calls, pipe and splice; the layout has been stable since and is the one
- * upstream master uses). Nothing here is packetdrill's text: only the
- * order of the members and their types must match, since packetdrill
- * fills the table by name but reads it by offset.
+ * (read in the packetdrill tree google/bbr carries; every member upstream
+ * google/packetdrill's so_testing.c, run.c and run_system_call.c call is
+ * there, under the same name), whose last members are the epoll calls,
+ * pipe and splice. Forks
+ * that comment out some of those members (for BSD builds) move what
+ * follows; run an upstream build. Nothing here is packetdrill's text: only
+ * the order of the members and their types must match, since packetdrill
+ * reads the table by offset.
  *
  * Every member takes the table's `userdata` first. The socket calls
  * follow their POSIX/Linux namesakes: the result is what the call returns,
@@ -91,7 +94,7 @@ struct packetdrill_interface {
     int (*usleep)(void *userdata, useconds_t usec);
     int (*gettimeofday)(void *userdata, struct timeval *tv, struct timezone *tz);
 
-    /* ---- added after the first version ---- */
+    /* ---- epoll, pipe and splice: the table's last members ---- */
     int (*epoll_create)(void *userdata, int size);
     int (*epoll_ctl)(void *userdata, int epfd, int op, int fd, struct epoll_event *event);
     int (*epoll_wait)(void *userdata, int epfd, struct epoll_event *events, int maxevents, int timeout);
