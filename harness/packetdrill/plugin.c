@@ -651,8 +651,8 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t a
     if (f == NULL) r = fail(EBADF);
     else if (f->kind == PD_CONN) {
         struct tb_tcp_info in;
-        conn_info(p, f, &in);
-        if (in.error != 0) r = fail(errno_of(in.error));
+        if (!conn_info(p, f, &in)) r = fail(EBADF);
+        else if (in.error != 0) r = fail(errno_of(in.error));
         else r = fail(in.state == TB_TCP_SYN_SENT ? EALREADY : EISCONN);
     } else if (f->kind != PD_SOCKET) r = fail(f->kind == PD_EPOLL ? ENOTSOCK : EISCONN);
     else if (!sockaddr_in_of(addr, addrlen, &sin)) r = fail(EAFNOSUPPORT);
