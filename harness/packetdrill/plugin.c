@@ -456,7 +456,8 @@ static size_t opts_list(const struct pd_fd *f, struct tb_tcp_optval *o) {
     if (f->keepintvl > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_INTVL_NS, f->keepintvl * TB_NS_PER_S};
     if (f->keepcnt > 0) o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_PROBES, f->keepcnt};
     if (f->keepalive)
-        o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_IDLE_NS, (f->keepidle > 0 ? f->keepidle : 7200) * TB_NS_PER_S};
+        o[n++] = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_IDLE_NS,
+                                        (f->keepidle > 0 ? f->keepidle : 7200) * TB_NS_PER_S};
     return n;
 }
 
@@ -531,7 +532,8 @@ static int pd_bind(void *ud, int fd, const struct sockaddr *addr, socklen_t addr
     if (f == NULL) r = fail(EBADF);
     else if (f->kind == PD_EPOLL) r = fail(ENOTSOCK);
     else if (f->kind != PD_SOCKET || f->port != 0) r = fail(EINVAL);
-    else if (!sockaddr_in_of(addr, addrlen, &sin)) r = fail(addr != NULL && addrlen >= sizeof(sa_family_t) ? EAFNOSUPPORT : EINVAL);
+    else if (!sockaddr_in_of(addr, addrlen, &sin))
+        r = fail(addr != NULL && addrlen >= sizeof(sa_family_t) ? EAFNOSUPPORT : EINVAL);
     else if (ntohs(sin.sin_port) == 0) r = fail(EINVAL);   /* tcpbed picks ports only for connect */
     else {
         uint32_t a = ntohl(sin.sin_addr.s_addr);
@@ -964,7 +966,8 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
         if (v < 1) r = fail(EINVAL);
         else if (name == TCP_KEEPIDLE) {
             f->keepidle = v;
-            if (conn && f->keepalive) rc = tb_host_setopt(p->h, f->handle, TB_TCP_OPT_KEEPALIVE_IDLE_NS, v * TB_NS_PER_S);
+            if (conn && f->keepalive)
+                rc = tb_host_setopt(p->h, f->handle, TB_TCP_OPT_KEEPALIVE_IDLE_NS, v * TB_NS_PER_S);
         } else if (name == TCP_KEEPINTVL) {
             f->keepintvl = v;
             if (conn) rc = tb_host_setopt(p->h, f->handle, TB_TCP_OPT_KEEPALIVE_INTVL_NS, v * TB_NS_PER_S);
@@ -1063,7 +1066,8 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
             *len = (socklen_t)n;
             r = 0;
         }
-    } else if (level == IPPROTO_TCP && name == TCP_KEEPIDLE) r = put_int(val, len, f->keepidle > 0 ? f->keepidle : 7200);
+    } else if (level == IPPROTO_TCP && name == TCP_KEEPIDLE)
+        r = put_int(val, len, f->keepidle > 0 ? f->keepidle : 7200);
     else if (level == IPPROTO_TCP && name == TCP_KEEPINTVL) r = put_int(val, len, f->keepintvl > 0 ? f->keepintvl : 75);
     else if (level == IPPROTO_TCP && name == TCP_KEEPCNT) r = put_int(val, len, f->keepcnt > 0 ? f->keepcnt : 9);
     else r = fail(ENOPROTOOPT);
