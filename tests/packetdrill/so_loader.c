@@ -365,7 +365,8 @@ static void scenario(void) {
     check(call_is(ifc.read(ifc.userdata, 4, buf, sizeof(buf)), -1, EAGAIN, "read"), "read() with no data = -1 EAGAIN");
     check(call_is(ifc.fcntl(ifc.userdata, 4, F_SETFL, O_RDWR), 0, 0, "fcntl(F_SETFL)"), "fcntl(4, F_SETFL, 0) = 0");
     struct pollfd pf = {.fd = 4, .events = POLLIN | POLLOUT};
-    ok = call_is(ifc.poll(ifc.userdata, &pf, 1, 0), 1, 0, "poll") && (pf.revents == POLLOUT ? true : bad("revents 0x%x", pf.revents));
+    ok = call_is(ifc.poll(ifc.userdata, &pf, 1, 0), 1, 0, "poll") &&
+         (pf.revents == POLLOUT ? true : bad("revents 0x%x", pf.revents));
     check(ok, "poll(4, POLLIN|POLLOUT, 0) = 1: POLLOUT");
     pf.events = POLLIN;
     ok = call_is(ifc.poll(ifc.userdata, &pf, 1, 100), 0, 0, "poll") && at_time(now_us(), 300000, "poll's return");
