@@ -21,10 +21,10 @@ declare -A ALLOWED=(
   [sim]="harness/apps harness/host harness/lib traces stack/include"
   [harness/fuzzin]="sim harness/apps harness/host harness/lib harness/peer traces stack/include"
   [harness/check]="harness/peer harness/host harness/lib traces stack/include"
-  [harness/packetdrill]="harness/host stack/include"
+  [harness/packetdrill]="harness/check harness/host stack/include"
   [harness]="stack/include"
   [harness/cli]="harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
-  [fuzz]="harness/fuzzin sim harness/apps harness/host harness/lib harness/peer traces stack/include"
+  [fuzz]="harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
   [tests]="harness/cli harness/fuzzin harness/check harness/packetdrill sim harness/apps harness/host harness/lib harness/peer traces stack/include"
 )
 ORDER="stack/include stack harness/lib harness/host harness/peer harness/apps traces sim harness/fuzzin harness/check harness/packetdrill harness harness/cli fuzz tests"

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/check/profile.h"
 #include "harness/check/script.h"
 #include "tcpbed/tcpbed.h"
 
@@ -59,18 +60,6 @@
 #define TB_CHECK_DEFAULT_PORT 8080       /* bind's port and connect's destination unless named */
 #define TB_CHECK_REMOTE_ISN 1000000u     /* the script's initial sequence number */
 #define TB_CHECK_T0_NS INT64_C(1000000000)  /* virtual time of script time 0 */
-
-/* The configuration a script runs against (docs/conformance.md lists every
- * knob). RFC: tcpbed's defaults with the RFCs' recommended values where
- * tcpbed's differ (RTO floor 1 s, RFC 6298 §2.4). LINUX: Linux's defaults
- * where the RFCs allow them, so scripts written for Linux run as written. */
-enum tb_check_profile { TB_CHECK_PROFILE_RFC = 0, TB_CHECK_PROFILE_LINUX };
-
-/* "rfc" or "linux" -> profile; false if unknown. */
-bool tb_check_profile_parse(const char *name, enum tb_check_profile *out);
-const char *tb_check_profile_name(enum tb_check_profile p);
-/* tb_config_default with the profile's knobs set over it. */
-void tb_check_profile_config(enum tb_check_profile p, struct tb_config *cfg);
 
 struct tb_check_opts {
     uint64_t seed;               /* the stack's seed (tb_config.seed) */

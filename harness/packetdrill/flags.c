@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define KNOWN                                                                                      \
-    "seed, local_ip, mtu, rto_min_ms, rto_initial_ms, delack_ms, sack, timestamps, wscale, ecn, " \
+    "seed, profile, local_ip, mtu, rto_min_ms, rto_initial_ms, delack_ms, sack, timestamps, wscale, ecn, " \
     "cc, iw, spin_usecs, receive_wait_s, block_wait_s, block_timeout_ms, verbose"
 
 static bool num(const char *v, int64_t lo, int64_t hi, int64_t *out) {
@@ -66,7 +66,8 @@ bool tb_pd_flags_parse(const char *s, struct tb_pd_flags *o, char *err, size_t e
             unsigned long long u = strtoull(v, &end, 10);
             ok = *v != '\0' && *end == '\0' && v[0] != '-';
             o->seed = u;
-        } else if (strcmp(k, "local_ip") == 0) ok = ipv4(v, &o->local_ip);
+        } else if (strcmp(k, "profile") == 0) ok = tb_check_profile_parse(v, &o->profile);
+        else if (strcmp(k, "local_ip") == 0) ok = ipv4(v, &o->local_ip);
         else if (strcmp(k, "mtu") == 0) ok = num(v, 68, 1500, &o->mtu);
         else if (strcmp(k, "rto_min_ms") == 0) ok = num(v, 1, 86400000, &o->rto_min_ms);
         else if (strcmp(k, "rto_initial_ms") == 0) ok = num(v, 1, 86400000, &o->rto_initial_ms);

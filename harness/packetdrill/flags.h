@@ -2,11 +2,13 @@
  *
  * A string of key=value words separated by spaces or commas:
  *   seed=N                  the stack's seed (default 1)
+ *   profile=rfc|linux       the configuration the knobs below start from, as
+ *                           `tcpbed check --profile` (default rfc)
  *   local_ip=A.B.C.D        tcpbed's address (default: learnt from the first bind to
  *                           an address or the first packet packetdrill sends, else
  *                           192.168.0.1)
  *   mtu=N                   the IP MTU (default 1500)
- *   rto_min_ms=N            tcp_rto_min_ns (default 200)
+ *   rto_min_ms=N            tcp_rto_min_ns (default: the profile's, 1000 or 200)
  *   rto_initial_ms=N        tcp_rto_initial_ns (default 1000)
  *   delack_ms=N             tcp_delack_ns (default 40; 0: ACK every segment)
  *   sack=0|1, timestamps=0|1, wscale=0|1, ecn=0|1   the RFC 2018/7323/3168 switches
@@ -28,10 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/check/profile.h"
 #include "tcpbed/tcpbed.h"
 
 struct tb_pd_flags {
     uint64_t seed;
+    enum tb_check_profile profile;
     uint32_t local_ip;             /* 0: learn it */
     int64_t mtu;                   /* < 0: not given (the same for every knob below) */
     int64_t rto_min_ms, rto_initial_ms, delack_ms, iw;

@@ -1305,7 +1305,7 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
     p->main_tid = pthread_self();
     p->rx = calloc(PD_RX_RING, sizeof(*p->rx));
     p->tx = calloc(PD_TX_RING, sizeof(*p->tx));
-    tb_config_default(&p->cfg);
+    tb_check_profile_config(p->fl.profile, &p->cfg);   /* the same profiles as tcpbed check */
     tb_pd_flags_apply(&p->fl, &p->cfg);
     p->cfg.mac = mac_stack;
     p->cfg.ipv4_prefix_len = 0;   /* every remote address is on the link */
