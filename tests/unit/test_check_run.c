@@ -511,6 +511,35 @@ static void small_message_buffers(void **state) {
     free(text);
 }
 
+/* poll, epoll and TCP_INFO report what the stack holds: a wrong revents,
+ * a wrong epoll event, a poll that returns late or a wrong TCP_INFO field
+ * fails on its line; options set before connect reach the SYN. */
+static void readiness_and_info_fail_when_wrong(void **state) {
+    (void)state;
+    expect_fail("api/poll.pkt", "+0 poll([{fd=3, events=POLLIN, revents=POLLIN}], 1, 0) = 1",
+                "+0 poll([{fd=3, events=POLLIN, revents=POLLOUT}], 1, 0) = 1",
+                "runtime error in poll call: Bad revents for fd 3: expected: 0x4 actual: 0x1", NULL, NULL);
+    expect_fail("api/poll.pkt", "0.350...0.450 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 1000) = 1",
+                "0.350...0.440 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 1000) = 1",
+                "timing error: expected poll system call to return at 0.440000 sec but happened at 0.450000 sec", NULL,
+                NULL);
+    expect_fail("api/epoll.pkt", "+0 epoll_wait(4, {events=EPOLLIN|EPOLLERR|EPOLLHUP, fd=5}, 4, 0) = 1",
+                "+0 epoll_wait(4, {events=EPOLLIN, fd=5}, 4, 0) = 1",
+                "runtime error in epoll_wait call: Bad events for fd 5: expected: 0x1 actual: 0x19", NULL, NULL);
+    expect_fail("api/epoll.pkt", "+0 epoll_wait(4, {events=EPOLLIN, fd=3}, 1, 0) = 0",
+                "+0 epoll_wait(4, {events=EPOLLIN, fd=3}, 1, 0) = 1",
+                "runtime error in epoll_wait call: Expected result 1 but got 0", NULL, NULL);
+    expect_fail("api/tcp-info.pkt",
+                "+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_backoff=1, tcpi_total_retrans=1, tcpi_snd_cwnd=1, tcpi_rto=2000000}, [104]) = 0",
+                "+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_backoff=1, tcpi_total_retrans=1, tcpi_snd_cwnd=1, tcpi_rto=1000000}, [104]) = 0",
+                "runtime error in getsockopt call: Bad getsockopt TCP_INFO: tcpi_rto expected: 1000000 actual: 2000000",
+                NULL, NULL);
+    expect_fail("rfc7323/2.2-rcvbuf-before-connect.pkt", "+0 > S 0:0(0) win 16384 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 0>",
+                "+0 > S 0:0(0) win 16384 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 0>",
+                "error handling packet: bad value outbound TCP option 2: expected: mss 1460 vs actual: mss 1000", NULL,
+                NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_corpus_script_passes),
@@ -528,6 +557,7 @@ int main(void) {
         cmocka_unit_test(small_message_buffers),
         cmocka_unit_test(a_blocking_call_that_never_returns_fails),
         cmocka_unit_test(the_addresses_are_options),
+        cmocka_unit_test(readiness_and_info_fail_when_wrong),
     };
     return cmocka_run_group_tests_name("check_run", tests, NULL, NULL);
 }
