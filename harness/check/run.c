@@ -15,7 +15,8 @@
 #include "traces/pcap_writer.h"
 
 #define MAX_FDS 64
-#define MAX_FLOWS 16
+#define MAX_FLOWS 256
+#define IO_CHUNK (INT64_C(1) << 20)   /* bytes one read or write hands the stack at once */
 #define MAX_OUT 256                /* outbound segments not yet matched */
 #define FRAME_CAP 1600
 #define MAX_TS_MAP 64
@@ -114,6 +115,8 @@ struct ctx {
 
     const uint8_t *rx_frame;       /* the frame rx_burst hands in next */
     size_t rx_len;
+    bool arp_reply_due;            /* the stack asked for the script's address */
+    uint8_t *zeros;                /* what writes send (IO_CHUNK zero bytes, allocated on the first) */
 
     struct out_pkt *out;           /* a ring of MAX_OUT */
     size_t out_head, out_count;
@@ -127,7 +130,7 @@ struct ctx {
 
     int cur;                       /* the flow packet lines without ports are about; -1: the listener's */
     struct pending pend;
-    uint8_t io[16384];             /* where reads land */
+    uint8_t *io;                   /* where reads land (IO_CHUNK bytes, allocated on the first) */
     tb_time_ns base;               /* script time the next relative time counts from */
 
     enum tb_check_outcome result;
@@ -222,7 +225,13 @@ static void port_tx(void *port, struct tb_host *h, struct tb_buf *const *frames,
         tb_buf_copy_out(frames[i], 0, flat, len);
         struct tb_peer_frame f;
         enum tb_wire_err e = tb_peer_decode(flat, len, &f);
-        if (f.layer == TB_PEER_ARP) continue;   /* answered below or ignored */
+        if (f.layer == TB_PEER_ARP) {
+            /* The script's end answers for its address whenever asked (after
+             * the cache entry aged out); never scripted. */
+            if (e == TB_WIRE_OK && f.arp.op == TB_ARP_OP_REQUEST && f.arp.tpa == c->remote_ip)
+                c->arp_reply_due = true;
+            continue;
+        }
         if (f.layer != TB_PEER_TCP) continue;   /* ICMP and the rest: not scripted */
         if (e != TB_WIRE_OK) {
             set_msg(c, TB_CHECK_FAIL, "%s: the stack sent a TCP segment that does not parse: %s",
@@ -387,7 +396,10 @@ static int flow_add(struct ctx *c, uint16_t rport, uint16_t sport) {
     int at = -1;
     for (int i = 0; i < MAX_FLOWS && at < 0; i++)
         if (!c->flows[i].used) at = i;
-    if (at < 0) at = MAX_FLOWS - 1;   /* the oldest idea of a flow gives way */
+    if (at < 0) {
+        set_msg(c, TB_CHECK_FAIL, "%s: more than %d connections in one script", c->s->file_name, MAX_FLOWS);
+        at = MAX_FLOWS - 1;   /* the run stops; the slot is only scratch now */
+    }
     struct flow *f = &c->flows[at];
     memset(f, 0, sizeof(*f));
     f->used = true;
@@ -410,6 +422,11 @@ static void try_pending(struct ctx *c);
 
 static void pass(struct ctx *c) {
     tb_host_poll(c->h);
+    if (c->arp_reply_due) {
+        c->arp_reply_due = false;
+        uint8_t arp[TB_ETH_MIN_FRAME];
+        inject_now(c, arp, tb_peer_build_arp_reply(&c->rhost, arp, sizeof(arp)));
+    }
     try_pending(c);
 }
 
@@ -1171,13 +1188,20 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
         return true;
     }
     case PEND_READ: {
-        /* Whatever is there, up to want, in chunks (the bytes are not
-         * checked: the pattern is the peer's business). */
+        /* Whatever is there, up to want, in one receive as far as IO_CHUNK
+         * goes (so the window opens once, as a kernel's read would); the
+         * bytes are not checked: the pattern is the peer's business. */
+        if (c->io == NULL) c->io = malloc(IO_CHUNK);
+        if (c->io == NULL) {
+            r->ret = -1;
+            r->err = "ENOMEM";
+            return true;
+        }
         uint8_t *buf = c->io;
         int64_t got = 0;
         for (;;) {
             int64_t chunk = want - got;
-            if (chunk > (int64_t)sizeof(c->io)) chunk = sizeof(c->io);
+            if (chunk > IO_CHUNK) chunk = IO_CHUNK;
             int64_t n = tb_host_recv(c->h, f->handle, buf, (size_t)(chunk < 0 ? 0 : chunk));
             if (n > 0) {
                 got += n;
@@ -1193,11 +1217,18 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
         return true;
     }
     case PEND_WRITE: {
-        static const uint8_t zeros[4096];
+        /* One send per write as far as IO_CHUNK goes, so the stack sees
+         * the write whole (PSH, Nagle and segment boundaries as a kernel's). */
+        if (c->zeros == NULL && want > 0) c->zeros = calloc(1, IO_CHUNK);
+        if (c->zeros == NULL && want > 0) {
+            r->ret = -1;
+            r->err = "ENOMEM";
+            return true;
+        }
         while (*done < want) {
             int64_t chunk = want - *done;
-            if (chunk > (int64_t)sizeof(zeros)) chunk = sizeof(zeros);
-            int64_t n = tb_host_send(c->h, f->handle, zeros, (size_t)chunk);
+            if (chunk > IO_CHUNK) chunk = IO_CHUNK;
+            int64_t n = tb_host_send(c->h, f->handle, c->zeros, (size_t)chunk);
             if (n == TB_ERR_AGAIN || n == 0) {
                 if (nonblock) {
                     if (*done > 0) break;
@@ -2096,6 +2127,8 @@ out:;
         }
     }
     if (c->h != NULL) tb_host_free(c->h);
+    free(c->zeros);
+    free(c->io);
     free(c->out);
     free(c);
     return r;
