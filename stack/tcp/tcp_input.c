@@ -833,8 +833,10 @@ void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp
     tp->soft_icmp_type = icmp->type;
     tp->soft_icmp_code = icmp->code;
     if (icmp->type == TB_ICMP_DEST_UNREACH && icmp->code == TB_ICMP_UNREACH_FRAG_NEEDED && icmp->next_hop_mtu >= 68) {
+        /* RFC 1191 §3, §6.3: follow the next-hop MTU down to 68 (16 bytes of
+         * data with timestamps, 28 without); a floor above it would send DF
+         * datagrams the hop drops again. */
         int32_t mss = (int32_t)icmp->next_hop_mtu - TB_IPV4_HDR_LEN - TB_TCP_HDR_LEN - ((tp->flags & TF_TS_OK) ? 12 : 0);
-        if (mss < TCP_MIN_MSS) mss = TCP_MIN_MSS;
         if (mss < tp->mss) {
             tp->mss = (uint16_t)mss;
             st->stats.tcp_pmtu_decreases++;

@@ -2648,6 +2648,33 @@ static void icmp_frag_needed_lowers_mss_and_resends(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 1191 §3 / §6.3: the estimate follows the next-hop MTU down to 68, the
+ * IPv4 minimum, and every datagram then fits it (28 bytes of data), never a
+ * larger DF datagram that the 68-octet hop drops again. */
+static void icmp_frag_needed_down_to_68_fits_the_path(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t una = c.p.rcv_nxt;
+    app_send(&c, 200, 0);
+    struct seg first;
+    c_expect(&c, &first);
+    drain_all(st);
+    icmp_about(st, c.now, TB_ICMP_UNREACH_FRAG_NEEDED, 68, &first, NULL);
+    assert_int_equal(info_of(st, c.h).mss_bytes, 28);
+    uint32_t covered = una;
+    struct seg s;
+    while (next_seg(st, &s)) {
+        assert_true(s.ip.total_len <= 68);
+        assert_int_equal(s.th.seq, covered);
+        covered += (uint32_t)s.th.payload_len;
+    }
+    assert_int_equal(covered, una + 200);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5927 §4.1 (and RFC 5961's spirit): an ICMP error quoting a sequence
  * number that is not in flight (SND.UNA =< SEG.SEQ < SND.NXT) is ignored. */
 static void icmp_quoting_stale_sequence_is_ignored(void **state) {
@@ -3573,6 +3600,7 @@ int main(void) {
         /* ICMP */
         T(icmp_unreachable_is_a_soft_error),
         T(icmp_frag_needed_lowers_mss_and_resends),
+        T(icmp_frag_needed_down_to_68_fits_the_path),
         T(icmp_quoting_stale_sequence_is_ignored),
         /* urgent */
         T(urgent_data_is_delivered_inline),
