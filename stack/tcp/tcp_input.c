@@ -549,8 +549,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
         return;
     }
-    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent. */
-    if ((tp->flags & TF_TS_OK) && th->opts.has_ts && SEQ_GEQ(th->opts.ts_val, tp->ts_recent) &&
+    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent;
+     * after 24 days idle ts_recent is invalid and any TSval replaces it (§5.5,
+     * Appendix D), else every later echo would be the stale value. */
+    if ((tp->flags & TF_TS_OK) && th->opts.has_ts &&
+        (SEQ_GEQ(th->opts.ts_val, tp->ts_recent) || now - tp->ts_recent_age_ns >= TCP_PAWS_IDLE_NS) &&
         SEQ_LEQ(seq, tp->last_ack_sent)) {
         tp->ts_recent = th->opts.ts_val;
         tp->ts_recent_age_ns = now;

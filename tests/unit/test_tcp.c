@@ -2326,6 +2326,41 @@ static void keepalive_answer_resets_probing(void **state) {
 /* Timestamps and PAWS (RFC 7323)                                           */
 /* ======================================================================== */
 
+/* RFC 7323 §5.5 and Appendix D: after more than 24 days idle TS.Recent is
+ * invalid; a segment with an older TSval is accepted and its TSval becomes
+ * TS.Recent, so our ACK echoes it (not the 25-day-old value). */
+static void ts_recent_invalid_after_24_days_is_replaced(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.p.ts_on);
+    c.p.ts_val = 1999999999;
+    c_send_data(&c, 100);   /* TSval 2000000000 */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 2000000000u);
+    c.now += INT64_C(25) * 24 * 3600 * SEC;
+    tb_stack_tick(st, c.now);
+    c.p.ts_val = 4;
+    c_send_data(&c, 100);   /* TSval 5: older modulo 2^32, accepted */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
+    assert_int_equal(s.th.opts.ts_ecr, 5);
+    c.p.ts_val = 5;
+    c_send_data(&c, 100);   /* TSval 6: in order again */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 6);
+    t_stack_done(forget(st));
+}
+
 /* RFC 7323 §5.3: a segment whose TSval is older than TS.Recent is a
  * duplicate: it is acknowledged and dropped, its data not delivered; the
  * ACK echoes TS.Recent. */
@@ -3591,6 +3626,7 @@ int main(void) {
         T(keepalive_answer_resets_probing),
         /* timestamps */
         T(paws_drops_segment_with_old_timestamp),
+        T(ts_recent_invalid_after_24_days_is_replaced),
         T(timestamp_echo_follows_last_ack_sent),
         /* SYN cookies, accept queue, listener */
         T(syn_cookie_answers_when_syn_queue_full),
