@@ -405,8 +405,7 @@ static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct
         tp->state == TB_TCP_ESTABLISHED || tp->state == TB_TCP_FIN_WAIT_1 || tp->state == TB_TCP_FIN_WAIT_2;
     if (payload > 0 && data_state && (tp->flags & TF_APP_CLOSED)) {
         /* RFC 1122 §4.2.2.13: new data after CLOSE is lost; say so with a RST. */
-        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt,
-                     tp->rcv_nxt, true);
+        tcp_send_rst_conn(st, tp, now);
         tb_net_drop(st, b, TB_DROP_tcp_after_close, true);
         tp->error = TB_ERR_ABORTED;
         tcp_close_state(st, tp, now);

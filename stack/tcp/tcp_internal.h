@@ -341,6 +341,8 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
 /* A RST (or RST+ACK) in answer to a segment that has no connection. */
 void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                   uint32_t seq, uint32_t ack, bool with_ack);
+/* The RST aborting a synchronized connection, with TSopt when in use (RFC 7323 §3.2). */
+void tcp_send_rst_conn(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 /* Whether an out-of-window answer may go now (both rate limits); counts it if so. */
 bool tcp_oow_ack_allowed(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);

@@ -1425,6 +1425,30 @@ static void close_with_unread_data_sends_rst(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 7323 §3.2: once timestamps are negotiated, TSopt "SHOULD be sent in
+ * an <RST> segment" too: the RST of a close with unread data carries
+ * TSval and TSecr = TS.Recent. */
+static void rst_on_timestamp_connection_carries_ts(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.p.ts_on);
+    c.p.ts_val = 4999;
+    c_send_data(&c, 100);   /* TSval 5000, the ACK delayed */
+    expect_none(st);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_RST);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, 5000);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
 /* RFC 1122 §4.2.2.13: "if new data is received after CLOSE is called, its
  * TCP SHOULD send a RST to show that data was lost". */
 static void data_after_close_is_answered_with_rst(void **state) {
@@ -3590,6 +3614,7 @@ int main(void) {
         T(simultaneous_close_passes_closing),
         T(half_closed_connection_still_receives),
         T(close_with_unread_data_sends_rst),
+        T(rst_on_timestamp_connection_carries_ts),
         T(data_after_close_is_answered_with_rst),
         T(time_wait_reacks_fin_and_restarts_2msl),
         /* data */
