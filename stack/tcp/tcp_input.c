@@ -692,9 +692,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     }
     if (tp->seg_count > 0 || acked > 0) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
     if (acked > 0) tcp_tlp_arm(st, tp, now);
-    /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
+    /* RFC 3168 §6.1.2: one reduction per window of data for ECE, also when
+     * the ACK leaves nothing in flight; until our CWR has gone out the
+     * receiver keeps echoing the same congestion, so no second one. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
-        SEQ_GEQ(tp->snd_una, tp->recover) && tp->snd_max != tp->snd_una) {
+        SEQ_GEQ(tp->snd_una, tp->recover) && !(tp->flags & TF_SEND_CWR)) {
         tcp_cc_cong_signal(tp, TCP_CONG_ECN, now);
         tp->recover = tp->snd_max;
         tp->flags |= TF_SEND_CWR;

@@ -2346,6 +2346,48 @@ static void keepalive_answer_resets_probing(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 3168 §6.1.2: an ECE is a congestion signal even on an ACK that
+ * acknowledges everything in flight: cwnd is reduced once, the next new
+ * data carries CWR, and further ECEs before it (the receiver echoes until
+ * it sees CWR) do not reduce again. */
+static void ece_acking_everything_still_reduces_and_sends_cwr(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_ecn = true;
+    struct tconn c;
+    struct tb_stack *st = tcp_stack(&cfg);
+    c_init(&c, st, T0);
+    c.h = tb_tcp_connect(st, c.now, T_IP_PEER, US_PORT);
+    assert_true(c.h >= 0);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ECE | TB_TCP_CWR);   /* ECN-setup SYN */
+    c.p.port = US_PORT;
+    c.p.stack_port = s.th.src_port;
+    tb_peer_learn(&c.p, &s.th);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, ++c.p.ts_val, c.p.ts_recent);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN | TB_TCP_ACK | TB_TCP_ECE, .seq = c.p.isn,
+                                         .ack = c.p.rcv_nxt, .window = c.p.window, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    c_expect_ack(&c, c.p.snd_nxt);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    assert_true(info_of(st, c.h).ecn_ok);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);   /* acknowledges all, echoes a CE */
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 1);
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);   /* still echoing: no second reduction */
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 1);
+    app_send(&c, 100, 100);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.payload_len, 100);
+    assert_true(s.th.flags & TB_TCP_CWR);
+    t_stack_done(forget(st));
+}
+
 /* ======================================================================== */
 /* Timestamps and PAWS (RFC 7323)                                           */
 /* ======================================================================== */
@@ -3651,6 +3693,7 @@ int main(void) {
         T(keepalive_answer_resets_probing),
         /* timestamps */
         T(paws_drops_segment_with_old_timestamp),
+        T(ece_acking_everything_still_reduces_and_sends_cwr),
         T(ts_recent_invalid_after_24_days_is_replaced),
         T(timestamp_echo_follows_last_ack_sent),
         /* SYN cookies, accept queue, listener */
