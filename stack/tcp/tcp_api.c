@@ -321,8 +321,7 @@ int tb_tcp_shutdown(struct tb_stack *st, tb_time_ns now, int32_t conn) {
 static void reset_and_close(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, int32_t error) {
     bool synchronized = tp->state >= TB_TCP_ESTABLISHED && tp->state != TB_TCP_TIME_WAIT;
     if (synchronized || tp->state == TB_TCP_SYN_RECEIVED) {
-        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt,
-                     tp->rcv_nxt, true);
+        tcp_send_rst_conn(st, tp, now);
     }
     tp->error = error;
     tcp_close_state(st, tp, now);

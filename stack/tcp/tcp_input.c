@@ -405,8 +405,7 @@ static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct
         tp->state == TB_TCP_ESTABLISHED || tp->state == TB_TCP_FIN_WAIT_1 || tp->state == TB_TCP_FIN_WAIT_2;
     if (payload > 0 && data_state && (tp->flags & TF_APP_CLOSED)) {
         /* RFC 1122 §4.2.2.13: new data after CLOSE is lost; say so with a RST. */
-        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt,
-                     tp->rcv_nxt, true);
+        tcp_send_rst_conn(st, tp, now);
         tb_net_drop(st, b, TB_DROP_tcp_after_close, true);
         tp->error = TB_ERR_ABORTED;
         tcp_close_state(st, tp, now);
@@ -549,8 +548,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
         return;
     }
-    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent. */
-    if ((tp->flags & TF_TS_OK) && th->opts.has_ts && SEQ_GEQ(th->opts.ts_val, tp->ts_recent) &&
+    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent;
+     * after 24 days idle ts_recent is invalid and any TSval replaces it (§5.5,
+     * Appendix D), else every later echo would be the stale value. */
+    if ((tp->flags & TF_TS_OK) && th->opts.has_ts &&
+        (SEQ_GEQ(th->opts.ts_val, tp->ts_recent) || now - tp->ts_recent_age_ns >= TCP_PAWS_IDLE_NS) &&
         SEQ_LEQ(seq, tp->last_ack_sent)) {
         tp->ts_recent = th->opts.ts_val;
         tp->ts_recent_age_ns = now;
@@ -690,9 +692,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     }
     if (tp->seg_count > 0 || acked > 0) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
     if (acked > 0) tcp_tlp_arm(st, tp, now);
-    /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
+    /* RFC 3168 §6.1.2: one reduction per window of data for ECE, also when
+     * the ACK leaves nothing in flight; until our CWR has gone out the
+     * receiver keeps echoing the same congestion, so no second one. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
-        SEQ_GEQ(tp->snd_una, tp->recover) && tp->snd_max != tp->snd_una) {
+        SEQ_GEQ(tp->snd_una, tp->recover) && !(tp->flags & TF_SEND_CWR)) {
         tcp_cc_cong_signal(tp, TCP_CONG_ECN, now);
         tp->recover = tp->snd_max;
         tp->flags |= TF_SEND_CWR;
@@ -833,8 +837,10 @@ void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp
     tp->soft_icmp_type = icmp->type;
     tp->soft_icmp_code = icmp->code;
     if (icmp->type == TB_ICMP_DEST_UNREACH && icmp->code == TB_ICMP_UNREACH_FRAG_NEEDED && icmp->next_hop_mtu >= 68) {
+        /* RFC 1191 §3, §6.3: follow the next-hop MTU down to 68 (16 bytes of
+         * data with timestamps, 28 without); a floor above it would send DF
+         * datagrams the hop drops again. */
         int32_t mss = (int32_t)icmp->next_hop_mtu - TB_IPV4_HDR_LEN - TB_TCP_HDR_LEN - ((tp->flags & TF_TS_OK) ? 12 : 0);
-        if (mss < TCP_MIN_MSS) mss = TCP_MIN_MSS;
         if (mss < tp->mss) {
             tp->mss = (uint16_t)mss;
             st->stats.tcp_pmtu_decreases++;

@@ -23,7 +23,7 @@
 #define TCP_NONE UINT32_MAX
 #define TCP_MAX_WSCALE 14                  /* RFC 7323 §2.3 */
 #define TCP_DEFAULT_MSS 536                /* RFC 9293 §3.7.1, when the peer sends none */
-#define TCP_MIN_MSS 88                     /* floor for ICMP-driven decreases (68-byte MTU minus headers plus slack) */
+#define TCP_MIN_MSS 88                     /* the smallest TCP_MAXSEG accepted (ICMP decreases follow the MTU down to 68) */
 #define TCP_TS_OPT_BYTES 12                /* the timestamp option as sent: NOP, NOP, kind 8 (RFC 7323 App. A) */
 #define TCP_PAWS_IDLE_NS (INT64_C(24) * 24 * 3600 * TB_NS_PER_S)   /* RFC 7323 §5.5 */
 #define TCP_SMALL_COPY_BYTES 256           /* payloads this small are copied, not referenced */
@@ -341,6 +341,8 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
 /* A RST (or RST+ACK) in answer to a segment that has no connection. */
 void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                   uint32_t seq, uint32_t ack, bool with_ack);
+/* The RST aborting a synchronized connection, with TSopt when in use (RFC 7323 §3.2). */
+void tcp_send_rst_conn(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 /* Whether an out-of-window answer may go now (both rate limits); counts it if so. */
 bool tcp_oow_ack_allowed(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);

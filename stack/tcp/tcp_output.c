@@ -225,6 +225,33 @@ void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lp
     tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);
 }
 
+/* The RST that aborts a synchronized connection, <SEQ=SND.NXT><ACK=RCV.NXT>
+ * (RFC 9293 §3.10.4); on a timestamp connection it carries TSopt, which
+ * RFC 7323 §3.2 says SHOULD be sent in an <RST> segment. */
+void tcp_send_rst_conn(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    if (!(tp->flags & TF_TS_OK)) {
+        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt, tp->rcv_nxt,
+                     true);
+        return;
+    }
+    struct tb_buf *b = tb_net_alloc(st);
+    if (b == NULL) return;
+    struct tb_tcp_repr th = {.src_port = tp->local_port, .dst_port = tp->remote_port, .seq = tp->snd_nxt,
+                             .ack = tp->rcv_nxt, .flags = TB_TCP_RST | TB_TCP_ACK};
+    th.opts.has_ts = true;
+    th.opts.ts_val = tcp_ts_now(tp, now);
+    th.opts.ts_ecr = tp->ts_recent;
+    size_t hlen = TB_TCP_HDR_LEN + tb_tcp_opts_len(&th.opts, th.flags);
+    uint8_t *h = tb_buf_put(b, (uint32_t)hlen);
+    TB_ASSERT(h != NULL);
+    hlen = tb_tcp_emit_header(&th, h);
+    uint32_t sum = tb_ipv4_pseudo_sum(tp->local_ip, tp->remote_ip, TB_IPPROTO_TCP, (uint16_t)hlen);
+    tb_put16(h + TB_TCP_CSUM_OFF, tb_csum_fold(tb_csum_partial(h, hlen, sum)));
+    st->stats.tcp_rsts_sent++;
+    st->stats.tcp_segs_out++;
+    tb_ipv4_output(st, now, b, tp->remote_ip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);
+}
+
 /* Out-of-window answers (challenge ACKs, RFC 5961 §7, and ACKs to an ACK
  * of data never sent, §5.2) are limited twice. Per connection, one per
  * tcp_oow_ack_interval_ns, so one flow cannot storm. Per stack, a budget

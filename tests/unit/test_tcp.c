@@ -1425,6 +1425,30 @@ static void close_with_unread_data_sends_rst(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 7323 §3.2: once timestamps are negotiated, TSopt "SHOULD be sent in
+ * an <RST> segment" too: the RST of a close with unread data carries
+ * TSval and TSecr = TS.Recent. */
+static void rst_on_timestamp_connection_carries_ts(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.p.ts_on);
+    c.p.ts_val = 4999;
+    c_send_data(&c, 100);   /* TSval 5000, the ACK delayed */
+    expect_none(st);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_RST);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, 5000);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
 /* RFC 1122 §4.2.2.13: "if new data is received after CLOSE is called, its
  * TCP SHOULD send a RST to show that data was lost". */
 static void data_after_close_is_answered_with_rst(void **state) {
@@ -2322,9 +2346,86 @@ static void keepalive_answer_resets_probing(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 3168 §6.1.2: an ECE is a congestion signal even on an ACK that
+ * acknowledges everything in flight: cwnd is reduced once, the next new
+ * data carries CWR, and further ECEs before it (the receiver echoes until
+ * it sees CWR) do not reduce again. */
+static void ece_acking_everything_still_reduces_and_sends_cwr(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_ecn = true;
+    struct tconn c;
+    struct tb_stack *st = tcp_stack(&cfg);
+    c_init(&c, st, T0);
+    c.h = tb_tcp_connect(st, c.now, T_IP_PEER, US_PORT);
+    assert_true(c.h >= 0);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ECE | TB_TCP_CWR);   /* ECN-setup SYN */
+    c.p.port = US_PORT;
+    c.p.stack_port = s.th.src_port;
+    tb_peer_learn(&c.p, &s.th);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, ++c.p.ts_val, c.p.ts_recent);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN | TB_TCP_ACK | TB_TCP_ECE, .seq = c.p.isn,
+                                         .ack = c.p.rcv_nxt, .window = c.p.window, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    c_expect_ack(&c, c.p.snd_nxt);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    assert_true(info_of(st, c.h).ecn_ok);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);   /* acknowledges all, echoes a CE */
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 1);
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);   /* still echoing: no second reduction */
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 1);
+    app_send(&c, 100, 100);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.payload_len, 100);
+    assert_true(s.th.flags & TB_TCP_CWR);
+    t_stack_done(forget(st));
+}
+
 /* ======================================================================== */
 /* Timestamps and PAWS (RFC 7323)                                           */
 /* ======================================================================== */
+
+/* RFC 7323 §5.5 and Appendix D: after more than 24 days idle TS.Recent is
+ * invalid; a segment with an older TSval is accepted and its TSval becomes
+ * TS.Recent, so our ACK echoes it (not the 25-day-old value). */
+static void ts_recent_invalid_after_24_days_is_replaced(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.p.ts_on);
+    c.p.ts_val = 1999999999;
+    c_send_data(&c, 100);   /* TSval 2000000000 */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 2000000000u);
+    c.now += INT64_C(25) * 24 * 3600 * SEC;
+    tb_stack_tick(st, c.now);
+    c.p.ts_val = 4;
+    c_send_data(&c, 100);   /* TSval 5: older modulo 2^32, accepted */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
+    assert_int_equal(s.th.opts.ts_ecr, 5);
+    c.p.ts_val = 5;
+    c_send_data(&c, 100);   /* TSval 6: in order again */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 6);
+    t_stack_done(forget(st));
+}
 
 /* RFC 7323 §5.3: a segment whose TSval is older than TS.Recent is a
  * duplicate: it is acknowledged and dropped, its data not delivered; the
@@ -2645,6 +2746,33 @@ static void icmp_frag_needed_lowers_mss_and_resends(void **state) {
     c_ack(&c);
     app_send(&c, 2000, 2920);
     c_expect_data(&c, 960);
+    t_stack_done(forget(st));
+}
+
+/* RFC 1191 §3 / §6.3: the estimate follows the next-hop MTU down to 68, the
+ * IPv4 minimum, and every datagram then fits it (28 bytes of data), never a
+ * larger DF datagram that the 68-octet hop drops again. */
+static void icmp_frag_needed_down_to_68_fits_the_path(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t una = c.p.rcv_nxt;
+    app_send(&c, 200, 0);
+    struct seg first;
+    c_expect(&c, &first);
+    drain_all(st);
+    icmp_about(st, c.now, TB_ICMP_UNREACH_FRAG_NEEDED, 68, &first, NULL);
+    assert_int_equal(info_of(st, c.h).mss_bytes, 28);
+    uint32_t covered = una;
+    struct seg s;
+    while (next_seg(st, &s)) {
+        assert_true(s.ip.total_len <= 68);
+        assert_int_equal(s.th.seq, covered);
+        covered += (uint32_t)s.th.payload_len;
+    }
+    assert_int_equal(covered, una + 200);
     t_stack_done(forget(st));
 }
 
@@ -3528,6 +3656,7 @@ int main(void) {
         T(simultaneous_close_passes_closing),
         T(half_closed_connection_still_receives),
         T(close_with_unread_data_sends_rst),
+        T(rst_on_timestamp_connection_carries_ts),
         T(data_after_close_is_answered_with_rst),
         T(time_wait_reacks_fin_and_restarts_2msl),
         /* data */
@@ -3564,6 +3693,8 @@ int main(void) {
         T(keepalive_answer_resets_probing),
         /* timestamps */
         T(paws_drops_segment_with_old_timestamp),
+        T(ece_acking_everything_still_reduces_and_sends_cwr),
+        T(ts_recent_invalid_after_24_days_is_replaced),
         T(timestamp_echo_follows_last_ack_sent),
         /* SYN cookies, accept queue, listener */
         T(syn_cookie_answers_when_syn_queue_full),
@@ -3573,6 +3704,7 @@ int main(void) {
         /* ICMP */
         T(icmp_unreachable_is_a_soft_error),
         T(icmp_frag_needed_lowers_mss_and_resends),
+        T(icmp_frag_needed_down_to_68_fits_the_path),
         T(icmp_quoting_stale_sequence_is_ignored),
         /* urgent */
         T(urgent_data_is_delivered_inline),
