@@ -29,9 +29,12 @@ static const struct tb_mac mac_remote = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 
 enum fd_kind { FD_SOCKET, FD_LISTENER, FD_CONN };
 
-struct sockopts {                  /* set on a socket, given to its connections */
-    bool has_nodelay, has_sndbuf, has_keepalive, has_keepidle, has_keepintvl, has_keepcnt;
-    int64_t nodelay, sndbuf, keepalive, keepidle, keepintvl, keepcnt;
+enum sockopt_kind { SO_K_NODELAY, SO_K_SNDBUF, SO_K_RCVBUF, SO_K_MAXSEG, SO_K_KEEPALIVE, SO_K_KEEPIDLE,
+                   SO_K_KEEPINTVL, SO_K_KEEPCNT, SO_K__COUNT };
+
+struct sockopts {                  /* as the script set them, in the socket's own units */
+    bool has[SO_K__COUNT];
+    int64_t val[SO_K__COUNT];
     bool reuseaddr;
 };
 
@@ -284,6 +287,19 @@ static const struct {
     {"O_WRONLY", 1},       {"O_RDWR", 2},         {"O_NONBLOCK", 04000}, {"F_GETFL", 3},
     {"F_SETFL", 4},        {"SHUT_RD", 0},        {"SHUT_WR", 1},       {"SHUT_RDWR", 2},
     {"MSG_DONTWAIT", 0x40}, {"MSG_NOSIGNAL", 0x4000}, {"INADDR_ANY", 0},
+    {"TCP_INFO", 11},
+    /* Linux's tcpi_state numbers and tcpi_options bits */
+    {"TCP_ESTABLISHED", 1}, {"TCP_SYN_SENT", 2},  {"TCP_SYN_RECV", 3},  {"TCP_FIN_WAIT1", 4},
+    {"TCP_FIN_WAIT2", 5},  {"TCP_TIME_WAIT", 6},  {"TCP_CLOSE", 7},     {"TCP_CLOSE_WAIT", 8},
+    {"TCP_LAST_ACK", 9},   {"TCP_LISTEN", 10},    {"TCP_CLOSING", 11},
+    {"TCPI_OPT_TIMESTAMPS", 1}, {"TCPI_OPT_SACK", 2}, {"TCPI_OPT_WSCALE", 4}, {"TCPI_OPT_ECN", 8},
+    {"POLLIN", 0x1},       {"POLLPRI", 0x2},      {"POLLOUT", 0x4},     {"POLLERR", 0x8},
+    {"POLLHUP", 0x10},     {"POLLNVAL", 0x20},    {"POLLRDNORM", 0x40}, {"POLLWRNORM", 0x100},
+    {"POLLRDHUP", 0x2000},
+    {"EPOLLIN", 0x1},      {"EPOLLPRI", 0x2},     {"EPOLLOUT", 0x4},    {"EPOLLERR", 0x8},
+    {"EPOLLHUP", 0x10},    {"EPOLLRDNORM", 0x40}, {"EPOLLWRNORM", 0x100}, {"EPOLLRDHUP", 0x2000},
+    {"EPOLLET", 0x80000000}, {"EPOLLONESHOT", 0x40000000},
+    {"EPOLL_CTL_ADD", 1},  {"EPOLL_CTL_DEL", 2},  {"EPOLL_CTL_MOD", 3},
 };
 
 #define SOCK_NONBLOCK_V 04000
@@ -784,8 +800,7 @@ static void do_inbound(struct ctx *c, const struct tb_script_event *ev) {
     if (p->ip.has_ttl) ip[8] = p->ip.ttl, patched = true;
     if (patched) {
         ip[10] = ip[11] = 0;
-        uint16_t cs = tb_csum(ip, (size_t)(ip[0] & 0x0f) * 4);
-        memcpy(ip + 10, &cs, 2);
+        tb_put16(ip + 10, tb_csum(ip, (size_t)(ip[0] & 0x0f) * 4));
     }
     inject_now(c, frame, len);
 }
@@ -893,16 +908,38 @@ static void check_result(struct ctx *c, const struct tb_script_event *ev, const 
             ev->line, k->name, exp, got);
 }
 
-static void apply_sockopts(struct ctx *c, int32_t handle, const struct sockopts *so) {
-    if (so->has_nodelay) tb_host_setopt(c->h, handle, TB_TCP_OPT_NODELAY, so->nodelay != 0);
-    if (so->has_sndbuf) tb_host_setopt(c->h, handle, TB_TCP_OPT_SNDBUF, so->sndbuf);
-    if (so->has_keepalive || so->has_keepidle) {
-        int64_t idle = so->has_keepidle ? so->keepidle : 7200;
-        tb_host_setopt(c->h, handle, TB_TCP_OPT_KEEPALIVE_IDLE_NS,
-                       (so->has_keepalive && so->keepalive == 0) ? 0 : idle * TB_NS_PER_S);
+/* The tcpbed option one socket option becomes, given the others (keep-alive
+ * is SO_KEEPALIVE's switch with TCP_KEEPIDLE's time, 7200 s unless set, as
+ * in Linux); false when it sets nothing on its own. */
+static bool sockopt_to_tcp(const struct sockopts *so, enum sockopt_kind k, struct tb_tcp_optval *out) {
+    int64_t v = so->val[k];
+    switch (k) {
+    case SO_K_NODELAY: *out = (struct tb_tcp_optval){TB_TCP_OPT_NODELAY, v != 0}; return true;
+    case SO_K_SNDBUF: *out = (struct tb_tcp_optval){TB_TCP_OPT_SNDBUF, v}; return true;
+    case SO_K_RCVBUF: *out = (struct tb_tcp_optval){TB_TCP_OPT_RCVBUF, v}; return true;
+    case SO_K_MAXSEG: *out = (struct tb_tcp_optval){TB_TCP_OPT_MSS, v}; return true;
+    case SO_K_KEEPALIVE:
+    case SO_K_KEEPIDLE: {
+        if (!so->has[SO_K_KEEPALIVE] || (k == SO_K_KEEPIDLE && so->val[SO_K_KEEPALIVE] == 0)) return false;
+        int64_t idle_s = so->has[SO_K_KEEPIDLE] ? so->val[SO_K_KEEPIDLE] : 7200;
+        int64_t ns = so->val[SO_K_KEEPALIVE] == 0 ? 0 : (idle_s > 0 && idle_s <= 86400 ? idle_s * TB_NS_PER_S : -1);
+        *out = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_IDLE_NS, ns};
+        return true;
     }
-    if (so->has_keepintvl) tb_host_setopt(c->h, handle, TB_TCP_OPT_KEEPALIVE_INTVL_NS, so->keepintvl * TB_NS_PER_S);
-    if (so->has_keepcnt) tb_host_setopt(c->h, handle, TB_TCP_OPT_KEEPALIVE_PROBES, so->keepcnt);
+    case SO_K_KEEPINTVL:
+        *out = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_INTVL_NS, v > 0 && v <= 86400 ? v * TB_NS_PER_S : -1};
+        return true;
+    case SO_K_KEEPCNT: *out = (struct tb_tcp_optval){TB_TCP_OPT_KEEPALIVE_PROBES, v}; return true;
+    default: return false;
+    }
+}
+
+/* Every option set, in a fixed order, for a connect or a listen. */
+static size_t sockopts_list(const struct sockopts *so, struct tb_tcp_optval *out) {
+    size_t n = 0;
+    for (int k = 0; k < SO_K__COUNT; k++)
+        if (so->has[k] && sockopt_to_tcp(so, (enum sockopt_kind)k, &out[n])) n++;
+    return n;
 }
 
 static int conn_flow_of(struct ctx *c, int32_t handle) {
@@ -944,7 +981,6 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
         c->fds[nf].handle = h;
         c->fds[nf].so = f->so;
         c->fds[nf].flow = conn_flow_of(c, h);
-        apply_sockopts(c, h, &f->so);
         r->ret = nf;
         return true;
     }
@@ -1102,6 +1138,91 @@ static uint16_t sockaddr_port(const struct tb_script_expr *e, uint16_t dflt) {
     return dflt;
 }
 
+/* Linux's tcpi_state for a tcpbed state. */
+static int64_t linux_tcp_state(int state) {
+    static const int64_t map[] = {
+        [TB_TCP_CLOSED] = 7,      [TB_TCP_LISTEN] = 10,     [TB_TCP_SYN_SENT] = 2,   [TB_TCP_SYN_RECEIVED] = 3,
+        [TB_TCP_ESTABLISHED] = 1, [TB_TCP_FIN_WAIT_1] = 4,  [TB_TCP_FIN_WAIT_2] = 5, [TB_TCP_CLOSE_WAIT] = 8,
+        [TB_TCP_CLOSING] = 11,    [TB_TCP_LAST_ACK] = 9,    [TB_TCP_TIME_WAIT] = 6,
+    };
+    return state >= 0 && (size_t)state < sizeof(map) / sizeof(map[0]) ? map[state] : -1;
+}
+
+/* The portable fields of Linux's struct tcp_info, from tcpbed's, in
+ * Linux's units (microseconds; cwnd and ssthresh in segments). */
+static bool tcp_info_field(const struct tb_tcp_info *in, const char *name, int64_t *v) {
+    int64_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
+    if (strcmp(name, "tcpi_state") == 0) *v = linux_tcp_state(in->state);
+    else if (strcmp(name, "tcpi_retransmits") == 0 || strcmp(name, "tcpi_backoff") == 0) *v = in->backoff;
+    else if (strcmp(name, "tcpi_options") == 0)
+        *v = (in->ts_ok ? 1 : 0) | (in->sack_ok ? 2 : 0) | (in->ws_ok ? 4 : 0) | (in->ecn_ok ? 8 : 0);
+    else if (strcmp(name, "tcpi_snd_wscale") == 0) *v = in->ws_ok ? in->snd_wscale : 0;
+    else if (strcmp(name, "tcpi_rcv_wscale") == 0) *v = in->ws_ok ? in->rcv_wscale : 0;
+    else if (strcmp(name, "tcpi_rto") == 0) *v = in->rto_ns / NS_PER_US;
+    else if (strcmp(name, "tcpi_snd_mss") == 0) *v = in->mss_bytes;
+    else if (strcmp(name, "tcpi_rtt") == 0) *v = in->srtt_ns / NS_PER_US;
+    else if (strcmp(name, "tcpi_rttvar") == 0) *v = in->rttvar_ns / NS_PER_US;
+    else if (strcmp(name, "tcpi_snd_cwnd") == 0) *v = in->cwnd_bytes / mss;
+    else if (strcmp(name, "tcpi_snd_ssthresh") == 0)
+        *v = in->ssthresh_bytes >= 0x7fffffffu ? 0x7fffffff : (int64_t)in->ssthresh_bytes / mss;
+    else if (strcmp(name, "tcpi_total_retrans") == 0) *v = (int64_t)in->retransmits;
+    else if (strcmp(name, "tcpi_bytes_acked") == 0) *v = (int64_t)in->bytes_acked;
+    else if (strcmp(name, "tcpi_bytes_received") == 0) *v = (int64_t)in->bytes_received;
+    else if (strcmp(name, "tcpi_segs_out") == 0) *v = (int64_t)in->segs_out;
+    else if (strcmp(name, "tcpi_segs_in") == 0) *v = (int64_t)in->segs_in;
+    else if (strcmp(name, "tcpi_data_segs_out") == 0) *v = (int64_t)in->data_segs_out;
+    else if (strcmp(name, "tcpi_data_segs_in") == 0) *v = (int64_t)in->data_segs_in;
+    else if (strcmp(name, "tcpi_snd_wnd") == 0) *v = in->snd_wnd_bytes;
+    else return false;
+    return true;
+}
+
+/* getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_snd_cwnd=10, ...}, [len]):
+ * every field written is compared, the others are not. */
+static void do_tcp_info(struct ctx *c, const struct tb_script_event *ev, struct fd_ent *f) {
+    const struct tb_script_call *k = &ev->u.call;
+    const struct tb_script_expr *want = arg(k, 3);
+    struct call_result r;
+    memset(&r, 0, sizeof(r));
+    struct tb_tcp_info in;
+    if (f->kind != FD_CONN || tb_tcp_info(tb_host_stack(c->h), f->handle, &in) != TB_OK) {
+        /* Linux fills a listener's or an unconnected socket's too; tcpbed's info is per connection. */
+        skip(c, ev->line, "TCP_INFO of a socket without a connection");
+        return;
+    }
+    if (want != NULL && want->kind == TB_SCRIPT_EXPR_STRUCT) {
+        for (size_t i = 0; i < want->u.list.count; i++) {
+            const struct tb_script_expr *it = want->u.list.items[i];
+            int64_t exp, got;
+            if (it->kind != TB_SCRIPT_EXPR_BINARY || it->u.binary.op != '=' ||
+                it->u.binary.lhs->kind != TB_SCRIPT_EXPR_SYMBOL) {
+                skip(c, ev->line, "TCP_INFO value");
+                return;
+            }
+            const char *name = it->u.binary.lhs->u.symbol;
+            if (!tcp_info_field(&in, name, &got)) {
+                skip(c, ev->line, "TCP_INFO field %s", name);
+                return;
+            }
+            if (!eval(it->u.binary.rhs, &exp)) {
+                skip(c, ev->line, "TCP_INFO value of %s", name);
+                return;
+            }
+            if (exp != got) {
+                set_msg(c, TB_CHECK_FAIL,
+                        "%s:%u: runtime error in getsockopt call: Bad getsockopt TCP_INFO: %s expected: %" PRId64
+                        " actual: %" PRId64,
+                        c->s->file_name, ev->line, name, exp, got);
+                return;
+            }
+        }
+    } else if (want != NULL && want->kind != TB_SCRIPT_EXPR_ELLIPSIS) {
+        skip(c, ev->line, "TCP_INFO value");
+        return;
+    }
+    check_result(c, ev, &r);
+}
+
 static void do_call(struct ctx *c, const struct tb_script_event *ev) {
     const struct tb_script_call *k = &ev->u.call;
     struct call_result r;
@@ -1153,11 +1274,7 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             return;
         }
         struct sockopts *so = &f->so;
-        int64_t *slot = NULL;
-        bool *has = NULL;
-        enum tb_tcp_opt topt = 0;
-        int64_t scale = 1;
-        bool needs_conn = false;
+        int kind = -1;
         if (level == 1 && name == 2) {   /* SO_REUSEADDR */
             if (set) so->reuseaddr = val != 0;
             else val = so->reuseaddr;
@@ -1165,52 +1282,48 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             val = f->so_error;
             f->so_error = 0;
         } else if (level == 6 && name == 1) {
-            slot = &so->nodelay, has = &so->has_nodelay, topt = TB_TCP_OPT_NODELAY;
+            kind = SO_K_NODELAY;
         } else if (level == 1 && name == 7) {
-            slot = &so->sndbuf, has = &so->has_sndbuf, topt = TB_TCP_OPT_SNDBUF;
+            kind = SO_K_SNDBUF;
+        } else if (level == 1 && name == 8) {
+            kind = SO_K_RCVBUF;
+        } else if (level == 6 && name == 2) {
+            kind = SO_K_MAXSEG;
         } else if (level == 1 && name == 9) {
-            slot = &so->keepalive, has = &so->has_keepalive, topt = TB_TCP_OPT_KEEPALIVE_IDLE_NS;
+            kind = SO_K_KEEPALIVE;
         } else if (level == 6 && name == 4) {
-            slot = &so->keepidle, has = &so->has_keepidle, topt = TB_TCP_OPT_KEEPALIVE_IDLE_NS, scale = TB_NS_PER_S;
+            kind = SO_K_KEEPIDLE;
         } else if (level == 6 && name == 5) {
-            slot = &so->keepintvl, has = &so->has_keepintvl, topt = TB_TCP_OPT_KEEPALIVE_INTVL_NS,
-            scale = TB_NS_PER_S;
+            kind = SO_K_KEEPINTVL;
         } else if (level == 6 && name == 6) {
-            slot = &so->keepcnt, has = &so->has_keepcnt, topt = TB_TCP_OPT_KEEPALIVE_PROBES;
-        } else if (set && level == 1 && name == 8) {
-            needs_conn = true, topt = TB_TCP_OPT_RCVBUF;
-        } else if (set && level == 6 && name == 2) {
-            needs_conn = true, topt = TB_TCP_OPT_MSS;
+            kind = SO_K_KEEPCNT;
+        } else if (level == 6 && name == 11 && !set) {   /* TCP_INFO */
+            do_tcp_info(c, ev, f);
+            return;
         } else {
             skip(c, ev->line, "%s option %s %s", n, lv, nm);
             return;
         }
-        if (needs_conn) {
-            /* Only where tcpbed can apply it: on a connection (the SYN is
-             * sent by connect itself, so not before one exists). */
-            if (f->kind != FD_CONN) {
-                skip(c, ev->line, "%s option %s %s before the connection exists", n, lv, nm);
+        if (kind >= 0 && !set) {
+            if ((kind == SO_K_RCVBUF || kind == SO_K_SNDBUF || kind == SO_K_MAXSEG) && !so->has[kind]) {
+                /* Linux reports its own sizes (doubled buffers, the live MSS): not comparable. */
+                skip(c, ev->line, "getsockopt option %s %s not set before", lv, nm);
                 return;
             }
-            int rc = tb_host_setopt(c->h, f->handle, topt, val);
-            r.ret = rc == TB_OK ? 0 : -1;
-            r.err = rc == TB_OK ? NULL : errno_of(rc);
-        } else if (slot != NULL) {
-            if (set) {
-                *slot = val;
-                *has = true;
-                if (f->kind == FD_CONN) {
-                    int64_t tv = val * scale;
-                    if (topt == TB_TCP_OPT_KEEPALIVE_IDLE_NS && slot == &so->keepalive)
-                        tv = val ? (so->has_keepidle ? so->keepidle : 7200) * TB_NS_PER_S : 0;
-                    if (topt == TB_TCP_OPT_NODELAY) tv = val != 0;
-                    int rc = tb_host_setopt(c->h, f->handle, topt, tv);
-                    r.ret = rc == TB_OK ? 0 : -1;
-                    r.err = rc == TB_OK ? NULL : errno_of(rc);
-                }
-            } else {
-                val = *has ? *slot : 0;
+            val = so->has[kind] ? so->val[kind] : 0;
+        } else if (kind >= 0) {
+            struct sockopts next = *so;
+            next.has[kind] = true;
+            next.val[kind] = val;
+            struct tb_tcp_optval tv;
+            /* A socket keeps it for connect or listen; a listener passes it
+             * to its connections; a connection takes it now. */
+            if (f->kind != FD_SOCKET && sockopt_to_tcp(&next, (enum sockopt_kind)kind, &tv)) {
+                int rc = tb_host_setopt(c->h, f->handle, (enum tb_tcp_opt)tv.opt, tv.value);
+                r.ret = rc == TB_OK ? 0 : -1;
+                r.err = rc == TB_OK ? NULL : errno_of(rc);
             }
+            if (r.ret == 0) *so = next;
         }
         if (!set && r.ret == 0) {
             /* The value comes back in the [x] argument. */
@@ -1266,6 +1379,12 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
                 f->handle = h;
                 f->bound_port = port;
                 c->default_port = port;
+                struct tb_tcp_optval opts[SO_K__COUNT];
+                size_t no = sockopts_list(&f->so, opts);
+                for (size_t i = 0; i < no && r.ret == 0; i++) {
+                    int rc = tb_host_setopt(c->h, h, (enum tb_tcp_opt)opts[i].opt, opts[i].value);
+                    if (rc != TB_OK) r.ret = -1, r.err = errno_of(rc);
+                }
             }
         }
         check_result(c, ev, &r);
@@ -1298,8 +1417,9 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             return;
         }
         uint16_t port = sockaddr_port(arg(k, 1), TB_CHECK_DEFAULT_PORT);
-        int32_t h = f->bound_port ? tb_host_connect_from(c->h, f->bound_port, c->remote_ip, port)
-                                  : tb_host_connect(c->h, c->remote_ip, port);
+        struct tb_tcp_optval opts[SO_K__COUNT];
+        size_t no = sockopts_list(&f->so, opts);
+        int32_t h = tb_host_connect_opts(c->h, f->bound_port, c->remote_ip, port, opts, no);
         if (h < 0) {
             r.ret = -1;
             r.err = errno_of(h);
@@ -1309,7 +1429,6 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
         f->kind = FD_CONN;
         f->handle = h;
         f->flow = conn_flow_of(c, h);
-        apply_sockopts(c, h, &f->so);
         tb_host_kick(c->h);
         if (f->nonblock) {
             r.ret = -1;
@@ -1560,6 +1679,31 @@ static void prescan(struct ctx *c) {
 
 /* ---- the run --------------------------------------------------------------------------- */
 
+bool tb_check_profile_parse(const char *name, enum tb_check_profile *out) {
+    if (strcmp(name, "rfc") == 0) *out = TB_CHECK_PROFILE_RFC;
+    else if (strcmp(name, "linux") == 0) *out = TB_CHECK_PROFILE_LINUX;
+    else return false;
+    return true;
+}
+
+const char *tb_check_profile_name(enum tb_check_profile p) { return p == TB_CHECK_PROFILE_LINUX ? "linux" : "rfc"; }
+
+/* Each knob set here is in the table of docs/conformance.md: keep both together. */
+void tb_check_profile_config(enum tb_check_profile p, struct tb_config *cfg) {
+    tb_config_default(cfg);
+    if (p == TB_CHECK_PROFILE_RFC) {
+        cfg->tcp_rto_min_ns = TB_NS_PER_S;             /* RFC 6298 §2.4: RTO rounded up to 1 s */
+        return;
+    }
+    cfg->tcp_rto_min_ns = 200 * TB_NS_PER_MS;          /* TCP_RTO_MIN */
+    cfg->tcp_rto_max_ns = 120 * TB_NS_PER_S;           /* TCP_RTO_MAX */
+    cfg->tcp_rcvbuf_bytes = 12 * 1024 * 1024;          /* window scale 8 in the SYN, as tcp_rmem's maximum gives */
+    cfg->tcp_ecn_accept = true;                        /* net.ipv4.tcp_ecn = 2: answer ECN, never ask */
+    cfg->tcp_quickack_segs = 16;                       /* quick-ACK mode at the start (TCP_MAX_QUICKACKS) */
+    cfg->tcp_max_retries = 15;                         /* net.ipv4.tcp_retries2 */
+    cfg->tcp_cc = TB_CC_CUBIC;                         /* the default congestion control */
+}
+
 void tb_check_opts_default(struct tb_check_opts *o) {
     memset(o, 0, sizeof(*o));
     o->seed = 1;
@@ -1671,7 +1815,7 @@ enum tb_check_outcome tb_check_run(const struct tb_script *s, const struct tb_ch
         goto out;
     }
     if (o->cfg != NULL) c->cfg = *o->cfg;
-    else tb_config_default(&c->cfg);
+    else tb_check_profile_config(o->profile, &c->cfg);
     c->cfg.seed = o->seed;
     c->cfg.mac = mac_stack;
     c->cfg.ipv4_addr = c->local_ip;

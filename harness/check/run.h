@@ -60,18 +60,31 @@
 #define TB_CHECK_REMOTE_ISN 1000000u     /* the script's initial sequence number */
 #define TB_CHECK_T0_NS INT64_C(1000000000)  /* virtual time of script time 0 */
 
+/* The configuration a script runs against (docs/conformance.md lists every
+ * knob). RFC: tcpbed's defaults with the RFCs' recommended values where
+ * tcpbed's differ (RTO floor 1 s, RFC 6298 §2.4). LINUX: Linux's defaults
+ * where the RFCs allow them, so scripts written for Linux run as written. */
+enum tb_check_profile { TB_CHECK_PROFILE_RFC = 0, TB_CHECK_PROFILE_LINUX };
+
+/* "rfc" or "linux" -> profile; false if unknown. */
+bool tb_check_profile_parse(const char *name, enum tb_check_profile *out);
+const char *tb_check_profile_name(enum tb_check_profile p);
+/* tb_config_default with the profile's knobs set over it. */
+void tb_check_profile_config(enum tb_check_profile p, struct tb_config *cfg);
+
 struct tb_check_opts {
     uint64_t seed;               /* the stack's seed (tb_config.seed) */
     bool ignore_shell;           /* drop `shell` lines instead of skipping the script */
     const char *pcap_path;       /* NULL: none; else every frame in and out, virtual timestamps */
     int64_t tolerance_ns;        /* < 0: the script's --tolerance_usecs, else 0 */
     uint32_t remote_isn;         /* the script's ISN */
-    const struct tb_config *cfg; /* NULL: tb_config_default; addresses and seed are set over it */
+    enum tb_check_profile profile; /* the configuration when cfg is NULL */
+    const struct tb_config *cfg; /* NULL: the profile's; addresses and seed are set over it */
     int64_t max_wait_ns;         /* how long past its window a missing packet or blocked call is waited for */
 };
 
 /* seed 1, shell lines skip, no pcap, the script's tolerance,
- * TB_CHECK_REMOTE_ISN, tb_config_default, 600 s of waiting. */
+ * TB_CHECK_REMOTE_ISN, the RFC profile, 600 s of waiting. */
 void tb_check_opts_default(struct tb_check_opts *o);
 
 enum tb_check_outcome {

@@ -270,11 +270,12 @@ static int write_junit(FILE *f, const struct paths *p, const struct result *r, s
 }
 
 static void write_json(const struct paths *p, const struct result *r, size_t passed, size_t failed,
-                       size_t skipped, uint64_t seed, double wall) {
+                       size_t skipped, uint64_t seed, enum tb_check_profile profile, double wall) {
     struct json j;
     json_begin(&j, stdout);
     json_str(&j, "command", "check");
     json_u64(&j, "seed", seed);
+    json_str(&j, "profile", tb_check_profile_name(profile));
     json_arr_open(&j, "scripts");
     for (size_t i = 0; i < p->n; i++) {
         json_obj_open(&j, NULL);
@@ -307,8 +308,12 @@ static const char check_summary[] =
 int cmd_check(int argc, char **argv) {
     uint64_t seed = 1, tolerance_us = TOLERANCE_UNSET;
     bool ignore_shell = false, json = false;
-    const char *junit = NULL, *pcap_dir = NULL;
+    const char *junit = NULL, *pcap_dir = NULL, *profile_name = "rfc";
     const struct opt opts[] = {
+        {"profile", OPT_STRING, &profile_name, "rfc|linux",
+         "the stack's configuration: rfc (default: the RFCs' values) or linux (Linux's defaults where the RFCs "
+         "allow; docs/conformance.md lists both)",
+         0, 0},
         {"seed", OPT_U64, &seed, "S", "the stack's seed: the same seed gives the same run (default 1)", 0,
          TB_SEED_MAX},
         {"ignore-shell", OPT_FLAG, &ignore_shell, NULL,
@@ -355,6 +360,13 @@ int cmd_check(int argc, char **argv) {
     if (rc != 0) {
         free(files);
         return rc == 1 ? 0 : 2;
+    }
+    enum tb_check_profile profile;
+    if (!tb_check_profile_parse(profile_name, &profile)) {
+        free(files);
+        fprintf(stderr, CHECK_CMD ": --profile: expected rfc or linux, got '%s'\nTry '" CHECK_CMD " --help'.\n",
+                profile_name);
+        return 2;
     }
     if (nfiles == 0) {
         free(files);
@@ -437,6 +449,7 @@ int cmd_check(int argc, char **argv) {
                 struct tb_check_opts o;
                 tb_check_opts_default(&o);
                 o.seed = seed;
+                o.profile = profile;
                 o.ignore_shell = ignore_shell;
                 if (tolerance_us != TOLERANCE_UNSET) o.tolerance_ns = (int64_t)tolerance_us * 1000;
                 char *pcap = NULL;
@@ -474,7 +487,7 @@ int cmd_check(int argc, char **argv) {
         fflush(stdout);
     }
     double wall = wall_seconds() - t_all;
-    if (json) write_json(&p, res, passed, failed, skipped, seed, wall);
+    if (json) write_json(&p, res, passed, failed, skipped, seed, profile, wall);
     else printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
     rc = failed ? 1 : 0;
     if (jf != NULL) {

@@ -74,30 +74,46 @@ static int pick_port(struct tb_stack *st, uint32_t lip, uint32_t rip, uint16_t r
 }
 
 static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
-                              uint16_t dst_port);
+                              uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts);
 
 int32_t tb_tcp_connect(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t dst_port) {
-    now = tb_now_advance(st, now);
-    if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
-    uint16_t port;
-    if (pick_port(st, st->cfg.ipv4_addr, dst_ipv4, dst_port, &port) != TB_OK) return TB_ERR_INUSE;
-    return connect_common(st, now, port, dst_ipv4, dst_port);
+    return tb_tcp_connect_opts(st, now, 0, dst_ipv4, dst_port, NULL, 0);
 }
 
 int32_t tb_tcp_connect_from(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
                             uint16_t dst_port) {
+    if (local_port == 0) return TB_ERR_INVAL;
+    return tb_tcp_connect_opts(st, now, local_port, dst_ipv4, dst_port, NULL, 0);
+}
+
+int32_t tb_tcp_connect_opts(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
+                            uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts) {
     now = tb_now_advance(st, now);
-    if (dst_ipv4 == 0 || dst_port == 0 || local_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
-    if (tcp_lookup(st, st->cfg.ipv4_addr, local_port, dst_ipv4, dst_port) != NULL) return TB_ERR_INUSE;
-    return connect_common(st, now, local_port, dst_ipv4, dst_port);
+    if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
+    if (n_opts > TB_TCP_MAX_PRESET_OPTS || (n_opts > 0 && opts == NULL)) return TB_ERR_INVAL;
+    uint16_t port = local_port;
+    if (port == 0) {
+        if (pick_port(st, st->cfg.ipv4_addr, dst_ipv4, dst_port, &port) != TB_OK) return TB_ERR_INUSE;
+    } else if (tcp_lookup(st, st->cfg.ipv4_addr, local_port, dst_ipv4, dst_port) != NULL) {
+        return TB_ERR_INUSE;
+    }
+    return connect_common(st, now, port, dst_ipv4, dst_port, opts, n_opts);
 }
 
 static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
-                              uint16_t dst_port) {
+                              uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts) {
     if ((dst_ipv4 & st->netmask) != (st->cfg.ipv4_addr & st->netmask) && st->cfg.ipv4_gateway == 0)
         return TB_ERR_NOROUTE;
     struct tb_tcb *tp = tcp_alloc(st);
     if (tp == NULL) return TB_ERR_NOMEM;
+    /* Options set before connect shape the SYN (its MSS and window scale). */
+    for (size_t i = 0; i < n_opts; i++) {
+        int rc = tcb_setopt(st, tp, (enum tb_tcp_opt)opts[i].opt, opts[i].value);
+        if (rc != TB_OK) {
+            tcp_free(st, tp);
+            return rc;
+        }
+    }
     tp->local_ip = st->cfg.ipv4_addr;
     tp->local_port = port;
     tp->remote_ip = dst_ipv4;
@@ -370,14 +386,13 @@ int tb_tcp_abort(struct tb_stack *st, tb_time_ns now, int32_t conn) {
     return TB_OK;
 }
 
-int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_t value) {
-    struct tb_tcb *tp = tcp_from_handle(st, conn);
-    if (tp == NULL) return TB_ERR_BADCONN;
+int tcb_setopt(struct tb_stack *st, struct tb_tcb *tp, enum tb_tcp_opt opt, int64_t value) {
+    bool opened = tp->state != TB_TCP_CLOSED;   /* CLOSED: not yet connected, nothing sent */
     switch (opt) {
     case TB_TCP_OPT_NODELAY:
         if (value) tp->flags |= TF_NODELAY;
         else tp->flags &= ~(uint32_t)TF_NODELAY;
-        if (value && established_enough(tp)) tcp_output(st, tp, st->now);
+        if (value && opened && established_enough(tp)) tcp_output(st, tp, st->now);
         return TB_OK;
     case TB_TCP_OPT_SNDBUF:
         if (value < 1024 || value > (INT64_C(1) << 30)) return TB_ERR_INVAL;
@@ -391,7 +406,7 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
     case TB_TCP_OPT_KEEPALIVE_IDLE_NS:
         if (value < 0 || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
         tp->keep_idle_ns = value;
-        if (tp->state >= TB_TCP_ESTABLISHED) tcp_keep_arm(st, tp, st->now);
+        if (opened && tp->state >= TB_TCP_ESTABLISHED) tcp_keep_arm(st, tp, st->now);
         return TB_OK;
     case TB_TCP_OPT_KEEPALIVE_INTVL_NS:
         if (value <= 0 || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
@@ -404,6 +419,7 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
     case TB_TCP_OPT_MSS:
         if (value < TCP_MIN_MSS || value > tcp_mss_for_mtu(st->cfg.mtu)) return TB_ERR_INVAL;
         tp->mss_cap = (uint16_t)value;
+        if (!opened) tp->rcv_mss = tp->mss_cap;   /* before the SYN: the MSS we announce too */
         {
             /* The cap bounds data plus the fixed options, as the peer's MSS does. */
             uint16_t fixed_opts = (tp->flags & TF_TS_OK) ? TCP_TS_OPT_BYTES : 0;
@@ -428,6 +444,42 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
         return TB_OK;
     }
     return TB_ERR_INVAL;
+}
+
+/* A listener keeps the options it was given, in order, for every
+ * connection it creates (applied before that connection's SYN-ACK). Each
+ * is checked now, against a connection's defaults with the earlier ones
+ * applied, so a child never meets a value it would refuse. */
+static int listener_setopt(struct tb_stack *st, struct tcp_listener *l, enum tb_tcp_opt opt, int64_t value) {
+    struct tb_tcb scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    tcp_conn_defaults(st, &scratch);
+    size_t slot = l->opt_count;
+    for (size_t i = 0; i < l->opt_count; i++) {
+        if (l->opts[i].opt == (int32_t)opt) slot = i;
+        else (void)tcb_setopt(st, &scratch, (enum tb_tcp_opt)l->opts[i].opt, l->opts[i].value);
+    }
+    int rc = tcb_setopt(st, &scratch, opt, value);
+    if (rc != TB_OK) return rc;
+    if (slot == l->opt_count) {
+        if (l->opt_count >= TB_TCP_MAX_PRESET_OPTS) return TB_ERR_NOMEM;
+        l->opt_count++;
+    }
+    l->opts[slot].opt = (int32_t)opt;
+    l->opts[slot].value = value;
+    return TB_OK;
+}
+
+void tcp_listener_apply_opts(struct tb_stack *st, const struct tcp_listener *l, struct tb_tcb *tp) {
+    for (size_t i = 0; i < l->opt_count; i++) (void)tcb_setopt(st, tp, (enum tb_tcp_opt)l->opts[i].opt, l->opts[i].value);
+}
+
+int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_t value) {
+    struct tcp_listener *l = tcp_listener_from_handle(st, conn);
+    if (l != NULL) return listener_setopt(st, l, opt, value);
+    struct tb_tcb *tp = tcp_from_handle(st, conn);
+    if (tp == NULL) return TB_ERR_BADCONN;
+    return tcb_setopt(st, tp, opt, value);
 }
 
 int tb_tcp_info(const struct tb_stack *st, int32_t conn, struct tb_tcp_info *out) {

@@ -169,6 +169,7 @@ static struct tb_tcb *new_passive(struct tb_stack *st, struct tcp_listener *l, c
     tp->remote_port = th->src_port;
     tp->flags |= TF_PASSIVE;
     tp->listener = (uint32_t)(l - st->tcp->listeners);
+    tcp_listener_apply_opts(st, l, tp);   /* before the SYN-ACK: its MSS and window scale */
     return tp;
 }
 
@@ -251,7 +252,8 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
     tp->ts_offset = tcp_ts_offset(st, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port);
     tcp_apply_syn_options(st, tp, &th->opts);
     /* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR. */
-    if (st->cfg.tcp_ecn && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == (TB_TCP_ECE | TB_TCP_CWR)) tp->flags |= TF_ECN_OK;
+    if ((st->cfg.tcp_ecn || st->cfg.tcp_ecn_accept) && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == (TB_TCP_ECE | TB_TCP_CWR))
+        tp->flags |= TF_ECN_OK;
     tp->ts_recent_age_ns = now;
     passive_open_finish(st, now, tp, th, TB_TCP_SYN_RECEIVED);
     tb_buf_free(b);   /* data on a SYN is not kept; the peer sends it again */
@@ -417,8 +419,12 @@ static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct
         if (tcp_reass(st, tp, b)) {
             signal_readable(st, tp, now);
             /* RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: ACK at least every second
-             * segment; RFC 5681 §4.2: at once when a gap is being filled. */
-            if (++tp->unacked_full_segs >= 2 || had_ooo || tp->delack_ns == 0) tp->flags |= TF_ACKNOW;
+             * segment; RFC 5681 §4.2: at once when a gap is being filled. The
+             * first tcp_quickack_segs are acknowledged at once (RFC 5681 §4.2
+             * allows it; Linux's quick-ACK mode does it). */
+            bool quick = tp->quickack_left > 0;
+            if (quick) tp->quickack_left--;
+            if (++tp->unacked_full_segs >= 2 || had_ooo || tp->delack_ns == 0 || quick) tp->flags |= TF_ACKNOW;
             else tp->flags |= TF_DELACK;
         } else {
             tp->flags |= TF_ACKNOW;   /* out of order or duplicate: a duplicate ACK at once */

@@ -188,6 +188,7 @@ struct tb_tcb {
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */
     uint32_t unacked_full_segs;
+    uint32_t quickack_left;       /* data segments still acknowledged at once (tcp_quickack_segs) */
 
     /* Knobs, per connection (setopt). */
     tb_time_ns rto_min_ns, rto_max_ns, delack_ns;
@@ -227,6 +228,8 @@ struct tcp_listener {
     uint32_t backlog;
     uint32_t syn_count;           /* children in SYN-RECEIVED */
     uint32_t accept_head, accept_tail, accept_count;
+    uint32_t opt_count;           /* options for its connections (tb_tcp_setopt on the listener) */
+    struct tb_tcp_optval opts[TB_TCP_MAX_PRESET_OPTS];
 };
 
 /* Why the engine tells the algorithm to reduce (or to take a reduction back). */
@@ -303,6 +306,10 @@ int32_t tcp_conn_handle(const struct tb_tcb *tp);
 struct tb_tcb *tcp_from_handle(struct tb_stack *st, int32_t handle);
 int32_t tcp_listener_handle(const struct tb_stack *st, const struct tcp_listener *l);
 struct tcp_listener *tcp_listener_from_handle(struct tb_stack *st, int32_t handle);
+/* tb_tcp_setopt on one connection, whatever its state (CLOSED: before its first segment). */
+int tcb_setopt(struct tb_stack *st, struct tb_tcb *tp, enum tb_tcp_opt opt, int64_t value);
+/* Gives a new passive connection its listener's options. */
+void tcp_listener_apply_opts(struct tb_stack *st, const struct tcp_listener *l, struct tb_tcb *tp);
 struct tcp_listener *tcp_listener_find(struct tb_stack *st, uint16_t port);
 void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp);
 /* RFC 4987 cookies: the ISN of a stateless SYN-ACK, and its check. */

@@ -122,6 +122,9 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
                          uint8_t flags, uint8_t tos) {
     /* RFC 3168 §6.1.3: echo congestion until the sender says it reacted. */
     if ((tp->flags & TF_ECE_PENDING) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_SYN)) flags |= TB_TCP_ECE;
+    /* RFC 9293 §3.9.1.2 (MUST-61): PSH on the segment carrying the last
+     * byte queued, sent or sent again. */
+    if (len > 0 && !(flags & TB_TCP_SYN) && seq + len == tp->snd_end) flags |= TB_TCP_PSH;
     struct tb_buf *hdr = tb_net_alloc(st);
     if (hdr == NULL) return TB_ERR_NOBUFS;
     const struct tb_config *cfg = &st->cfg;
@@ -346,7 +349,6 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (!send) break;
             uint8_t flags = TB_TCP_ACK;
             if (fin_due) flags |= TB_TCP_FIN;
-            if (len > 0 && seq + len == tp->snd_end) flags |= TB_TCP_PSH;
             bool new_data = SEQ_GEQ(seq, tp->snd_max);
             uint32_t end = seq + len + (fin_due ? 1 : 0);
             if (new_data && !tcp_seg_sent_new(st, tp, seq, end, fin_due, now)) break;   /* no record: wait */

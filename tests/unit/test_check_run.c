@@ -187,12 +187,12 @@ static void a_wrong_ack_fails(void **state) {
 
 static void a_wrong_time_fails(void **state) {
     (void)state;
-    /* The RTO is 300 ms, not 200. */
-    expect_fail("rfc6298/2-rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
-                "error handling packet: timing error: expected outbound packet at 0.300000 sec but happened at "
-                "0.400000 sec",
-                "\nscript packet: 0.300000 > . 1:1001(1000) ack 1 win 32768",
-                "\nactual packet: 0.400000 > . 1:1001(1000) ack 1 win 32768");
+    /* The RTO is 1 s, not 900 ms. */
+    expect_fail("rfc6298/2-rto-data.pkt", "+1 > P. 1:1001(1000) ack 1 win 32768", "+.9 > P. 1:1001(1000) ack 1 win 32768",
+                "error handling packet: timing error: expected outbound packet at 1.000000 sec but happened at "
+                "1.100000 sec",
+                "\nscript packet: 1.000000 > P. 1:1001(1000) ack 1 win 32768",
+                "\nactual packet: 1.100000 > P. 1:1001(1000) ack 1 win 32768");
     /* Early too: the delayed ACK is not due at 50 ms. */
     expect_fail("rfc9293/3.8.6.3-data-in.pkt", "+.04 > . 1:1(0) ack 1001 win 32643", "+.05 > . 1:1(0) ack 1001 win 32643",
                 "error handling packet: timing error: expected outbound packet at 0.150000 sec but happened at "
@@ -297,7 +297,7 @@ static void a_wrong_option_or_field_fails(void **state) {
 static void runs_are_deterministic(void **state) {
     (void)state;
     unsigned line;
-    char *text = mutate("rfc6298/2-rto-data.pkt", "+.6 > . 1:1001(1000) ack 1 win 32768", "+.6 > . 1:1001(1000) ack 1 win 1",
+    char *text = mutate("rfc6298/2-rto-data.pkt", "+2 > P. 1:1001(1000) ack 1 win 32768", "+2 > P. 1:1001(1000) ack 1 win 1",
                         &line);
     char a[MSG_CAP], b[MSG_CAP];
     assert_int_equal(run_text("r.pkt", text, a), TB_CHECK_FAIL);
@@ -369,7 +369,7 @@ static void the_options_tolerance_and_pcap(void **state) {
     (void)state;
     unsigned line;
     /* The caller's tolerance wins over the script's. */
-    char *text = mutate("rfc6298/2-rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
+    char *text = mutate("rfc6298/2-rto-data.pkt", "+1 > P. 1:1001(1000) ack 1 win 32768", "+.9 > P. 1:1001(1000) ack 1 win 32768",
                         &line);
     struct tb_check_opts o;
     tb_check_opts_default(&o);
@@ -494,7 +494,7 @@ static void the_addresses_are_options(void **state) {
 static void small_message_buffers(void **state) {
     (void)state;
     unsigned line;
-    char *text = mutate("rfc6298/2-rto-data.pkt", "+.3 > . 1:1001(1000) ack 1 win 32768", "+.2 > . 1:1001(1000) ack 1 win 32768",
+    char *text = mutate("rfc6298/2-rto-data.pkt", "+1 > P. 1:1001(1000) ack 1 win 32768", "+.9 > P. 1:1001(1000) ack 1 win 32768",
                         &line);
     struct tb_script *s = tb_script_parse("m.pkt", text, strlen(text), NULL, NULL);
     assert_non_null(s);

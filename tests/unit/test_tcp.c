@@ -2825,7 +2825,8 @@ static void bad_handles_are_rejected(void **state) {
         assert_int_equal(tb_tcp_recv_buf(st, T0, h, &chain, 100), TB_ERR_BADCONN);
         assert_null(chain);
         assert_int_equal(tb_tcp_shutdown(st, T0, h), TB_ERR_BADCONN);
-        assert_int_equal(tb_tcp_setopt(st, h, TB_TCP_OPT_NODELAY, 1), TB_ERR_BADCONN);
+        /* A listener keeps options for its connections. */
+        assert_int_equal(tb_tcp_setopt(st, h, TB_TCP_OPT_NODELAY, 1), h == c.lh ? TB_OK : TB_ERR_BADCONN);
         assert_int_equal(tb_tcp_info(st, h, &i), TB_ERR_BADCONN);
         if (h != c.lh) {
             assert_int_equal(tb_tcp_close(st, T0, h), TB_ERR_BADCONN);
@@ -3070,6 +3071,46 @@ static void window_scale_is_fixed_by_the_syn(void **state) {
     assert_int_equal(i.rcv_wscale, offered);
     /* The window the peer reads (field << offered) is the window we mean. */
     assert_true(((uint64_t)field << offered) <= i.rcv_wnd_bytes + (1u << offered));
+    t_stack_done(forget(st));
+}
+
+/* Options set before the connection exists shape its SYN (connect) or its
+ * SYN-ACK (a listener's options, inherited): RCVBUF the window scale
+ * offered (RFC 7323 §2.2), MSS the MSS announced (RFC 9293 §3.7.1). A
+ * refused option fails the connect with nothing sent. */
+static void options_before_the_syn_shape_it(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    const struct tb_tcp_optval small[] = {{TB_TCP_OPT_RCVBUF, 16384}, {TB_TCP_OPT_MSS, 1000}};
+    c.h = tb_tcp_connect_opts(st, T0, 0, T_IP_PEER, US_PORT, small, TB_ARRAY_LEN(small));
+    assert_true(c.h >= 0);
+    struct seg syn;
+    expect_seg(st, &syn);
+    assert_int_equal(syn.th.flags, TB_TCP_SYN);
+    assert_true(syn.th.opts.has_wscale);
+    assert_int_equal(syn.th.opts.wscale, 0);   /* 16 KiB fits the 16-bit field */
+    assert_int_equal(syn.th.opts.mss, 1000);
+    assert_int_equal(syn.th.window, 16384);
+    const struct tb_tcp_optval bad[] = {{TB_TCP_OPT_RCVBUF, 1 << 20}, {TB_TCP_OPT_MSS, 5}};
+    assert_int_equal(tb_tcp_connect_opts(st, T0, 0, T_IP_PEER, US_PORT, bad, TB_ARRAY_LEN(bad)), TB_ERR_INVAL);
+    expect_none(st);
+    assert_int_equal(tb_tcp_connect_opts(st, T0, 0, T_IP_PEER, US_PORT, NULL, TB_TCP_MAX_PRESET_OPTS + 1),
+                     TB_ERR_INVAL);
+
+    int32_t lh = listen80(st);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RCVBUF, 1 << 20), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_MSS, 900), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_MSS, 5), TB_ERR_INVAL);   /* refused, 900 kept */
+    struct tconn p;
+    c_init(&p, st, T0);
+    struct seg synack;
+    passive_syn(&p, PEER_PORT, O_MSS | O_WS, &synack);
+    assert_int_equal(synack.th.opts.mss, 900);
+    assert_int_equal(synack.th.opts.wscale, 5);   /* 1 MiB >> 5 fits 16 bits */
     t_stack_done(forget(st));
 }
 
@@ -3432,6 +3473,7 @@ int main(void) {
         T(simultaneous_open_completes),
         T(tiny_peer_mss_is_never_exceeded),
         T(window_scale_is_fixed_by_the_syn),
+        T(options_before_the_syn_shape_it),
         T(ambiguous_ack_keeps_the_backed_off_rto),
         T(challenge_ack_budget_is_randomised),
         T(syn_cookie_mss_never_exceeds_the_clients),
