@@ -769,12 +769,16 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
     tb_buf_pull(b, th.header_len);   /* b is now the payload */
     struct tb_tcb *tp = tcp_lookup(st, ip->dst, th.dst_port, ip->src, th.src_port);
     /* RFC 6191 / RFC 1122 §4.2.2.13: a new SYN may reopen a TIME-WAIT
-     * connection if it is unambiguously newer. */
+     * connection if it is unambiguously newer: with timestamps on both, a
+     * newer TSval, or the same TSval and a higher sequence number (RFC 6191
+     * §2, second case); otherwise a higher sequence number. */
     if (tp != NULL && tp->state == TB_TCP_TIME_WAIT &&
         (th.flags & (TB_TCP_SYN | TB_TCP_ACK | TB_TCP_RST)) == TB_TCP_SYN &&
         tcp_listener_find(st, th.dst_port) != NULL &&
-        (((tp->flags & TF_TS_OK) && th.opts.has_ts) ? SEQ_GT(th.opts.ts_val, tp->ts_recent)
-                                                    : SEQ_GT(th.seq, tp->rcv_nxt))) {
+        (((tp->flags & TF_TS_OK) && th.opts.has_ts)
+             ? SEQ_GT(th.opts.ts_val, tp->ts_recent) ||
+                   (th.opts.ts_val == tp->ts_recent && SEQ_GT(th.seq, tp->rcv_nxt))
+             : SEQ_GT(th.seq, tp->rcv_nxt))) {
         st->stats.tcp_time_wait_reused++;
         tcp_close_state(st, tp, now);
         tp = NULL;

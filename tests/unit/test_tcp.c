@@ -1494,6 +1494,32 @@ static void time_wait_reacks_fin_and_restarts_2msl(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 6191 §2 (RFC 9293 §3.6.1 SHLD-4, §3.10.7.4 fourth check): in
+ * TIME-WAIT after a connection with timestamps, a SYN whose TSval equals
+ * the last one seen reopens the connection when its sequence number lies
+ * beyond the old connection's ("honor the connection request"). */
+static void time_wait_reopens_on_equal_tsval_and_higher_seq(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    to_time_wait(&c);
+    uint32_t last_tsval = c.p.ts_val;   /* the FIN's, now the stack's TS.Recent */
+    c.now += SEC;
+    struct tb_tcp_opts o = syn_opts(O_MSS | O_TS, 1460, 0, last_tsval, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.snd_nxt + 1000, .window = 65535, .opts = o});
+    struct seg s;
+    if (!next_seg(st, &s)) fail_msg("nothing answered the SYN");
+    if (s.th.flags != (TB_TCP_SYN | TB_TCP_ACK))
+        fail_msg("a SYN with TSval = TS.Recent and a sequence number beyond the old connection's got flags %#x "
+                 "(ack %u), not a SYN-ACK",
+                 s.th.flags, s.th.ack);
+    assert_int_equal(s.th.ack, c.p.snd_nxt + 1001);
+    assert_int_equal(stats_of(st).tcp_time_wait_reused, 1);
+    t_stack_done(forget(st));
+}
+
 /* ======================================================================== */
 /* Data                                                                     */
 /* ======================================================================== */
@@ -3659,6 +3685,7 @@ int main(void) {
         T(rst_on_timestamp_connection_carries_ts),
         T(data_after_close_is_answered_with_rst),
         T(time_wait_reacks_fin_and_restarts_2msl),
+        T(time_wait_reopens_on_equal_tsval_and_higher_seq),
         /* data */
         T(in_order_data_is_delivered_exactly),
         T(out_of_order_data_is_held_and_sacked),
