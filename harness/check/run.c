@@ -49,6 +49,7 @@ struct fd_ent {
     uint16_t bound_port;           /* 0: not bound */
     int flow;                      /* FD_CONN: its flow */
     int64_t so_error;              /* errno value SO_ERROR reports (once) */
+    bool error_reported;           /* the connection's error went out through SO_ERROR */
     struct sockopts so;
     size_t nwatch;                 /* FD_EPOLL: its interest list, in the order added */
     struct {
@@ -289,6 +290,27 @@ static const char *errno_of(int64_t err) {
     }
 }
 
+/* A connection's error as Linux reports it: a timeout after an ICMP soft
+ * error reports that error (tcp_write_err: sk_err_soft, else ETIMEDOUT;
+ * icmp_err_convert's table), so the application learns why. */
+static const char *conn_errno(const struct ctx *c, int32_t handle, int64_t err) {
+    struct tb_tcp_info in;
+    if (handle < 0) return errno_of(err);
+    if (err != TB_ERR_TIMEOUT || tb_tcp_info(tb_host_stack(c->h), handle, &in) != TB_OK) return errno_of(err);
+    if (in.last_soft_error_icmp_type == 11) return "EHOSTUNREACH";
+    if (in.last_soft_error_icmp_type != 3) return errno_of(err);
+    switch (in.last_soft_error_icmp_code) {
+    case 0: case 6: case 9: case 11: return "ENETUNREACH";
+    case 2: return "ENOPROTOOPT";
+    case 3: return "ECONNREFUSED";
+    case 4: return errno_of(err);   /* fragmentation needed: path MTU, not an error */
+    case 5: return "EOPNOTSUPP";
+    case 7: return "EHOSTDOWN";
+    case 8: return "ENONET";
+    default: return "EHOSTUNREACH";
+    }
+}
+
 /* Linux's numbers, for SO_ERROR. */
 static int64_t errno_num(const char *name) {
     static const struct {
@@ -298,7 +320,9 @@ static int64_t errno_num(const char *name) {
              {"ENOTCONN", 107},    {"EADDRINUSE", 98},  {"EBADF", 9},          {"EPIPE", 32},
              {"EINVAL", 22},       {"ENOMEM", 12},      {"ENOBUFS", 105},      {"EMSGSIZE", 90},
              {"ENETUNREACH", 101}, {"ECONNABORTED", 103}, {"EHOSTUNREACH", 113}, {"EIO", 5},
-             {"EINPROGRESS", 115}, {"EALREADY", 114},   {"EISCONN", 106},      {"EOPNOTSUPP", 95}};
+             {"EINPROGRESS", 115}, {"EALREADY", 114},   {"EISCONN", 106},      {"EOPNOTSUPP", 95},
+             {"ENOPROTOOPT", 92},  {"EHOSTDOWN", 112},  {"ENONET", 64},        {"EMFILE", 24},
+             {"EEXIST", 17},       {"ENOENT", 2},       {"ENOSPC", 28}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         if (strcmp(t[i].n, name) == 0) return t[i].v;
     return -1;
@@ -863,6 +887,9 @@ static const struct {
 static bool icmp_numbers(const struct tb_script_icmp *ic, uint8_t *type, uint8_t *code) {
     if (strcmp(ic->type, "unreachable") == 0 || strcmp(ic->type, "dest_unreachable") == 0) *type = 3;
     else if (strcmp(ic->type, "time_exceeded") == 0) *type = 11;
+    else if (strcmp(ic->type, "source_quench") == 0) *type = 4;
+    else if (strcmp(ic->type, "redirect") == 0) *type = 5;
+    else if (strcmp(ic->type, "parameter_problem") == 0) *type = 12;
     else return false;
     *code = 0;
     if (ic->code == NULL) return true;
@@ -1180,7 +1207,8 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
         }
         if (in.error != 0) {
             r->ret = -1;
-            r->err = errno_of(in.error);
+            r->err = conn_errno(c, f->handle, in.error);
+            f->error_reported = true;   /* a call that returns the error consumes it (sock_error) */
             return true;
         }
         if (in.state == TB_TCP_SYN_SENT || in.state == TB_TCP_SYN_RECEIVED) return false;
@@ -1210,7 +1238,8 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
             if (got > 0 || n == 0) break;
             if (n == TB_ERR_AGAIN && !nonblock) return false;
             r->ret = -1;
-            r->err = errno_of(n);
+            r->err = conn_errno(c, f->handle, n);
+            if (n != TB_ERR_AGAIN) f->error_reported = true;
             return true;
         }
         r->ret = got;
@@ -1241,7 +1270,8 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
             if (n < 0) {
                 if (*done > 0) break;
                 r->ret = -1;
-                r->err = errno_of(n);
+                r->err = conn_errno(c, f->handle, n);
+                f->error_reported = true;
                 return true;
             }
             *done += n;
@@ -1555,7 +1585,13 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
         if (level == 1 && name == 2) {   /* SO_REUSEADDR */
             if (set) so->reuseaddr = val != 0;
             else val = so->reuseaddr;
-        } else if (level == 1 && name == 4 && !set) {   /* SO_ERROR */
+        } else if (level == 1 && name == 4 && !set) {   /* SO_ERROR: the pending error, once (as Linux's sk_err) */
+            struct tb_tcp_info in;
+            if (f->so_error == 0 && f->kind == FD_CONN && !f->error_reported &&
+                tb_tcp_info(tb_host_stack(c->h), f->handle, &in) == TB_OK && in.error != 0) {
+                f->so_error = errno_num(conn_errno(c, f->handle, in.error));
+                f->error_reported = true;
+            }
             val = f->so_error;
             f->so_error = 0;
         } else if (level == 6 && name == 1) {
@@ -1683,7 +1719,7 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             tb_tcp_info(tb_host_stack(c->h), f->handle, &in);
             r.ret = -1;
             r.err = in.state == TB_TCP_SYN_SENT ? "EALREADY" : "EISCONN";
-            if (in.error != 0) r.err = errno_of(in.error);
+            if (in.error != 0) r.err = conn_errno(c, f->handle, in.error);
             check_result(c, ev, &r);
             return;
         }
