@@ -291,12 +291,14 @@ static const char *errno_of(int64_t err) {
 }
 
 /* A connection's error as Linux reports it: a timeout after an ICMP soft
- * error reports that error (tcp_write_err: sk_err_soft, else ETIMEDOUT;
- * icmp_err_convert's table), so the application learns why. */
+ * error reports that error (tcp_write_err: sk_err_soft, else ETIMEDOUT),
+ * and an open a hard ICMP error ended reports its code (icmp_err_convert's
+ * table: Port Unreachable is ECONNREFUSED), so the application learns why. */
 static const char *conn_errno(const struct ctx *c, int32_t handle, int64_t err) {
     struct tb_tcp_info in;
     if (handle < 0) return errno_of(err);
-    if (err != TB_ERR_TIMEOUT || tb_tcp_info(tb_host_stack(c->h), handle, &in) != TB_OK) return errno_of(err);
+    if ((err != TB_ERR_TIMEOUT && err != TB_ERR_UNREACH) || tb_tcp_info(tb_host_stack(c->h), handle, &in) != TB_OK)
+        return errno_of(err);
     if (in.last_soft_error_icmp_type == 11) return "EHOSTUNREACH";
     if (in.last_soft_error_icmp_type != 3) return errno_of(err);
     switch (in.last_soft_error_icmp_code) {

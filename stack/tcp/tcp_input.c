@@ -825,7 +825,8 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
 }
 
 /* ICMP errors about our segments (RFC 1122 §4.2.3.9, RFC 5461): soft errors
- * that are reported and remembered, never fatal by themselves; a
+ * that are reported and remembered, fatal only as hard errors to an
+ * opening connection; a
  * fragmentation-needed lowers the MSS (RFC 1191). RFC 5927 §4.1: the quoted
  * sequence number must be one we have in flight. */
 void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp,
@@ -853,6 +854,15 @@ void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp
             tp->snd_cursor = NULL;
             tcp_output(st, tp, now);
         }
+    }
+    /* RFC 1122 §4.2.3.9, RFC 9293 §3.9.2.2: Protocol and Port Unreachable
+     * are hard errors and abort an opening connection (the peer host
+     * answered: nobody listens). In synchronized states they stay soft, as
+     * RFC 5927 §5.2 recommends against blind resets. */
+    if (tp->state == TB_TCP_SYN_SENT && icmp->type == TB_ICMP_DEST_UNREACH &&
+        (icmp->code == TB_ICMP_UNREACH_PROTOCOL || icmp->code == TB_ICMP_UNREACH_PORT)) {
+        tcp_fail(st, tp, TB_ERR_UNREACH, now);
+        return;
     }
     if (!tcp_orphan(tp)) {
         struct tb_event ev = {.type = TB_EV_TCP_SOFT_ERROR, .time_ns = now, .peer_ipv4 = tp->remote_ip,

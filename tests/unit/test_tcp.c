@@ -2738,6 +2738,45 @@ static void icmp_unreachable_is_a_soft_error(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 1122 §4.2.3.9 / RFC 9293 §3.9.2.2: Port and Protocol Unreachable are
+ * hard errors and end an opening connection; Host Unreachable does not, and
+ * neither does a Port Unreachable once synchronized (RFC 5927 §5.2). */
+static void hard_icmp_error_ends_an_opening_connection(void **state) {
+    (void)state;
+    for (uint8_t code = 1; code <= 3; code++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        struct seg syn;
+        active_syn(&c, &syn);
+        icmp_about(st, c.now, code, 0, &syn, NULL);
+        struct tb_tcp_info i = info_of(st, c.h);
+        if (code == 1) {
+            assert_int_equal(i.state, TB_TCP_SYN_SENT);
+            assert_int_equal(i.error, 0);
+        } else {
+            assert_int_equal(i.error, TB_ERR_UNREACH);
+            assert_int_equal(i.last_soft_error_icmp_code, code);
+            tb_stack_tick(st, c.now + 5 * TB_NS_PER_S);
+            expect_none(st);   /* no SYN again */
+        }
+        t_stack_done(forget(st));
+    }
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    app_send(&c, 100, 0);
+    struct seg s;
+    c_expect(&c, &s);
+    icmp_about(st, c.now, 3 /* port unreachable */, 0, &s, NULL);
+    assert_int_equal(info_of(st, c.h).state, TB_TCP_ESTABLISHED);
+    assert_int_equal(info_of(st, c.h).error, 0);
+    t_stack_done(forget(st));
+}
+
 /* RFC 1191 §6.1 / RFC 1122 §4.2.3.9: "fragmentation needed" with a next-hop
  * MTU lowers the MSS (MTU - 40) and what was in flight is resent in
  * segments that fit. */
@@ -3628,6 +3667,7 @@ int main(void) {
         T(tiny_peer_mss_is_never_exceeded),
         T(window_scale_is_fixed_by_the_syn),
         T(options_before_the_syn_shape_it),
+        T(hard_icmp_error_ends_an_opening_connection),
         T(ambiguous_ack_keeps_the_backed_off_rto),
         T(challenge_ack_budget_is_randomised),
         T(syn_cookie_mss_never_exceeds_the_clients),
