@@ -232,7 +232,8 @@ static void window_update(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
     /* The same cap the window field has: 16 bits, scaled. */
     uint32_t space = tcp_rcv_window(tp), max_window = 0xffffu << tp->rcv_wscale;
     uint32_t right = tp->rcv_nxt + (space < max_window ? space : max_window);
-    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;   /* min(BUFF/2, MSS) */
+    /* min(BUFF/2, Eff.snd.MSS): RFC 9293 §3.8.6.2.2 uses our own send MSS */
+    uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
     if (SEQ_GT(right, tp->rcv_adv) && right - tp->rcv_adv >= step) {
         tp->flags |= TF_ACKNOW;
         tcp_output(st, tp, now);

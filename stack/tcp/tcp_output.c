@@ -22,13 +22,14 @@ uint32_t tcp_rcv_window(const struct tb_tcb *tp) {
 }
 
 /* The window to advertise, in bytes, before scaling. RFC 9293 §3.8.6.2.2:
- * move the right edge only by at least min(RCV.BUFF/2, MSS) (receiver SWS
- * avoidance), and never move it left (§3.8.6: shrinking is discouraged). */
+ * move the right edge only by at least min(RCV.BUFF/2, Eff.snd.MSS)
+ * (receiver SWS avoidance; "the receiver must use its own Eff.snd.MSS"),
+ * and never move it left (§3.8.6: shrinking is discouraged). */
 static uint32_t advertised_window(const struct tb_tcb *tp) {
     uint32_t space = tcp_rcv_window(tp);
     uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     if (space <= cur) return cur;
-    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;
+    uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
     if (space - cur < step) return cur;
     return space;
 }

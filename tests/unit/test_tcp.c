@@ -3196,6 +3196,39 @@ static void window_update_after_zero_window_at_one_mss(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.8.6.2.2 (RFC 1122 §4.2.3.3): the receiver's threshold is
+ * min(Fr * RCV.BUFF, Eff.snd.MSS), "its own Eff.snd.MSS": with a peer MSS
+ * of 1000 (ours 1460) the update after a zero window goes out when 1000
+ * bytes are free, not 1460. */
+static void window_update_threshold_is_the_send_mss(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 4096;
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1000, 0, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    for (int k = 0; k < 4; k++) c_send_data(&c, 1000);
+    c_send_data(&c, 96);   /* 4096: the window is full */
+    drain_all(st);
+    uint8_t buf[1000];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 999), 999);
+    expect_none(st);   /* 999 < 1000: the right edge stays */
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 1), 1);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
+    assert_int_equal(s.th.window, 1000);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
  * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
  * window must not close it. */
@@ -3478,6 +3511,7 @@ int main(void) {
         T(challenge_ack_budget_is_randomised),
         T(syn_cookie_mss_never_exceeds_the_clients),
         T(window_update_after_zero_window_at_one_mss),
+        T(window_update_threshold_is_the_send_mss),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
         T(segment_without_timestamp_is_dropped),
