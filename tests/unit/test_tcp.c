@@ -3229,6 +3229,33 @@ static void window_update_threshold_is_the_send_mss(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.9.1.1 MUST-46 (RFC 1122 §3.2.1.3): an active OPEN to a
+ * broadcast or multicast address (or class E) is rejected as an error and
+ * sends nothing: limited and directed broadcast on a /24, multicast, and
+ * with every address on the link (prefix 0, as the script checker has it). */
+static void connect_to_broadcast_or_multicast_is_refused(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    const uint32_t bad[] = {0xffffffffu, 0x0a0000ffu, 0xe0000005u, 0xeffffffau, 0xf0000001u};
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
+        if (tb_tcp_connect(st, T0, bad[k], 80) != TB_ERR_INVAL) fail_msg("connect to %08x not refused", bad[k]);
+        expect_none(st);
+    }
+    t_stack_done(forget(st));
+    cfg.ipv4_prefix_len = 0;
+    cfg.ipv4_gateway = 0;
+    st = tcp_stack(&cfg);
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
+        if (k == 1) continue;   /* no directed broadcast without a subnet */
+        if (tb_tcp_connect(st, T0, bad[k], 80) != TB_ERR_INVAL) fail_msg("prefix 0: connect to %08x not refused", bad[k]);
+        expect_none(st);
+    }
+    assert_true(tb_tcp_connect(st, T0, T_IP_PEER, 80) >= 0);   /* a unicast one still goes */
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
  * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
  * window must not close it. */
@@ -3512,6 +3539,7 @@ int main(void) {
         T(syn_cookie_mss_never_exceeds_the_clients),
         T(window_update_after_zero_window_at_one_mss),
         T(window_update_threshold_is_the_send_mss),
+        T(connect_to_broadcast_or_multicast_is_refused),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
         T(segment_without_timestamp_is_dropped),
