@@ -342,7 +342,10 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (len > 0) {
                 if (len == mss) send = true;
                 else if (len == unsent && ((tp->flags & TF_NODELAY) || nothing_unacked)) send = true;   /* RFC 896 */
-                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2) send = true;   /* §3.8.6.2.1 */
+                /* RFC 9293 §3.8.6.2.1 rule 3: Fs * Max(SND.WND), "[SND.NXT = SND.UNA and]" under Nagle */
+                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2 &&
+                         ((tp->flags & TF_NODELAY) || nothing_unacked))
+                    send = true;
                 else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* going back: never hold back */
             } else if (fin_due) {
                 send = true;   /* a FIN needs no window */

@@ -3256,6 +3256,35 @@ static void connect_to_broadcast_or_multicast_is_refused(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.8.6.2.1 rule 3 with §3.7.4 (RFC 1122 §4.2.3.4): with Nagle
+ * on, a segment of at least Fs * Max(SND.WND) but below Eff.snd.MSS goes
+ * only when nothing is outstanding ("[SND.NXT = SND.UNA and]", the
+ * condition the Nagle algorithm imposes). Peer window 1000, MSS 1460. */
+static void nagle_holds_half_window_segments_while_unacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    c.p.window = 1000;
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    app_send(&c, 3000, 0);
+    c_expect_data(&c, 1000);   /* the whole window, nothing outstanding */
+    expect_none(st);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt - 500, NULL, 0);   /* 500 still out */
+    expect_none(st);   /* 500 bytes would fit, but 500 are unacknowledged */
+    c_ack(&c);
+    c_expect_data(&c, 1000);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
  * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
  * window must not close it. */
@@ -3540,6 +3569,7 @@ int main(void) {
         T(window_update_after_zero_window_at_one_mss),
         T(window_update_threshold_is_the_send_mss),
         T(connect_to_broadcast_or_multicast_is_refused),
+        T(nagle_holds_half_window_segments_while_unacked),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
         T(segment_without_timestamp_is_dropped),
