@@ -3285,6 +3285,42 @@ static void nagle_holds_half_window_segments_while_unacked(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.8.6.1 MUST-37: a FIN sent into a zero window (an RFC
+ * receiver does not take it: SEG.LEN 1, RCV.WND 0) is what probes the
+ * window; while every retransmission is answered with a zero-window ACK
+ * the connection stays open, past max_retries. */
+static void answered_fin_into_zero_window_never_times_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_max_retries = 2;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c.p.window = 0;
+    c_ack(&c);
+    expect_none(st);
+    assert_int_equal(tb_tcp_shutdown(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_FIN);
+    for (int k = 0; k < 8; k++) {
+        c_ack(&c);   /* ack = the FIN's sequence number: not taken */
+        expect_none(st);
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        c_expect(&c, &s);
+        if (!(s.th.flags & TB_TCP_FIN)) fail_msg("round %d: no FIN retransmission", k);
+    }
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_FIN_WAIT_1);
+    assert_int_equal(i.error, 0);
+    c.p.window = 65535;
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 1, NULL, 0);   /* the FIN taken at last */
+    assert_int_equal(info_of(st, c.h).state, TB_TCP_FIN_WAIT_2);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
  * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
  * window must not close it. */
@@ -3570,6 +3606,7 @@ int main(void) {
         T(window_update_threshold_is_the_send_mss),
         T(connect_to_broadcast_or_multicast_is_refused),
         T(nagle_holds_half_window_segments_while_unacked),
+        T(answered_fin_into_zero_window_never_times_out),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
         T(segment_without_timestamp_is_dropped),
