@@ -91,10 +91,22 @@ int32_t tb_tcp_connect_from(struct tb_stack *st, tb_time_ns now, uint16_t local_
     return tb_tcp_connect_opts(st, now, local_port, dst_ipv4, dst_port, NULL, 0);
 }
 
+/* RFC 9293 §3.9.1.1 MUST-46: "reject as an error a local OPEN call for an
+ * invalid remote IP address (e.g., a broadcast or multicast address)";
+ * RFC 1122 §3.2.1.3: multicast (class D), class E (limited broadcast
+ * included) and the directed broadcast of our subnet. */
+static bool invalid_remote(const struct tb_stack *st, uint32_t dst) {
+    if ((dst >> 28) >= 0xe) return true;
+    uint32_t host_bits = ~st->netmask;
+    return st->cfg.ipv4_prefix_len < 31 && (dst & st->netmask) == (st->cfg.ipv4_addr & st->netmask) &&
+           (dst & host_bits) == host_bits;
+}
+
 int32_t tb_tcp_connect_opts(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
                             uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts) {
     now = tb_now_advance(st, now);
     if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
+    if (invalid_remote(st, dst_ipv4)) return TB_ERR_INVAL;
     if (n_opts > TB_TCP_MAX_PRESET_OPTS || (n_opts > 0 && opts == NULL)) return TB_ERR_INVAL;
     uint16_t port = local_port;
     if (port == 0) {
@@ -237,7 +249,8 @@ static void window_update(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
     /* The same cap the window field has: 16 bits, scaled. */
     uint32_t space = tcp_rcv_window(tp), max_window = 0xffffu << tp->rcv_wscale;
     uint32_t right = tp->rcv_nxt + (space < max_window ? space : max_window);
-    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;   /* min(BUFF/2, MSS) */
+    /* min(BUFF/2, Eff.snd.MSS): RFC 9293 §3.8.6.2.2 uses our own send MSS */
+    uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
     if (SEQ_GT(right, tp->rcv_adv) && right - tp->rcv_adv >= step) {
         tp->flags |= TF_ACKNOW;
         tcp_output(st, tp, now);

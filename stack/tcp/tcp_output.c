@@ -22,13 +22,14 @@ uint32_t tcp_rcv_window(const struct tb_tcb *tp) {
 }
 
 /* The window to advertise, in bytes, before scaling. RFC 9293 §3.8.6.2.2:
- * move the right edge only by at least min(RCV.BUFF/2, MSS) (receiver SWS
- * avoidance), and never move it left (§3.8.6: shrinking is discouraged). */
+ * move the right edge only by at least min(RCV.BUFF/2, Eff.snd.MSS)
+ * (receiver SWS avoidance; "the receiver must use its own Eff.snd.MSS"),
+ * and never move it left (§3.8.6: shrinking is discouraged). */
 static uint32_t advertised_window(const struct tb_tcb *tp) {
     uint32_t space = tcp_rcv_window(tp);
     uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     if (space <= cur) return cur;
-    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;
+    uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
     if (space - cur < step) return cur;
     return space;
 }
@@ -368,7 +369,10 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (len > 0) {
                 if (len == mss) send = true;
                 else if (len == unsent && ((tp->flags & TF_NODELAY) || nothing_unacked)) send = true;   /* RFC 896 */
-                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2) send = true;   /* §3.8.6.2.1 */
+                /* RFC 9293 §3.8.6.2.1 rule 3: Fs * Max(SND.WND), "[SND.NXT = SND.UNA and]" under Nagle */
+                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2 &&
+                         ((tp->flags & TF_NODELAY) || nothing_unacked))
+                    send = true;
                 else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* going back: never hold back */
             } else if (fin_due) {
                 send = true;   /* a FIN needs no window */

@@ -3389,6 +3389,131 @@ static void window_update_after_zero_window_at_one_mss(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.8.6.2.2 (RFC 1122 §4.2.3.3): the receiver's threshold is
+ * min(Fr * RCV.BUFF, Eff.snd.MSS), "its own Eff.snd.MSS": with a peer MSS
+ * of 1000 (ours 1460) the update after a zero window goes out when 1000
+ * bytes are free, not 1460. */
+static void window_update_threshold_is_the_send_mss(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 4096;
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1000, 0, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    for (int k = 0; k < 4; k++) c_send_data(&c, 1000);
+    c_send_data(&c, 96);   /* 4096: the window is full */
+    drain_all(st);
+    uint8_t buf[1000];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 999), 999);
+    expect_none(st);   /* 999 < 1000: the right edge stays */
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 1), 1);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
+    assert_int_equal(s.th.window, 1000);
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.9.1.1 MUST-46 (RFC 1122 §3.2.1.3): an active OPEN to a
+ * broadcast or multicast address (or class E) is rejected as an error and
+ * sends nothing: limited and directed broadcast on a /24, multicast, and
+ * with every address on the link (prefix 0, as the script checker has it). */
+static void connect_to_broadcast_or_multicast_is_refused(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    const uint32_t bad[] = {0xffffffffu, 0x0a0000ffu, 0xe0000005u, 0xeffffffau, 0xf0000001u};
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
+        if (tb_tcp_connect(st, T0, bad[k], 80) != TB_ERR_INVAL) fail_msg("connect to %08x not refused", bad[k]);
+        expect_none(st);
+    }
+    t_stack_done(forget(st));
+    cfg.ipv4_prefix_len = 0;
+    cfg.ipv4_gateway = 0;
+    st = tcp_stack(&cfg);
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
+        if (k == 1) continue;   /* no directed broadcast without a subnet */
+        if (tb_tcp_connect(st, T0, bad[k], 80) != TB_ERR_INVAL) fail_msg("prefix 0: connect to %08x not refused", bad[k]);
+        expect_none(st);
+    }
+    assert_true(tb_tcp_connect(st, T0, T_IP_PEER, 80) >= 0);   /* a unicast one still goes */
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.8.6.2.1 rule 3 with §3.7.4 (RFC 1122 §4.2.3.4): with Nagle
+ * on, a segment of at least Fs * Max(SND.WND) but below Eff.snd.MSS goes
+ * only when nothing is outstanding ("[SND.NXT = SND.UNA and]", the
+ * condition the Nagle algorithm imposes). Peer window 1000, MSS 1460. */
+static void nagle_holds_half_window_segments_while_unacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    c.p.window = 1000;
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    app_send(&c, 3000, 0);
+    c_expect_data(&c, 1000);   /* the whole window, nothing outstanding */
+    expect_none(st);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt - 500, NULL, 0);   /* 500 still out */
+    expect_none(st);   /* 500 bytes would fit, but 500 are unacknowledged */
+    c_ack(&c);
+    c_expect_data(&c, 1000);
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.8.6.1 MUST-37: a FIN sent into a zero window (an RFC
+ * receiver does not take it: SEG.LEN 1, RCV.WND 0) is what probes the
+ * window; while every retransmission is answered with a zero-window ACK
+ * the connection stays open, past max_retries. */
+static void answered_fin_into_zero_window_never_times_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_max_retries = 2;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c.p.window = 0;
+    c_ack(&c);
+    expect_none(st);
+    assert_int_equal(tb_tcp_shutdown(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_FIN);
+    for (int k = 0; k < 8; k++) {
+        c_ack(&c);   /* ack = the FIN's sequence number: not taken */
+        expect_none(st);
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        c_expect(&c, &s);
+        if (!(s.th.flags & TB_TCP_FIN)) fail_msg("round %d: no FIN retransmission", k);
+    }
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_FIN_WAIT_1);
+    assert_int_equal(i.error, 0);
+    c.p.window = 65535;
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 1, NULL, 0);   /* the FIN taken at last */
+    assert_int_equal(info_of(st, c.h).state, TB_TCP_FIN_WAIT_2);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
  * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
  * window must not close it. */
@@ -3672,6 +3797,10 @@ int main(void) {
         T(challenge_ack_budget_is_randomised),
         T(syn_cookie_mss_never_exceeds_the_clients),
         T(window_update_after_zero_window_at_one_mss),
+        T(window_update_threshold_is_the_send_mss),
+        T(connect_to_broadcast_or_multicast_is_refused),
+        T(nagle_holds_half_window_segments_while_unacked),
+        T(answered_fin_into_zero_window_never_times_out),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
         T(segment_without_timestamp_is_dropped),
