@@ -99,6 +99,7 @@ struct pending {
     int64_t want;                  /* bytes asked for (read/write) */
     int64_t done;                  /* written so far */
     tb_time_ns started;
+    tb_time_ns end_base;           /* script time an `a...b` end counts from (packetdrill: the start's base) */
     struct poll_set ps;            /* PEND_POLL */
 };
 
@@ -133,6 +134,8 @@ struct ctx {
     struct pending pend;
     uint8_t *io;                   /* where reads land (IO_CHUNK bytes, allocated on the first) */
     tb_time_ns base;               /* script time the next relative time counts from */
+    tb_time_ns call_base;          /* the base the call being made had its time from (0: absolute) */
+    tb_time_ns last_sched;         /* the previous event's scripted time (time never goes backward) */
 
     enum tb_check_outcome result;
     bool done;                     /* failed or skipped: stop */
@@ -1289,6 +1292,11 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
     }
 }
 
+/* Script time an `a...b` call must return at: b counts from the base its
+ * start counted from (packetdrill's adjust_relative_event_times: absolute
+ * for an absolute start, from the previous event for a relative one). */
+static tb_time_ns end_time(const struct ctx *c) { return c->pend.end_base + c->pend.ev->u.call.end.start_ns; }
+
 static void finish_pending(struct ctx *c, const struct call_result *r) {
     const struct tb_script_event *ev = c->pend.ev;
     bool was_poll = c->pend.ps.n > 0 && (strcmp(ev->u.call.name, "poll") == 0 || strcmp(ev->u.call.name, "epoll_wait") == 0);
@@ -1297,9 +1305,7 @@ static void finish_pending(struct ctx *c, const struct call_result *r) {
     if (!c->done && was_poll) check_poll(c, ev, &c->pend.ps);
     if (c->done) return;
     const struct tb_script_time *end = &ev->u.call.end;
-    if (end->kind == TB_SCRIPT_TIME_NONE) return;
-    tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? to_script(c->pend.started) + end->start_ns
-                                                            : end->start_ns;
+    tb_time_ns want = end->kind == TB_SCRIPT_TIME_NONE ? to_script(c->pend.started) : end_time(c);
     tb_time_ns got = to_script(c->now);
     if (got < want - c->tol || got > want + c->tol) {
         char a[32], b[32];
@@ -1326,6 +1332,7 @@ static void start_blocking(struct ctx *c, const struct tb_script_event *ev, enum
     int64_t done = 0;
     c->pend.ev = ev;
     c->pend.started = c->now;
+    c->pend.end_base = c->call_base;
     if (attempt(c, kind, fdn, want, &done, &r, nonblock)) {
         c->pend.kind = PEND_NONE;
         c->pend.ev = ev;
@@ -1336,6 +1343,18 @@ static void start_blocking(struct ctx *c, const struct tb_script_event *ev, enum
     c->pend.fd = fdn;
     c->pend.want = want;
     c->pend.done = done;
+    if (ev->u.call.end.kind != TB_SCRIPT_TIME_NONE) return;   /* it goes on while the script does */
+    /* Without `...` the call blocks the script itself (packetdrill makes it
+     * on its main thread): it must return at its start, within the
+     * tolerance, and nothing of the script happens meanwhile. */
+    advance_until(c, c->now + c->tol, false, true);
+    if (c->done || c->pend.kind == PEND_NONE) return;
+    char a[32];
+    secs(to_script(c->pend.started), a);
+    set_msg(c, TB_CHECK_FAIL,
+            "%s:%u: timing error: expected %s system call to return at %s sec but it blocked (a call that "
+            "waits needs its end time: a...b %s(...))",
+            c->s->file_name, ev->line, ev->u.call.name, a, ev->u.call.name);
 }
 
 static bool nonblocking_flags(struct ctx *c, const struct tb_script_event *ev, const struct tb_script_expr *e,
@@ -1910,9 +1929,14 @@ static void do_outbound(struct ctx *c, const struct tb_script_event *ev, tb_time
 }
 
 /* A packet queued before an event that is not an outbound packet. */
-static void check_unexpected(struct ctx *c, const struct tb_script_event *ev) {
+/* A packet the stack sent before an event's time (beyond the tolerance)
+ * that no outbound line took is unexpected; one sent at the event's own
+ * time may be for the outbound lines that follow (packetdrill reads
+ * packets only at outbound lines). */
+static void check_unexpected(struct ctx *c, const struct tb_script_event *ev, tb_time_ns at) {
     if (c->done || c->out_count == 0) return;
     struct out_pkt *q = &c->out[c->out_head];
+    if (q->t >= at - c->tol) return;
     struct live L;
     char b[32];
     secs(to_script(q->t), b);
@@ -2041,31 +2065,59 @@ static void run_events(struct ctx *c) {
             warn(c, ev->line, "shell command ignored");
             continue;
         }
+        bool absolute = tm->kind == TB_SCRIPT_TIME_ABSOLUTE || tm->kind == TB_SCRIPT_TIME_ABSOLUTE_RANGE;
+        if (absolute && lo < c->last_sched) {
+            char a[32], b[32];
+            secs(lo, a);
+            secs(c->last_sched, b);
+            set_msg(c, TB_CHECK_FAIL, "%s:%u: time goes backward in script: %s sec after %s sec", s->file_name,
+                    ev->line, a, b);
+            break;
+        }
+        if (!any) c->last_sched = lo;
         if (ev->kind == TB_SCRIPT_EVENT_PACKET && ev->u.packet.direction == TB_SCRIPT_OUTBOUND) {
             do_outbound(c, ev, lo, hi, lo, any);
             continue;
         }
         tb_time_ns at = lo + TB_CHECK_T0_NS;
-        if (at < c->now) at = c->now;   /* a time already past: now (packetdrill runs it late too) */
+        const char *what = ev->kind == TB_SCRIPT_EVENT_PACKET ? "inbound packet" : "system call";
+        /* A call waits for the one in progress (packetdrill has one thread for them). */
+        if (ev->kind == TB_SCRIPT_EVENT_CALL && c->pend.kind != PEND_NONE && at >= c->now) {
+            advance(c, at, false);
+            check_unexpected(c, ev, at);
+            if (c->done) break;
+            if (c->pend.kind != PEND_NONE) advance_until(c, at + c->tol, true, true);
+            if (c->pend.kind != PEND_NONE && !c->done && c->out_count == 0) {
+                char a[32];
+                secs(lo, a);
+                set_msg(c, TB_CHECK_FAIL,
+                        "%s:%u: timing error: expected system call to start at %s sec but the blocking %s call of "
+                        "line %u has not returned",
+                        s->file_name, ev->line, a, c->pend.ev->u.call.name, c->pend.ev->line);
+                break;
+            }
+            if (c->out_count > 0) check_unexpected(c, ev, c->now + c->tol + 1);
+            if (c->done) break;
+        }
+        if (at < c->now - c->tol) {
+            /* Something earlier took longer than the script gave it. */
+            char a[32], b[32];
+            secs(lo, a);
+            secs(to_script(c->now), b);
+            set_msg(c, TB_CHECK_FAIL, "%s:%u: timing error: expected %s at %s sec but happened at %s sec",
+                    s->file_name, ev->line, what, a, b);
+            break;
+        }
+        if (at < c->now) at = c->now;   /* within the tolerance */
         advance(c, at, false);
-        check_unexpected(c, ev);
+        check_unexpected(c, ev, lo + TB_CHECK_T0_NS);
         if (c->done) break;
+        c->call_base = (tm->kind == TB_SCRIPT_TIME_RELATIVE) ? c->base : 0;
         c->base = to_script(c->now);
         if (ev->kind == TB_SCRIPT_EVENT_PACKET) {
             if (ev->u.packet.kind == TB_SCRIPT_PACKET_ICMP) do_inbound_icmp(c, ev);
             else do_inbound(c, ev);
             continue;
-        }
-        /* A call waits for the one in progress. */
-        if (c->pend.kind != PEND_NONE) {
-            advance_until(c, c->now + c->o->max_wait_ns, true, true);
-            if (c->pend.kind != PEND_NONE && !c->done && c->out_count == 0) {
-                set_msg(c, TB_CHECK_FAIL, "%s:%u: blocking %s call never returned", s->file_name,
-                        c->pend.ev->line, c->pend.ev->u.call.name);
-                break;
-            }
-            check_unexpected(c, ev);
-            if (c->done) break;
         }
         /* As packetdrill: the next relative time counts from the call's
          * start, blocking or not. */
@@ -2074,11 +2126,7 @@ static void run_events(struct ctx *c) {
     if (!c->done && c->pend.kind != PEND_NONE) {
         /* The script ends with a call in progress: it has until its end time, if any. */
         const struct tb_script_time *end = &c->pend.ev->u.call.end;
-        if (end->kind != TB_SCRIPT_TIME_NONE) {
-            tb_time_ns want = end->kind == TB_SCRIPT_TIME_RELATIVE ? to_script(c->pend.started) + end->start_ns
-                                                                    : end->start_ns;
-            advance_until(c, want + c->tol + TB_CHECK_T0_NS, false, true);
-        }
+        if (end->kind != TB_SCRIPT_TIME_NONE) advance_until(c, end_time(c) + c->tol + TB_CHECK_T0_NS, false, true);
         if (c->pend.kind != PEND_NONE && !c->done)
             set_msg(c, TB_CHECK_FAIL, "%s:%u: blocking %s call did not return by the end of the script", s->file_name,
                     c->pend.ev->line, c->pend.ev->u.call.name);

@@ -463,9 +463,25 @@ static void a_blocking_call_that_never_returns_fails(void **state) {
     (void)state;
     char msg[MSG_CAP];
     const char *text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
-                       "+0 listen(3, 1) = 0\n+0 accept(3, ..., ...) = 4\n";
+                       "+0 listen(3, 1) = 0\n+0...1 accept(3, ..., ...) = 4\n";
     assert_int_equal(run_text("b.pkt", text, msg), TB_CHECK_FAIL);
     assert_string_equal(msg, "b.pkt:4: blocking accept call did not return by the end of the script");
+    /* Without `...` a call may not block at all: the script stops with it (packetdrill's main thread). */
+    const char *inline_block = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                               "+0 listen(3, 1) = 0\n+.1 accept(3, ..., ...) = 4\n+0 < S 0:0(0) win 1000\n";
+    assert_int_equal(run_text("b.pkt", inline_block, msg), TB_CHECK_FAIL);
+    assert_string_equal(msg, "b.pkt:4: timing error: expected accept system call to return at 0.100000 sec but it "
+                             "blocked (a call that waits needs its end time: a...b accept(...))");
+    /* An end time counts from the start's base: +0.1...0.3 after an event at 0.5 ends at 0.8. */
+    const char *rel = "0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                      "+0 listen(3, 1) = 0\n+0.1...0.3 accept(3, ..., ...) = 4\n"
+                      "0.7 < S 0:0(0) win 1000 <mss 1000>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+                      "+.1 < . 1:1(0) ack 1 win 1000\n";
+    assert_int_equal(run_text("b.pkt", rel, msg), TB_CHECK_PASS);
+    /* Time never goes backward, and an event cannot start before the one before it ended. */
+    const char *back = "0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n0.2 bind(3, ..., ...) = 0\n";
+    assert_int_equal(run_text("b.pkt", back, msg), TB_CHECK_FAIL);
+    assert_string_equal(msg, "b.pkt:2: time goes backward in script: 0.200000 sec after 0.500000 sec");
     /* Non-blocking, the same accept is EAGAIN. */
     const char *nb = "0 socket(..., SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
                      "+0 listen(3, 1) = 0\n+0 accept(3, ..., ...) = -1 EAGAIN (Resource temporarily unavailable)\n";
