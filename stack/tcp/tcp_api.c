@@ -465,25 +465,29 @@ int tcb_setopt(struct tb_stack *st, struct tb_tcb *tp, enum tb_tcp_opt opt, int6
 
 /* A listener keeps the options it was given, in order, for every
  * connection it creates (applied before that connection's SYN-ACK). Each
- * is checked now, against a connection's defaults with the earlier ones
- * applied, so a child never meets a value it would refuse. */
+ * is checked now: the whole list, with the new value in its place, on a
+ * connection's defaults, so a child never meets a value it would refuse. */
 static int listener_setopt(struct tb_stack *st, struct tcp_listener *l, enum tb_tcp_opt opt, int64_t value) {
+    struct tb_tcp_optval trial[TB_TCP_MAX_PRESET_OPTS];
+    size_t n = l->opt_count, slot = n;
+    memcpy(trial, l->opts, n * sizeof(trial[0]));
+    for (size_t i = 0; i < n; i++)
+        if (trial[i].opt == (int32_t)opt) slot = i;
+    if (slot == n) {
+        if (n >= TB_TCP_MAX_PRESET_OPTS) return TB_ERR_NOMEM;
+        n++;
+    }
+    trial[slot] = (struct tb_tcp_optval){(int32_t)opt, value};
+    /* The whole list, in the order a child will take it, on a child's defaults. */
     struct tb_tcb scratch;
     memset(&scratch, 0, sizeof(scratch));
     tcp_conn_defaults(st, &scratch);
-    size_t slot = l->opt_count;
-    for (size_t i = 0; i < l->opt_count; i++) {
-        if (l->opts[i].opt == (int32_t)opt) slot = i;
-        else (void)tcb_setopt(st, &scratch, (enum tb_tcp_opt)l->opts[i].opt, l->opts[i].value);
+    for (size_t i = 0; i < n; i++) {
+        int rc = tcb_setopt(st, &scratch, (enum tb_tcp_opt)trial[i].opt, trial[i].value);
+        if (rc != TB_OK) return rc;
     }
-    int rc = tcb_setopt(st, &scratch, opt, value);
-    if (rc != TB_OK) return rc;
-    if (slot == l->opt_count) {
-        if (l->opt_count >= TB_TCP_MAX_PRESET_OPTS) return TB_ERR_NOMEM;
-        l->opt_count++;
-    }
-    l->opts[slot].opt = (int32_t)opt;
-    l->opts[slot].value = value;
+    memcpy(l->opts, trial, n * sizeof(trial[0]));
+    l->opt_count = (uint32_t)n;
     return TB_OK;
 }
 

@@ -100,14 +100,17 @@ static void fin_in_order(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now)
 }
 
 /* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
-static void send_cookie_synack(struct tb_stack *st, tb_time_ns now, const struct tb_ipv4_repr *ip,
-                               const struct tb_tcp_repr *th) {
+static void send_cookie_synack(struct tb_stack *st, tb_time_ns now, const struct tcp_listener *l,
+                               const struct tb_ipv4_repr *ip, const struct tb_tcp_repr *th) {
     /* A stateless SYN-ACK: a throwaway TCB carries the fields output needs.
-     * Cookies carry only the MSS, so the SYN-ACK offers no other option. */
+     * Cookies carry only the MSS, so the SYN-ACK offers no other option;
+     * the listener's options shape it as they shape the connection the
+     * cookie becomes (its window and MSS). */
     struct tb_tcb tmp;
     memset(&tmp, 0, sizeof(tmp));
     tcp_timers_init(&tmp);
     tcp_conn_defaults(st, &tmp);
+    tcp_listener_apply_opts(st, l, &tmp);
     tmp.local_ip = ip->dst;
     tmp.remote_ip = ip->src;
     tmp.local_port = th->dst_port;
@@ -233,7 +236,7 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
         /* RFC 4987 §3.6: with the queue (or table) full, answer statelessly. */
         st->stats.tcp_syn_queue_overflow++;
         if (st->cfg.tcp_syncookies) {
-            send_cookie_synack(st, now, ip, th);
+            send_cookie_synack(st, now, l, ip, th);
             tb_buf_free(b);
         } else {
             tb_net_drop(st, b, TB_DROP_tcp_syn_queue_full, true);

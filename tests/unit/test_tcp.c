@@ -3304,6 +3304,29 @@ static void options_before_the_syn_shape_it(void **state) {
     passive_syn(&p, PEER_PORT, O_MSS | O_WS, &synack);
     assert_int_equal(synack.th.opts.mss, 900);
     assert_int_equal(synack.th.opts.wscale, 5);   /* 1 MiB >> 5 fits 16 bits */
+    /* The whole list is checked in a child's order: a floor above the
+     * ceiling set before it is refused, as on a connection. */
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MIN_NS, 100 * MS), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MAX_NS, 150 * MS), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MIN_NS, 300 * MS), TB_ERR_INVAL);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MIN_NS, 120 * MS), TB_OK);
+    t_stack_done(forget(st));
+
+    /* A SYN cookie's SYN-ACK is the listener's too: its MSS and window. */
+    tcp_cfg(&cfg);
+    cfg.tcp_syn_queue_len = 1;
+    st = tcp_stack(&cfg);
+    lh = listen80(st);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RCVBUF, 4096), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_MSS, 536), TB_OK);
+    c_init(&p, st, T0);
+    passive_syn(&p, PEER_PORT, O_MSS, &synack);   /* fills the SYN queue */
+    struct tconn q;
+    c_init(&q, st, T0);
+    passive_syn(&q, PEER_PORT + 1, O_MSS, &synack);
+    assert_int_equal(stats_of(st).tcp_syncookies_sent, 1);
+    assert_int_equal(synack.th.opts.mss, 536);
+    assert_int_equal(synack.th.window, 4096);
     t_stack_done(forget(st));
 }
 
