@@ -139,20 +139,25 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err, siz
 }
 
 /* DIR/<path with '/' as '_', without a leading "./" or ".pkt">.pcap */
-static char *pcap_name(const char *dir, const char *script) {
+/* DIR/<script path with / as _, without .pkt>[-N].pcap (N > 1: a later script whose name flattened the same). */
+static char *pcap_name_n(const char *dir, const char *script, unsigned n) {
     while (strncmp(script, "./", 2) == 0) script += 2;
     size_t l = strlen(script);
     if (ends_with_pkt(script)) l -= 4;
     size_t dl = strlen(dir);
     bool slash = dl > 0 && dir[dl - 1] == '/';
-    size_t need = dl + 1 + l + 6;
+    size_t need = dl + 1 + l + 6 + 12;
     char *out = malloc(need);
     if (out == NULL) return NULL;
-    snprintf(out, need, "%s%s%.*s.pcap", dir, slash ? "" : "/", (int)l, script);
+    char suffix[16] = "";
+    if (n > 1) snprintf(suffix, sizeof(suffix), "-%u", n);
+    snprintf(out, need, "%s%s%.*s%s.pcap", dir, slash ? "" : "/", (int)l, script, suffix);
     for (char *c = out + dl + (slash ? 0 : 1); *c != '\0'; c++)
         if (*c == '/') *c = '_';
     return out;
 }
+
+static char *pcap_name(const char *dir, const char *script) { return pcap_name_n(dir, script, 1); }
 
 /* ---- XML ----------------------------------------------------------------- */
 
@@ -217,7 +222,15 @@ struct result {
     char *msg;            /* the failure, the skip note, or a pass's warnings ("" if none) */
     double wall_s;
     double virtual_s;     /* script time the run reached */
+    char *pcap;           /* the pcap written, or NULL */
 };
+
+/* Whether an earlier script of this run wrote that pcap. */
+static bool name_taken(const struct result *r, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (r[i].pcap != NULL && strcmp(r[i].pcap, name) == 0) return true;
+    return false;
+}
 
 /* msg without its trailing newlines, each line indented. */
 static void print_indented(FILE *f, const char *msg) {
@@ -325,7 +338,8 @@ int cmd_check(int argc, char **argv) {
          3600000000u},
         {"junit", OPT_STRING, &junit, "FILE", "also write the results as JUnit XML", 0, 0},
         {"pcap-dir", OPT_STRING, &pcap_dir, "DIR",
-         "write each script's packets to DIR/<path with / as _, without .pkt>.pcap (DIR is created)", 0, 0},
+         "write each script's packets to DIR/<path with / as _, without .pkt>.pcap (DIR is created; a later "
+         "script whose name flattens the same gets -2, -3, ...)", 0, 0},
         {"json", OPT_FLAG, &json, NULL, "print one JSON object instead of the lines", 0, 0},
     };
     const int nopts = (int)(sizeof(opts) / sizeof(opts[0]));
@@ -459,6 +473,12 @@ int cmd_check(int argc, char **argv) {
                 char *pcap = NULL;
                 if (pcap_dir != NULL) {
                     pcap = pcap_name(pcap_dir, path);
+                    /* Two scripts whose paths flatten alike (a/b.pkt, a_b.pkt): the later gets -2, -3, ... */
+                    for (unsigned dup = 2; pcap != NULL && name_taken(res, i, pcap); dup++) {
+                        char *alt = pcap_name_n(pcap_dir, path, dup);
+                        free(pcap);
+                        pcap = alt;
+                    }
                     if (pcap == NULL) {
                         fprintf(stderr, CHECK_CMD ": out of memory\n");
                         exit(2);
@@ -467,7 +487,7 @@ int cmd_check(int argc, char **argv) {
                 }
                 out = tb_check_run(s, &o, msg, CHECK_MSG_CAP);
                 res[i].virtual_s = (double)spanned / 1e9;
-                free(pcap);
+                res[i].pcap = pcap;
                 tb_script_free(s);
             }
         }
@@ -502,7 +522,10 @@ int cmd_check(int argc, char **argv) {
             rc = rc ? rc : 1;
         }
     }
-    for (size_t i = 0; i < p.n; i++) free(res[i].msg);
+    for (size_t i = 0; i < p.n; i++) {
+        free(res[i].msg);
+        free(res[i].pcap);
+    }
     free(res);
     paths_free(&p);
     return rc;

@@ -136,6 +136,12 @@ fi
 cp -r "$TMP/p/q" "$TMP/p/first"
 expect "the same seed again" 0 "$TCPBED" check --pcap-dir "$TMP/p/q" "$RUN"
 if diff -r "$TMP/p/first" "$TMP/p/q" >/dev/null; then ok "same seed: byte-identical pcaps"; else bad "pcaps differ between runs"; fi
+mkdir -p "$TMP/flat/a"
+cp "$RUN/rfc9293/3.5-passive-open.pkt" "$TMP/flat/a/b.pkt"
+cp "$RUN/rfc9293/3.5-passive-open.pkt" "$TMP/flat/a_b.pkt"
+expect "two paths that flatten alike" 0 "$TCPBED" check --pcap-dir "$TMP/flatp" "$TMP/flat"
+if [ "$(ls "$TMP/flatp" | wc -l)" -eq 2 ] && ls "$TMP/flatp" | grep -q 'a_b-2\.pcap$'; then
+  ok "each gets its own pcap (the later one -2)"; else bad "flattened pcaps" "$(ls "$TMP/flatp")"; fi
 touch "$TMP/file"
 expect "--pcap-dir over a file is a usage error" 2 "$TCPBED" check --pcap-dir "$TMP/file/x" "$RUN"
 contains "and says so" "--pcap-dir:"
