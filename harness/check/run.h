@@ -18,28 +18,40 @@
  *    ISN, outbound ack and SACK blocks relative to the remote ISN.
  *  - Script time 0 is virtual time TB_CHECK_T0_NS. Relative times count
  *    from the previous event's actual time (an outbound packet's arrival,
- *    a call's start). Inbound packets are injected at exactly their time
- *    (the clock advances, the host's pass runs the timers due, then the
- *    frame goes in); an outbound packet must leave within the tolerance
- *    (0 unless `--tolerance_usecs=N` or opts.tolerance_ns) of its time or
- *    range; `*` accepts any time. Every written field is checked (flags,
- *    seq range, ack, win, urg, options in order unless `<...>`, ECN when
- *    annotated); TS val of outbound packets is not (the stack's clock),
- *    and an inbound TS ecr is mapped to the live TSval the script's value
- *    stood for.
- *  - A packet the stack sends before an event that is not an outbound
- *    packet is unexpected. After the last event nothing more is checked
+ *    a call's start); absolute times never go backward. Inbound packets
+ *    are injected at exactly their time (the clock advances, the host's
+ *    pass runs the timers due, then the frame goes in); an event that can
+ *    no longer start at its time (beyond the tolerance) fails. An outbound
+ *    packet must leave within the tolerance (0 unless `--tolerance_usecs=N`
+ *    or opts.tolerance_ns) of its time or range; `*` accepts any time.
+ *    Every written field is checked (flags, seq range, ack, win, urg,
+ *    options in order unless `<...>`, ECN when annotated), and an ack or
+ *    urgent pointer left out must be 0; TS val of outbound packets is not
+ *    (the stack's clock), and an inbound TS ecr is mapped to the live TSval
+ *    the script's value stood for (an ecr no outbound line wrote fails).
+ *  - A packet the stack sends before an event's time that no outbound line
+ *    took is unexpected; one sent at the event's own time may be for the
+ *    outbound lines after it. After the last event nothing more is checked
  *    (as packetdrill).
- *  - Blocking calls (accept, connect, read, recv, write, send without
- *    O_NONBLOCK) that cannot complete stay in progress while the script
- *    goes on, and complete in the pass where they can; `a...b name()`
- *    must return at b. A call made while another is in progress waits for
- *    it in virtual time. ARP is answered by the port, never scripted.
+ *  - Calls: the script's fd numbers are its own (a call that makes an fd
+ *    takes the number the script expects when it is free). A call without
+ *    `...` must return at its start (it stops the script, as on
+ *    packetdrill's main thread); `a...b name()` may block: it stays in
+ *    progress while the script goes on, completes in the pass where it
+ *    can, and must return at b, which counts from the base a counted from
+ *    (absolute for an absolute a, the previous event for a relative one).
+ *    A call made while one is in progress must find it returned by its own
+ *    time. ARP is answered by the port, never scripted.
+ *  - Errors as Linux reports them: a connection's error once (SO_ERROR or
+ *    the call that met it; reads then see EOF, writes EPIPE), a give-up
+ *    after an ICMP soft error as that error, socket options checked and
+ *    read back with Linux's ranges and units.
  *  - Inbound ICMP errors (`< icmp unreachable frag_needed mtu 1200
- *    [1:1461(1460)]`, `time_exceeded`) come from the remote address and
- *    quote a segment of the current connection, its sequence number
- *    relative to the stack's ISN. Outbound ICMP lines, other ICMP types and
- *    raw or UDP quotes skip the script; ICMP the stack sends is not checked.
+ *    [1:1461(1460)]`, `time_exceeded`, `source_quench`, `redirect`,
+ *    `parameter_problem`) come from the remote address and quote a
+ *    segment of the current connection, its sequence number relative to
+ *    the stack's ISN. Outbound ICMP lines, other ICMP types and raw or UDP
+ *    quotes skip the script; ICMP the stack sends is not checked.
  *
  * Nothing here reads a clock or draws entropy: the same script, options
  * and seed give the same outcome and the same message. */
