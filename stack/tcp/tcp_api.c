@@ -251,10 +251,17 @@ static void window_update(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
     uint32_t right = tp->rcv_nxt + (space < max_window ? space : max_window);
     /* min(BUFF/2, Eff.snd.MSS): RFC 9293 §3.8.6.2.2 uses our own send MSS */
     uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
-    if (SEQ_GT(right, tp->rcv_adv) && right - tp->rcv_adv >= step) {
-        tp->flags |= TF_ACKNOW;
-        tcp_output(st, tp, now);
-    }
+    if (!SEQ_GT(right, tp->rcv_adv) || right - tp->rcv_adv < step) return;
+    /* An update of its own only when the offered window was at most half
+     * the largest and at least doubles: otherwise the next ACK carries it,
+     * and the delayed ACK (SHLD-18, SHLD-19) keeps one ACK per two segments
+     * for a reader that keeps up (Linux's tcp_cleanup_rbuf does the same). */
+    uint32_t clamp = tp->rcvbuf_max < max_window ? tp->rcvbuf_max : max_window;
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    uint32_t next = right - tp->rcv_nxt;
+    if ((uint64_t)offered * 2 > clamp || (uint64_t)next < (uint64_t)offered * 2) return;
+    tp->flags |= TF_ACKNOW;
+    tcp_output(st, tp, now);
 }
 
 static int64_t recv_status(struct tb_tcb *tp) {
