@@ -3273,6 +3273,36 @@ static void idle_restart_ignores_pure_acks(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
+ * initial window is one segment; after a single one it stays the full IW. */
+static void initial_window_after_syn_retransmissions(void **state) {
+    (void)state;
+    for (int expiries = 1; expiries <= 2; expiries++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        struct seg s;
+        active_syn(&c, &s);
+        for (int k = 0; k < expiries; k++) {
+            c.now = tb_stack_next_deadline(st);
+            tb_stack_tick(st, c.now);
+            expect_seg(st, &s);
+            assert_int_equal(s.th.flags, TB_TCP_SYN);
+        }
+        active_synack(&c, O_MSS);
+        c_expect_ack(&c, c.p.snd_nxt);
+        uint32_t mss = info_of(st, c.h).mss_bytes;
+        assert_int_equal(info_of(st, c.h).cwnd_bytes, expiries > 1 ? mss : 10 * mss);
+        uint8_t big[8192];
+        tb_peer_fill_pat(big, sizeof(big), 0);
+        assert_true(tb_tcp_send(st, c.now, c.h, big, sizeof(big)) > 0);
+        assert_int_equal(drain_all(st), expiries > 1 ? 1 : 5);
+        t_stack_done(forget(st));
+    }
+}
+
 /* RFC 7323 §3.2: with timestamps in use, a non-RST segment without one is
  * dropped; a RST without one still counts. */
 static void segment_without_timestamp_is_dropped(void **state) {
@@ -3480,6 +3510,7 @@ int main(void) {
         T(window_update_after_zero_window_at_one_mss),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
+        T(initial_window_after_syn_retransmissions),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
