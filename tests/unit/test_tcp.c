@@ -3273,6 +3273,27 @@ static void idle_restart_ignores_pure_acks(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 5681 §3.1 eq. 2: in slow start an ACK grows cwnd by min(N, SMSS), never
+ * more (RFC 3465's L = 2*SMSS "is not allowed as part of the standard"): an
+ * ACK of two segments frees two and adds one, three segments in all. */
+static void slow_start_grows_one_smss_per_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    for (uint32_t k = 0; k < 4; k++) app_send(&c, 8000, k * 8000);
+    assert_int_equal(drain_all(st), 10);   /* RFC 6928 IW */
+    uint32_t cwnd = info_of(st, c.h).cwnd_bytes;
+    c.now += 10 * MS;
+    c.p.rcv_nxt += 2 * mss;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, cwnd + mss);
+    assert_int_equal(drain_all(st), 3);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3511,6 +3532,7 @@ int main(void) {
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
         T(initial_window_after_syn_retransmissions),
+        T(slow_start_grows_one_smss_per_ack),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
