@@ -57,7 +57,10 @@ static void seg_account(struct tb_tcb *tp, const struct tcp_seg *s, int sign) {
         tp->sb_sacked += d;
     } else {
         if (s->flags & SEG_LOST) tp->sb_lost += d;
-        if (s->flags & SEG_RETRANS) tp->sb_retrans += d;
+        /* RFC 6675 SetPipe: a retransmission counts once more only when its
+         * original is not deemed lost (IsLost stays true after a fast
+         * retransmit, as everything is after an RTO, §5.1). */
+        if ((s->flags & SEG_RETRANS) && !(s->flags & SEG_RXT_LOST)) tp->sb_retrans += d;
         if ((s->flags & SEG_LOST) && !(s->flags & SEG_RETRANS)) tp->sb_lost_count += one;
     }
     if (s->flags & SEG_EVER_RETRANS) tp->sb_ever_retrans += one;
@@ -172,7 +175,8 @@ void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, ui
     FOR_SEGS(st, tp, s) {
         if (SEQ_LEQ(s->end, seq)) continue;
         if (SEQ_GEQ(s->seq, end)) break;
-        seg_set(tp, s, (uint8_t)((s->flags | SEG_RETRANS | SEG_EVER_RETRANS) & ~SEG_LOST));
+        uint8_t was_lost = (s->flags & SEG_LOST) ? SEG_RXT_LOST : 0;
+        seg_set(tp, s, (uint8_t)(((s->flags | SEG_RETRANS | SEG_EVER_RETRANS) & ~(SEG_LOST | SEG_RXT_LOST)) | was_lost));
         s->xmit_ns = now;
         s->ts_val = tcp_ts_now(tp, now);
         if (tp->undo_armed) tp->undo_retrans++;
@@ -324,7 +328,7 @@ static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_
         tp->flags &= ~(uint32_t)TF_RECOVERY;
         tp->reno_sacked = 0;
     }
-    FOR_SEGS(st, tp, s) seg_set(tp, s, (uint8_t)(s->flags & ~SEG_LOST));
+    FOR_SEGS(st, tp, s) seg_set(tp, s, (uint8_t)(s->flags & ~(SEG_LOST | SEG_RXT_LOST)));
     TB_ASSERT(tp->sb_lost == 0 && tp->sb_lost_count == 0 && !(tp->flags & TF_RECOVERY));
     tcp_trace(st, tp, TB_TRACE_UNDO, reason, now);
 }

@@ -3294,6 +3294,37 @@ static void slow_start_grows_one_smss_per_ack(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 6675 SetPipe (§4) and §5.1, RFC 5681 §3.1: after an RTO every
+ * unacknowledged segment is lost, and a lost segment sent again counts once
+ * in pipe, not twice; so the ACK of the first retransmission (cwnd 2 SMSS)
+ * sends the next two segments, not one. */
+static void retransmission_of_a_lost_segment_counts_once_in_pipe(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* no SACK: the scoreboard alone */
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 3 * mss, 0);
+    assert_int_equal(drain_all(st), 3);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);   /* RFC 6298 §5.4: the earliest, alone (LW = 1 SMSS) */
+    expect_none(st);
+    c.now += 10 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, 2 * mss);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt + mss);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3533,6 +3564,7 @@ int main(void) {
         T(idle_restart_ignores_pure_acks),
         T(initial_window_after_syn_retransmissions),
         T(slow_start_grows_one_smss_per_ack),
+        T(retransmission_of_a_lost_segment_counts_once_in_pipe),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
