@@ -190,6 +190,15 @@ uint8_t tcp_sack_blocks(const struct tb_tcb *tp, struct tb_sack_block *out, uint
         }
     }
     bool used[64] = {false};
+    /* RFC 2883 §4: a D-SACK of data held above the cumulative ACK is followed
+     * by the (possibly larger) block that contains it. */
+    for (uint32_t i = 0; tp->dsack_pending && i < nruns && n < max; i++) {
+        if (SEQ_LEQ(runs[i].left, tp->dsack.left) && SEQ_LEQ(tp->dsack.right, runs[i].right)) {
+            out[n++] = runs[i];
+            used[i] = true;
+            break;
+        }
+    }
     /* Most recent arrivals first (RFC 2018 §4), then the highest runs. */
     for (uint8_t r = 0; r < tp->sack_recent_count && n < max; r++) {
         for (uint32_t i = 0; i < nruns; i++) {

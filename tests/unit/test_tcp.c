@@ -3519,6 +3519,27 @@ static void dsack_for_a_partly_old_segment(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 2883 §4: a D-SACK of out-of-order data is followed by the block that
+ * contains it, before the other blocks (RFC 2018's most recent first). */
+static void dsack_is_followed_by_its_containing_block(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.p.snd_nxt;
+    c_send_data_at(&c, b + 100, 100);
+    struct tb_sack_block one[1] = {{b + 100, b + 200}};
+    expect_sack(&c, b, one, 1);
+    c_send_data_at(&c, b + 300, 100);
+    struct tb_sack_block two[2] = {{b + 300, b + 400}, {b + 100, b + 200}};
+    expect_sack(&c, b, two, 2);
+    c_send_data_at(&c, b + 100, 100);   /* a duplicate of the older block */
+    struct tb_sack_block three[3] = {{b + 100, b + 200}, {b + 100, b + 200}, {b + 300, b + 400}};
+    expect_sack(&c, b, three, 3);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.8.4 (MUST-26): no keep-alive while sent data is outstanding;
  * the retransmission timer is in charge (found by the idle dumbbell
  * workload: probes 1 ms apart killed a connection whose data was in flight). */
@@ -3572,6 +3593,7 @@ int main(void) {
         T(time_exceeded_is_a_soft_error),
         T(land_syn_is_dropped),
         T(dsack_for_a_partly_old_segment),
+        T(dsack_is_followed_by_its_containing_block),
         T(no_keepalive_while_data_is_outstanding),
         /* handshakes */
         T(passive_open_answers_offered_options),
