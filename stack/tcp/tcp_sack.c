@@ -578,8 +578,14 @@ void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     tb_time_ns next;
     uint32_t lost = rack_detect(st, tp, now, &next);
     if (next != TB_TIME_NEVER) tb_timer_arm(&st->timers, &tp->t_rack, next);
-    if (lost > 0 && !(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover))
+    if (lost > 0 && !(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover)) {
         enter_recovery(st, tp, "rack_timer", now);
+        /* RFC 6675 §5 (4.3): entering recovery retransmits the first segment
+         * presumed lost. No ACK came to give PRR a delivery (RFC 6937 §3), so
+         * room for that one segment is made here. */
+        uint32_t pipe = pipe_of(st, tp);
+        if (tp->cwnd < pipe + tp->mss) tp->cwnd = pipe + tp->mss;
+    }
     if (lost > 0) tcp_output(st, tp, now);
     sb_assert(st, tp);
     tcp_assert_snd_seq(tp);

@@ -3325,6 +3325,42 @@ static void retransmission_of_a_lost_segment_counts_once_in_pipe(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 8985 §6.3 and RFC 6675 §5 (4.3): when the RACK reordering timer marks
+ * a segment lost and starts recovery, that segment is retransmitted then,
+ * not an RTO later (no ACK arrives to give PRR a delivery to clock it). */
+static void rack_timer_loss_is_retransmitted_at_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;   /* min_RTT 100 ms: reo_wnd 25 ms */
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 4 * mss, 0);
+    assert_int_equal(drain_all(st), 4);
+    c.now += 100 * MS;
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = c.p.rcv_nxt, .window = c.p.window};
+    a.opts.sack_count = 1;
+    a.opts.sack[0].left = c.p.rcv_nxt + mss;
+    a.opts.sack[0].right = c.p.rcv_nxt + 2 * mss;
+    c_send_seg(&c, &a);
+    expect_none(st);
+    tb_time_ns at = tb_stack_next_deadline(st);
+    assert_true(at <= c.now + 25 * MS);
+    tb_stack_tick(st, at);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3586,6 +3622,7 @@ int main(void) {
         T(initial_window_after_syn_retransmissions),
         T(slow_start_grows_one_smss_per_ack),
         T(retransmission_of_a_lost_segment_counts_once_in_pipe),
+        T(rack_timer_loss_is_retransmitted_at_once),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
