@@ -382,10 +382,23 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
         }
         break;
     }
-    /* SACK blocks mark whole records. */
+    /* SACK blocks mark whole records, lowest block first: RFC 2018 §4 puts
+     * the newest block first, but segments SACKed by one ACK arrived
+     * together, so taking them in block order would make a lower block look
+     * reordered (RFC 8985 §6.2 step 3 compares against RACK.fack). */
+    struct tb_sack_block blocks[TB_TCP_MAX_SACK_BLOCKS];
+    int nblocks = 0;
+    for (int k = first_block; sack && k < o->sack_count && nblocks < TB_TCP_MAX_SACK_BLOCKS; k++) {
+        int at = nblocks++;
+        while (at > 0 && SEQ_GT(blocks[at - 1].left, o->sack[k].left)) {
+            blocks[at] = blocks[at - 1];
+            at--;
+        }
+        blocks[at] = o->sack[k];
+    }
     if (sack)
-        for (int k = first_block; k < o->sack_count; k++) {
-            uint32_t left = o->sack[k].left, right = o->sack[k].right;
+        for (int k = 0; k < nblocks; k++) {
+            uint32_t left = blocks[k].left, right = blocks[k].right;
             if (!SEQ_GT(right, tp->snd_una) || SEQ_GT(right, tp->snd_max)) continue;   /* stale or bogus */
             FOR_SEGS(st, tp, s) {
                 if (SEQ_GEQ(s->seq, right)) break;

@@ -3361,6 +3361,40 @@ static void rack_timer_loss_is_retransmitted_at_once(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 8985 §6.2 step 3: segments SACKed by one ACK arrived together; a
+ * lower block listed after a higher one (RFC 2018 §4 puts the newest first)
+ * is not reordering. Four segments SACKed above the first, no reordering
+ * seen: reo_wnd is 0 and the first is retransmitted at once. */
+static void sack_block_order_is_not_reordering(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes, una = c.p.rcv_nxt;
+    app_send(&c, 5 * mss, 0);
+    assert_int_equal(drain_all(st), 5);
+    c.now += 100 * MS;
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = una, .window = c.p.window};
+    a.opts.sack_count = 2;
+    a.opts.sack[0].left = una + 2 * mss;   /* segments 3-5, the newest block first */
+    a.opts.sack[0].right = una + 5 * mss;
+    a.opts.sack[1].left = una + mss;       /* segment 2 */
+    a.opts.sack[1].right = una + 2 * mss;
+    c_send_seg(&c, &a);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3623,6 +3657,7 @@ int main(void) {
         T(slow_start_grows_one_smss_per_ack),
         T(retransmission_of_a_lost_segment_counts_once_in_pipe),
         T(rack_timer_loss_is_retransmitted_at_once),
+        T(sack_block_order_is_not_reordering),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
