@@ -185,6 +185,8 @@ struct tb_tcb {
     uint32_t rack_reo_mult;
     bool rack_reord;              /* reordering seen: the window widens (RFC 8985 §6.2)*/
     bool tlp_out;                 /* a probe is outstanding */
+    bool tlp_episode;             /* RFC 8985 §7.4.2: TLP.end_seq is set (tlp_high) */
+    bool tlp_is_retrans;          /* RFC 8985 §7.3: TLP.is_retrans */
     uint32_t tlp_high;
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */

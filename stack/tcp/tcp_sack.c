@@ -305,6 +305,7 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
     if (tp->flags & TF_SACK_OK) st->stats.tcp_sack_recoveries++;
     else st->stats.tcp_newreno_recoveries++;
     tp->tlp_out = false;
+    tp->tlp_episode = false;   /* the recovery's own reduction covers the probe's loss */
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tcp_trace(st, tp, TB_TRACE_RECOVERY, reason, now);
 }
@@ -410,6 +411,23 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             }
         }
     if (tp->tlp_out && SEQ_GEQ(tp->snd_una, tp->tlp_high)) tp->tlp_out = false;
+    /* RFC 8985 §7.4.2 TLP_process_ack: a retransmitted probe that no D-SACK
+     * reports as a duplicate, acknowledged and then passed, repaired a loss:
+     * congestion control reacts once, as after a fast recovery. An ACK of
+     * exactly TLP.end_seq leaves the question open. */
+    if (tp->tlp_episode && SEQ_GEQ(th->ack, tp->tlp_high)) {
+        if (!tp->tlp_is_retrans) {
+            tp->tlp_episode = false;
+        } else if (dsack && o->sack[0].right == tp->tlp_high) {
+            tp->tlp_episode = false;
+        } else if (SEQ_GT(th->ack, tp->tlp_high)) {
+            tp->tlp_episode = false;
+            if (!(tp->flags & TF_RECOVERY)) {
+                tcp_cc_cong_signal(tp, TCP_CONG_FAST_RETRANSMIT, now);
+                tcp_trace(st, tp, TB_TRACE_LOSS, "tlp_repaired", now);
+            }
+        }
+    }
 
     /* Eifel (RFC 3522 §2): the first ACK after an RTO retransmission echoes
      * a timestamp older than that retransmission: the original arrived. */
@@ -553,6 +571,7 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tp->reno_sacked = 0;
     tp->recover = tp->snd_max;
     tp->tlp_out = false;
+    tp->tlp_episode = false;
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tb_timer_cancel(&st->timers, &tp->t_rack);
     FOR_SEGS(st, tp, s) if (!(s->flags & SEG_SACKED)) seg_set(tp, s, (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS));
@@ -616,6 +635,8 @@ void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     uint32_t len = unsent < tp->mss ? unsent : tp->mss;
     bool fits = len > 0 && SEQ_LEQ(tp->snd_max + len, tp->snd_una + tp->snd_wnd);
     tp->tlp_out = true;
+    tp->tlp_episode = true;
+    tp->tlp_is_retrans = !fits;
     tp->cs.tlp_probes++;
     st->stats.tcp_tlp_probes++;
     if (fits) {

@@ -3395,6 +3395,46 @@ static void sack_block_order_is_not_reordering(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 8985 §7.4.2: a retransmitted loss probe acknowledged without a D-SACK
+ * repaired a loss; the first ACK beyond TLP.end_seq makes congestion control
+ * react (cwnd down to ssthresh, no slow-start growth). */
+static void tlp_that_repaired_a_loss_reduces_cwnd(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 2 * mss, 0);
+    assert_int_equal(drain_all(st), 2);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* the second segment is lost */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);   /* the probe: the last segment again */
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* exactly TLP.end_seq, no D-SACK: undecided */
+    uint32_t cwnd = info_of(st, c.h).cwnd_bytes;
+    app_send(&c, 4 * mss, 2 * mss);
+    assert_int_equal(drain_all(st), 4);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* beyond TLP.end_seq: the probe repaired a loss */
+    assert_true(info_of(st, c.h).cwnd_bytes < cwnd);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3658,6 +3698,7 @@ int main(void) {
         T(retransmission_of_a_lost_segment_counts_once_in_pipe),
         T(rack_timer_loss_is_retransmitted_at_once),
         T(sack_block_order_is_not_reordering),
+        T(tlp_that_repaired_a_loss_reduces_cwnd),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
