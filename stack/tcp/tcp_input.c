@@ -699,7 +699,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tp->cs.dup_acks++;
         dupack = true;
     }
-    if (tp->seg_count > 0 || acked > 0) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
+    /* A SACK option counts even with nothing outstanding: the D-SACK of a
+     * spurious retransmission often comes after the ACK that retired it
+     * (RFC 2883 §4; RFC 8985 §6.2 step 4 widens reo_wnd on it). */
+    bool sack_news = (tp->flags & TF_SACK_OK) && th->opts.sack_count > 0;
+    if (tp->seg_count > 0 || acked > 0 || sack_news) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
     if (acked > 0) tcp_tlp_arm(st, tp, now);
     /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&

@@ -355,7 +355,9 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             tp->cs.dsacks++;
             st->stats.tcp_dsacks++;
             if (tp->undo_armed && tp->undo_retrans > 0) tp->undo_retrans--;
-            if (tp->rack_reo_mult < 2) tp->rack_reo_mult++;   /* RFC 8985 §6.2 step 4: widen reo_wnd */
+            /* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 (stored as 0) and a
+             * D-SACK adds one, so the first doubles reo_wnd (we stop at 2). */
+            if (tp->rack_reo_mult < 2) tp->rack_reo_mult = 2;
             tp->rack_reord = true;   /* a duplicate proves the network reorders (or duplicates) */
         }
     }

@@ -3435,6 +3435,91 @@ static void tlp_that_repaired_a_loss_reduces_cwnd(void **state) {
     t_stack_done(forget(st));
 }
 
+/* A SACKing connection with min_RTT 100 ms (reo_wnd 25 ms) and n segments
+ * out; returns the first's sequence number. */
+static uint32_t rack_conn(struct tconn *c, struct tb_stack *st, uint32_t n) {
+    c_init(c, st, T0);
+    c->lh = listen80(st);
+    struct seg s;
+    passive_syn(c, PEER_PORT, O_MSS | O_SACK, &s);
+    c->now += 100 * MS;
+    c_ack(c);
+    c->h = tb_tcp_accept(st, c->lh);
+    assert_true(c->h >= 0);
+    app_send(c, n * info_of(st, c->h).mss_bytes, 0);
+    assert_int_equal(drain_all(st), n);
+    return c->p.rcv_nxt;
+}
+
+static void peer_sack(struct tconn *c, uint32_t ack, uint32_t left, uint32_t right) {
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c->p.snd_nxt, .ack = ack, .window = c->p.window};
+    a.opts.sack_count = 1;
+    a.opts.sack[0].left = left;
+    a.opts.sack[0].right = right;
+    c_send_seg(c, &a);
+}
+
+/* RFC 2883 §4 and RFC 3708: the D-SACK of a spurious retransmission often
+ * comes after the ACK that retired everything; it still counts (undo). */
+static void dsack_with_nothing_outstanding_still_counts(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 4);
+    uint32_t mss = info_of(st, c.h).mss_bytes, cwnd = info_of(st, c.h).cwnd_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);   /* RACK's reordering timer */
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);   /* spurious: the original is only late */
+    c.now += 5 * MS;
+    c.p.rcv_nxt = una + 4 * mss;
+    c_ack(&c);
+    assert_true(info_of(st, c.h).cwnd_bytes < cwnd);
+    c.now += 95 * MS;
+    peer_sack(&c, una + 4 * mss, una, una + mss);   /* the D-SACK */
+    assert_true(info_of(st, c.h).cwnd_bytes >= cwnd);
+    assert_int_equal(stats_of(st).tcp_spurious_undos, 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 and the first D-SACK makes
+ * it 2: reo_wnd = 2 * min_RTT / 4 = 50 ms. */
+static void first_dsack_doubles_the_reordering_window(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 5);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);
+    c.now += 5 * MS;
+    peer_sack(&c, una + 2 * mss, una, una + mss);   /* the original came; then the D-SACK of the copy */
+    drain_all(st);
+    c.now += 100 * MS;
+    peer_sack(&c, una + 2 * mss, una + 3 * mss, una + 4 * mss);   /* the third is lost */
+    drain_all(st);
+    tb_time_ns sack_at = c.now;
+    tb_time_ns at = tb_stack_next_deadline(st);
+    tb_stack_tick(st, at);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + 2 * mss);
+    /* sent at T0+100 ms, SACK of the fourth (same send time) RTT later; deadline = xmit + RACK.rtt + 50 ms */
+    assert_true(at - sack_at >= 45 * MS);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3699,6 +3784,8 @@ int main(void) {
         T(rack_timer_loss_is_retransmitted_at_once),
         T(sack_block_order_is_not_reordering),
         T(tlp_that_repaired_a_loss_reduces_cwnd),
+        T(dsack_with_nothing_outstanding_still_counts),
+        T(first_dsack_doubles_the_reordering_window),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
