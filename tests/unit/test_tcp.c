@@ -3735,6 +3735,27 @@ static void dsack_is_followed_by_its_containing_block(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 2883 §4 (example 4.1.4): a duplicate of queued out-of-order data that
+ * spans two of its segments is still reported by a D-SACK. */
+static void dsack_of_a_duplicate_spanning_queued_segments(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.p.snd_nxt;
+    c_send_data_at(&c, b + 100, 100);
+    struct tb_sack_block one[1] = {{b + 100, b + 200}};
+    expect_sack(&c, b, one, 1);
+    c_send_data_at(&c, b + 200, 100);
+    struct tb_sack_block run[1] = {{b + 100, b + 300}};
+    expect_sack(&c, b, run, 1);
+    c_send_data_at(&c, b + 150, 100);   /* half of each */
+    struct tb_sack_block two[2] = {{b + 150, b + 250}, {b + 100, b + 300}};
+    expect_sack(&c, b, two, 2);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.8.4 (MUST-26): no keep-alive while sent data is outstanding;
  * the retransmission timer is in charge (found by the idle dumbbell
  * workload: probes 1 ms apart killed a connection whose data was in flight). */
@@ -3794,6 +3815,7 @@ int main(void) {
         T(land_syn_is_dropped),
         T(dsack_for_a_partly_old_segment),
         T(dsack_is_followed_by_its_containing_block),
+        T(dsack_of_a_duplicate_spanning_queued_segments),
         T(no_keepalive_while_data_is_outstanding),
         /* handshakes */
         T(passive_open_answers_offered_options),
