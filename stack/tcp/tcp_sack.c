@@ -585,7 +585,8 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
 
 void tcp_tlp_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     /* RFC 8985 §7.2: probe when open (not recovering), SACK on, no probe out. */
-    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->tlp_out &&
+    /* §7.3: no probe until an RTT sample came after the last one. */
+    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->tlp_out && !tp->tlp_need_rtt &&
                 tp->snd_una != tp->snd_max && tp->have_rtt && tp->state >= TB_TCP_ESTABLISHED;
     if (!want) {
         if (tb_timer_armed(&tp->t_tlp)) {
@@ -628,7 +629,7 @@ void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
 void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_stack *st = ctx;
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_tlp);
-    if ((tp->flags & TF_RECOVERY) || tp->tlp_out || tp->snd_una == tp->snd_max) {
+    if ((tp->flags & TF_RECOVERY) || tp->tlp_out || tp->tlp_need_rtt || tp->snd_una == tp->snd_max) {
         if (tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
         return;
     }
@@ -639,6 +640,7 @@ void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     tp->tlp_out = true;
     tp->tlp_episode = true;
     tp->tlp_is_retrans = !fits;
+    tp->tlp_need_rtt = true;
     tp->cs.tlp_probes++;
     st->stats.tcp_tlp_probes++;
     if (fits) {

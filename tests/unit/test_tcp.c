@@ -3520,6 +3520,40 @@ static void first_dsack_doubles_the_reordering_window(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 8985 §7.3: no loss probe unless an RTT sample came since the last
+ * one; the RTO guards the tail instead. */
+static void no_probe_without_an_rtt_sample_since_the_last(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 2);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + mss;
+    c_ack(&c);   /* a sample: SRTT 100 ms */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);   /* the probe */
+    assert_int_equal(s.th.seq, una + mss);
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + 2 * mss;
+    c_ack(&c);   /* acknowledges the probe: no sample (Karn) */
+    app_send(&c, 2 * mss, 2 * mss);
+    assert_int_equal(drain_all(st), 2);
+    tb_time_ns srtt = info_of(st, c.h).srtt_ns;
+    assert_true(tb_stack_next_deadline(st) - c.now > 2 * srtt);   /* no PTO: the RTO */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + 2 * mss);   /* the RTO's retransmission, not a probe */
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3807,6 +3841,7 @@ int main(void) {
         T(tlp_that_repaired_a_loss_reduces_cwnd),
         T(dsack_with_nothing_outstanding_still_counts),
         T(first_dsack_doubles_the_reordering_window),
+        T(no_probe_without_an_rtt_sample_since_the_last),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
