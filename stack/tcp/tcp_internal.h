@@ -188,6 +188,7 @@ struct tb_tcb {
     bool tlp_episode;             /* RFC 8985 §7.4.2: TLP.end_seq is set (tlp_high) */
     bool tlp_is_retrans;          /* RFC 8985 §7.3: TLP.is_retrans */
     bool tlp_need_rtt;            /* a probe went and no RTT sample came since (§7.3) */
+    bool rto_recovery;            /* an RTO's retransmissions run until snd_una reaches recover */
     uint32_t tlp_high;
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */

@@ -572,6 +572,7 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tp->flags &= ~(uint32_t)(TF_RECOVERY | TF_RESCUE_DONE);
     tp->reno_sacked = 0;
     tp->recover = tp->snd_max;
+    tp->rto_recovery = true;
     tp->tlp_out = false;
     tp->tlp_episode = false;
     tb_timer_cancel(&st->timers, &tp->t_tlp);
@@ -584,10 +585,13 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
 }
 
 void tcp_tlp_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
-    /* RFC 8985 §7.2: probe when open (not recovering), SACK on, no probe out. */
-    /* §7.3: no probe until an RTT sample came after the last one. */
-    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->tlp_out && !tp->tlp_need_rtt &&
-                tp->snd_una != tp->snd_max && tp->have_rtt && tp->state >= TB_TCP_ESTABLISHED;
+    /* RFC 8985 §7.2: probe when open ("unless it is already in fast recovery,
+     * RTO recovery, or segments have been SACKed"), SACK on, no probe out;
+     * §7.3: no probe until an RTT sample came after the last one. */
+    if (tp->rto_recovery && SEQ_GEQ(tp->snd_una, tp->recover)) tp->rto_recovery = false;
+    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->rto_recovery &&
+                tp->sb_sacked == 0 && !tp->tlp_out && !tp->tlp_need_rtt && tp->snd_una != tp->snd_max &&
+                tp->have_rtt && tp->state >= TB_TCP_ESTABLISHED;
     if (!want) {
         if (tb_timer_armed(&tp->t_tlp)) {
             tb_timer_cancel(&st->timers, &tp->t_tlp);

@@ -3554,6 +3554,47 @@ static void no_probe_without_an_rtt_sample_since_the_last(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 8985 §7.2: no PTO in RTO recovery, even once an RTT sample has come
+ * (timestamps make the ACK of the RTO's retransmission a valid sample). */
+static void no_loss_probe_in_rto_recovery(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK | O_TS, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t una = c.p.rcv_nxt, mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 3 * mss, 0);
+    assert_int_equal(drain_all(st), 3);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);   /* the probe */
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);   /* the RTO's retransmission; the peer learns its TSval */
+    assert_int_equal(s.th.seq, una);
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + mss;
+    c_ack(&c);   /* echoes it: a valid sample */
+    assert_int_equal(drain_all(st), 2);
+    tb_time_ns srtt = info_of(st, c.h).srtt_ns;
+    assert_true(tb_stack_next_deadline(st) - c.now > 2 * srtt);   /* the RTO, no PTO */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + mss);
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3842,6 +3883,7 @@ int main(void) {
         T(dsack_with_nothing_outstanding_still_counts),
         T(first_dsack_doubles_the_reordering_window),
         T(no_probe_without_an_rtt_sample_since_the_last),
+        T(no_loss_probe_in_rto_recovery),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
