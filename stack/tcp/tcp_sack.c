@@ -578,6 +578,12 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tb_timer_cancel(&st->timers, &tp->t_rack);
     FOR_SEGS(st, tp, s) if (!(s->flags & SEG_SACKED)) seg_set(tp, s, (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS));
+    /* RFC 2018 §8: the segment at the left edge goes again "whether or not
+     * the SACK bit is on for that segment": a receiver may renege. */
+    if (tp->seg_head != TCP_NONE) {
+        struct tcp_seg *h = &st->tcp->segs[tp->seg_head];
+        if (h->flags & SEG_SACKED) seg_set(tp, h, (uint8_t)((h->flags | SEG_LOST) & ~SEG_SACKED));
+    }
     /* Everything not SACKed is lost and nothing is in flight again. */
     TB_ASSERT(tp->sb_retrans == 0 && tp->sb_lost + tp->sb_sacked == tp->sb_total);
     sb_assert(st, tp);

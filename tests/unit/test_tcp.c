@@ -3595,6 +3595,30 @@ static void no_loss_probe_in_rto_recovery(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 2018 §8: after an RTO the left edge is retransmitted even if it was
+ * SACKed (the receiver may have reneged); without it, data all SACKed and
+ * never acknowledged was never sent again. */
+static void rto_resends_the_left_edge_even_if_sacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 2);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una, una + 2 * mss);   /* both SACKed, none acknowledged */
+    bool left_edge = false;
+    for (int k = 0; k < 4 && !left_edge; k++) {   /* the probe, then the RTO */
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        struct seg s;
+        while (next_seg(st, &s)) left_edge = left_edge || s.th.seq == una;
+    }
+    assert_true(left_edge);
+    t_stack_done(forget(st));
+}
+
 /* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
  * initial window is one segment; after a single one it stays the full IW. */
 static void initial_window_after_syn_retransmissions(void **state) {
@@ -3884,6 +3908,7 @@ int main(void) {
         T(first_dsack_doubles_the_reordering_window),
         T(no_probe_without_an_rtt_sample_since_the_last),
         T(no_loss_probe_in_rto_recovery),
+        T(rto_resends_the_left_edge_even_if_sacked),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
