@@ -53,6 +53,13 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
 
 static void start_cc(struct tb_stack *st, struct tb_tcb *tp) { tcp_cc_init(st, tp); }
 
+/* RFC 5681 §3.1: if the SYN or SYN-ACK was lost, the initial window is one
+ * segment; RFC 6928 §2 RECOMMENDS keeping the full IW unless there was more
+ * than one SYN or SYN-ACK retransmission. */
+static void syn_loss_window(struct tb_tcb *tp, uint32_t syn_expiries) {
+    if (syn_expiries > 1 && tp->cwnd > tp->mss) tp->cwnd = tp->mss;
+}
+
 static void enter_time_wait(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tcp_set_state(st, tp, TB_TCP_TIME_WAIT, now);
     tb_timer_cancel(&st->timers, &tp->t_rexmt);
@@ -314,6 +321,7 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
     }
     if ((tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
         tp->rto_ns = 3 * TB_NS_PER_S;   /* RFC 6298 §5.7 */
+    syn_loss_window(tp, tp->backoff);
     tp->backoff = 0;   /* RFC 6298 §5.7 set the RTO; the SYN's expiries are not the data's */
     tp->rto_streak = 0;
     tb_timer_cancel(&st->timers, &tp->t_rexmt);
@@ -632,8 +640,10 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         return;
     }
     bool handshake_done = false;
+    uint32_t syn_expiries = 0;
     if (tp->state == TB_TCP_SYN_RECEIVED) {
         handshake_done = true;
+        syn_expiries = tp->backoff;   /* before an RTT sample clears it */
         if (!(SEQ_LT(tp->snd_una, th->ack) && SEQ_LEQ(th->ack, tp->snd_max))) {
             tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0, false);
             tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
@@ -686,6 +696,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
          * SYN-ACK) and gave no RTT sample starts data at an RTO of 3 s. */
         if (handshake_done && (tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
             tp->rto_ns = 3 * TB_NS_PER_S;
+        if (handshake_done) syn_loss_window(tp, syn_expiries);
     } else if (th->ack == tp->snd_una && payload == 0 && !fin && tp->snd_max != tp->snd_una &&
                (wnd == tp->snd_wnd || th->opts.sack_count > 0)) {
         /* RFC 5681 §2 duplicate ACK; RFC 6675 §2 also counts one carrying SACK news. */
@@ -693,7 +704,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tp->cs.dup_acks++;
         dupack = true;
     }
-    if (tp->seg_count > 0 || acked > 0) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
+    /* A SACK option counts even with nothing outstanding: the D-SACK of a
+     * spurious retransmission often comes after the ACK that retired it
+     * (RFC 2883 §4; RFC 8985 §6.2 step 4 widens reo_wnd on it). */
+    bool sack_news = (tp->flags & TF_SACK_OK) && th->opts.sack_count > 0;
+    if (tp->seg_count > 0 || acked > 0 || sack_news) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
     if (acked > 0) tcp_tlp_arm(st, tp, now);
     /* RFC 3168 §6.1.2: one reduction per window of data for ECE, also when
      * the ACK leaves nothing in flight; until our CWR has gone out the

@@ -74,6 +74,7 @@ enum tcp_seg_flags {
     SEG_RETRANS = 1u << 2,        /* sent again and not yet acked, SACKed or lost again */
     SEG_EVER_RETRANS = 1u << 3,
     SEG_FIN = 1u << 4,
+    SEG_RXT_LOST = 1u << 5,       /* with RETRANS: the copy replaces an original deemed lost */
 };
 struct tcp_seg {
     uint32_t seq, end;            /* [seq, end): FIN counts */
@@ -168,7 +169,7 @@ struct tb_tcb {
     uint32_t seg_head, seg_tail, seg_count;
     /* Aggregates of the records, kept by every change (tcp_sack.c: seg_set):
      * pipe and NextSeg without a scan. */
-    uint32_t sb_total, sb_sacked, sb_lost, sb_retrans;   /* bytes; lost/retrans: not SACKed */
+    uint32_t sb_total, sb_sacked, sb_lost, sb_retrans;   /* bytes; lost/retrans: not SACKed; retrans: copies of originals not deemed lost */
     uint32_t sb_lost_count;       /* lost, not SACKed, not yet sent again */
     uint32_t sb_ever_retrans;     /* records ever retransmitted */
     uint32_t recover;             /* RFC 6582 recovery point */
@@ -184,6 +185,10 @@ struct tb_tcb {
     uint32_t rack_reo_mult;
     bool rack_reord;              /* reordering seen: the window widens (RFC 8985 §6.2)*/
     bool tlp_out;                 /* a probe is outstanding */
+    bool tlp_episode;             /* RFC 8985 §7.4.2: TLP.end_seq is set (tlp_high) */
+    bool tlp_is_retrans;          /* RFC 8985 §7.3: TLP.is_retrans */
+    bool tlp_need_rtt;            /* a probe went and no RTT sample came since (§7.3) */
+    bool rto_recovery;            /* an RTO's retransmissions run until snd_una reaches recover */
     uint32_t tlp_high;
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */

@@ -3614,6 +3614,382 @@ static void idle_restart_ignores_pure_acks(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 5681 §3.1 eq. 2: in slow start an ACK grows cwnd by min(N, SMSS), never
+ * more (RFC 3465's L = 2*SMSS "is not allowed as part of the standard"): an
+ * ACK of two segments frees two and adds one, three segments in all. */
+static void slow_start_grows_one_smss_per_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    for (uint32_t k = 0; k < 4; k++) app_send(&c, 8000, k * 8000);
+    assert_int_equal(drain_all(st), 10);   /* RFC 6928 IW */
+    uint32_t cwnd = info_of(st, c.h).cwnd_bytes;
+    c.now += 10 * MS;
+    c.p.rcv_nxt += 2 * mss;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, cwnd + mss);
+    assert_int_equal(drain_all(st), 3);
+    t_stack_done(forget(st));
+}
+
+/* RFC 6675 SetPipe (§4) and §5.1, RFC 5681 §3.1: after an RTO every
+ * unacknowledged segment is lost, and a lost segment sent again counts once
+ * in pipe, not twice; so the ACK of the first retransmission (cwnd 2 SMSS)
+ * sends the next two segments, not one. */
+static void retransmission_of_a_lost_segment_counts_once_in_pipe(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* no SACK: the scoreboard alone */
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 3 * mss, 0);
+    assert_int_equal(drain_all(st), 3);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);   /* RFC 6298 §5.4: the earliest, alone (LW = 1 SMSS) */
+    expect_none(st);
+    c.now += 10 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, 2 * mss);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt + mss);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.3 and RFC 6675 §5 (4.3): when the RACK reordering timer marks
+ * a segment lost and starts recovery, that segment is retransmitted then,
+ * not an RTO later (no ACK arrives to give PRR a delivery to clock it). */
+static void rack_timer_loss_is_retransmitted_at_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;   /* min_RTT 100 ms: reo_wnd 25 ms */
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 4 * mss, 0);
+    assert_int_equal(drain_all(st), 4);
+    c.now += 100 * MS;
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = c.p.rcv_nxt, .window = c.p.window};
+    a.opts.sack_count = 1;
+    a.opts.sack[0].left = c.p.rcv_nxt + mss;
+    a.opts.sack[0].right = c.p.rcv_nxt + 2 * mss;
+    c_send_seg(&c, &a);
+    expect_none(st);
+    tb_time_ns at = tb_stack_next_deadline(st);
+    assert_true(at <= c.now + 25 * MS);
+    tb_stack_tick(st, at);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.2 step 3: segments SACKed by one ACK arrived together; a
+ * lower block listed after a higher one (RFC 2018 §4 puts the newest first)
+ * is not reordering. Four segments SACKed above the first, no reordering
+ * seen: reo_wnd is 0 and the first is retransmitted at once. */
+static void sack_block_order_is_not_reordering(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes, una = c.p.rcv_nxt;
+    app_send(&c, 5 * mss, 0);
+    assert_int_equal(drain_all(st), 5);
+    c.now += 100 * MS;
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = una, .window = c.p.window};
+    a.opts.sack_count = 2;
+    a.opts.sack[0].left = una + 2 * mss;   /* segments 3-5, the newest block first */
+    a.opts.sack[0].right = una + 5 * mss;
+    a.opts.sack[1].left = una + mss;       /* segment 2 */
+    a.opts.sack[1].right = una + 2 * mss;
+    c_send_seg(&c, &a);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §7.4.2: a retransmitted loss probe acknowledged without a D-SACK
+ * repaired a loss; the first ACK beyond TLP.end_seq makes congestion control
+ * react (cwnd down to ssthresh, no slow-start growth). */
+static void tlp_that_repaired_a_loss_reduces_cwnd(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 2 * mss, 0);
+    assert_int_equal(drain_all(st), 2);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* the second segment is lost */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);   /* the probe: the last segment again */
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* exactly TLP.end_seq, no D-SACK: undecided */
+    uint32_t cwnd = info_of(st, c.h).cwnd_bytes;
+    app_send(&c, 4 * mss, 2 * mss);
+    assert_int_equal(drain_all(st), 4);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* beyond TLP.end_seq: the probe repaired a loss */
+    assert_true(info_of(st, c.h).cwnd_bytes < cwnd);
+    t_stack_done(forget(st));
+}
+
+/* A SACKing connection with min_RTT 100 ms (reo_wnd 25 ms) and n segments
+ * out; returns the first's sequence number. */
+static uint32_t rack_conn(struct tconn *c, struct tb_stack *st, uint32_t n) {
+    c_init(c, st, T0);
+    c->lh = listen80(st);
+    struct seg s;
+    passive_syn(c, PEER_PORT, O_MSS | O_SACK, &s);
+    c->now += 100 * MS;
+    c_ack(c);
+    c->h = tb_tcp_accept(st, c->lh);
+    assert_true(c->h >= 0);
+    app_send(c, n * info_of(st, c->h).mss_bytes, 0);
+    assert_int_equal(drain_all(st), n);
+    return c->p.rcv_nxt;
+}
+
+static void peer_sack(struct tconn *c, uint32_t ack, uint32_t left, uint32_t right) {
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c->p.snd_nxt, .ack = ack, .window = c->p.window};
+    a.opts.sack_count = 1;
+    a.opts.sack[0].left = left;
+    a.opts.sack[0].right = right;
+    c_send_seg(c, &a);
+}
+
+/* RFC 2883 §4 and RFC 3708: the D-SACK of a spurious retransmission often
+ * comes after the ACK that retired everything; it still counts (undo). */
+static void dsack_with_nothing_outstanding_still_counts(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 4);
+    uint32_t mss = info_of(st, c.h).mss_bytes, cwnd = info_of(st, c.h).cwnd_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);   /* RACK's reordering timer */
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);   /* spurious: the original is only late */
+    c.now += 5 * MS;
+    c.p.rcv_nxt = una + 4 * mss;
+    c_ack(&c);
+    assert_true(info_of(st, c.h).cwnd_bytes < cwnd);
+    c.now += 95 * MS;
+    peer_sack(&c, una + 4 * mss, una, una + mss);   /* the D-SACK */
+    assert_true(info_of(st, c.h).cwnd_bytes >= cwnd);
+    assert_int_equal(stats_of(st).tcp_spurious_undos, 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 and the first D-SACK makes
+ * it 2: reo_wnd = 2 * min_RTT / 4 = 50 ms. */
+static void first_dsack_doubles_the_reordering_window(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 5);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);
+    c.now += 5 * MS;
+    peer_sack(&c, una + 2 * mss, una, una + mss);   /* the original came; then the D-SACK of the copy */
+    drain_all(st);
+    c.now += 100 * MS;
+    peer_sack(&c, una + 2 * mss, una + 3 * mss, una + 4 * mss);   /* the third is lost */
+    drain_all(st);
+    tb_time_ns sack_at = c.now;
+    tb_time_ns at = tb_stack_next_deadline(st);
+    tb_stack_tick(st, at);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + 2 * mss);
+    /* sent at T0+100 ms, SACK of the fourth (same send time) RTT later; deadline = xmit + RACK.rtt + 50 ms */
+    assert_true(at - sack_at >= 45 * MS);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §7.3: no loss probe unless an RTT sample came since the last
+ * one; the RTO guards the tail instead. */
+static void no_probe_without_an_rtt_sample_since_the_last(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 2);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + mss;
+    c_ack(&c);   /* a sample: SRTT 100 ms */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);   /* the probe */
+    assert_int_equal(s.th.seq, una + mss);
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + 2 * mss;
+    c_ack(&c);   /* acknowledges the probe: no sample (Karn) */
+    app_send(&c, 2 * mss, 2 * mss);
+    assert_int_equal(drain_all(st), 2);
+    tb_time_ns srtt = info_of(st, c.h).srtt_ns;
+    assert_true(tb_stack_next_deadline(st) - c.now > 2 * srtt);   /* no PTO: the RTO */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + 2 * mss);   /* the RTO's retransmission, not a probe */
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §7.2: no PTO in RTO recovery, even once an RTT sample has come
+ * (timestamps make the ACK of the RTO's retransmission a valid sample). */
+static void no_loss_probe_in_rto_recovery(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK | O_TS, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t una = c.p.rcv_nxt, mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 3 * mss, 0);
+    assert_int_equal(drain_all(st), 3);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);   /* the probe */
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);   /* the RTO's retransmission; the peer learns its TSval */
+    assert_int_equal(s.th.seq, una);
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + mss;
+    c_ack(&c);   /* echoes it: a valid sample */
+    assert_int_equal(drain_all(st), 2);
+    tb_time_ns srtt = info_of(st, c.h).srtt_ns;
+    assert_true(tb_stack_next_deadline(st) - c.now > 2 * srtt);   /* the RTO, no PTO */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + mss);
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 2018 §8: after an RTO the left edge is retransmitted even if it was
+ * SACKed (the receiver may have reneged); without it, data all SACKed and
+ * never acknowledged was never sent again. */
+static void rto_resends_the_left_edge_even_if_sacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 2);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una, una + 2 * mss);   /* both SACKed, none acknowledged */
+    bool left_edge = false;
+    for (int k = 0; k < 4 && !left_edge; k++) {   /* the probe, then the RTO */
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        struct seg s;
+        while (next_seg(st, &s)) left_edge = left_edge || s.th.seq == una;
+    }
+    assert_true(left_edge);
+    t_stack_done(forget(st));
+}
+
+/* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
+ * initial window is one segment; after a single one it stays the full IW. */
+static void initial_window_after_syn_retransmissions(void **state) {
+    (void)state;
+    for (int expiries = 1; expiries <= 2; expiries++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        struct seg s;
+        active_syn(&c, &s);
+        for (int k = 0; k < expiries; k++) {
+            c.now = tb_stack_next_deadline(st);
+            tb_stack_tick(st, c.now);
+            expect_seg(st, &s);
+            assert_int_equal(s.th.flags, TB_TCP_SYN);
+        }
+        active_synack(&c, O_MSS);
+        c_expect_ack(&c, c.p.snd_nxt);
+        uint32_t mss = info_of(st, c.h).mss_bytes;
+        assert_int_equal(info_of(st, c.h).cwnd_bytes, expiries > 1 ? mss : 10 * mss);
+        uint8_t big[8192];
+        tb_peer_fill_pat(big, sizeof(big), 0);
+        assert_true(tb_tcp_send(st, c.now, c.h, big, sizeof(big)) > 0);
+        assert_int_equal(drain_all(st), expiries > 1 ? 1 : 5);
+        t_stack_done(forget(st));
+    }
+}
+
 /* RFC 7323 §3.2: with timestamps in use, a non-RST segment without one is
  * dropped; a RST without one still counts. */
 static void segment_without_timestamp_is_dropped(void **state) {
@@ -3778,6 +4154,48 @@ static void dsack_for_a_partly_old_segment(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 2883 §4: a D-SACK of out-of-order data is followed by the block that
+ * contains it, before the other blocks (RFC 2018's most recent first). */
+static void dsack_is_followed_by_its_containing_block(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.p.snd_nxt;
+    c_send_data_at(&c, b + 100, 100);
+    struct tb_sack_block one[1] = {{b + 100, b + 200}};
+    expect_sack(&c, b, one, 1);
+    c_send_data_at(&c, b + 300, 100);
+    struct tb_sack_block two[2] = {{b + 300, b + 400}, {b + 100, b + 200}};
+    expect_sack(&c, b, two, 2);
+    c_send_data_at(&c, b + 100, 100);   /* a duplicate of the older block */
+    struct tb_sack_block three[3] = {{b + 100, b + 200}, {b + 100, b + 200}, {b + 300, b + 400}};
+    expect_sack(&c, b, three, 3);
+    t_stack_done(forget(st));
+}
+
+/* RFC 2883 §4 (example 4.1.4): a duplicate of queued out-of-order data that
+ * spans two of its segments is still reported by a D-SACK. */
+static void dsack_of_a_duplicate_spanning_queued_segments(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.p.snd_nxt;
+    c_send_data_at(&c, b + 100, 100);
+    struct tb_sack_block one[1] = {{b + 100, b + 200}};
+    expect_sack(&c, b, one, 1);
+    c_send_data_at(&c, b + 200, 100);
+    struct tb_sack_block run[1] = {{b + 100, b + 300}};
+    expect_sack(&c, b, run, 1);
+    c_send_data_at(&c, b + 150, 100);   /* half of each */
+    struct tb_sack_block two[2] = {{b + 150, b + 250}, {b + 100, b + 300}};
+    expect_sack(&c, b, two, 2);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.8.4 (MUST-26): no keep-alive while sent data is outstanding;
  * the retransmission timer is in charge (found by the idle dumbbell
  * workload: probes 1 ms apart killed a connection whose data was in flight). */
@@ -3826,6 +4244,17 @@ int main(void) {
         T(answered_fin_into_zero_window_never_times_out),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
+        T(initial_window_after_syn_retransmissions),
+        T(slow_start_grows_one_smss_per_ack),
+        T(retransmission_of_a_lost_segment_counts_once_in_pipe),
+        T(rack_timer_loss_is_retransmitted_at_once),
+        T(sack_block_order_is_not_reordering),
+        T(tlp_that_repaired_a_loss_reduces_cwnd),
+        T(dsack_with_nothing_outstanding_still_counts),
+        T(first_dsack_doubles_the_reordering_window),
+        T(no_probe_without_an_rtt_sample_since_the_last),
+        T(no_loss_probe_in_rto_recovery),
+        T(rto_resends_the_left_edge_even_if_sacked),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
@@ -3833,6 +4262,8 @@ int main(void) {
         T(time_exceeded_is_a_soft_error),
         T(land_syn_is_dropped),
         T(dsack_for_a_partly_old_segment),
+        T(dsack_is_followed_by_its_containing_block),
+        T(dsack_of_a_duplicate_spanning_queued_segments),
         T(no_keepalive_while_data_is_outstanding),
         /* handshakes */
         T(passive_open_answers_offered_options),
