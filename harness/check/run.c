@@ -39,6 +39,8 @@ struct sockopts {                  /* as the script set them, in the socket's ow
     bool has[SO_K__COUNT];
     int64_t val[SO_K__COUNT];
     bool reuseaddr;
+    bool linger_on;                /* SO_LINGER: l_onoff, l_linger (seconds) */
+    int64_t linger_s;
 };
 
 struct fd_ent {
@@ -78,7 +80,7 @@ struct out_pkt {
     uint8_t frame[FRAME_CAP];
 };
 
-enum pend_kind { PEND_NONE, PEND_ACCEPT, PEND_CONNECT, PEND_READ, PEND_WRITE, PEND_POLL };
+enum pend_kind { PEND_NONE, PEND_ACCEPT, PEND_CONNECT, PEND_READ, PEND_WRITE, PEND_POLL, PEND_CLOSE };
 
 /* A poll or epoll_wait: the fds asked about and, once it returned, what they showed. */
 struct poll_set {
@@ -102,6 +104,7 @@ struct pending {
     int64_t done;                  /* written so far */
     tb_time_ns started;
     tb_time_ns end_base;           /* script time an `a...b` end counts from (packetdrill: the start's base) */
+    tb_time_ns linger_until;       /* PEND_CLOSE: when a lingering close gives up waiting */
     struct poll_set ps;            /* PEND_POLL */
 };
 
@@ -349,7 +352,7 @@ static const struct {
     {"O_WRONLY", 1},       {"O_RDWR", 2},         {"O_NONBLOCK", 04000}, {"F_GETFL", 3},
     {"F_SETFL", 4},        {"SHUT_RD", 0},        {"SHUT_WR", 1},       {"SHUT_RDWR", 2},
     {"MSG_DONTWAIT", 0x40}, {"MSG_NOSIGNAL", 0x4000}, {"INADDR_ANY", 0},
-    {"TCP_INFO", 11},
+    {"TCP_INFO", 11},     {"SO_LINGER", 13},
     /* Linux's tcpi_state numbers and tcpi_options bits */
     {"TCP_ESTABLISHED", 1}, {"TCP_SYN_SENT", 2},  {"TCP_SYN_RECV", 3},  {"TCP_FIN_WAIT1", 4},
     {"TCP_FIN_WAIT2", 5},  {"TCP_TIME_WAIT", 6},  {"TCP_CLOSE", 7},     {"TCP_CLOSE_WAIT", 8},
@@ -415,6 +418,14 @@ static const struct tb_script_expr *field(const struct tb_script_expr *e, const 
 }
 
 /* ---- flows ---------------------------------------------------------------------- */
+
+/* struct linger's fields as packetdrill writes them (onoff, linger) or as C does (l_onoff, l_linger). */
+static const struct tb_script_expr *linger_field(const struct tb_script_expr *e, const char *name) {
+    char c_name[16];
+    snprintf(c_name, sizeof(c_name), "l_%s", name);
+    const struct tb_script_expr *v = field(e, name);
+    return v != NULL ? v : field(e, c_name);
+}
 
 static int flow_find(struct ctx *c, uint16_t rport, uint16_t sport) {
     for (int i = 0; i < MAX_FLOWS; i++)
@@ -1229,6 +1240,8 @@ static bool poll_args(struct ctx *c, const struct tb_script_event *ev, bool epol
     return true;
 }
 
+static void release_fd(struct ctx *c, int fdn, struct call_result *r);
+
 /* One attempt at a call that may block. Returns true when it finished
  * (r filled), false when it would block. */
 static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, int64_t *done, struct call_result *r,
@@ -1344,6 +1357,14 @@ static bool attempt(struct ctx *c, enum pend_kind kind, int fdn, int64_t want, i
             *done += n;
         }
         r->ret = *done;
+        return true;
+    }
+    case PEND_CLOSE: {
+        struct tb_tcp_info in;
+        bool settled = tb_tcp_info(tb_host_stack(c->h), f->handle, &in) != TB_OK || in.error != 0 ||
+                       in.state == TB_TCP_FIN_WAIT_2 || in.state == TB_TCP_TIME_WAIT || in.state == TB_TCP_CLOSED;
+        if (!settled && c->now < c->pend.linger_until) return false;
+        release_fd(c, fdn, r);
         return true;
     }
     case PEND_POLL:
@@ -1516,6 +1537,30 @@ static bool sockopt_get(struct ctx *c, const struct fd_ent *f, enum sockopt_kind
     case SO_K_KEEPCNT: *val = so->has[k] ? so->val[k] : 9; return true;
     default: *val = so->has[k] ? so->val[k] : 0; return true;
     }
+}
+
+/* close(): the handle back to the stack, the fd free, out of every epoll set. */
+static void release_fd(struct ctx *c, int fdn, struct call_result *r) {
+    struct fd_ent *f = &c->fds[fdn];
+    if (f->handle >= 0) {
+        int rc = tb_host_close(c->h, f->handle);
+        if (rc != TB_OK) {
+            r->ret = -1;
+            r->err = errno_of(rc);
+        }
+    }
+    f->used = false;
+    for (int i = FIRST_FD; i < MAX_FDS; i++) {
+        struct fd_ent *ep = &c->fds[i];
+        if (!ep->used || ep->kind != FD_EPOLL) continue;
+        for (size_t w = 0; w < ep->nwatch; w++)
+            if (ep->watch[w].fd == fdn) {
+                memmove(&ep->watch[w], &ep->watch[w + 1], (ep->nwatch - w - 1) * sizeof(ep->watch[0]));
+                ep->nwatch--;
+                break;
+            }
+    }
+    tb_host_kick(c->h);
 }
 
 /* Linux's tcpi_state for a tcpbed state. */
@@ -1724,7 +1769,7 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             skip(c, ev->line, "%s option %s %s", n, lv, nm);
             return;
         }
-        if (set && !eval(arg(k, 3), &val)) {
+        if (set && !(level == 1 && name == 13) && !eval(arg(k, 3), &val)) {
             skip(c, ev->line, "%s value", n);
             return;
         }
@@ -1758,6 +1803,31 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
             kind = SO_K_KEEPINTVL;
         } else if (level == 6 && name == 6) {
             kind = SO_K_KEEPCNT;
+        } else if (level == 1 && name == 13) {   /* SO_LINGER {onoff=.., linger=..} */
+            const struct tb_script_expr *lv_e = arg(k, 3);
+            int64_t on = 0, secs_v = 0;
+            if (set) {
+                if (lv_e == NULL || !eval(linger_field(lv_e, "onoff"), &on) ||
+                    !eval(linger_field(lv_e, "linger"), &secs_v)) {
+                    skip(c, ev->line, "setsockopt SO_LINGER value (expected {onoff=N, linger=N})");
+                    return;
+                }
+                so->linger_on = on != 0;
+                so->linger_s = secs_v < 0 ? 0 : (secs_v > 86400 ? 86400 : secs_v);
+            } else if (lv_e != NULL && lv_e->kind == TB_SCRIPT_EXPR_STRUCT) {
+                int64_t want_on, want_s;
+                const struct tb_script_expr *on_e = linger_field(lv_e, "onoff"), *s_e = linger_field(lv_e, "linger");
+                if ((on_e != NULL && (!eval(on_e, &want_on) || want_on != (so->linger_on ? 1 : 0))) ||
+                    (s_e != NULL && (!eval(s_e, &want_s) || want_s != so->linger_s))) {
+                    set_msg(c, TB_CHECK_FAIL,
+                            "%s:%u: runtime error in getsockopt call: Bad getsockopt SO_LINGER: actual: "
+                            "{onoff=%d, linger=%" PRId64 "}",
+                            c->s->file_name, ev->line, so->linger_on ? 1 : 0, so->linger_s);
+                    return;
+                }
+            }
+            check_result(c, ev, &r);
+            return;
         } else if (level == 6 && name == 11 && !set) {   /* TCP_INFO */
             do_tcp_info(c, ev, f);
             return;
@@ -1941,25 +2011,24 @@ static void do_call(struct ctx *c, const struct tb_script_event *ev) {
         return;
     }
     if (strcmp(n, "close") == 0) {
-        if (f->handle >= 0) {
-            int rc = tb_host_close(c->h, f->handle);
-            if (rc != TB_OK) {
-                r.ret = -1;
-                r.err = errno_of(rc);
-            }
+        struct tb_tcp_info in;
+        if (f->kind == FD_CONN && f->so.linger_on && f->so.linger_s == 0) {
+            /* SO_LINGER with a zero time: close aborts (RFC 9293 §3.10.5 ABORT: RST) */
+            tb_host_abort(c->h, f->handle);
+            f->handle = -1;
+        } else if (f->kind == FD_CONN && f->so.linger_on && !f->nonblock &&
+                   tb_tcp_info(tb_host_stack(c->h), f->handle, &in) == TB_OK && in.error == 0 &&
+                   in.rcvbuf_used_bytes == 0 && in.state >= TB_TCP_ESTABLISHED) {
+            /* A lingering close waits until the FIN is acknowledged or the
+             * time runs out (socket(7)); unread data makes it a reset at once. */
+            tb_host_shutdown(c->h, f->handle);
+            tb_host_kick(c->h);
+            c->pend.linger_until = c->now + f->so.linger_s * TB_NS_PER_S;
+            tb_host_at(c->h, c->pend.linger_until, poll_wake, c, 0);
+            start_blocking(c, ev, PEND_CLOSE, fdn, 0, false);
+            return;
         }
-        f->used = false;
-        for (int i = FIRST_FD; i < MAX_FDS; i++) {   /* a closed fd leaves every epoll set */
-            struct fd_ent *ep = &c->fds[i];
-            if (!ep->used || ep->kind != FD_EPOLL) continue;
-            for (size_t w = 0; w < ep->nwatch; w++)
-                if (ep->watch[w].fd == fdn) {
-                    memmove(&ep->watch[w], &ep->watch[w + 1], (ep->nwatch - w - 1) * sizeof(ep->watch[0]));
-                    ep->nwatch--;
-                    break;
-                }
-        }
-        tb_host_kick(c->h);
+        release_fd(c, fdn, &r);
         check_result(c, ev, &r);
         return;
     }

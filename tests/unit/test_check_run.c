@@ -333,7 +333,9 @@ static void unsupported_constructs_skip(void **state) {
     expect_skip("0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n",
                 "unsupported: s.pkt:1: socket type other than SOCK_STREAM");
     expect_skip("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_SOCKET, SO_LINGER, [1], 4) = 0\n",
-                "unsupported: s.pkt:2: setsockopt option SOL_SOCKET SO_LINGER");
+                "unsupported: s.pkt:2: setsockopt SO_LINGER value (expected {onoff=N, linger=N})");
+    expect_skip("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_SOCKET, SO_BINDTODEVICE, \"eth0\", 4) = 0\n",
+                "unsupported: s.pkt:2: setsockopt option SOL_SOCKET SO_BINDTODEVICE");
     expect_skip("0 < icmp time_exceeded [raw (20)]\n", "unsupported: s.pkt:1: ICMP quoting other than a TCP segment");
     expect_skip("0 > icmp unreachable port_unreachable\n", "unsupported: s.pkt:1: outbound ICMP packet");
     expect_skip("0 < icmp echo_request id 1\n", "unsupported: s.pkt:1: ICMP echo_request");
