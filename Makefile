@@ -57,7 +57,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 # code under $(BUILD)/obj/pic (libtcpbed.a and libtbsim.a stay as they are).
 # It exports packetdrill_interface_init and nothing else.
 PD_SO := $(BUILD)/libtcpbed-packetdrill.so
-PD_SO_SRC := $(STACK_SRC) harness/host/host.c harness/lib/timeq.c harness/check/profile.c \
+PD_SO_SRC := $(STACK_SRC) harness/host/host.c harness/lib/timeq.c harness/check/profile.c harness/check/linux.c \
 	$(sort $(wildcard harness/packetdrill/*.c)) $(PLATFORM_SRC)
 PD_SO_OBJ := $(patsubst %.c,$(BUILD)/obj/pic/%.o,$(PD_SO_SRC))
 PD_LOADER := $(BUILD)/tests/so_loader

@@ -1,5 +1,6 @@
 /* harness/check: the interpreter (run.h). One script, one host over the
  * script port, virtual time only. */
+#include "harness/check/linux.h"
 #include "harness/check/run.h"
 
 #include <inttypes.h>
@@ -276,27 +277,7 @@ static void app(struct tb_host *h, void *ctx) {
 
 /* ---- errno -------------------------------------------------------------------- */
 
-static const char *errno_of(int64_t err) {
-    switch (err) {
-    case TB_ERR_AGAIN: return "EAGAIN";
-    case TB_ERR_RESET: return "ECONNRESET";
-    case TB_ERR_REFUSED: return "ECONNREFUSED";
-    case TB_ERR_TIMEOUT: return "ETIMEDOUT";
-    case TB_ERR_NOTCONN: return "ENOTCONN";
-    case TB_ERR_INUSE: return "EADDRINUSE";
-    case TB_ERR_BADCONN: return "EBADF";
-    case TB_ERR_CLOSED: return "EPIPE";
-    case TB_ERR_INVAL: return "EINVAL";
-    case TB_ERR_NOMEM: return "ENOMEM";
-    case TB_ERR_NOBUFS: return "ENOBUFS";
-    case TB_ERR_QFULL: return "ENOBUFS";
-    case TB_ERR_MSGSIZE: return "EMSGSIZE";
-    case TB_ERR_NOROUTE: return "ENETUNREACH";
-    case TB_ERR_ABORTED: return "ECONNABORTED";
-    case TB_ERR_UNREACH: return "EHOSTUNREACH";
-    default: return "EIO";
-    }
-}
+static const char *errno_of(int64_t err) { return tb_linux_errno_name((int)err); }
 
 /* A connection's error as Linux reports it: a timeout after an ICMP soft
  * error reports that error (tcp_write_err: sk_err_soft, else ETIMEDOUT),
@@ -322,21 +303,7 @@ static const char *conn_errno(const struct ctx *c, int32_t handle, int64_t err) 
 }
 
 /* Linux's numbers, for SO_ERROR. */
-static int64_t errno_num(const char *name) {
-    static const struct {
-        const char *n;
-        int v;
-    } t[] = {{"EAGAIN", 11},       {"ECONNRESET", 104}, {"ECONNREFUSED", 111}, {"ETIMEDOUT", 110},
-             {"ENOTCONN", 107},    {"EADDRINUSE", 98},  {"EBADF", 9},          {"EPIPE", 32},
-             {"EINVAL", 22},       {"ENOMEM", 12},      {"ENOBUFS", 105},      {"EMSGSIZE", 90},
-             {"ENETUNREACH", 101}, {"ECONNABORTED", 103}, {"EHOSTUNREACH", 113}, {"EIO", 5},
-             {"EINPROGRESS", 115}, {"EALREADY", 114},   {"EISCONN", 106},      {"EOPNOTSUPP", 95},
-             {"ENOPROTOOPT", 92},  {"EHOSTDOWN", 112},  {"ENONET", 64},        {"EMFILE", 24},
-             {"EEXIST", 17},       {"ENOENT", 2},       {"ENOSPC", 28}};
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (strcmp(t[i].n, name) == 0) return t[i].v;
-    return -1;
-}
+static int64_t errno_num(const char *name) { return tb_linux_errno_value(name); }
 
 /* ---- expressions -------------------------------------------------------------- */
 
@@ -1564,15 +1531,7 @@ static void release_fd(struct ctx *c, int fdn, struct call_result *r) {
 }
 
 /* Linux's tcpi_state for a tcpbed state. */
-static int64_t linux_tcp_state(int state) {
-    static const int64_t map[] = {
-        [TB_TCP_CLOSED] = 7,      [TB_TCP_LISTEN] = 10,     [TB_TCP_SYN_SENT] = 2,   [TB_TCP_SYN_RECEIVED] = 3,
-        [TB_TCP_ESTABLISHED] = 1, [TB_TCP_FIN_WAIT_1] = 4,  [TB_TCP_FIN_WAIT_2] = 5, [TB_TCP_CLOSE_WAIT] = 8,
-        [TB_TCP_CLOSING] = 11,    [TB_TCP_LAST_ACK] = 9,    [TB_TCP_TIME_WAIT] = 7,   /* the socket is closed; a
-                                                                                        timewait sock goes on */
-    };
-    return state >= 0 && (size_t)state < sizeof(map) / sizeof(map[0]) ? map[state] : -1;
-}
+static int64_t linux_tcp_state(int state) { return tb_linux_tcp_state(state); }
 
 /* The portable fields of Linux's struct tcp_info, from tcpbed's, in
  * Linux's units (microseconds; cwnd and ssthresh in segments). */

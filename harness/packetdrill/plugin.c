@@ -36,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "harness/check/linux.h"
 #include "harness/host/host.h"
 #include "harness/packetdrill/flags.h"
 #include "tcpbed/buf.h"
@@ -126,29 +127,9 @@ static void say(const char *fmt, ...) {
 
 /* ---- errno ------------------------------------------------------------------ */
 
-/* The Linux errno for a tcpbed error (the build is for Linux, so <errno.h>
- * gives Linux's numbers). */
-static int errno_of(int64_t e) {
-    switch (e) {
-    case TB_ERR_AGAIN: return EAGAIN;
-    case TB_ERR_RESET: return ECONNRESET;
-    case TB_ERR_REFUSED: return ECONNREFUSED;
-    case TB_ERR_TIMEOUT: return ETIMEDOUT;
-    case TB_ERR_NOTCONN: return ENOTCONN;
-    case TB_ERR_INUSE: return EADDRINUSE;
-    case TB_ERR_BADCONN: return EBADF;
-    case TB_ERR_CLOSED: return EPIPE;
-    case TB_ERR_INVAL: return EINVAL;
-    case TB_ERR_NOMEM: return ENOMEM;
-    case TB_ERR_NOBUFS:
-    case TB_ERR_QFULL: return ENOBUFS;
-    case TB_ERR_MSGSIZE: return EMSGSIZE;
-    case TB_ERR_NOROUTE: return ENETUNREACH;
-    case TB_ERR_ABORTED: return ECONNABORTED;
-    case TB_ERR_UNREACH: return EHOSTUNREACH;
-    default: return EIO;
-    }
-}
+/* The Linux errno for a tcpbed error (harness/check/linux.c: the same table
+ * as tcpbed check's; the build is for Linux, so they are <errno.h>'s). */
+static int errno_of(int64_t e) { return tb_linux_errno_value(tb_linux_errno_name((int)e)); }
 
 static int fail(int e) {
     errno = e;
@@ -992,14 +973,10 @@ static int put_int(void *val, socklen_t *len, int v) {
  * from tcpbed's, in Linux's numbers and units: microseconds, cwnd and
  * ssthresh in segments. Fields tcpbed does not keep are 0. */
 static void linux_tcp_info(const struct tb_tcp_info *in, struct tcp_info *t) {
-    static const uint8_t state[] = {
-        [TB_TCP_CLOSED] = 7,      [TB_TCP_LISTEN] = 10,     [TB_TCP_SYN_SENT] = 2,   [TB_TCP_SYN_RECEIVED] = 3,
-        [TB_TCP_ESTABLISHED] = 1, [TB_TCP_FIN_WAIT_1] = 4,  [TB_TCP_FIN_WAIT_2] = 5, [TB_TCP_CLOSE_WAIT] = 8,
-        [TB_TCP_CLOSING] = 11,    [TB_TCP_LAST_ACK] = 9,    [TB_TCP_TIME_WAIT] = 6,
-    };
     uint32_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
     memset(t, 0, sizeof(*t));
-    t->tcpi_state = in->state >= 0 && (size_t)in->state < sizeof(state) ? state[in->state] : 0;
+    int state = tb_linux_tcp_state(in->state);
+    t->tcpi_state = (uint8_t)(state < 0 ? 0 : state);
     t->tcpi_ca_state = in->in_recovery ? 3 : 0;   /* TCP_CA_Recovery, TCP_CA_Open */
     t->tcpi_retransmits = (uint8_t)in->backoff;
     t->tcpi_backoff = (uint8_t)in->backoff;
