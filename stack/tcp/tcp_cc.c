@@ -311,8 +311,13 @@ void tcp_cc_ack(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now) {
 }
 
 void tcp_cc_cong_signal(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now) {
+    tcp_cc_cong_signal_flight(tp, sig, now, 0);
+}
+
+void tcp_cc_cong_signal_flight(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now, uint32_t flight_bytes) {
     uint32_t cwnd_before = tp->cwnd, ssthresh_before = tp->ssthresh;
     struct tcp_cc_conn c = cc_view(tp, now);
+    if (flight_bytes > c.flight_bytes) c.flight_bytes = flight_bytes;
     tp->cc->cong_signal(&c, sig);
     switch (sig) {
     case TCP_CONG_FAST_RETRANSMIT:

@@ -713,9 +713,10 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     /* RFC 3168 §6.1.2: one reduction per window of data for ECE, also when
      * the ACK leaves nothing in flight; until our CWR has gone out the
      * receiver keeps echoing the same congestion, so no second one. */
+    /* Only about data: an ECE on the handshake's ACK echoes no ECT segment. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
-        SEQ_GEQ(tp->snd_una, tp->recover) && !(tp->flags & TF_SEND_CWR)) {
-        tcp_cc_cong_signal(tp, TCP_CONG_ECN, now);
+        SEQ_GEQ(tp->snd_una, tp->recover) && !(tp->flags & TF_SEND_CWR) && SEQ_GT(tp->snd_max, tp->iss + 1)) {
+        tcp_cc_cong_signal_flight(tp, TCP_CONG_ECN, now, tcp_flight(tp) + acked);   /* the window it is about */
         tp->recover = tp->snd_max;
         tp->flags |= TF_SEND_CWR;
         tp->cs.ecn_reductions++;

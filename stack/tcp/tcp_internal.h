@@ -177,6 +177,7 @@ struct tb_tcb {
     uint32_t recover_fs, prr_delivered, prr_out;   /* RFC 6937 */
     uint32_t reno_sacked;         /* segments the dupacks say arrived (no SACK) */
     uint32_t undo_retrans;        /* retransmissions of this episode not yet DSACKed */
+    uint32_t undo_lo, undo_hi;    /* the sequence range this episode retransmitted (empty: lo == hi) */
     bool undo_armed;
     uint32_t rto_ts_val;          /* Eifel: TSval of the first RTO retransmission, 0: none */
     /* RACK (RFC 8985). */
@@ -421,6 +422,10 @@ uint32_t tcp_initial_cwnd(const struct tb_stack *st, const struct tb_tcb *tp);
 void tcp_cc_init(struct tb_stack *st, struct tb_tcb *tp);
 void tcp_cc_ack(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now);
 void tcp_cc_cong_signal(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now);
+/* The same for a signal that an ACK brought about data it also retired: the
+ * algorithm sees the flight the signal is about (at least flight_bytes),
+ * not what the ACK left (RFC 5681 §3.1: FlightSize when the signal came). */
+void tcp_cc_cong_signal_flight(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now, uint32_t flight_bytes);
 void tcp_cc_post_recovery(struct tb_tcb *tp, bool sent_in_recovery, tb_time_ns now);
 /* RFC 5681 §4.1: cuts cwnd to restart_bytes (if above) and tells the algorithm. */
 bool tcp_cc_after_idle(struct tb_tcb *tp, uint32_t restart_bytes, tb_time_ns now);

@@ -181,6 +181,10 @@ void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, ui
         s->ts_val = tcp_ts_now(tp, now);
         if (tp->undo_armed) tp->undo_retrans++;
     }
+    if (tp->undo_armed) {   /* the range a D-SACK must fall in to show a retransmission spurious */
+        if (tp->undo_lo == tp->undo_hi || SEQ_LT(seq, tp->undo_lo)) tp->undo_lo = seq;
+        if (SEQ_GT(end, tp->undo_hi)) tp->undo_hi = end;
+    }
     if (SEQ_GT(end, tp->high_rxt)) tp->high_rxt = end;
 }
 
@@ -293,6 +297,7 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
     tp->flags &= ~(uint32_t)TF_RESCUE_DONE;
     tp->undo_armed = true;
     tp->undo_retrans = 0;
+    tp->undo_lo = tp->undo_hi = tp->snd_una;
     tp->recover = tp->snd_max;
     tp->high_rxt = tp->snd_una;
     tp->recover_fs = tp->snd_max - tp->snd_una;
@@ -354,7 +359,11 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             first_block = 1;
             tp->cs.dsacks++;
             st->stats.tcp_dsacks++;
-            if (tp->undo_armed && tp->undo_retrans > 0) tp->undo_retrans--;
+            /* RFC 3708 §3: only a duplicate of what this episode retransmitted
+             * shows that retransmission unneeded (not a network duplicate). */
+            if (tp->undo_armed && tp->undo_retrans > 0 && SEQ_LT(b[0].left, tp->undo_hi) &&
+                SEQ_GT(b[0].right, tp->undo_lo))
+                tp->undo_retrans--;
             /* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 (stored as 0) and a
              * D-SACK adds one, so the first doubles reo_wnd (we stop at 2). */
             if (tp->rack_reo_mult < 2) tp->rack_reo_mult = 2;
@@ -384,6 +393,17 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             seg_account(tp, s, +1);
         }
         break;
+    }
+    /* RFC 2018 §8: a cumulative ACK that stops at the left edge of data the
+     * receiver SACKed means it dropped (reneged on) that data: every SACK
+     * bit is void and what is unacknowledged is lost again, so recovery
+     * sends it instead of waiting an RTO per segment (Linux's
+     * tcp_check_sack_reneging; RFC 6675 §5.1 keeps SACK state across an
+     * RTO only with such a test). */
+    if (acked_bytes > 0 && tp->seg_head != TCP_NONE && (tcp->segs[tp->seg_head].flags & SEG_SACKED) &&
+        tcp->segs[tp->seg_head].seq == tp->snd_una) {
+        FOR_SEGS(st, tp, r) if (r->flags & SEG_SACKED) seg_set(tp, r, (uint8_t)((r->flags | SEG_LOST) & ~SEG_SACKED));
+        tcp_trace(st, tp, TB_TRACE_LOSS, "reneged", now);
     }
     /* SACK blocks mark whole records, lowest block first: RFC 2018 §4 puts
      * the newest block first, but segments SACKed by one ACK arrived
@@ -425,7 +445,8 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
         } else if (SEQ_GT(th->ack, tp->tlp_high)) {
             tp->tlp_episode = false;
             if (!(tp->flags & TF_RECOVERY)) {
-                tcp_cc_cong_signal(tp, TCP_CONG_FAST_RETRANSMIT, now);
+                /* about the flight the probe was part of, not what this ACK left */
+                tcp_cc_cong_signal_flight(tp, TCP_CONG_FAST_RETRANSMIT, now, tcp_flight(tp) + acked_bytes);
                 tcp_trace(st, tp, TB_TRACE_LOSS, "tlp_repaired", now);
             }
         }

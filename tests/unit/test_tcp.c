@@ -3826,6 +3826,25 @@ static void dsack_with_nothing_outstanding_still_counts(void **state) {
     assert_true(info_of(st, c.h).cwnd_bytes >= cwnd);
     assert_int_equal(stats_of(st).tcp_spurious_undos, 1);
     t_stack_done(forget(st));
+
+    /* RFC 3708 §3: a D-SACK of a segment never retransmitted (a duplicate
+     * the network made) says nothing of the retransmission: no undo. */
+    st = tcp_stack(&cfg);
+    una = rack_conn(&c, st, 4);
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    c.now += 5 * MS;
+    c.p.rcv_nxt = una + 4 * mss;
+    c_ack(&c);
+    uint32_t reduced = info_of(st, c.h).cwnd_bytes;
+    c.now += 95 * MS;
+    peer_sack(&c, una + 4 * mss, una + 3 * mss, una + 4 * mss);
+    assert_int_equal(stats_of(st).tcp_spurious_undos, 0);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, reduced);
+    t_stack_done(forget(st));
 }
 
 /* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 and the first D-SACK makes
@@ -4225,6 +4244,69 @@ static void no_keepalive_while_data_is_outstanding(void **state) {
 
 #define T(f) cmocka_unit_test_teardown(f, free_leftover_stacks)
 
+/* RFC 2018 §8: a receiver that reneged on SACKed data (the cumulative ACK
+ * stops at the SACKed left edge) gets it resent as recovery goes on, not one
+ * backed-off RTO per segment; and RFC 3168 §6.1.2: an ECE before any data
+ * was sent reduces nothing. */
+static void reneged_sack_data_is_resent_without_an_rto_each(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t n = 5;
+    uint32_t una = rack_conn(&c, st, n);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + n * mss);   /* 2..n SACKed, 1 lost */
+    uint32_t peer_rcv = una;                       /* then the peer drops what it SACKed */
+    uint32_t expiries = 0;
+    for (int k = 0; k < 200 && peer_rcv != una + n * mss; k++) {
+        struct seg sg;
+        bool any = false;
+        while (next_seg(st, &sg)) {
+            any = true;
+            if (sg.th.payload_len > 0 && sg.th.seq == peer_rcv) peer_rcv = sg.th.seq + sg.th.payload_len;
+        }
+        if (any) {
+            c.now += 20 * MS;
+            c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = peer_rcv,
+                                                 .window = c.p.window});
+            continue;
+        }
+        tb_time_ns d = tb_stack_next_deadline(st);
+        if (d == TB_TIME_NEVER) break;
+        c.now = d;
+        tb_stack_tick(st, c.now);
+        expiries++;
+    }
+    assert_int_equal(peer_rcv, una + n * mss);
+    assert_true(expiries <= 2);   /* the loss's own timer, not one per reneged segment */
+    t_stack_done(forget(st));
+
+    /* An ECE on an ACK before any data went: nothing to reduce. */
+    tcp_cfg(&cfg);
+    cfg.tcp_ecn = true;
+    st = tcp_stack(&cfg);
+    c_init(&c, st, T0);
+    c.h = tb_tcp_connect(st, c.now, T_IP_PEER, US_PORT);
+    struct seg syn;
+    expect_seg(st, &syn);
+    c.p.port = US_PORT;
+    c.p.stack_port = syn.th.src_port;
+    tb_peer_learn(&c.p, &syn.th);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN | TB_TCP_ACK | TB_TCP_ECE, .seq = c.p.isn,
+                                         .ack = c.p.rcv_nxt, .window = c.p.window, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    c_expect_ack(&c, c.p.snd_nxt);
+    uint32_t cwnd0 = info_of(st, c.h).cwnd_bytes;
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, cwnd0);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 0);
+    t_stack_done(forget(st));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         /* issue 9 regressions */
@@ -4365,6 +4447,7 @@ int main(void) {
         T(bad_handles_are_rejected),
         T(setopt_rejects_out_of_range_values),
         T(isn_depends_on_seed_and_4_tuple),
+        T(reneged_sack_data_is_resent_without_an_rto_each),
     };
     return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }
