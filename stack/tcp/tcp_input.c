@@ -727,7 +727,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
     /* RFC 9293 §3.8.6.1 MUST-37: a FIN outstanding in a zero window is
      * retransmitted by the RTO and is the window's probe (the pull-back to
      * persist below leaves a sent FIN alone); an answer keeps us open. */
-    if (wnd == 0 && (tp->flags & TF_FIN_SENT)) tp->rto_streak = 0;
+    /* A connection the application has closed gets no such reprieve: it
+     * gives up after tcp_max_retries, so a peer holding its window shut
+     * cannot keep it forever (§3.8.6.1 lets resources be reclaimed; Linux's
+     * tcp_orphan_retries). */
+    if (wnd == 0 && (tp->flags & TF_FIN_SENT) && !tcp_orphan(tp)) tp->rto_streak = 0;
     /* Window update (§3.10.7.4): if SND.UNA =< SEG.ACK =< SND.NXT (SND.UNA
      * already moved to a new SEG.ACK), from a segment newer than the last one used. */
     if (SEQ_GEQ(th->ack, tp->snd_una) &&

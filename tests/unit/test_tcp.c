@@ -3535,6 +3535,27 @@ static void answered_fin_into_zero_window_never_times_out(void **state) {
     c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 1, NULL, 0);   /* the FIN taken at last */
     assert_int_equal(info_of(st, c.h).state, TB_TCP_FIN_WAIT_2);
     t_stack_done(forget(st));
+
+    /* Closed by the application instead: it gives up after max_retries
+     * (the peer cannot hold it open for ever). */
+    st = open_default(&c, &cfg, O_MSS);
+    c.p.window = 0;
+    c_ack(&c);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_FIN);
+    int rounds = 0;
+    for (; rounds < 20; rounds++) {
+        c_ack(&c);
+        tb_time_ns d = tb_stack_next_deadline(st);
+        if (d == TB_TIME_NEVER) break;
+        c.now = d;
+        tb_stack_tick(st, c.now);
+        if (!next_seg(st, &s) || (s.th.flags & TB_TCP_RST)) break;
+    }
+    assert_true(rounds <= (int)cfg.tcp_max_retries + 1);
+    assert_int_equal(stats_of(st).tcp_conns_timed_out, 1);
+    t_stack_done(forget(st));
 }
 
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
