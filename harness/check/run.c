@@ -70,8 +70,6 @@ struct flow {
     bool sport_known;
     bool have_stack_isn;
     uint32_t stack_isn;
-    bool ts_seen;
-    uint32_t ts_last;              /* the stack's last TSval */
     struct tb_peer peer;
 };
 
@@ -566,10 +564,6 @@ static bool live_decode(struct ctx *c, const struct out_pkt *q, struct live *L) 
         fl->have_stack_isn = true;
         fl->stack_isn = t->seq;
         c->cur = L->flow;
-    }
-    if (t->opts.has_ts) {
-        fl->ts_seen = true;
-        fl->ts_last = t->opts.ts_val;
     }
     struct tb_script_packet *p = &L->p;
     p->direction = TB_SCRIPT_OUTBOUND;
