@@ -402,7 +402,11 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
      * RTO only with such a test). */
     if (acked_bytes > 0 && tp->seg_head != TCP_NONE && (tcp->segs[tp->seg_head].flags & SEG_SACKED) &&
         tcp->segs[tp->seg_head].seq == tp->snd_una) {
-        FOR_SEGS(st, tp, r) if (r->flags & SEG_SACKED) seg_set(tp, r, (uint8_t)((r->flags | SEG_LOST) & ~SEG_SACKED));
+        FOR_SEGS(st, tp, r) {
+            /* a retransmission the receiver SACKed and then dropped is lost again, not in flight */
+            if (r->flags & SEG_SACKED)
+                seg_set(tp, r, (uint8_t)((r->flags | SEG_LOST) & ~(SEG_SACKED | SEG_RETRANS | SEG_RXT_LOST)));
+        }
         tcp_trace(st, tp, TB_TRACE_LOSS, "reneged", now);
     }
     /* SACK blocks mark whole records, lowest block first: RFC 2018 §4 puts
@@ -603,7 +607,7 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
      * the SACK bit is on for that segment": a receiver may renege. */
     if (tp->seg_head != TCP_NONE) {
         struct tcp_seg *h = &st->tcp->segs[tp->seg_head];
-        if (h->flags & SEG_SACKED) seg_set(tp, h, (uint8_t)((h->flags | SEG_LOST) & ~SEG_SACKED));
+        if (h->flags & SEG_SACKED) seg_set(tp, h, (uint8_t)((h->flags | SEG_LOST) & ~(SEG_SACKED | SEG_RETRANS | SEG_RXT_LOST)));
     }
     /* Everything not SACKed is lost and nothing is in flight again. */
     TB_ASSERT(tp->sb_retrans == 0 && tp->sb_lost + tp->sb_sacked == tp->sb_total);
