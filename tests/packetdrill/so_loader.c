@@ -61,7 +61,7 @@
 #define LOCAL_PORT 8080
 #define REMOTE_PORT 48896
 #define REMOTE_ISN 1000000u
-#define FLAGS "seed=1 rto_min_ms=1000"
+#define FLAGS "seed=1"   /* the rfc profile: its 1 s RTO floor gives RTO_US */
 #define RTO_US 1000000         /* max(rto_min 1 s, SRTT + 4 RTTVAR = 3 x 100 ms) */
 #define SPIN_US 20             /* packetdrill's MAX_SPIN_USECS */
 
@@ -516,7 +516,14 @@ static void active_open(void) {
 
 /* An unknown flag must stop the plug-in with a message (init returns
  * nothing, so the plug-in exits): run it in a child and read its stderr. */
+static void refuses_flag(packetdrill_interface_init_t init, const char *flags, const char *want_msg);
+
 static void refuses_unknown_flags(packetdrill_interface_init_t init) {
+    refuses_flag(init, "seed=2 bogus=1", "unknown flag 'bogus'");
+    refuses_flag(init, "profile=bsd", "profile");
+}
+
+static void refuses_flag(packetdrill_interface_init_t init, const char *flags, const char *want_msg) {
     int fds[2];
     if (pipe(fds) != 0) {
         check(bad("pipe: %s", strerror(errno)), "an unknown --so_flags word is refused");
@@ -528,7 +535,7 @@ static void refuses_unknown_flags(packetdrill_interface_init_t init) {
         dup2(fds[1], 2);
         close(fds[0]);
         struct packetdrill_interface c;
-        init("seed=2 bogus=1", &c);
+        init(flags, &c);
         _exit(0);   /* it did not refuse */
     }
     close(fds[1]);
@@ -541,9 +548,11 @@ static void refuses_unknown_flags(packetdrill_interface_init_t init) {
     int status = 0;
     waitpid(pid, &status, 0);
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) != 0;
-    if (!ok) bad("the plug-in accepted 'bogus=1' (exit status %d)", status);
-    else if (strstr(msg, "unknown flag 'bogus'") == NULL) ok = bad("its message does not name the flag: %s", msg);
-    check(ok, "an unknown --so_flags word is refused with a message");
+    if (!ok) bad("the plug-in accepted '%s' (exit status %d)", flags, status);
+    else if (strstr(msg, want_msg) == NULL) ok = bad("its message does not name the flag: %s", msg);
+    char what[128];
+    snprintf(what, sizeof(what), "--so_flags '%s' is refused with a message", flags);
+    check(ok, what);
 }
 
 int main(int argc, char **argv) {
