@@ -33,8 +33,9 @@ LDLIBS := -lpcap -linih -ljansson -lm
 STACK_SRC := $(sort $(wildcard stack/*/*.c))
 # The rooms around the core (docs/ARCHITECTURE.md), all in libtbsim.a: the
 # host loop, the applications, the scripted peer, the fuzz inputs, the
-# harness's small data structures, the simulator and the traces.
-HARNESS_ROOMS := host apps peer fuzzin lib
+# harness's small data structures, the script checker, the packetdrill
+# plug-in, the simulator and the traces.
+HARNESS_ROOMS := host apps peer fuzzin lib check packetdrill
 HARNESS_SRC := $(sort $(foreach r,$(HARNESS_ROOMS),$(wildcard harness/$(r)/*.c)))
 SIM_SRC := $(sort $(HARNESS_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
 CLI_SRC := $(sort $(wildcard harness/cli/*.c))
@@ -51,17 +52,41 @@ TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 CLI_LIB_OBJ := $(filter-out %/main.o,$(CLI_OBJ))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
+# The packetdrill plug-in (docs/packetdrill.md): the core, the host loop and
+# the plug-in in one shared object, compiled again as position-independent
+# code under $(BUILD)/obj/pic (libtcpbed.a and libtbsim.a stay as they are).
+# It exports packetdrill_interface_init and nothing else.
+PD_SO := $(BUILD)/libtcpbed-packetdrill.so
+PD_SO_SRC := $(STACK_SRC) harness/host/host.c harness/lib/timeq.c harness/check/profile.c harness/check/linux.c \
+	$(sort $(wildcard harness/packetdrill/*.c)) $(PLATFORM_SRC)
+PD_SO_OBJ := $(patsubst %.c,$(BUILD)/obj/pic/%.o,$(PD_SO_SRC))
+PD_LOADER := $(BUILD)/tests/so_loader
+
 .PHONY: all build tests demo test bench clean deps-build deps-test deps-demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: build tests
-build: $(BUILD)/libtcpbed.a $(BUILD)/tcpbed
-tests: $(TEST_BIN)
+build: $(BUILD)/libtcpbed.a $(BUILD)/tcpbed $(PD_SO)
+tests: $(TEST_BIN) $(PD_LOADER)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call internal_inc,$<) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call internal_inc,$<) $(CFLAGS) -fPIC -pthread -MMD -MP -c $< -o $@
+
+$(PD_SO): $(PD_SO_OBJ) harness/packetdrill/exports.map
+	$(CC) $(LDFLAGS) -shared -fPIC -pthread -Wl,--version-script=harness/packetdrill/exports.map -Wl,-z,defs \
+		-o $@ $(PD_SO_OBJ)
+
+# Our stand-in for packetdrill: dlopen()s the plug-in and drives it as
+# packetdrill would (tests/packetdrill/so_loader.c); it links nothing of tcpbed.
+$(PD_LOADER): tests/packetdrill/so_loader.c harness/packetdrill/packetdrill_so.h
+	@mkdir -p $(dir $@) $(BUILD)/obj/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/so_loader.d -o $@ $< $(LDFLAGS) -pthread -ldl
 
 $(BUILD)/libtcpbed.a: $(STACK_OBJ)
 	@rm -f $@

@@ -9,13 +9,17 @@ trap 'rm -rf "$tmp"' EXIT
 build/tcpbed sim bulk --bytes 50K --seed 1 --pcap "$tmp/bulk.pcap" >/dev/null
 build/tcpbed sim bulk --bytes 50K --seed 2 --loss 0.05 --pcap "$tmp/bulk-loss.pcap" >/dev/null || true
 build/tcpbed sim ping --count 2 --seed 1 --pcap "$tmp/ping.pcap" >/dev/null
-for t in wire stack faults; do
+for t in wire stack faults check; do
   rm -rf "fuzz/corpus/$t"
   mkdir -p "fuzz/corpus/$t"
 done
 build/fuzz/gen_corpus wire fuzz/corpus/wire "$tmp/bulk.pcap" "$tmp/bulk-loss.pcap" "$tmp/ping.pcap"
 build/fuzz/gen_corpus stack fuzz/corpus/stack
 build/fuzz/gen_corpus faults fuzz/corpus/faults
-for t in wire stack faults; do
+# check: the scripts themselves (our suite and the Linux-style corpus), one file each.
+find tests/conformance tests/check/corpus -name '*.pkt' | LC_ALL=C sort | while read -r f; do
+  cp "$f" "fuzz/corpus/check/$(echo "$f" | tr / _)"
+done
+for t in wire stack faults check; do
   echo "fuzz/corpus/$t: $(ls "fuzz/corpus/$t" | wc -l) files, $(du -sb "fuzz/corpus/$t" | cut -f1) bytes"
 done

@@ -22,8 +22,8 @@ target=${1:-wire}
 engine=${2:-libfuzzer}
 seconds=${3:-60}
 jobs=${FUZZ_JOBS:-1}
-case "$target" in wire | stack | faults) ;; *)
-  echo "fuzz: TARGET must be wire, stack or faults, got '$target'" >&2
+case "$target" in wire | stack | faults | check) ;; *)
+  echo "fuzz: TARGET must be wire, stack, faults or check, got '$target'" >&2
   exit 2
   ;;
 esac

@@ -21,12 +21,13 @@ declare -A ALLOWED=(
   [sim]="harness/apps harness/host harness/lib traces stack/include"
   [harness/fuzzin]="sim harness/apps harness/host harness/lib harness/peer traces stack/include"
   [harness/check]="harness/peer harness/host harness/lib traces stack/include"
+  [harness/packetdrill]="harness/check harness/host stack/include"
   [harness]="stack/include"
   [harness/cli]="harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
-  [fuzz]="harness/fuzzin sim harness/apps harness/host harness/lib harness/peer traces stack/include"
-  [tests]="harness/cli harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
+  [fuzz]="harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
+  [tests]="harness/cli harness/fuzzin harness/check harness/packetdrill sim harness/apps harness/host harness/lib harness/peer traces stack/include"
 )
-ORDER="stack/include stack harness/lib harness/host harness/peer harness/apps traces sim harness/fuzzin harness/check harness harness/cli fuzz tests"
+ORDER="stack/include stack harness/lib harness/host harness/peer harness/apps traces sim harness/fuzzin harness/check harness/packetdrill harness harness/cli fuzz tests"
 # White-box tests of the core's own structures (Makefile: WHITEBOX_SRC).
 WHITEBOX=$(sed -n 's/^WHITEBOX_SRC := //p' "$ROOT/Makefile" 2>/dev/null)
 
@@ -61,7 +62,7 @@ check() {
 }
 
 echo "allowed includes (room -> rooms):"
-for r in $ORDER; do printf '  %-15s -> %s\n' "$r" "${ALLOWED[$r]:-(nothing)}"; done
+for r in $ORDER; do printf '  %-19s -> %s\n' "$r" "${ALLOWED[$r]:-(nothing)}"; done
 [ -n "$WHITEBOX" ] && echo "  white-box tests that see stack/ internals: $WHITEBOX"
 
 includes_follow_arrows() {

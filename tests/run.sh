@@ -65,7 +65,12 @@ for t in build/asan/tests/test_*; do run_unit "$t"; done
 echo "== command-line tests"
 run_script cli bash tests/cli/test_cli.sh build/tcpbed
 run_script cli-asan bash tests/cli/test_cli.sh build/asan/tcpbed
+run_script check bash tests/cli/test_check.sh build/tcpbed
+run_script check-asan bash tests/cli/test_check.sh build/asan/tcpbed
 run_script cli-topo bash tests/cli/test_topo.sh build/tcpbed
+echo "== packetdrill plug-in: our loader drives libtcpbed-packetdrill.so as packetdrill would"
+run_script packetdrill-so bash tests/packetdrill/test_so.sh build/libtcpbed-packetdrill.so build/tests/so_loader
+run_script packetdrill-so-asan bash tests/packetdrill/test_so.sh build/asan/libtcpbed-packetdrill.so build/asan/tests/so_loader
 echo "== adversarial workloads: both ends sending, faults both ways, odd MSS"
 run_script adversarial bash tests/cli/test_adversarial.sh build/tcpbed
 if [ -x fuzz/smoke.sh ]; then

@@ -36,6 +36,7 @@ static void usage(FILE *f) {
             "tcpbed: a deterministic user-space TCP/IP stack and the testbed around it.\n\n"
             "commands:\n"
             "  sim       run a simulated scenario (tcpbed sim --help)\n"
+            "  check     run packetdrill-language scripts in exact virtual time (tcpbed check --help)\n"
             "  sweep     run a scenario over many seeds in parallel (tcpbed sweep --help)\n"
             "  shrink    reduce a failing run to its few essential faults (tcpbed shrink --help)\n"
             "  plot      draw a run as SVG: time-sequence graph, cwnd, srtt (tcpbed plot --help)\n"
@@ -59,6 +60,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "sim") == 0) return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "shrink") == 0) return cmd_shrink(argc - 2, argv + 2);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);

@@ -228,6 +228,15 @@ int32_t tb_host_connect_from(struct tb_host *h, uint16_t local_port, uint32_t ds
     return r;
 }
 
+int32_t tb_host_connect_opts(struct tb_host *h, uint16_t local_port, uint32_t dst_ipv4, uint16_t dst_port,
+                             const struct tb_tcp_optval *opts, size_t opt_count) {
+    tb_time_ns now = tb_host_now(h);
+    int32_t r = tb_tcp_connect_opts(h->st, now, local_port, dst_ipv4, dst_port, opts, opt_count);
+    REPORT(h, .kind = TB_CALL_CONNECT, .conn = -1, .now = now, .ipv4 = dst_ipv4, .port = dst_port, .local_port = local_port,
+           .opts = opts, .opt_count = opt_count, .result = r);
+    return r;
+}
+
 int64_t tb_host_send(struct tb_host *h, int32_t conn, const void *data, size_t len) {
     tb_time_ns now = tb_host_now(h);
     int64_t r = tb_tcp_send(h->st, now, conn, data, len);

@@ -88,6 +88,8 @@ struct tb_host_call {
     uint16_t port;                /* listen / connect port */
     uint16_t local_port;          /* connect: 0 = ephemeral */
     uint32_t backlog;             /* listen */
+    const struct tb_tcp_optval *opts;   /* connect: the options applied before its SYN */
+    size_t opt_count;
     int32_t opt;                  /* setopt: enum tb_tcp_opt */
     int64_t value;                /* setopt value; ping: ident << 16 | seq */
     uint32_t payload_len;         /* ping */
@@ -178,6 +180,8 @@ int32_t tb_host_listen(struct tb_host *h, uint16_t port, uint32_t backlog);
 int32_t tb_host_accept(struct tb_host *h, int32_t listener);
 int32_t tb_host_connect(struct tb_host *h, uint32_t dst_ipv4, uint16_t dst_port);
 int32_t tb_host_connect_from(struct tb_host *h, uint16_t local_port, uint32_t dst_ipv4, uint16_t dst_port);
+int32_t tb_host_connect_opts(struct tb_host *h, uint16_t local_port, uint32_t dst_ipv4, uint16_t dst_port,
+                             const struct tb_tcp_optval *opts, size_t opt_count);
 int64_t tb_host_send(struct tb_host *h, int32_t conn, const void *data, size_t len);
 int tb_host_send_buf(struct tb_host *h, int32_t conn, struct tb_buf *chain);
 int64_t tb_host_recv(struct tb_host *h, int32_t conn, void *data, size_t max);

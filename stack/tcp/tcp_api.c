@@ -33,6 +33,11 @@ int32_t tb_tcp_listen(struct tb_stack *st, uint16_t port, uint32_t backlog) {
     return TB_ERR_NOMEM;
 }
 
+int tb_tcp_accept_pending(const struct tb_stack *st, int32_t listener) {
+    const struct tcp_listener *l = tcp_listener_from_handle((struct tb_stack *)st, listener);
+    return l == NULL ? TB_ERR_BADCONN : (int)l->accept_count;
+}
+
 int32_t tb_tcp_accept(struct tb_stack *st, int32_t listener) {
     struct tcp_listener *l = tcp_listener_from_handle(st, listener);
     if (l == NULL) return TB_ERR_BADCONN;
@@ -74,30 +79,58 @@ static int pick_port(struct tb_stack *st, uint32_t lip, uint32_t rip, uint16_t r
 }
 
 static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
-                              uint16_t dst_port);
+                              uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts);
 
 int32_t tb_tcp_connect(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_t dst_port) {
-    now = tb_now_advance(st, now);
-    if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
-    uint16_t port;
-    if (pick_port(st, st->cfg.ipv4_addr, dst_ipv4, dst_port, &port) != TB_OK) return TB_ERR_INUSE;
-    return connect_common(st, now, port, dst_ipv4, dst_port);
+    return tb_tcp_connect_opts(st, now, 0, dst_ipv4, dst_port, NULL, 0);
 }
 
 int32_t tb_tcp_connect_from(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
                             uint16_t dst_port) {
+    if (local_port == 0) return TB_ERR_INVAL;
+    return tb_tcp_connect_opts(st, now, local_port, dst_ipv4, dst_port, NULL, 0);
+}
+
+/* RFC 9293 §3.9.1.1 MUST-46: "reject as an error a local OPEN call for an
+ * invalid remote IP address (e.g., a broadcast or multicast address)";
+ * RFC 1122 §3.2.1.3: multicast (class D), class E (limited broadcast
+ * included) and the directed broadcast of our subnet. */
+static bool invalid_remote(const struct tb_stack *st, uint32_t dst) {
+    if ((dst >> 28) >= 0xe) return true;
+    uint32_t host_bits = ~st->netmask;
+    return st->cfg.ipv4_prefix_len < 31 && (dst & st->netmask) == (st->cfg.ipv4_addr & st->netmask) &&
+           (dst & host_bits) == host_bits;
+}
+
+int32_t tb_tcp_connect_opts(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
+                            uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts) {
     now = tb_now_advance(st, now);
-    if (dst_ipv4 == 0 || dst_port == 0 || local_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
-    if (tcp_lookup(st, st->cfg.ipv4_addr, local_port, dst_ipv4, dst_port) != NULL) return TB_ERR_INUSE;
-    return connect_common(st, now, local_port, dst_ipv4, dst_port);
+    if (dst_ipv4 == 0 || dst_port == 0 || dst_ipv4 == st->cfg.ipv4_addr) return TB_ERR_INVAL;
+    if (invalid_remote(st, dst_ipv4)) return TB_ERR_INVAL;
+    if (n_opts > TB_TCP_MAX_PRESET_OPTS || (n_opts > 0 && opts == NULL)) return TB_ERR_INVAL;
+    uint16_t port = local_port;
+    if (port == 0) {
+        if (pick_port(st, st->cfg.ipv4_addr, dst_ipv4, dst_port, &port) != TB_OK) return TB_ERR_INUSE;
+    } else if (tcp_lookup(st, st->cfg.ipv4_addr, local_port, dst_ipv4, dst_port) != NULL) {
+        return TB_ERR_INUSE;
+    }
+    return connect_common(st, now, port, dst_ipv4, dst_port, opts, n_opts);
 }
 
 static int32_t connect_common(struct tb_stack *st, tb_time_ns now, uint16_t port, uint32_t dst_ipv4,
-                              uint16_t dst_port) {
+                              uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts) {
     if ((dst_ipv4 & st->netmask) != (st->cfg.ipv4_addr & st->netmask) && st->cfg.ipv4_gateway == 0)
         return TB_ERR_NOROUTE;
     struct tb_tcb *tp = tcp_alloc(st);
     if (tp == NULL) return TB_ERR_NOMEM;
+    /* Options set before connect shape the SYN (its MSS and window scale). */
+    for (size_t i = 0; i < n_opts; i++) {
+        int rc = tcb_setopt(st, tp, (enum tb_tcp_opt)opts[i].opt, opts[i].value);
+        if (rc != TB_OK) {
+            tcp_free(st, tp);
+            return rc;
+        }
+    }
     tp->local_ip = st->cfg.ipv4_addr;
     tp->local_port = port;
     tp->remote_ip = dst_ipv4;
@@ -216,11 +249,19 @@ static void window_update(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now
     /* The same cap the window field has: 16 bits, scaled. */
     uint32_t space = tcp_rcv_window(tp), max_window = 0xffffu << tp->rcv_wscale;
     uint32_t right = tp->rcv_nxt + (space < max_window ? space : max_window);
-    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;   /* min(BUFF/2, MSS) */
-    if (SEQ_GT(right, tp->rcv_adv) && right - tp->rcv_adv >= step) {
-        tp->flags |= TF_ACKNOW;
-        tcp_output(st, tp, now);
-    }
+    /* min(BUFF/2, Eff.snd.MSS): RFC 9293 §3.8.6.2.2 uses our own send MSS */
+    uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
+    if (!SEQ_GT(right, tp->rcv_adv) || right - tp->rcv_adv < step) return;
+    /* An update of its own only when the offered window was at most half
+     * the largest and at least doubles: otherwise the next ACK carries it,
+     * and the delayed ACK (SHLD-18, SHLD-19) keeps one ACK per two segments
+     * for a reader that keeps up (Linux's tcp_cleanup_rbuf does the same). */
+    uint32_t clamp = tp->rcvbuf_max < max_window ? tp->rcvbuf_max : max_window;
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    uint32_t next = right - tp->rcv_nxt;
+    if ((uint64_t)offered * 2 > clamp || (uint64_t)next < (uint64_t)offered * 2) return;
+    tp->flags |= TF_ACKNOW;
+    tcp_output(st, tp, now);
 }
 
 static int64_t recv_status(struct tb_tcb *tp) {
@@ -300,8 +341,7 @@ int tb_tcp_shutdown(struct tb_stack *st, tb_time_ns now, int32_t conn) {
 static void reset_and_close(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now, int32_t error) {
     bool synchronized = tp->state >= TB_TCP_ESTABLISHED && tp->state != TB_TCP_TIME_WAIT;
     if (synchronized || tp->state == TB_TCP_SYN_RECEIVED) {
-        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt,
-                     tp->rcv_nxt, true);
+        tcp_send_rst_conn(st, tp, now);
     }
     tp->error = error;
     tcp_close_state(st, tp, now);
@@ -370,14 +410,13 @@ int tb_tcp_abort(struct tb_stack *st, tb_time_ns now, int32_t conn) {
     return TB_OK;
 }
 
-int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_t value) {
-    struct tb_tcb *tp = tcp_from_handle(st, conn);
-    if (tp == NULL) return TB_ERR_BADCONN;
+int tcb_setopt(struct tb_stack *st, struct tb_tcb *tp, enum tb_tcp_opt opt, int64_t value) {
+    bool opened = tp->state != TB_TCP_CLOSED;   /* CLOSED: not yet connected, nothing sent */
     switch (opt) {
     case TB_TCP_OPT_NODELAY:
         if (value) tp->flags |= TF_NODELAY;
         else tp->flags &= ~(uint32_t)TF_NODELAY;
-        if (value && established_enough(tp)) tcp_output(st, tp, st->now);
+        if (value && opened && established_enough(tp)) tcp_output(st, tp, st->now);
         return TB_OK;
     case TB_TCP_OPT_SNDBUF:
         if (value < 1024 || value > (INT64_C(1) << 30)) return TB_ERR_INVAL;
@@ -391,7 +430,7 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
     case TB_TCP_OPT_KEEPALIVE_IDLE_NS:
         if (value < 0 || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
         tp->keep_idle_ns = value;
-        if (tp->state >= TB_TCP_ESTABLISHED) tcp_keep_arm(st, tp, st->now);
+        if (opened && tp->state >= TB_TCP_ESTABLISHED) tcp_keep_arm(st, tp, st->now);
         return TB_OK;
     case TB_TCP_OPT_KEEPALIVE_INTVL_NS:
         if (value <= 0 || value > TB_TCP_TIME_KNOB_MAX_NS) return TB_ERR_INVAL;
@@ -404,6 +443,7 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
     case TB_TCP_OPT_MSS:
         if (value < TCP_MIN_MSS || value > tcp_mss_for_mtu(st->cfg.mtu)) return TB_ERR_INVAL;
         tp->mss_cap = (uint16_t)value;
+        if (!opened) tp->rcv_mss = tp->mss_cap;   /* before the SYN: the MSS we announce too */
         {
             /* The cap bounds data plus the fixed options, as the peer's MSS does. */
             uint16_t fixed_opts = (tp->flags & TF_TS_OK) ? TCP_TS_OPT_BYTES : 0;
@@ -428,6 +468,46 @@ int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_
         return TB_OK;
     }
     return TB_ERR_INVAL;
+}
+
+/* A listener keeps the options it was given, in order, for every
+ * connection it creates (applied before that connection's SYN-ACK). Each
+ * is checked now: the whole list, with the new value in its place, on a
+ * connection's defaults, so a child never meets a value it would refuse. */
+static int listener_setopt(struct tb_stack *st, struct tcp_listener *l, enum tb_tcp_opt opt, int64_t value) {
+    struct tb_tcp_optval trial[TB_TCP_MAX_PRESET_OPTS];
+    size_t n = l->opt_count, slot = n;
+    memcpy(trial, l->opts, n * sizeof(trial[0]));
+    for (size_t i = 0; i < n; i++)
+        if (trial[i].opt == (int32_t)opt) slot = i;
+    if (slot == n) {
+        if (n >= TB_TCP_MAX_PRESET_OPTS) return TB_ERR_NOMEM;
+        n++;
+    }
+    trial[slot] = (struct tb_tcp_optval){(int32_t)opt, value};
+    /* The whole list, in the order a child will take it, on a child's defaults. */
+    struct tb_tcb scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    tcp_conn_defaults(st, &scratch);
+    for (size_t i = 0; i < n; i++) {
+        int rc = tcb_setopt(st, &scratch, (enum tb_tcp_opt)trial[i].opt, trial[i].value);
+        if (rc != TB_OK) return rc;
+    }
+    memcpy(l->opts, trial, n * sizeof(trial[0]));
+    l->opt_count = (uint32_t)n;
+    return TB_OK;
+}
+
+void tcp_listener_apply_opts(struct tb_stack *st, const struct tcp_listener *l, struct tb_tcb *tp) {
+    for (size_t i = 0; i < l->opt_count; i++) (void)tcb_setopt(st, tp, (enum tb_tcp_opt)l->opts[i].opt, l->opts[i].value);
+}
+
+int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_t value) {
+    struct tcp_listener *l = tcp_listener_from_handle(st, conn);
+    if (l != NULL) return listener_setopt(st, l, opt, value);
+    struct tb_tcb *tp = tcp_from_handle(st, conn);
+    if (tp == NULL) return TB_ERR_BADCONN;
+    return tcb_setopt(st, tp, opt, value);
 }
 
 int tb_tcp_info(const struct tb_stack *st, int32_t conn, struct tb_tcp_info *out) {

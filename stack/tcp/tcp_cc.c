@@ -47,9 +47,10 @@ static uint32_t half_flight(const struct tcp_cc_conn *c) {
     return half > 2u * c->mss_bytes ? half : 2u * c->mss_bytes;
 }
 
-/* RFC 5681 §3.1 slow start with RFC 3465 byte counting: at most L = 2 SMSS per ACK. */
+/* RFC 5681 §3.1 slow start, eq. 2: cwnd += min(N, SMSS) per ACK. RFC 3465's
+ * L = 2*SMSS "is not allowed as part of the standard" (RFC 5681 §3.1). */
 static void slow_start(const struct tcp_cc_conn *c, uint32_t acked) {
-    uint32_t limit = 2u * c->mss_bytes;
+    uint32_t limit = c->mss_bytes;
     *c->cwnd_bytes += acked < limit ? acked : limit;
 }
 
@@ -59,7 +60,7 @@ static void prr_exit(const struct tcp_cc_conn *c, bool sent_in_recovery) {
     if (*c->cwnd_bytes > *c->ssthresh_bytes || sent_in_recovery) *c->cwnd_bytes = *c->ssthresh_bytes;
 }
 
-/* ---- NewReno: RFC 5681 + RFC 3465 (recovery itself: RFC 6582/6675 + PRR) ---- */
+/* ---- NewReno: RFC 5681, byte counting in avoidance (RFC 3465); recovery: RFC 6582/6675 + PRR ---- */
 struct newreno_state {
     uint32_t ca_acked_bytes;      /* bytes acknowledged towards the next SMSS of growth */
     struct cc_prior prior;
@@ -310,8 +311,13 @@ void tcp_cc_ack(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now) {
 }
 
 void tcp_cc_cong_signal(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now) {
+    tcp_cc_cong_signal_flight(tp, sig, now, 0);
+}
+
+void tcp_cc_cong_signal_flight(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now, uint32_t flight_bytes) {
     uint32_t cwnd_before = tp->cwnd, ssthresh_before = tp->ssthresh;
     struct tcp_cc_conn c = cc_view(tp, now);
+    if (flight_bytes > c.flight_bytes) c.flight_bytes = flight_bytes;
     tp->cc->cong_signal(&c, sig);
     switch (sig) {
     case TCP_CONG_FAST_RETRANSMIT:

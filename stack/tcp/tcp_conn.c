@@ -184,6 +184,7 @@ void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp) {
     tp->keep_intvl_ns = cfg->tcp_keepalive_intvl_ns;
     tp->keep_probes = cfg->tcp_keepalive_probes;
     tp->max_retries = cfg->tcp_max_retries;
+    tp->quickack_left = cfg->tcp_quickack_segs;
     tp->mss_cap = tcp_mss_for_mtu(cfg->mtu);
     if (cfg->tcp_mss != 0 && cfg->tcp_mss < tp->mss_cap) tp->mss_cap = cfg->tcp_mss;
     tp->rcv_mss = tp->mss_cap;

@@ -53,6 +53,13 @@ void tcp_apply_syn_options(struct tb_stack *st, struct tb_tcb *tp, const struct 
 
 static void start_cc(struct tb_stack *st, struct tb_tcb *tp) { tcp_cc_init(st, tp); }
 
+/* RFC 5681 §3.1: if the SYN or SYN-ACK was lost, the initial window is one
+ * segment; RFC 6928 §2 RECOMMENDS keeping the full IW unless there was more
+ * than one SYN or SYN-ACK retransmission. */
+static void syn_loss_window(struct tb_tcb *tp, uint32_t syn_expiries) {
+    if (syn_expiries > 1 && tp->cwnd > tp->mss) tp->cwnd = tp->mss;
+}
+
 static void enter_time_wait(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tcp_set_state(st, tp, TB_TCP_TIME_WAIT, now);
     tb_timer_cancel(&st->timers, &tp->t_rexmt);
@@ -100,14 +107,17 @@ static void fin_in_order(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now)
 }
 
 /* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
-static void send_cookie_synack(struct tb_stack *st, tb_time_ns now, const struct tb_ipv4_repr *ip,
-                               const struct tb_tcp_repr *th) {
+static void send_cookie_synack(struct tb_stack *st, tb_time_ns now, const struct tcp_listener *l,
+                               const struct tb_ipv4_repr *ip, const struct tb_tcp_repr *th) {
     /* A stateless SYN-ACK: a throwaway TCB carries the fields output needs.
-     * Cookies carry only the MSS, so the SYN-ACK offers no other option. */
+     * Cookies carry only the MSS, so the SYN-ACK offers no other option;
+     * the listener's options shape it as they shape the connection the
+     * cookie becomes (its window and MSS). */
     struct tb_tcb tmp;
     memset(&tmp, 0, sizeof(tmp));
     tcp_timers_init(&tmp);
     tcp_conn_defaults(st, &tmp);
+    tcp_listener_apply_opts(st, l, &tmp);
     tmp.local_ip = ip->dst;
     tmp.remote_ip = ip->src;
     tmp.local_port = th->dst_port;
@@ -169,6 +179,7 @@ static struct tb_tcb *new_passive(struct tb_stack *st, struct tcp_listener *l, c
     tp->remote_port = th->src_port;
     tp->flags |= TF_PASSIVE;
     tp->listener = (uint32_t)(l - st->tcp->listeners);
+    tcp_listener_apply_opts(st, l, tp);   /* before the SYN-ACK: its MSS and window scale */
     return tp;
 }
 
@@ -232,7 +243,7 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
         /* RFC 4987 §3.6: with the queue (or table) full, answer statelessly. */
         st->stats.tcp_syn_queue_overflow++;
         if (st->cfg.tcp_syncookies) {
-            send_cookie_synack(st, now, ip, th);
+            send_cookie_synack(st, now, l, ip, th);
             tb_buf_free(b);
         } else {
             tb_net_drop(st, b, TB_DROP_tcp_syn_queue_full, true);
@@ -251,7 +262,8 @@ static void listen_input(struct tb_stack *st, tb_time_ns now, struct tcp_listene
     tp->ts_offset = tcp_ts_offset(st, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port);
     tcp_apply_syn_options(st, tp, &th->opts);
     /* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR. */
-    if (st->cfg.tcp_ecn && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == (TB_TCP_ECE | TB_TCP_CWR)) tp->flags |= TF_ECN_OK;
+    if ((st->cfg.tcp_ecn || st->cfg.tcp_ecn_accept) && (th->flags & (TB_TCP_ECE | TB_TCP_CWR)) == (TB_TCP_ECE | TB_TCP_CWR))
+        tp->flags |= TF_ECN_OK;
     tp->ts_recent_age_ns = now;
     passive_open_finish(st, now, tp, th, TB_TCP_SYN_RECEIVED);
     tb_buf_free(b);   /* data on a SYN is not kept; the peer sends it again */
@@ -309,6 +321,7 @@ static void syn_sent_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb *t
     }
     if ((tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
         tp->rto_ns = 3 * TB_NS_PER_S;   /* RFC 6298 §5.7 */
+    syn_loss_window(tp, tp->backoff);
     tp->backoff = 0;   /* RFC 6298 §5.7 set the RTO; the SYN's expiries are not the data's */
     tp->rto_streak = 0;
     tb_timer_cancel(&st->timers, &tp->t_rexmt);
@@ -403,8 +416,7 @@ static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct
         tp->state == TB_TCP_ESTABLISHED || tp->state == TB_TCP_FIN_WAIT_1 || tp->state == TB_TCP_FIN_WAIT_2;
     if (payload > 0 && data_state && (tp->flags & TF_APP_CLOSED)) {
         /* RFC 1122 §4.2.2.13: new data after CLOSE is lost; say so with a RST. */
-        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt,
-                     tp->rcv_nxt, true);
+        tcp_send_rst_conn(st, tp, now);
         tb_net_drop(st, b, TB_DROP_tcp_after_close, true);
         tp->error = TB_ERR_ABORTED;
         tcp_close_state(st, tp, now);
@@ -417,8 +429,12 @@ static void established_text_and_fin(struct tb_stack *st, tb_time_ns now, struct
         if (tcp_reass(st, tp, b)) {
             signal_readable(st, tp, now);
             /* RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: ACK at least every second
-             * segment; RFC 5681 §4.2: at once when a gap is being filled. */
-            if (++tp->unacked_full_segs >= 2 || had_ooo || tp->delack_ns == 0) tp->flags |= TF_ACKNOW;
+             * segment; RFC 5681 §4.2: at once when a gap is being filled. The
+             * first tcp_quickack_segs are acknowledged at once (RFC 5681 §4.2
+             * allows it; Linux's quick-ACK mode does it). */
+            bool quick = tp->quickack_left > 0;
+            if (quick) tp->quickack_left--;
+            if (++tp->unacked_full_segs >= 2 || had_ooo || tp->delack_ns == 0 || quick) tp->flags |= TF_ACKNOW;
             else tp->flags |= TF_DELACK;
         } else {
             tp->flags |= TF_ACKNOW;   /* out of order or duplicate: a duplicate ACK at once */
@@ -543,8 +559,11 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tb_net_drop(st, b, TB_DROP_tcp_not_acceptable, true);
         return;
     }
-    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent. */
-    if ((tp->flags & TF_TS_OK) && th->opts.has_ts && SEQ_GEQ(th->opts.ts_val, tp->ts_recent) &&
+    /* RFC 7323 §4.3: update ts_recent from a segment that covers last_ack_sent;
+     * after 24 days idle ts_recent is invalid and any TSval replaces it (§5.5,
+     * Appendix D), else every later echo would be the stale value. */
+    if ((tp->flags & TF_TS_OK) && th->opts.has_ts &&
+        (SEQ_GEQ(th->opts.ts_val, tp->ts_recent) || now - tp->ts_recent_age_ns >= TCP_PAWS_IDLE_NS) &&
         SEQ_LEQ(seq, tp->last_ack_sent)) {
         tp->ts_recent = th->opts.ts_val;
         tp->ts_recent_age_ns = now;
@@ -621,8 +640,10 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         return;
     }
     bool handshake_done = false;
+    uint32_t syn_expiries = 0;
     if (tp->state == TB_TCP_SYN_RECEIVED) {
         handshake_done = true;
+        syn_expiries = tp->backoff;   /* before an RTT sample clears it */
         if (!(SEQ_LT(tp->snd_una, th->ack) && SEQ_LEQ(th->ack, tp->snd_max))) {
             tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, th->ack, 0, false);
             tb_net_drop(st, b, TB_DROP_tcp_bad_ack, true);
@@ -675,6 +696,7 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
          * SYN-ACK) and gave no RTT sample starts data at an RTO of 3 s. */
         if (handshake_done && (tp->flags & TF_SYN_REXMIT) && !tp->have_rtt && tp->rto_ns < 3 * TB_NS_PER_S)
             tp->rto_ns = 3 * TB_NS_PER_S;
+        if (handshake_done) syn_loss_window(tp, syn_expiries);
     } else if (th->ack == tp->snd_una && payload == 0 && !fin && tp->snd_max != tp->snd_una &&
                (wnd == tp->snd_wnd || th->opts.sack_count > 0)) {
         /* RFC 5681 §2 duplicate ACK; RFC 6675 §2 also counts one carrying SACK news. */
@@ -682,12 +704,19 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tp->cs.dup_acks++;
         dupack = true;
     }
-    if (tp->seg_count > 0 || acked > 0) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
+    /* A SACK option counts even with nothing outstanding: the D-SACK of a
+     * spurious retransmission often comes after the ACK that retired it
+     * (RFC 2883 §4; RFC 8985 §6.2 step 4 widens reo_wnd on it). */
+    bool sack_news = (tp->flags & TF_SACK_OK) && th->opts.sack_count > 0;
+    if (tp->seg_count > 0 || acked > 0 || sack_news) tcp_sack_on_ack(st, tp, th, acked, dupack, now);
     if (acked > 0) tcp_tlp_arm(st, tp, now);
-    /* RFC 3168 §6.1.2: one reduction per window of data for ECE. */
+    /* RFC 3168 §6.1.2: one reduction per window of data for ECE, also when
+     * the ACK leaves nothing in flight; until our CWR has gone out the
+     * receiver keeps echoing the same congestion, so no second one. */
+    /* Only about data: an ECE on the handshake's ACK echoes no ECT segment. */
     if ((tp->flags & TF_ECN_OK) && (th->flags & TB_TCP_ECE) && !(tp->flags & TF_RECOVERY) &&
-        SEQ_GEQ(tp->snd_una, tp->recover) && tp->snd_max != tp->snd_una) {
-        tcp_cc_cong_signal(tp, TCP_CONG_ECN, now);
+        SEQ_GEQ(tp->snd_una, tp->recover) && !(tp->flags & TF_SEND_CWR) && SEQ_GT(tp->snd_max, tp->iss + 1)) {
+        tcp_cc_cong_signal_flight(tp, TCP_CONG_ECN, now, tcp_flight(tp) + acked);   /* the window it is about */
         tp->recover = tp->snd_max;
         tp->flags |= TF_SEND_CWR;
         tp->cs.ecn_reductions++;
@@ -695,6 +724,14 @@ static void established_input(struct tb_stack *st, tb_time_ns now, struct tb_tcb
         tcp_trace(st, tp, TB_TRACE_ECN, "ece", now);
     }
     tp->persist_probes_unanswered = 0;   /* the peer is alive */
+    /* RFC 9293 §3.8.6.1 MUST-37: a FIN outstanding in a zero window is
+     * retransmitted by the RTO and is the window's probe (the pull-back to
+     * persist below leaves a sent FIN alone); an answer keeps us open. */
+    /* A connection the application has closed gets no such reprieve: it
+     * gives up after tcp_max_retries, so a peer holding its window shut
+     * cannot keep it forever (§3.8.6.1 lets resources be reclaimed; Linux's
+     * tcp_orphan_retries). */
+    if (wnd == 0 && (tp->flags & TF_FIN_SENT) && !tcp_orphan(tp)) tp->rto_streak = 0;
     /* Window update (§3.10.7.4): if SND.UNA =< SEG.ACK =< SND.NXT (SND.UNA
      * already moved to a new SEG.ACK), from a segment newer than the last one used. */
     if (SEQ_GEQ(th->ack, tp->snd_una) &&
@@ -759,12 +796,16 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
     tb_buf_pull(b, th.header_len);   /* b is now the payload */
     struct tb_tcb *tp = tcp_lookup(st, ip->dst, th.dst_port, ip->src, th.src_port);
     /* RFC 6191 / RFC 1122 §4.2.2.13: a new SYN may reopen a TIME-WAIT
-     * connection if it is unambiguously newer. */
+     * connection if it is unambiguously newer: with timestamps on both, a
+     * newer TSval, or the same TSval and a higher sequence number (RFC 6191
+     * §2, second case); otherwise a higher sequence number. */
     if (tp != NULL && tp->state == TB_TCP_TIME_WAIT &&
         (th.flags & (TB_TCP_SYN | TB_TCP_ACK | TB_TCP_RST)) == TB_TCP_SYN &&
         tcp_listener_find(st, th.dst_port) != NULL &&
-        (((tp->flags & TF_TS_OK) && th.opts.has_ts) ? SEQ_GT(th.opts.ts_val, tp->ts_recent)
-                                                    : SEQ_GT(th.seq, tp->rcv_nxt))) {
+        (((tp->flags & TF_TS_OK) && th.opts.has_ts)
+             ? SEQ_GT(th.opts.ts_val, tp->ts_recent) ||
+                   (th.opts.ts_val == tp->ts_recent && SEQ_GT(th.seq, tp->rcv_nxt))
+             : SEQ_GT(th.seq, tp->rcv_nxt))) {
         st->stats.tcp_time_wait_reused++;
         tcp_close_state(st, tp, now);
         tp = NULL;
@@ -811,7 +852,8 @@ void tb_tcp_input(struct tb_stack *st, tb_time_ns now, struct tb_buf *b, const s
 }
 
 /* ICMP errors about our segments (RFC 1122 §4.2.3.9, RFC 5461): soft errors
- * that are reported and remembered, never fatal by themselves; a
+ * that are reported and remembered, fatal only as hard errors to an
+ * opening connection; a
  * fragmentation-needed lowers the MSS (RFC 1191). RFC 5927 §4.1: the quoted
  * sequence number must be one we have in flight. */
 void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp_repr *icmp,
@@ -827,8 +869,10 @@ void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp
     tp->soft_icmp_type = icmp->type;
     tp->soft_icmp_code = icmp->code;
     if (icmp->type == TB_ICMP_DEST_UNREACH && icmp->code == TB_ICMP_UNREACH_FRAG_NEEDED && icmp->next_hop_mtu >= 68) {
+        /* RFC 1191 §3, §6.3: follow the next-hop MTU down to 68 (16 bytes of
+         * data with timestamps, 28 without); a floor above it would send DF
+         * datagrams the hop drops again. */
         int32_t mss = (int32_t)icmp->next_hop_mtu - TB_IPV4_HDR_LEN - TB_TCP_HDR_LEN - ((tp->flags & TF_TS_OK) ? 12 : 0);
-        if (mss < TCP_MIN_MSS) mss = TCP_MIN_MSS;
         if (mss < tp->mss) {
             tp->mss = (uint16_t)mss;
             st->stats.tcp_pmtu_decreases++;
@@ -837,6 +881,15 @@ void tb_tcp_icmp_error(struct tb_stack *st, tb_time_ns now, const struct tb_icmp
             tp->snd_cursor = NULL;
             tcp_output(st, tp, now);
         }
+    }
+    /* RFC 1122 §4.2.3.9, RFC 9293 §3.9.2.2: Protocol and Port Unreachable
+     * are hard errors and abort an opening connection (the peer host
+     * answered: nobody listens). In synchronized states they stay soft, as
+     * RFC 5927 §5.2 recommends against blind resets. */
+    if (tp->state == TB_TCP_SYN_SENT && icmp->type == TB_ICMP_DEST_UNREACH &&
+        (icmp->code == TB_ICMP_UNREACH_PROTOCOL || icmp->code == TB_ICMP_UNREACH_PORT)) {
+        tcp_fail(st, tp, TB_ERR_UNREACH, now);
+        return;
     }
     if (!tcp_orphan(tp)) {
         struct tb_event ev = {.type = TB_EV_TCP_SOFT_ERROR, .time_ns = now, .peer_ipv4 = tp->remote_ip,

@@ -23,7 +23,7 @@
 #define TCP_NONE UINT32_MAX
 #define TCP_MAX_WSCALE 14                  /* RFC 7323 §2.3 */
 #define TCP_DEFAULT_MSS 536                /* RFC 9293 §3.7.1, when the peer sends none */
-#define TCP_MIN_MSS 88                     /* floor for ICMP-driven decreases (68-byte MTU minus headers plus slack) */
+#define TCP_MIN_MSS 88                     /* the smallest TCP_MAXSEG accepted (ICMP decreases follow the MTU down to 68) */
 #define TCP_TS_OPT_BYTES 12                /* the timestamp option as sent: NOP, NOP, kind 8 (RFC 7323 App. A) */
 #define TCP_PAWS_IDLE_NS (INT64_C(24) * 24 * 3600 * TB_NS_PER_S)   /* RFC 7323 §5.5 */
 #define TCP_SMALL_COPY_BYTES 256           /* payloads this small are copied, not referenced */
@@ -74,6 +74,7 @@ enum tcp_seg_flags {
     SEG_RETRANS = 1u << 2,        /* sent again and not yet acked, SACKed or lost again */
     SEG_EVER_RETRANS = 1u << 3,
     SEG_FIN = 1u << 4,
+    SEG_RXT_LOST = 1u << 5,       /* with RETRANS: the copy replaces an original deemed lost */
 };
 struct tcp_seg {
     uint32_t seq, end;            /* [seq, end): FIN counts */
@@ -168,7 +169,7 @@ struct tb_tcb {
     uint32_t seg_head, seg_tail, seg_count;
     /* Aggregates of the records, kept by every change (tcp_sack.c: seg_set):
      * pipe and NextSeg without a scan. */
-    uint32_t sb_total, sb_sacked, sb_lost, sb_retrans;   /* bytes; lost/retrans: not SACKed */
+    uint32_t sb_total, sb_sacked, sb_lost, sb_retrans;   /* bytes; lost/retrans: not SACKed; retrans: copies of originals not deemed lost */
     uint32_t sb_lost_count;       /* lost, not SACKed, not yet sent again */
     uint32_t sb_ever_retrans;     /* records ever retransmitted */
     uint32_t recover;             /* RFC 6582 recovery point */
@@ -176,6 +177,7 @@ struct tb_tcb {
     uint32_t recover_fs, prr_delivered, prr_out;   /* RFC 6937 */
     uint32_t reno_sacked;         /* segments the dupacks say arrived (no SACK) */
     uint32_t undo_retrans;        /* retransmissions of this episode not yet DSACKed */
+    uint32_t undo_lo, undo_hi;    /* the sequence range this episode retransmitted (empty: lo == hi) */
     bool undo_armed;
     uint32_t rto_ts_val;          /* Eifel: TSval of the first RTO retransmission, 0: none */
     /* RACK (RFC 8985). */
@@ -184,10 +186,15 @@ struct tb_tcb {
     uint32_t rack_reo_mult;
     bool rack_reord;              /* reordering seen: the window widens (RFC 8985 §6.2)*/
     bool tlp_out;                 /* a probe is outstanding */
+    bool tlp_episode;             /* RFC 8985 §7.4.2: TLP.end_seq is set (tlp_high) */
+    bool tlp_is_retrans;          /* RFC 8985 §7.3: TLP.is_retrans */
+    bool tlp_need_rtt;            /* a probe went and no RTT sample came since (§7.3) */
+    bool rto_recovery;            /* an RTO's retransmissions run until snd_una reaches recover */
     uint32_t tlp_high;
 
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). */
     uint32_t unacked_full_segs;
+    uint32_t quickack_left;       /* data segments still acknowledged at once (tcp_quickack_segs) */
 
     /* Knobs, per connection (setopt). */
     tb_time_ns rto_min_ns, rto_max_ns, delack_ns;
@@ -227,6 +234,8 @@ struct tcp_listener {
     uint32_t backlog;
     uint32_t syn_count;           /* children in SYN-RECEIVED */
     uint32_t accept_head, accept_tail, accept_count;
+    uint32_t opt_count;           /* options for its connections (tb_tcp_setopt on the listener) */
+    struct tb_tcp_optval opts[TB_TCP_MAX_PRESET_OPTS];
 };
 
 /* Why the engine tells the algorithm to reduce (or to take a reduction back). */
@@ -303,6 +312,10 @@ int32_t tcp_conn_handle(const struct tb_tcb *tp);
 struct tb_tcb *tcp_from_handle(struct tb_stack *st, int32_t handle);
 int32_t tcp_listener_handle(const struct tb_stack *st, const struct tcp_listener *l);
 struct tcp_listener *tcp_listener_from_handle(struct tb_stack *st, int32_t handle);
+/* tb_tcp_setopt on one connection, whatever its state (CLOSED: before its first segment). */
+int tcb_setopt(struct tb_stack *st, struct tb_tcb *tp, enum tb_tcp_opt opt, int64_t value);
+/* Gives a new passive connection its listener's options. */
+void tcp_listener_apply_opts(struct tb_stack *st, const struct tcp_listener *l, struct tb_tcb *tp);
 struct tcp_listener *tcp_listener_find(struct tb_stack *st, uint16_t port);
 void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp);
 /* RFC 4987 cookies: the ISN of a stateless SYN-ACK, and its check. */
@@ -334,6 +347,8 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
 /* A RST (or RST+ACK) in answer to a segment that has no connection. */
 void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                   uint32_t seq, uint32_t ack, bool with_ack);
+/* The RST aborting a synchronized connection, with TSopt when in use (RFC 7323 §3.2). */
+void tcp_send_rst_conn(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 void tcp_send_challenge_ack(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
 /* Whether an out-of-window answer may go now (both rate limits); counts it if so. */
 bool tcp_oow_ack_allowed(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now);
@@ -407,6 +422,10 @@ uint32_t tcp_initial_cwnd(const struct tb_stack *st, const struct tb_tcb *tp);
 void tcp_cc_init(struct tb_stack *st, struct tb_tcb *tp);
 void tcp_cc_ack(struct tb_tcb *tp, uint32_t acked_bytes, tb_time_ns now);
 void tcp_cc_cong_signal(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now);
+/* The same for a signal that an ACK brought about data it also retired: the
+ * algorithm sees the flight the signal is about (at least flight_bytes),
+ * not what the ACK left (RFC 5681 §3.1: FlightSize when the signal came). */
+void tcp_cc_cong_signal_flight(struct tb_tcb *tp, enum tcp_cong_signal sig, tb_time_ns now, uint32_t flight_bytes);
 void tcp_cc_post_recovery(struct tb_tcb *tp, bool sent_in_recovery, tb_time_ns now);
 /* RFC 5681 §4.1: cuts cwnd to restart_bytes (if above) and tells the algorithm. */
 bool tcp_cc_after_idle(struct tb_tcb *tp, uint32_t restart_bytes, tb_time_ns now);

@@ -22,13 +22,14 @@ uint32_t tcp_rcv_window(const struct tb_tcb *tp) {
 }
 
 /* The window to advertise, in bytes, before scaling. RFC 9293 §3.8.6.2.2:
- * move the right edge only by at least min(RCV.BUFF/2, MSS) (receiver SWS
- * avoidance), and never move it left (§3.8.6: shrinking is discouraged). */
+ * move the right edge only by at least min(RCV.BUFF/2, Eff.snd.MSS)
+ * (receiver SWS avoidance; "the receiver must use its own Eff.snd.MSS"),
+ * and never move it left (§3.8.6: shrinking is discouraged). */
 static uint32_t advertised_window(const struct tb_tcb *tp) {
     uint32_t space = tcp_rcv_window(tp);
     uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     if (space <= cur) return cur;
-    uint32_t step = tp->rcvbuf_max / 2 < tp->rcv_mss ? tp->rcvbuf_max / 2 : tp->rcv_mss;
+    uint32_t step = tp->rcvbuf_max / 2 < tp->mss ? tp->rcvbuf_max / 2 : tp->mss;
     if (space - cur < step) return cur;
     return space;
 }
@@ -122,6 +123,9 @@ int tcp_send_segment_tos(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now,
                          uint8_t flags, uint8_t tos) {
     /* RFC 3168 §6.1.3: echo congestion until the sender says it reacted. */
     if ((tp->flags & TF_ECE_PENDING) && (flags & TB_TCP_ACK) && !(flags & TB_TCP_SYN)) flags |= TB_TCP_ECE;
+    /* RFC 9293 §3.9.1.2 (MUST-61): PSH on the segment carrying the last
+     * byte queued, sent or sent again. */
+    if (len > 0 && !(flags & TB_TCP_SYN) && seq + len == tp->snd_end) flags |= TB_TCP_PSH;
     struct tb_buf *hdr = tb_net_alloc(st);
     if (hdr == NULL) return TB_ERR_NOBUFS;
     const struct tb_config *cfg = &st->cfg;
@@ -220,6 +224,33 @@ void tcp_send_rst(struct tb_stack *st, tb_time_ns now, uint32_t lip, uint16_t lp
     st->stats.tcp_rsts_sent++;
     st->stats.tcp_segs_out++;
     tb_ipv4_output(st, now, b, rip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);
+}
+
+/* The RST that aborts a synchronized connection, <SEQ=SND.NXT><ACK=RCV.NXT>
+ * (RFC 9293 §3.10.4); on a timestamp connection it carries TSopt, which
+ * RFC 7323 §3.2 says SHOULD be sent in an <RST> segment. */
+void tcp_send_rst_conn(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
+    if (!(tp->flags & TF_TS_OK)) {
+        tcp_send_rst(st, now, tp->local_ip, tp->local_port, tp->remote_ip, tp->remote_port, tp->snd_nxt, tp->rcv_nxt,
+                     true);
+        return;
+    }
+    struct tb_buf *b = tb_net_alloc(st);
+    if (b == NULL) return;
+    struct tb_tcp_repr th = {.src_port = tp->local_port, .dst_port = tp->remote_port, .seq = tp->snd_nxt,
+                             .ack = tp->rcv_nxt, .flags = TB_TCP_RST | TB_TCP_ACK};
+    th.opts.has_ts = true;
+    th.opts.ts_val = tcp_ts_now(tp, now);
+    th.opts.ts_ecr = tp->ts_recent;
+    size_t hlen = TB_TCP_HDR_LEN + tb_tcp_opts_len(&th.opts, th.flags);
+    uint8_t *h = tb_buf_put(b, (uint32_t)hlen);
+    TB_ASSERT(h != NULL);
+    hlen = tb_tcp_emit_header(&th, h);
+    uint32_t sum = tb_ipv4_pseudo_sum(tp->local_ip, tp->remote_ip, TB_IPPROTO_TCP, (uint16_t)hlen);
+    tb_put16(h + TB_TCP_CSUM_OFF, tb_csum_fold(tb_csum_partial(h, hlen, sum)));
+    st->stats.tcp_rsts_sent++;
+    st->stats.tcp_segs_out++;
+    tb_ipv4_output(st, now, b, tp->remote_ip, TB_IPPROTO_TCP, TB_IPV4_FLAG_DF, 0);
 }
 
 /* Out-of-window answers (challenge ACKs, RFC 5961 §7, and ACKs to an ACK
@@ -338,7 +369,10 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (len > 0) {
                 if (len == mss) send = true;
                 else if (len == unsent && ((tp->flags & TF_NODELAY) || nothing_unacked)) send = true;   /* RFC 896 */
-                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2) send = true;   /* §3.8.6.2.1 */
+                /* RFC 9293 §3.8.6.2.1 rule 3: Fs * Max(SND.WND), "[SND.NXT = SND.UNA and]" under Nagle */
+                else if (tp->max_snd_wnd > 0 && len >= tp->max_snd_wnd / 2 &&
+                         ((tp->flags & TF_NODELAY) || nothing_unacked))
+                    send = true;
                 else if (SEQ_LT(seq, tp->snd_max)) send = true;   /* going back: never hold back */
             } else if (fin_due) {
                 send = true;   /* a FIN needs no window */
@@ -346,7 +380,6 @@ void tcp_output(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
             if (!send) break;
             uint8_t flags = TB_TCP_ACK;
             if (fin_due) flags |= TB_TCP_FIN;
-            if (len > 0 && seq + len == tp->snd_end) flags |= TB_TCP_PSH;
             bool new_data = SEQ_GEQ(seq, tp->snd_max);
             uint32_t end = seq + len + (fin_due ? 1 : 0);
             if (new_data && !tcp_seg_sent_new(st, tp, seq, end, fin_due, now)) break;   /* no record: wait */

@@ -75,10 +75,19 @@ static void ooo_insert(struct tb_stack *st, struct tb_tcb *tp, struct tb_buf *b)
         prev = cur;
         cur = cur->qnext;
     }
-    if (cur != NULL && SEQ_LEQ(cur->seq, seq) && SEQ_GEQ(cur->seq + cur->len, end)) {
-        tcp_note_dsack(tp, seq, end);
-        tb_buf_free(b);   /* wholly inside data we hold */
-        return;
+    /* RFC 2883 §4: what we already hold of it (the first contiguous run of
+     * queued data it overlaps, which may span several buffers) is reported
+     * by a D-SACK; a segment wholly inside it is dropped. */
+    if (cur != NULL && SEQ_LT(cur->seq, end)) {
+        uint32_t lo = SEQ_MAX(seq, cur->seq), hi = cur->seq + cur->len;
+        for (const struct tb_buf *n = cur->qnext; n != NULL && n->seq == hi && SEQ_LT(hi, end); n = n->qnext)
+            hi = n->seq + n->len;
+        if (SEQ_GT(hi, end)) hi = end;
+        tcp_note_dsack(tp, lo, hi);
+        if (lo == seq && hi == end) {
+            tb_buf_free(b);
+            return;
+        }
     }
     if (q->bytes + b->len > tp->ooo_max) {
         tb_net_drop(st, b, TB_DROP_tcp_ooo_full, true);
@@ -190,6 +199,15 @@ uint8_t tcp_sack_blocks(const struct tb_tcb *tp, struct tb_sack_block *out, uint
         }
     }
     bool used[64] = {false};
+    /* RFC 2883 §4: a D-SACK of data held above the cumulative ACK is followed
+     * by the (possibly larger) block that contains it. */
+    for (uint32_t i = 0; tp->dsack_pending && i < nruns && n < max; i++) {
+        if (SEQ_LEQ(runs[i].left, tp->dsack.left) && SEQ_LEQ(tp->dsack.right, runs[i].right)) {
+            out[n++] = runs[i];
+            used[i] = true;
+            break;
+        }
+    }
     /* Most recent arrivals first (RFC 2018 §4), then the highest runs. */
     for (uint8_t r = 0; r < tp->sack_recent_count && n < max; r++) {
         for (uint32_t i = 0; i < nruns; i++) {

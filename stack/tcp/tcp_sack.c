@@ -57,7 +57,10 @@ static void seg_account(struct tb_tcb *tp, const struct tcp_seg *s, int sign) {
         tp->sb_sacked += d;
     } else {
         if (s->flags & SEG_LOST) tp->sb_lost += d;
-        if (s->flags & SEG_RETRANS) tp->sb_retrans += d;
+        /* RFC 6675 SetPipe: a retransmission counts once more only when its
+         * original is not deemed lost (IsLost stays true after a fast
+         * retransmit, as everything is after an RTO, §5.1). */
+        if ((s->flags & SEG_RETRANS) && !(s->flags & SEG_RXT_LOST)) tp->sb_retrans += d;
         if ((s->flags & SEG_LOST) && !(s->flags & SEG_RETRANS)) tp->sb_lost_count += one;
     }
     if (s->flags & SEG_EVER_RETRANS) tp->sb_ever_retrans += one;
@@ -172,10 +175,15 @@ void tcp_seg_sent_again(struct tb_stack *st, struct tb_tcb *tp, uint32_t seq, ui
     FOR_SEGS(st, tp, s) {
         if (SEQ_LEQ(s->end, seq)) continue;
         if (SEQ_GEQ(s->seq, end)) break;
-        seg_set(tp, s, (uint8_t)((s->flags | SEG_RETRANS | SEG_EVER_RETRANS) & ~SEG_LOST));
+        uint8_t was_lost = (s->flags & SEG_LOST) ? SEG_RXT_LOST : 0;
+        seg_set(tp, s, (uint8_t)(((s->flags | SEG_RETRANS | SEG_EVER_RETRANS) & ~(SEG_LOST | SEG_RXT_LOST)) | was_lost));
         s->xmit_ns = now;
         s->ts_val = tcp_ts_now(tp, now);
         if (tp->undo_armed) tp->undo_retrans++;
+    }
+    if (tp->undo_armed) {   /* the range a D-SACK must fall in to show a retransmission spurious */
+        if (tp->undo_lo == tp->undo_hi || SEQ_LT(seq, tp->undo_lo)) tp->undo_lo = seq;
+        if (SEQ_GT(end, tp->undo_hi)) tp->undo_hi = end;
     }
     if (SEQ_GT(end, tp->high_rxt)) tp->high_rxt = end;
 }
@@ -289,6 +297,7 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
     tp->flags &= ~(uint32_t)TF_RESCUE_DONE;
     tp->undo_armed = true;
     tp->undo_retrans = 0;
+    tp->undo_lo = tp->undo_hi = tp->snd_una;
     tp->recover = tp->snd_max;
     tp->high_rxt = tp->snd_una;
     tp->recover_fs = tp->snd_max - tp->snd_una;
@@ -301,6 +310,7 @@ static void enter_recovery(struct tb_stack *st, struct tb_tcb *tp, const char *r
     if (tp->flags & TF_SACK_OK) st->stats.tcp_sack_recoveries++;
     else st->stats.tcp_newreno_recoveries++;
     tp->tlp_out = false;
+    tp->tlp_episode = false;   /* the recovery's own reduction covers the probe's loss */
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tcp_trace(st, tp, TB_TRACE_RECOVERY, reason, now);
 }
@@ -324,7 +334,7 @@ static void undo(struct tb_stack *st, struct tb_tcb *tp, const char *reason, tb_
         tp->flags &= ~(uint32_t)TF_RECOVERY;
         tp->reno_sacked = 0;
     }
-    FOR_SEGS(st, tp, s) seg_set(tp, s, (uint8_t)(s->flags & ~SEG_LOST));
+    FOR_SEGS(st, tp, s) seg_set(tp, s, (uint8_t)(s->flags & ~(SEG_LOST | SEG_RXT_LOST)));
     TB_ASSERT(tp->sb_lost == 0 && tp->sb_lost_count == 0 && !(tp->flags & TF_RECOVERY));
     tcp_trace(st, tp, TB_TRACE_UNDO, reason, now);
 }
@@ -349,8 +359,14 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             first_block = 1;
             tp->cs.dsacks++;
             st->stats.tcp_dsacks++;
-            if (tp->undo_armed && tp->undo_retrans > 0) tp->undo_retrans--;
-            if (tp->rack_reo_mult < 2) tp->rack_reo_mult++;   /* RFC 8985 §6.2 step 4: widen reo_wnd */
+            /* RFC 3708 §3: only a duplicate of what this episode retransmitted
+             * shows that retransmission unneeded (not a network duplicate). */
+            if (tp->undo_armed && tp->undo_retrans > 0 && SEQ_LT(b[0].left, tp->undo_hi) &&
+                SEQ_GT(b[0].right, tp->undo_lo))
+                tp->undo_retrans--;
+            /* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 (stored as 0) and a
+             * D-SACK adds one, so the first doubles reo_wnd (we stop at 2). */
+            if (tp->rack_reo_mult < 2) tp->rack_reo_mult = 2;
             tp->rack_reord = true;   /* a duplicate proves the network reorders (or duplicates) */
         }
     }
@@ -378,10 +394,38 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
         }
         break;
     }
-    /* SACK blocks mark whole records. */
+    /* RFC 2018 §8: a cumulative ACK that stops at the left edge of data the
+     * receiver SACKed means it dropped (reneged on) that data: every SACK
+     * bit is void and what is unacknowledged is lost again, so recovery
+     * sends it instead of waiting an RTO per segment (Linux's
+     * tcp_check_sack_reneging; RFC 6675 §5.1 keeps SACK state across an
+     * RTO only with such a test). */
+    if (acked_bytes > 0 && tp->seg_head != TCP_NONE && (tcp->segs[tp->seg_head].flags & SEG_SACKED) &&
+        tcp->segs[tp->seg_head].seq == tp->snd_una) {
+        FOR_SEGS(st, tp, r) {
+            /* a retransmission the receiver SACKed and then dropped is lost again, not in flight */
+            if (r->flags & SEG_SACKED)
+                seg_set(tp, r, (uint8_t)((r->flags | SEG_LOST) & ~(SEG_SACKED | SEG_RETRANS | SEG_RXT_LOST)));
+        }
+        tcp_trace(st, tp, TB_TRACE_LOSS, "reneged", now);
+    }
+    /* SACK blocks mark whole records, lowest block first: RFC 2018 §4 puts
+     * the newest block first, but segments SACKed by one ACK arrived
+     * together, so taking them in block order would make a lower block look
+     * reordered (RFC 8985 §6.2 step 3 compares against RACK.fack). */
+    struct tb_sack_block blocks[TB_TCP_MAX_SACK_BLOCKS];
+    int nblocks = 0;
+    for (int k = first_block; sack && k < o->sack_count && nblocks < TB_TCP_MAX_SACK_BLOCKS; k++) {
+        int at = nblocks++;
+        while (at > 0 && SEQ_GT(blocks[at - 1].left, o->sack[k].left)) {
+            blocks[at] = blocks[at - 1];
+            at--;
+        }
+        blocks[at] = o->sack[k];
+    }
     if (sack)
-        for (int k = first_block; k < o->sack_count; k++) {
-            uint32_t left = o->sack[k].left, right = o->sack[k].right;
+        for (int k = 0; k < nblocks; k++) {
+            uint32_t left = blocks[k].left, right = blocks[k].right;
             if (!SEQ_GT(right, tp->snd_una) || SEQ_GT(right, tp->snd_max)) continue;   /* stale or bogus */
             FOR_SEGS(st, tp, s) {
                 if (SEQ_GEQ(s->seq, right)) break;
@@ -393,6 +437,24 @@ void tcp_sack_on_ack(struct tb_stack *st, struct tb_tcb *tp, const struct tb_tcp
             }
         }
     if (tp->tlp_out && SEQ_GEQ(tp->snd_una, tp->tlp_high)) tp->tlp_out = false;
+    /* RFC 8985 §7.4.2 TLP_process_ack: a retransmitted probe that no D-SACK
+     * reports as a duplicate, acknowledged and then passed, repaired a loss:
+     * congestion control reacts once, as after a fast recovery. An ACK of
+     * exactly TLP.end_seq leaves the question open. */
+    if (tp->tlp_episode && SEQ_GEQ(th->ack, tp->tlp_high)) {
+        if (!tp->tlp_is_retrans) {
+            tp->tlp_episode = false;
+        } else if (dsack && o->sack[0].right == tp->tlp_high) {
+            tp->tlp_episode = false;
+        } else if (SEQ_GT(th->ack, tp->tlp_high)) {
+            tp->tlp_episode = false;
+            if (!(tp->flags & TF_RECOVERY)) {
+                /* about the flight the probe was part of, not what this ACK left */
+                tcp_cc_cong_signal_flight(tp, TCP_CONG_FAST_RETRANSMIT, now, tcp_flight(tp) + acked_bytes);
+                tcp_trace(st, tp, TB_TRACE_LOSS, "tlp_repaired", now);
+            }
+        }
+    }
 
     /* Eifel (RFC 3522 §2): the first ACK after an RTO retransmission echoes
      * a timestamp older than that retransmission: the original arrived. */
@@ -535,10 +597,18 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
     tp->flags &= ~(uint32_t)(TF_RECOVERY | TF_RESCUE_DONE);
     tp->reno_sacked = 0;
     tp->recover = tp->snd_max;
+    tp->rto_recovery = true;
     tp->tlp_out = false;
+    tp->tlp_episode = false;
     tb_timer_cancel(&st->timers, &tp->t_tlp);
     tb_timer_cancel(&st->timers, &tp->t_rack);
     FOR_SEGS(st, tp, s) if (!(s->flags & SEG_SACKED)) seg_set(tp, s, (uint8_t)((s->flags | SEG_LOST) & ~SEG_RETRANS));
+    /* RFC 2018 §8: the segment at the left edge goes again "whether or not
+     * the SACK bit is on for that segment": a receiver may renege. */
+    if (tp->seg_head != TCP_NONE) {
+        struct tcp_seg *h = &st->tcp->segs[tp->seg_head];
+        if (h->flags & SEG_SACKED) seg_set(tp, h, (uint8_t)((h->flags | SEG_LOST) & ~(SEG_SACKED | SEG_RETRANS | SEG_RXT_LOST)));
+    }
     /* Everything not SACKed is lost and nothing is in flight again. */
     TB_ASSERT(tp->sb_retrans == 0 && tp->sb_lost + tp->sb_sacked == tp->sb_total);
     sb_assert(st, tp);
@@ -546,9 +616,13 @@ void tcp_sack_on_rto(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
 }
 
 void tcp_tlp_arm(struct tb_stack *st, struct tb_tcb *tp, tb_time_ns now) {
-    /* RFC 8985 §7.2: probe when open (not recovering), SACK on, no probe out. */
-    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->tlp_out &&
-                tp->snd_una != tp->snd_max && tp->have_rtt && tp->state >= TB_TCP_ESTABLISHED;
+    /* RFC 8985 §7.2: probe when open ("unless it is already in fast recovery,
+     * RTO recovery, or segments have been SACKed"), SACK on, no probe out;
+     * §7.3: no probe until an RTT sample came after the last one. */
+    if (tp->rto_recovery && SEQ_GEQ(tp->snd_una, tp->recover)) tp->rto_recovery = false;
+    bool want = rack_on(st, tp) && !(tp->flags & (TF_RECOVERY | TF_PERSIST)) && !tp->rto_recovery &&
+                tp->sb_sacked == 0 && !tp->tlp_out && !tp->tlp_need_rtt && tp->snd_una != tp->snd_max &&
+                tp->have_rtt && tp->state >= TB_TCP_ESTABLISHED;
     if (!want) {
         if (tb_timer_armed(&tp->t_tlp)) {
             tb_timer_cancel(&st->timers, &tp->t_tlp);
@@ -574,8 +648,14 @@ void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     tb_time_ns next;
     uint32_t lost = rack_detect(st, tp, now, &next);
     if (next != TB_TIME_NEVER) tb_timer_arm(&st->timers, &tp->t_rack, next);
-    if (lost > 0 && !(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover))
+    if (lost > 0 && !(tp->flags & TF_RECOVERY) && SEQ_GEQ(tp->snd_una, tp->recover)) {
         enter_recovery(st, tp, "rack_timer", now);
+        /* RFC 6675 §5 (4.3): entering recovery retransmits the first segment
+         * presumed lost. No ACK came to give PRR a delivery (RFC 6937 §3), so
+         * room for that one segment is made here. */
+        uint32_t pipe = pipe_of(st, tp);
+        if (tp->cwnd < pipe + tp->mss) tp->cwnd = pipe + tp->mss;
+    }
     if (lost > 0) tcp_output(st, tp, now);
     sb_assert(st, tp);
     tcp_assert_snd_seq(tp);
@@ -584,7 +664,7 @@ void tcp_rack_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
 void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     struct tb_stack *st = ctx;
     struct tb_tcb *tp = TB_CONTAINER_OF(t, struct tb_tcb, t_tlp);
-    if ((tp->flags & TF_RECOVERY) || tp->tlp_out || tp->snd_una == tp->snd_max) {
+    if ((tp->flags & TF_RECOVERY) || tp->tlp_out || tp->tlp_need_rtt || tp->snd_una == tp->snd_max) {
         if (tp->snd_una != tp->snd_max && !tb_timer_armed(&tp->t_rexmt)) tcp_rexmt_arm(st, tp, now);
         return;
     }
@@ -593,6 +673,9 @@ void tcp_tlp_timer_fired(struct tb_timer *t, tb_time_ns now, void *ctx) {
     uint32_t len = unsent < tp->mss ? unsent : tp->mss;
     bool fits = len > 0 && SEQ_LEQ(tp->snd_max + len, tp->snd_una + tp->snd_wnd);
     tp->tlp_out = true;
+    tp->tlp_episode = true;
+    tp->tlp_is_retrans = !fits;
+    tp->tlp_need_rtt = true;
     tp->cs.tlp_probes++;
     st->stats.tcp_tlp_probes++;
     if (fits) {

@@ -40,6 +40,7 @@ static tb_time_ns clamp_rto(const struct tb_tcb *tp, tb_time_ns rto) {
  * granularity G is one nanosecond here. */
 void tcp_rtt_sample(struct tb_tcb *tp, tb_time_ns rtt_ns) {
     if (rtt_ns < 1) rtt_ns = 1;
+    tp->tlp_need_rtt = false;   /* RFC 8985 §7.3: a sample since the last probe */
     if (!tp->have_rtt) {
         tp->srtt_ns = rtt_ns;
         tp->rttvar_ns = rtt_ns / 2;

@@ -63,6 +63,37 @@ for pairs in 10 100 1000; do
     --bytes 100K 2>&1 >/dev/null | tail -1
 done
 
+echo
+echo "== the conformance suite in virtual time (issue 11): scripts per wall second, virtual seconds per wall second"
+echo "\$ $TCPBED check --json tests/conformance"
+for run in 1 2 3 4 5; do
+  "$TCPBED" check --json tests/conformance | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = d["scripts"]
+w = sum(x["wall_time_s"] for x in s)
+v = sum(x["virtual_time_s"] for x in s)
+slow = max(s, key=lambda x: x["wall_time_s"])
+print("run %s: %d scripts (%d passed), %.1f virtual s in %.4f wall s: %.0f scripts/s, %.0f x real time; slowest %s %.2f ms" % (
+    sys.argv[1], len(s), d["passed"], v, w, len(s) / w, v / w, slow["file"], slow["wall_time_s"] * 1e3))
+' "$run"
+done
+if command -v valgrind >/dev/null; then
+  out=$(mktemp -d)
+  echo "\$ valgrind --tool=callgrind $TCPBED check tests/conformance"
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" "$TCPBED" check tests/conformance >"$out/run.txt" 2>"$out/vg.log"
+  python3 - "$out/cg.out" "$out/run.txt" <<'PY'
+import re, sys
+total = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"summary: (\d+)", line) or re.match(r"totals: (\d+)", line)
+    if m: total = int(m.group(1))
+n = sum(1 for l in open(sys.argv[2]) if l.startswith(("ok ", "FAIL ", "skip ")))
+print("%d instructions, %d scripts: %.0f instructions per script" % (total, n, total / n))
+PY
+  rm -rf "$out"
+fi
+
 # Instructions per packet under callgrind; extra arguments are added to the
 # reference command (the fault log makes every link name every frame).
 callgrind_per_packet() {

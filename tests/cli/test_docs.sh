@@ -64,6 +64,9 @@ read -r -d '' TABLE <<'EOF'
 0 @@ build/tcpbed sim bulk --bytes 300K --pcap-dir run1 && build/tcpbed plot run1 @@ @@ test -s run1/plot.svg
 0 @@ build/tcpbed sim dumbbell --pairs 8 --workload mixed --qdisc red --red 20K,80K,0.1
 0 @@ build/tcpbed sim run tests/scenarios/branch-office.ini
+0 @@ build/tcpbed check tests/conformance @@ @@ tail -1 $OUT | grep -qE '^[0-9]+ passed, 0 failed, 0 skipped$'
+0 @@ build/tcpbed check --profile linux tests/check/corpus @@ @@ tail -1 $OUT | grep -qE '^[0-9]+ passed, 0 failed, [0-9]+ skipped$'
+0 @@ build/tcpbed check tests/conformance --junit check.xml @@ @@ tail -1 $OUT | grep -qE '^[0-9]+ passed, 0 failed, 0 skipped$' && python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' check.xml
 0 @@ build/tcpbed sim dumbbell --pairs 1000 --workload bulk --bytes 20K --pcap-dir db1 @@ @@ test "$(ls db1/*.pcap | wc -l)" -eq 2000 && grep -q '^ok: ' $OUT
 0 @@ make fuzz-long SECONDS=1800 TARGETS=stack @@ @@ grep -q '^fuzz-long: stack: 2 s x' $OUT
 0 @@ make fuzz TARGET=wire ENGINE=libfuzzer SECONDS=30 @@ @@ grep -q '^fuzz: wire/libfuzzer: .* 0 finding(s)' $OUT
@@ -83,7 +86,7 @@ read -r -d '' TABLE <<'EOF'
 0 @@ make fuzz-build [ENGINE=libfuzzer|afl|afl-plain|replay] @@ make fuzz-build ENGINE=replay @@ test -x build/fuzz/replay/stack
 skip @@ make fuzz-smoke @@ make test runs it (tests/run.sh: fuzz/smoke.sh)
 0 @@ make fuzz-bench @@ FUZZ_BENCH_SECONDS=1 make fuzz-bench @@ grep -q '^faults ' $OUT
-0 @@ make fuzz-long [SECONDS=1800] [TARGETS=wire,stack,faults] @@ make fuzz-long SECONDS=1800 TARGETS=wire @@ grep -q '^fuzz-long: wire: 2 s x' $OUT
+0 @@ make fuzz-long [SECONDS=1800] [TARGETS=wire,stack,faults,check] @@ make fuzz-long SECONDS=1800 TARGETS=wire @@ grep -q '^fuzz-long: wire: 2 s x' $OUT
 skip @@ make fuzz-corpus @@ it rewrites fuzz/corpus/ in the tree; make test replays the committed corpus
 0 @@ build/tcpbed fuzz-to-pcap build/fuzz/findings/stack/crash-... --target stack --out crash.pcap @@ @@ test -s crash.pcap
 0 @@ build/tcpbed fuzz-to-pcap build/fuzz/findings/faults/crash-... --target faults @@ @@ grep -q 'reproduce with: tcpbed sim bulk' $OUT
@@ -92,7 +95,7 @@ skip @@ tcpbed sim bulk ... --fault '...' @@ elided; the full line is the next o
 0 @@ tcpbed sim bulk --seed 108 --bytes 23552 --sndbuf 8192 --rcvbuf 8192 --mss 536 --nodelay --zero-copy --delay 1ms --rate 100000000bps --time-limit 1200s --fault 'corrupt A>B any #30-32 bit=3531' --fault 'drop A>B any #29-31' --fault 'delay B>A tcp data #29-30 301ms'
 skip @@ tcpbed shrink -- bulk ... @@ elided; README's shrink line is the full form
 0 @@ tcpbed sim bulk --bytes 50K
-0 @@ make fuzz-long @@ @@ grep -q '^fuzz-long: faults: 2 s x' $OUT
+0 @@ make fuzz-long @@ @@ grep -q "^fuzz-long: faults: 2 s x" $OUT && grep -q "^fuzz-long: check: 2 s x" $OUT
 0 @@ make fuzz-long SECONDS=600 TARGETS=stack,faults
 0 @@ FUZZ_JOBS=4 make fuzz-long SECONDS=3600 TARGETS=faults @@ @@ grep -q '^fuzz-long: faults: 2 s x 4 instances' $OUT
 0 @@ FUZZ_JOBS=N make fuzz ... @@ FUZZ_JOBS=2 make fuzz TARGET=wire ENGINE=libfuzzer SECONDS=2
@@ -135,7 +138,7 @@ export TABLE SCALE ROOT TMP
 python3 - README.md docs/*.md >"$TMP/plan" <<'PY' || { echo "FAIL extracting the commands"; echo "docs: 0 passed, 1 failed"; exit 1; }
 import os, re, sys
 
-SUB = r'(?:sim|sweep|shrink|plot|fuzz-to-pcap|help|version)'
+SUB = r'(?:sim|check|sweep|shrink|plot|fuzz-to-pcap|help|version)'
 CMD = re.compile(r'(?<![\w/.-])((?:build/)?tcpbed (?:' + SUB + r')(?![\w:-]).*)')
 MAKE = re.compile(r'^((?:[A-Z_]+=\S+ )*make fuzz(?:-[a-z]+)?\b.*)')
 

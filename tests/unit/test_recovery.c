@@ -181,7 +181,7 @@ static void rack_learns_reordering_and_then_tolerates_it(void **state) {
  * retransmits, the DSACK proves it spurious, and undo reverses it. */
 static void reordering_beyond_racks_window_is_undone(void **state) {
     (void)state;
-    const char *f[] = {"delay A>B tcp data #40 2ms", "delay A>B tcp data #200 12ms"};
+    const char *f[] = {"delay A>B tcp data #40 2ms", "delay A>B tcp data #200 15ms"};
     BOTH_CC({
         run(cc, 500000, f, 2, true, true, &o);
         assert_true(o.rack >= 2);

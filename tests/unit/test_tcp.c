@@ -1425,6 +1425,30 @@ static void close_with_unread_data_sends_rst(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 7323 §3.2: once timestamps are negotiated, TSopt "SHOULD be sent in
+ * an <RST> segment" too: the RST of a close with unread data carries
+ * TSval and TSecr = TS.Recent. */
+static void rst_on_timestamp_connection_carries_ts(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.p.ts_on);
+    c.p.ts_val = 4999;
+    c_send_data(&c, 100);   /* TSval 5000, the ACK delayed */
+    expect_none(st);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_RST);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    assert_true(s.th.opts.has_ts);
+    assert_int_equal(s.th.opts.ts_ecr, 5000);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
 /* RFC 1122 §4.2.2.13: "if new data is received after CLOSE is called, its
  * TCP SHOULD send a RST to show that data was lost". */
 static void data_after_close_is_answered_with_rst(void **state) {
@@ -1467,6 +1491,32 @@ static void time_wait_reacks_fin_and_restarts_2msl(void **state) {
     assert_int_equal(state_of(&c), TB_TCP_TIME_WAIT);
     tb_stack_tick(st, c.now + 10 * SEC);
     assert_int_equal(state_of(&c), TB_TCP_CLOSED);
+    t_stack_done(forget(st));
+}
+
+/* RFC 6191 §2 (RFC 9293 §3.6.1 SHLD-4, §3.10.7.4 fourth check): in
+ * TIME-WAIT after a connection with timestamps, a SYN whose TSval equals
+ * the last one seen reopens the connection when its sequence number lies
+ * beyond the old connection's ("honor the connection request"). */
+static void time_wait_reopens_on_equal_tsval_and_higher_seq(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    to_time_wait(&c);
+    uint32_t last_tsval = c.p.ts_val;   /* the FIN's, now the stack's TS.Recent */
+    c.now += SEC;
+    struct tb_tcp_opts o = syn_opts(O_MSS | O_TS, 1460, 0, last_tsval, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN, .seq = c.p.snd_nxt + 1000, .window = 65535, .opts = o});
+    struct seg s;
+    if (!next_seg(st, &s)) fail_msg("nothing answered the SYN");
+    if (s.th.flags != (TB_TCP_SYN | TB_TCP_ACK))
+        fail_msg("a SYN with TSval = TS.Recent and a sequence number beyond the old connection's got flags %#x "
+                 "(ack %u), not a SYN-ACK",
+                 s.th.flags, s.th.ack);
+    assert_int_equal(s.th.ack, c.p.snd_nxt + 1001);
+    assert_int_equal(stats_of(st).tcp_time_wait_reused, 1);
     t_stack_done(forget(st));
 }
 
@@ -2322,9 +2372,86 @@ static void keepalive_answer_resets_probing(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 3168 §6.1.2: an ECE is a congestion signal even on an ACK that
+ * acknowledges everything in flight: cwnd is reduced once, the next new
+ * data carries CWR, and further ECEs before it (the receiver echoes until
+ * it sees CWR) do not reduce again. */
+static void ece_acking_everything_still_reduces_and_sends_cwr(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_ecn = true;
+    struct tconn c;
+    struct tb_stack *st = tcp_stack(&cfg);
+    c_init(&c, st, T0);
+    c.h = tb_tcp_connect(st, c.now, T_IP_PEER, US_PORT);
+    assert_true(c.h >= 0);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.flags, TB_TCP_SYN | TB_TCP_ECE | TB_TCP_CWR);   /* ECN-setup SYN */
+    c.p.port = US_PORT;
+    c.p.stack_port = s.th.src_port;
+    tb_peer_learn(&c.p, &s.th);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, ++c.p.ts_val, c.p.ts_recent);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN | TB_TCP_ACK | TB_TCP_ECE, .seq = c.p.isn,
+                                         .ack = c.p.rcv_nxt, .window = c.p.window, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    c_expect_ack(&c, c.p.snd_nxt);
+    expect_event(st, TB_EV_TCP_CONNECTED, c.h);
+    assert_true(info_of(st, c.h).ecn_ok);
+    app_send(&c, 100, 0);
+    c_expect_data(&c, 100);
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);   /* acknowledges all, echoes a CE */
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 1);
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);   /* still echoing: no second reduction */
+    expect_none(st);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 1);
+    app_send(&c, 100, 100);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.payload_len, 100);
+    assert_true(s.th.flags & TB_TCP_CWR);
+    t_stack_done(forget(st));
+}
+
 /* ======================================================================== */
 /* Timestamps and PAWS (RFC 7323)                                           */
 /* ======================================================================== */
+
+/* RFC 7323 §5.5 and Appendix D: after more than 24 days idle TS.Recent is
+ * invalid; a segment with an older TSval is accepted and its TSval becomes
+ * TS.Recent, so our ACK echoes it (not the 25-day-old value). */
+static void ts_recent_invalid_after_24_days_is_replaced(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_TS);
+    assert_true(c.p.ts_on);
+    c.p.ts_val = 1999999999;
+    c_send_data(&c, 100);   /* TSval 2000000000 */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 2000000000u);
+    c.now += INT64_C(25) * 24 * 3600 * SEC;
+    tb_stack_tick(st, c.now);
+    c.p.ts_val = 4;
+    c_send_data(&c, 100);   /* TSval 5: older modulo 2^32, accepted */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
+    assert_int_equal(s.th.opts.ts_ecr, 5);
+    c.p.ts_val = 5;
+    c_send_data(&c, 100);   /* TSval 6: in order again */
+    c.now += cfg.tcp_delack_ns;
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.opts.ts_ecr, 6);
+    t_stack_done(forget(st));
+}
 
 /* RFC 7323 §5.3: a segment whose TSval is older than TS.Recent is a
  * duplicate: it is acknowledged and dropped, its data not delivered; the
@@ -2611,6 +2738,45 @@ static void icmp_unreachable_is_a_soft_error(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 1122 §4.2.3.9 / RFC 9293 §3.9.2.2: Port and Protocol Unreachable are
+ * hard errors and end an opening connection; Host Unreachable does not, and
+ * neither does a Port Unreachable once synchronized (RFC 5927 §5.2). */
+static void hard_icmp_error_ends_an_opening_connection(void **state) {
+    (void)state;
+    for (uint8_t code = 1; code <= 3; code++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        struct seg syn;
+        active_syn(&c, &syn);
+        icmp_about(st, c.now, code, 0, &syn, NULL);
+        struct tb_tcp_info i = info_of(st, c.h);
+        if (code == 1) {
+            assert_int_equal(i.state, TB_TCP_SYN_SENT);
+            assert_int_equal(i.error, 0);
+        } else {
+            assert_int_equal(i.error, TB_ERR_UNREACH);
+            assert_int_equal(i.last_soft_error_icmp_code, code);
+            tb_stack_tick(st, c.now + 5 * TB_NS_PER_S);
+            expect_none(st);   /* no SYN again */
+        }
+        t_stack_done(forget(st));
+    }
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    app_send(&c, 100, 0);
+    struct seg s;
+    c_expect(&c, &s);
+    icmp_about(st, c.now, 3 /* port unreachable */, 0, &s, NULL);
+    assert_int_equal(info_of(st, c.h).state, TB_TCP_ESTABLISHED);
+    assert_int_equal(info_of(st, c.h).error, 0);
+    t_stack_done(forget(st));
+}
+
 /* RFC 1191 §6.1 / RFC 1122 §4.2.3.9: "fragmentation needed" with a next-hop
  * MTU lowers the MSS (MTU - 40) and what was in flight is resent in
  * segments that fit. */
@@ -2645,6 +2811,33 @@ static void icmp_frag_needed_lowers_mss_and_resends(void **state) {
     c_ack(&c);
     app_send(&c, 2000, 2920);
     c_expect_data(&c, 960);
+    t_stack_done(forget(st));
+}
+
+/* RFC 1191 §3 / §6.3: the estimate follows the next-hop MTU down to 68, the
+ * IPv4 minimum, and every datagram then fits it (28 bytes of data), never a
+ * larger DF datagram that the 68-octet hop drops again. */
+static void icmp_frag_needed_down_to_68_fits_the_path(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t una = c.p.rcv_nxt;
+    app_send(&c, 200, 0);
+    struct seg first;
+    c_expect(&c, &first);
+    drain_all(st);
+    icmp_about(st, c.now, TB_ICMP_UNREACH_FRAG_NEEDED, 68, &first, NULL);
+    assert_int_equal(info_of(st, c.h).mss_bytes, 28);
+    uint32_t covered = una;
+    struct seg s;
+    while (next_seg(st, &s)) {
+        assert_true(s.ip.total_len <= 68);
+        assert_int_equal(s.th.seq, covered);
+        covered += (uint32_t)s.th.payload_len;
+    }
+    assert_int_equal(covered, una + 200);
     t_stack_done(forget(st));
 }
 
@@ -2825,7 +3018,8 @@ static void bad_handles_are_rejected(void **state) {
         assert_int_equal(tb_tcp_recv_buf(st, T0, h, &chain, 100), TB_ERR_BADCONN);
         assert_null(chain);
         assert_int_equal(tb_tcp_shutdown(st, T0, h), TB_ERR_BADCONN);
-        assert_int_equal(tb_tcp_setopt(st, h, TB_TCP_OPT_NODELAY, 1), TB_ERR_BADCONN);
+        /* A listener keeps options for its connections. */
+        assert_int_equal(tb_tcp_setopt(st, h, TB_TCP_OPT_NODELAY, 1), h == c.lh ? TB_OK : TB_ERR_BADCONN);
         assert_int_equal(tb_tcp_info(st, h, &i), TB_ERR_BADCONN);
         if (h != c.lh) {
             assert_int_equal(tb_tcp_close(st, T0, h), TB_ERR_BADCONN);
@@ -3073,6 +3267,69 @@ static void window_scale_is_fixed_by_the_syn(void **state) {
     t_stack_done(forget(st));
 }
 
+/* Options set before the connection exists shape its SYN (connect) or its
+ * SYN-ACK (a listener's options, inherited): RCVBUF the window scale
+ * offered (RFC 7323 §2.2), MSS the MSS announced (RFC 9293 §3.7.1). A
+ * refused option fails the connect with nothing sent. */
+static void options_before_the_syn_shape_it(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    const struct tb_tcp_optval small[] = {{TB_TCP_OPT_RCVBUF, 16384}, {TB_TCP_OPT_MSS, 1000}};
+    c.h = tb_tcp_connect_opts(st, T0, 0, T_IP_PEER, US_PORT, small, TB_ARRAY_LEN(small));
+    assert_true(c.h >= 0);
+    struct seg syn;
+    expect_seg(st, &syn);
+    assert_int_equal(syn.th.flags, TB_TCP_SYN);
+    assert_true(syn.th.opts.has_wscale);
+    assert_int_equal(syn.th.opts.wscale, 0);   /* 16 KiB fits the 16-bit field */
+    assert_int_equal(syn.th.opts.mss, 1000);
+    assert_int_equal(syn.th.window, 16384);
+    const struct tb_tcp_optval bad[] = {{TB_TCP_OPT_RCVBUF, 1 << 20}, {TB_TCP_OPT_MSS, 5}};
+    assert_int_equal(tb_tcp_connect_opts(st, T0, 0, T_IP_PEER, US_PORT, bad, TB_ARRAY_LEN(bad)), TB_ERR_INVAL);
+    expect_none(st);
+    assert_int_equal(tb_tcp_connect_opts(st, T0, 0, T_IP_PEER, US_PORT, NULL, TB_TCP_MAX_PRESET_OPTS + 1),
+                     TB_ERR_INVAL);
+
+    int32_t lh = listen80(st);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RCVBUF, 1 << 20), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_MSS, 900), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_MSS, 5), TB_ERR_INVAL);   /* refused, 900 kept */
+    struct tconn p;
+    c_init(&p, st, T0);
+    struct seg synack;
+    passive_syn(&p, PEER_PORT, O_MSS | O_WS, &synack);
+    assert_int_equal(synack.th.opts.mss, 900);
+    assert_int_equal(synack.th.opts.wscale, 5);   /* 1 MiB >> 5 fits 16 bits */
+    /* The whole list is checked in a child's order: a floor above the
+     * ceiling set before it is refused, as on a connection. */
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MIN_NS, 100 * MS), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MAX_NS, 150 * MS), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MIN_NS, 300 * MS), TB_ERR_INVAL);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RTO_MIN_NS, 120 * MS), TB_OK);
+    t_stack_done(forget(st));
+
+    /* A SYN cookie's SYN-ACK is the listener's too: its MSS and window. */
+    tcp_cfg(&cfg);
+    cfg.tcp_syn_queue_len = 1;
+    st = tcp_stack(&cfg);
+    lh = listen80(st);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_RCVBUF, 4096), TB_OK);
+    assert_int_equal(tb_tcp_setopt(st, lh, TB_TCP_OPT_MSS, 536), TB_OK);
+    c_init(&p, st, T0);
+    passive_syn(&p, PEER_PORT, O_MSS, &synack);   /* fills the SYN queue */
+    struct tconn q;
+    c_init(&q, st, T0);
+    passive_syn(&q, PEER_PORT + 1, O_MSS, &synack);
+    assert_int_equal(stats_of(st).tcp_syncookies_sent, 1);
+    assert_int_equal(synack.th.opts.mss, 536);
+    assert_int_equal(synack.th.window, 4096);
+    t_stack_done(forget(st));
+}
+
 /* RFC 6298 §5 and RFC 1122 §4.2.3.1 (Karn): an ACK for retransmitted data
  * gives no RTT sample, so the backed-off RTO is kept for the next segment
  * instead of collapsing back to the old RTO (which would send every
@@ -3155,6 +3412,152 @@ static void window_update_after_zero_window_at_one_mss(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 9293 §3.8.6.2.2 (RFC 1122 §4.2.3.3): the receiver's threshold is
+ * min(Fr * RCV.BUFF, Eff.snd.MSS), "its own Eff.snd.MSS": with a peer MSS
+ * of 1000 (ours 1460) the update after a zero window goes out when 1000
+ * bytes are free, not 1460. */
+static void window_update_threshold_is_the_send_mss(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_rcvbuf_bytes = 4096;
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1000, 0, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    for (int k = 0; k < 4; k++) c_send_data(&c, 1000);
+    c_send_data(&c, 96);   /* 4096: the window is full */
+    drain_all(st);
+    uint8_t buf[1000];
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 999), 999);
+    expect_none(st);   /* 999 < 1000: the right edge stays */
+    assert_int_equal(tb_tcp_recv(st, c.now, c.h, buf, 1), 1);
+    c_expect(&c, &s);
+    assert_int_equal(s.th.flags, TB_TCP_ACK);
+    assert_int_equal(s.th.ack, c.p.snd_nxt);
+    assert_int_equal(s.th.window, 1000);
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.9.1.1 MUST-46 (RFC 1122 §3.2.1.3): an active OPEN to a
+ * broadcast or multicast address (or class E) is rejected as an error and
+ * sends nothing: limited and directed broadcast on a /24, multicast, and
+ * with every address on the link (prefix 0, as the script checker has it). */
+static void connect_to_broadcast_or_multicast_is_refused(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    const uint32_t bad[] = {0xffffffffu, 0x0a0000ffu, 0xe0000005u, 0xeffffffau, 0xf0000001u};
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
+        if (tb_tcp_connect(st, T0, bad[k], 80) != TB_ERR_INVAL) fail_msg("connect to %08x not refused", bad[k]);
+        expect_none(st);
+    }
+    t_stack_done(forget(st));
+    cfg.ipv4_prefix_len = 0;
+    cfg.ipv4_gateway = 0;
+    st = tcp_stack(&cfg);
+    for (size_t k = 0; k < TB_ARRAY_LEN(bad); k++) {
+        if (k == 1) continue;   /* no directed broadcast without a subnet */
+        if (tb_tcp_connect(st, T0, bad[k], 80) != TB_ERR_INVAL) fail_msg("prefix 0: connect to %08x not refused", bad[k]);
+        expect_none(st);
+    }
+    assert_true(tb_tcp_connect(st, T0, T_IP_PEER, 80) >= 0);   /* a unicast one still goes */
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.8.6.2.1 rule 3 with §3.7.4 (RFC 1122 §4.2.3.4): with Nagle
+ * on, a segment of at least Fs * Max(SND.WND) but below Eff.snd.MSS goes
+ * only when nothing is outstanding ("[SND.NXT = SND.UNA and]", the
+ * condition the Nagle algorithm imposes). Peer window 1000, MSS 1460. */
+static void nagle_holds_half_window_segments_while_unacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    c.p.window = 1000;
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    struct seg s;
+    passive_syn_opts(&c, PEER_PORT, &o, &s);
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    app_send(&c, 3000, 0);
+    c_expect_data(&c, 1000);   /* the whole window, nothing outstanding */
+    expect_none(st);
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt - 500, NULL, 0);   /* 500 still out */
+    expect_none(st);   /* 500 bytes would fit, but 500 are unacknowledged */
+    c_ack(&c);
+    c_expect_data(&c, 1000);
+    t_stack_done(forget(st));
+}
+
+/* RFC 9293 §3.8.6.1 MUST-37: a FIN sent into a zero window (an RFC
+ * receiver does not take it: SEG.LEN 1, RCV.WND 0) is what probes the
+ * window; while every retransmission is answered with a zero-window ACK
+ * the connection stays open, past max_retries. */
+static void answered_fin_into_zero_window_never_times_out(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_max_retries = 2;
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    c.p.window = 0;
+    c_ack(&c);
+    expect_none(st);
+    assert_int_equal(tb_tcp_shutdown(st, c.now, c.h), TB_OK);
+    struct seg s;
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_FIN);
+    for (int k = 0; k < 8; k++) {
+        c_ack(&c);   /* ack = the FIN's sequence number: not taken */
+        expect_none(st);
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        c_expect(&c, &s);
+        if (!(s.th.flags & TB_TCP_FIN)) fail_msg("round %d: no FIN retransmission", k);
+    }
+    expect_no_event(st, TB_EV_TCP_ERROR);
+    struct tb_tcp_info i = info_of(st, c.h);
+    assert_int_equal(i.state, TB_TCP_FIN_WAIT_1);
+    assert_int_equal(i.error, 0);
+    c.p.window = 65535;
+    c_send_full(&c, TB_TCP_ACK, c.p.snd_nxt, c.p.rcv_nxt + 1, NULL, 0);   /* the FIN taken at last */
+    assert_int_equal(info_of(st, c.h).state, TB_TCP_FIN_WAIT_2);
+    t_stack_done(forget(st));
+
+    /* Closed by the application instead: it gives up after max_retries
+     * (the peer cannot hold it open for ever). */
+    st = open_default(&c, &cfg, O_MSS);
+    c.p.window = 0;
+    c_ack(&c);
+    assert_int_equal(tb_tcp_close(st, c.now, c.h), TB_OK);
+    c_expect(&c, &s);
+    assert_true(s.th.flags & TB_TCP_FIN);
+    int rounds = 0;
+    for (; rounds < 20; rounds++) {
+        c_ack(&c);
+        tb_time_ns d = tb_stack_next_deadline(st);
+        if (d == TB_TIME_NEVER) break;
+        c.now = d;
+        tb_stack_tick(st, c.now);
+        if (!next_seg(st, &s) || (s.th.flags & TB_TCP_RST)) break;
+    }
+    assert_true(rounds <= (int)cfg.tcp_max_retries + 1);
+    assert_int_equal(stats_of(st).tcp_conns_timed_out, 1);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.10.7.4 fifth check: the send window is updated only if
  * SND.UNA =< SEG.ACK; an old ACK (here with newer data) carrying a zero
  * window must not close it. */
@@ -3230,6 +3633,401 @@ static void idle_restart_ignores_pure_acks(void **state) {
     while (next_seg(st, &s)) burst += s.th.payload_len;
     assert_true(burst <= iw);
     t_stack_done(forget(st));
+}
+
+/* RFC 5681 §3.1 eq. 2: in slow start an ACK grows cwnd by min(N, SMSS), never
+ * more (RFC 3465's L = 2*SMSS "is not allowed as part of the standard"): an
+ * ACK of two segments frees two and adds one, three segments in all. */
+static void slow_start_grows_one_smss_per_ack(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    for (uint32_t k = 0; k < 4; k++) app_send(&c, 8000, k * 8000);
+    assert_int_equal(drain_all(st), 10);   /* RFC 6928 IW */
+    uint32_t cwnd = info_of(st, c.h).cwnd_bytes;
+    c.now += 10 * MS;
+    c.p.rcv_nxt += 2 * mss;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, cwnd + mss);
+    assert_int_equal(drain_all(st), 3);
+    t_stack_done(forget(st));
+}
+
+/* RFC 6675 SetPipe (§4) and §5.1, RFC 5681 §3.1: after an RTO every
+ * unacknowledged segment is lost, and a lost segment sent again counts once
+ * in pipe, not twice; so the ACK of the first retransmission (cwnd 2 SMSS)
+ * sends the next two segments, not one. */
+static void retransmission_of_a_lost_segment_counts_once_in_pipe(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS);   /* no SACK: the scoreboard alone */
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 3 * mss, 0);
+    assert_int_equal(drain_all(st), 3);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);   /* RFC 6298 §5.4: the earliest, alone (LW = 1 SMSS) */
+    expect_none(st);
+    c.now += 10 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, 2 * mss);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt + mss);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.3 and RFC 6675 §5 (4.3): when the RACK reordering timer marks
+ * a segment lost and starts recovery, that segment is retransmitted then,
+ * not an RTO later (no ACK arrives to give PRR a delivery to clock it). */
+static void rack_timer_loss_is_retransmitted_at_once(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;   /* min_RTT 100 ms: reo_wnd 25 ms */
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 4 * mss, 0);
+    assert_int_equal(drain_all(st), 4);
+    c.now += 100 * MS;
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = c.p.rcv_nxt, .window = c.p.window};
+    a.opts.sack_count = 1;
+    a.opts.sack[0].left = c.p.rcv_nxt + mss;
+    a.opts.sack[0].right = c.p.rcv_nxt + 2 * mss;
+    c_send_seg(&c, &a);
+    expect_none(st);
+    tb_time_ns at = tb_stack_next_deadline(st);
+    assert_true(at <= c.now + 25 * MS);
+    tb_stack_tick(st, at);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    expect_none(st);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.2 step 3: segments SACKed by one ACK arrived together; a
+ * lower block listed after a higher one (RFC 2018 §4 puts the newest first)
+ * is not reordering. Four segments SACKed above the first, no reordering
+ * seen: reo_wnd is 0 and the first is retransmitted at once. */
+static void sack_block_order_is_not_reordering(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes, una = c.p.rcv_nxt;
+    app_send(&c, 5 * mss, 0);
+    assert_int_equal(drain_all(st), 5);
+    c.now += 100 * MS;
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = una, .window = c.p.window};
+    a.opts.sack_count = 2;
+    a.opts.sack[0].left = una + 2 * mss;   /* segments 3-5, the newest block first */
+    a.opts.sack[0].right = una + 5 * mss;
+    a.opts.sack[1].left = una + mss;       /* segment 2 */
+    a.opts.sack[1].right = una + 2 * mss;
+    c_send_seg(&c, &a);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §7.4.2: a retransmitted loss probe acknowledged without a D-SACK
+ * repaired a loss; the first ACK beyond TLP.end_seq makes congestion control
+ * react (cwnd down to ssthresh, no slow-start growth). */
+static void tlp_that_repaired_a_loss_reduces_cwnd(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 2 * mss, 0);
+    assert_int_equal(drain_all(st), 2);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* the second segment is lost */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);   /* the probe: the last segment again */
+    assert_int_equal(s.th.seq, c.p.rcv_nxt);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* exactly TLP.end_seq, no D-SACK: undecided */
+    uint32_t cwnd = info_of(st, c.h).cwnd_bytes;
+    app_send(&c, 4 * mss, 2 * mss);
+    assert_int_equal(drain_all(st), 4);
+    c.now += 100 * MS;
+    c.p.rcv_nxt += mss;
+    c_ack(&c);   /* beyond TLP.end_seq: the probe repaired a loss */
+    assert_true(info_of(st, c.h).cwnd_bytes < cwnd);
+    t_stack_done(forget(st));
+}
+
+/* A SACKing connection with min_RTT 100 ms (reo_wnd 25 ms) and n segments
+ * out; returns the first's sequence number. */
+static uint32_t rack_conn(struct tconn *c, struct tb_stack *st, uint32_t n) {
+    c_init(c, st, T0);
+    c->lh = listen80(st);
+    struct seg s;
+    passive_syn(c, PEER_PORT, O_MSS | O_SACK, &s);
+    c->now += 100 * MS;
+    c_ack(c);
+    c->h = tb_tcp_accept(st, c->lh);
+    assert_true(c->h >= 0);
+    app_send(c, n * info_of(st, c->h).mss_bytes, 0);
+    assert_int_equal(drain_all(st), n);
+    return c->p.rcv_nxt;
+}
+
+static void peer_sack(struct tconn *c, uint32_t ack, uint32_t left, uint32_t right) {
+    struct tb_peer_seg a = {.flags = TB_TCP_ACK, .seq = c->p.snd_nxt, .ack = ack, .window = c->p.window};
+    a.opts.sack_count = 1;
+    a.opts.sack[0].left = left;
+    a.opts.sack[0].right = right;
+    c_send_seg(c, &a);
+}
+
+/* RFC 2883 §4 and RFC 3708: the D-SACK of a spurious retransmission often
+ * comes after the ACK that retired everything; it still counts (undo). */
+static void dsack_with_nothing_outstanding_still_counts(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 4);
+    uint32_t mss = info_of(st, c.h).mss_bytes, cwnd = info_of(st, c.h).cwnd_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);   /* RACK's reordering timer */
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);   /* spurious: the original is only late */
+    c.now += 5 * MS;
+    c.p.rcv_nxt = una + 4 * mss;
+    c_ack(&c);
+    assert_true(info_of(st, c.h).cwnd_bytes < cwnd);
+    c.now += 95 * MS;
+    peer_sack(&c, una + 4 * mss, una, una + mss);   /* the D-SACK */
+    assert_true(info_of(st, c.h).cwnd_bytes >= cwnd);
+    assert_int_equal(stats_of(st).tcp_spurious_undos, 1);
+    t_stack_done(forget(st));
+
+    /* RFC 3708 §3: a D-SACK of a segment never retransmitted (a duplicate
+     * the network made) says nothing of the retransmission: no undo. */
+    st = tcp_stack(&cfg);
+    una = rack_conn(&c, st, 4);
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    c.now += 5 * MS;
+    c.p.rcv_nxt = una + 4 * mss;
+    c_ack(&c);
+    uint32_t reduced = info_of(st, c.h).cwnd_bytes;
+    c.now += 95 * MS;
+    peer_sack(&c, una + 4 * mss, una + 3 * mss, una + 4 * mss);
+    assert_int_equal(stats_of(st).tcp_spurious_undos, 0);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, reduced);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §6.2 step 4: reo_wnd_mult starts at 1 and the first D-SACK makes
+ * it 2: reo_wnd = 2 * min_RTT / 4 = 50 ms. */
+static void first_dsack_doubles_the_reordering_window(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 5);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + 2 * mss);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una);
+    c.now += 5 * MS;
+    peer_sack(&c, una + 2 * mss, una, una + mss);   /* the original came; then the D-SACK of the copy */
+    drain_all(st);
+    c.now += 100 * MS;
+    peer_sack(&c, una + 2 * mss, una + 3 * mss, una + 4 * mss);   /* the third is lost */
+    drain_all(st);
+    tb_time_ns sack_at = c.now;
+    tb_time_ns at = tb_stack_next_deadline(st);
+    tb_stack_tick(st, at);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + 2 * mss);
+    /* sent at T0+100 ms, SACK of the fourth (same send time) RTT later; deadline = xmit + RACK.rtt + 50 ms */
+    assert_true(at - sack_at >= 45 * MS);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §7.3: no loss probe unless an RTT sample came since the last
+ * one; the RTO guards the tail instead. */
+static void no_probe_without_an_rtt_sample_since_the_last(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 2);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + mss;
+    c_ack(&c);   /* a sample: SRTT 100 ms */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    struct seg s;
+    expect_seg(st, &s);   /* the probe */
+    assert_int_equal(s.th.seq, una + mss);
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + 2 * mss;
+    c_ack(&c);   /* acknowledges the probe: no sample (Karn) */
+    app_send(&c, 2 * mss, 2 * mss);
+    assert_int_equal(drain_all(st), 2);
+    tb_time_ns srtt = info_of(st, c.h).srtt_ns;
+    assert_true(tb_stack_next_deadline(st) - c.now > 2 * srtt);   /* no PTO: the RTO */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + 2 * mss);   /* the RTO's retransmission, not a probe */
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 8985 §7.2: no PTO in RTO recovery, even once an RTT sample has come
+ * (timestamps make the ACK of the RTO's retransmission a valid sample). */
+static void no_loss_probe_in_rto_recovery(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    c_init(&c, st, T0);
+    c.lh = listen80(st);
+    struct seg s;
+    passive_syn(&c, PEER_PORT, O_MSS | O_SACK | O_TS, &s);
+    c.now += 100 * MS;
+    c_ack(&c);
+    c.h = tb_tcp_accept(st, c.lh);
+    assert_true(c.h >= 0);
+    uint32_t una = c.p.rcv_nxt, mss = info_of(st, c.h).mss_bytes;
+    app_send(&c, 3 * mss, 0);
+    assert_int_equal(drain_all(st), 3);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);   /* the probe */
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    c_expect(&c, &s);   /* the RTO's retransmission; the peer learns its TSval */
+    assert_int_equal(s.th.seq, una);
+    c.now += 100 * MS;
+    c.p.rcv_nxt = una + mss;
+    c_ack(&c);   /* echoes it: a valid sample */
+    assert_int_equal(drain_all(st), 2);
+    tb_time_ns srtt = info_of(st, c.h).srtt_ns;
+    assert_true(tb_stack_next_deadline(st) - c.now > 2 * srtt);   /* the RTO, no PTO */
+    c.now = tb_stack_next_deadline(st);
+    tb_stack_tick(st, c.now);
+    expect_seg(st, &s);
+    assert_int_equal(s.th.seq, una + mss);
+    assert_int_equal(stats_of(st).tcp_tlp_probes, 1);
+    t_stack_done(forget(st));
+}
+
+/* RFC 2018 §8: after an RTO the left edge is retransmitted even if it was
+ * SACKed (the receiver may have reneged); without it, data all SACKed and
+ * never acknowledged was never sent again. */
+static void rto_resends_the_left_edge_even_if_sacked(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t una = rack_conn(&c, st, 2);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una, una + 2 * mss);   /* both SACKed, none acknowledged */
+    bool left_edge = false;
+    for (int k = 0; k < 4 && !left_edge; k++) {   /* the probe, then the RTO */
+        c.now = tb_stack_next_deadline(st);
+        tb_stack_tick(st, c.now);
+        struct seg s;
+        while (next_seg(st, &s)) left_edge = left_edge || s.th.seq == una;
+    }
+    assert_true(left_edge);
+    t_stack_done(forget(st));
+}
+
+/* RFC 5681 §3.1 and RFC 6928 §2: after more than one SYN retransmission the
+ * initial window is one segment; after a single one it stays the full IW. */
+static void initial_window_after_syn_retransmissions(void **state) {
+    (void)state;
+    for (int expiries = 1; expiries <= 2; expiries++) {
+        struct tb_config cfg;
+        tcp_cfg(&cfg);
+        struct tb_stack *st = tcp_stack(&cfg);
+        struct tconn c;
+        c_init(&c, st, T0);
+        struct seg s;
+        active_syn(&c, &s);
+        for (int k = 0; k < expiries; k++) {
+            c.now = tb_stack_next_deadline(st);
+            tb_stack_tick(st, c.now);
+            expect_seg(st, &s);
+            assert_int_equal(s.th.flags, TB_TCP_SYN);
+        }
+        active_synack(&c, O_MSS);
+        c_expect_ack(&c, c.p.snd_nxt);
+        uint32_t mss = info_of(st, c.h).mss_bytes;
+        assert_int_equal(info_of(st, c.h).cwnd_bytes, expiries > 1 ? mss : 10 * mss);
+        uint8_t big[8192];
+        tb_peer_fill_pat(big, sizeof(big), 0);
+        assert_true(tb_tcp_send(st, c.now, c.h, big, sizeof(big)) > 0);
+        assert_int_equal(drain_all(st), expiries > 1 ? 1 : 5);
+        t_stack_done(forget(st));
+    }
 }
 
 /* RFC 7323 §3.2: with timestamps in use, a non-RST segment without one is
@@ -3396,6 +4194,48 @@ static void dsack_for_a_partly_old_segment(void **state) {
     t_stack_done(forget(st));
 }
 
+/* RFC 2883 §4: a D-SACK of out-of-order data is followed by the block that
+ * contains it, before the other blocks (RFC 2018's most recent first). */
+static void dsack_is_followed_by_its_containing_block(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.p.snd_nxt;
+    c_send_data_at(&c, b + 100, 100);
+    struct tb_sack_block one[1] = {{b + 100, b + 200}};
+    expect_sack(&c, b, one, 1);
+    c_send_data_at(&c, b + 300, 100);
+    struct tb_sack_block two[2] = {{b + 300, b + 400}, {b + 100, b + 200}};
+    expect_sack(&c, b, two, 2);
+    c_send_data_at(&c, b + 100, 100);   /* a duplicate of the older block */
+    struct tb_sack_block three[3] = {{b + 100, b + 200}, {b + 100, b + 200}, {b + 300, b + 400}};
+    expect_sack(&c, b, three, 3);
+    t_stack_done(forget(st));
+}
+
+/* RFC 2883 §4 (example 4.1.4): a duplicate of queued out-of-order data that
+ * spans two of its segments is still reported by a D-SACK. */
+static void dsack_of_a_duplicate_spanning_queued_segments(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tconn c;
+    struct tb_stack *st = open_default(&c, &cfg, O_MSS | O_SACK);
+    uint32_t b = c.p.snd_nxt;
+    c_send_data_at(&c, b + 100, 100);
+    struct tb_sack_block one[1] = {{b + 100, b + 200}};
+    expect_sack(&c, b, one, 1);
+    c_send_data_at(&c, b + 200, 100);
+    struct tb_sack_block run[1] = {{b + 100, b + 300}};
+    expect_sack(&c, b, run, 1);
+    c_send_data_at(&c, b + 150, 100);   /* half of each */
+    struct tb_sack_block two[2] = {{b + 150, b + 250}, {b + 100, b + 300}};
+    expect_sack(&c, b, two, 2);
+    t_stack_done(forget(st));
+}
+
 /* RFC 9293 §3.8.4 (MUST-26): no keep-alive while sent data is outstanding;
  * the retransmission timer is in charge (found by the idle dumbbell
  * workload: probes 1 ms apart killed a connection whose data was in flight). */
@@ -3425,6 +4265,69 @@ static void no_keepalive_while_data_is_outstanding(void **state) {
 
 #define T(f) cmocka_unit_test_teardown(f, free_leftover_stacks)
 
+/* RFC 2018 §8: a receiver that reneged on SACKed data (the cumulative ACK
+ * stops at the SACKed left edge) gets it resent as recovery goes on, not one
+ * backed-off RTO per segment; and RFC 3168 §6.1.2: an ECE before any data
+ * was sent reduces nothing. */
+static void reneged_sack_data_is_resent_without_an_rto_each(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    struct tb_stack *st = tcp_stack(&cfg);
+    struct tconn c;
+    uint32_t n = 5;
+    uint32_t una = rack_conn(&c, st, n);
+    uint32_t mss = info_of(st, c.h).mss_bytes;
+    c.now += 100 * MS;
+    peer_sack(&c, una, una + mss, una + n * mss);   /* 2..n SACKed, 1 lost */
+    uint32_t peer_rcv = una;                       /* then the peer drops what it SACKed */
+    uint32_t expiries = 0;
+    for (int k = 0; k < 200 && peer_rcv != una + n * mss; k++) {
+        struct seg sg;
+        bool any = false;
+        while (next_seg(st, &sg)) {
+            any = true;
+            if (sg.th.payload_len > 0 && sg.th.seq == peer_rcv) peer_rcv = sg.th.seq + sg.th.payload_len;
+        }
+        if (any) {
+            c.now += 20 * MS;
+            c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_ACK, .seq = c.p.snd_nxt, .ack = peer_rcv,
+                                                 .window = c.p.window});
+            continue;
+        }
+        tb_time_ns d = tb_stack_next_deadline(st);
+        if (d == TB_TIME_NEVER) break;
+        c.now = d;
+        tb_stack_tick(st, c.now);
+        expiries++;
+    }
+    assert_int_equal(peer_rcv, una + n * mss);
+    assert_true(expiries <= 2);   /* the loss's own timer, not one per reneged segment */
+    t_stack_done(forget(st));
+
+    /* An ECE on an ACK before any data went: nothing to reduce. */
+    tcp_cfg(&cfg);
+    cfg.tcp_ecn = true;
+    st = tcp_stack(&cfg);
+    c_init(&c, st, T0);
+    c.h = tb_tcp_connect(st, c.now, T_IP_PEER, US_PORT);
+    struct seg syn;
+    expect_seg(st, &syn);
+    c.p.port = US_PORT;
+    c.p.stack_port = syn.th.src_port;
+    tb_peer_learn(&c.p, &syn.th);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    c_send_seg(&c, &(struct tb_peer_seg){.flags = TB_TCP_SYN | TB_TCP_ACK | TB_TCP_ECE, .seq = c.p.isn,
+                                         .ack = c.p.rcv_nxt, .window = c.p.window, .opts = o});
+    c.p.snd_nxt = c.p.isn + 1;
+    c_expect_ack(&c, c.p.snd_nxt);
+    uint32_t cwnd0 = info_of(st, c.h).cwnd_bytes;
+    c_send(&c, TB_TCP_ACK | TB_TCP_ECE, NULL, 0);
+    assert_int_equal(info_of(st, c.h).cwnd_bytes, cwnd0);
+    assert_int_equal(stats_of(st).tcp_ecn_reductions, 0);
+    t_stack_done(forget(st));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         /* issue 9 regressions */
@@ -3432,12 +4335,29 @@ int main(void) {
         T(simultaneous_open_completes),
         T(tiny_peer_mss_is_never_exceeded),
         T(window_scale_is_fixed_by_the_syn),
+        T(options_before_the_syn_shape_it),
+        T(hard_icmp_error_ends_an_opening_connection),
         T(ambiguous_ack_keeps_the_backed_off_rto),
         T(challenge_ack_budget_is_randomised),
         T(syn_cookie_mss_never_exceeds_the_clients),
         T(window_update_after_zero_window_at_one_mss),
+        T(window_update_threshold_is_the_send_mss),
+        T(connect_to_broadcast_or_multicast_is_refused),
+        T(nagle_holds_half_window_segments_while_unacked),
+        T(answered_fin_into_zero_window_never_times_out),
         T(old_ack_does_not_update_the_window),
         T(idle_restart_ignores_pure_acks),
+        T(initial_window_after_syn_retransmissions),
+        T(slow_start_grows_one_smss_per_ack),
+        T(retransmission_of_a_lost_segment_counts_once_in_pipe),
+        T(rack_timer_loss_is_retransmitted_at_once),
+        T(sack_block_order_is_not_reordering),
+        T(tlp_that_repaired_a_loss_reduces_cwnd),
+        T(dsack_with_nothing_outstanding_still_counts),
+        T(first_dsack_doubles_the_reordering_window),
+        T(no_probe_without_an_rtt_sample_since_the_last),
+        T(no_loss_probe_in_rto_recovery),
+        T(rto_resends_the_left_edge_even_if_sacked),
         T(segment_without_timestamp_is_dropped),
         T(syn_at_the_left_edge_gets_a_challenge_ack),
         T(syn_gives_up_after_three_minutes),
@@ -3445,6 +4365,8 @@ int main(void) {
         T(time_exceeded_is_a_soft_error),
         T(land_syn_is_dropped),
         T(dsack_for_a_partly_old_segment),
+        T(dsack_is_followed_by_its_containing_block),
+        T(dsack_of_a_duplicate_spanning_queued_segments),
         T(no_keepalive_while_data_is_outstanding),
         /* handshakes */
         T(passive_open_answers_offered_options),
@@ -3486,8 +4408,10 @@ int main(void) {
         T(simultaneous_close_passes_closing),
         T(half_closed_connection_still_receives),
         T(close_with_unread_data_sends_rst),
+        T(rst_on_timestamp_connection_carries_ts),
         T(data_after_close_is_answered_with_rst),
         T(time_wait_reacks_fin_and_restarts_2msl),
+        T(time_wait_reopens_on_equal_tsval_and_higher_seq),
         /* data */
         T(in_order_data_is_delivered_exactly),
         T(out_of_order_data_is_held_and_sacked),
@@ -3522,6 +4446,8 @@ int main(void) {
         T(keepalive_answer_resets_probing),
         /* timestamps */
         T(paws_drops_segment_with_old_timestamp),
+        T(ece_acking_everything_still_reduces_and_sends_cwr),
+        T(ts_recent_invalid_after_24_days_is_replaced),
         T(timestamp_echo_follows_last_ack_sent),
         /* SYN cookies, accept queue, listener */
         T(syn_cookie_answers_when_syn_queue_full),
@@ -3531,6 +4457,7 @@ int main(void) {
         /* ICMP */
         T(icmp_unreachable_is_a_soft_error),
         T(icmp_frag_needed_lowers_mss_and_resends),
+        T(icmp_frag_needed_down_to_68_fits_the_path),
         T(icmp_quoting_stale_sequence_is_ignored),
         /* urgent */
         T(urgent_data_is_delivered_inline),
@@ -3541,6 +4468,7 @@ int main(void) {
         T(bad_handles_are_rejected),
         T(setopt_rejects_out_of_range_values),
         T(isn_depends_on_seed_and_4_tuple),
+        T(reneged_sack_data_is_resent_without_an_rto_each),
     };
     return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }

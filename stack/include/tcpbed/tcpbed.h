@@ -102,6 +102,8 @@ struct tb_config {
     uint8_t tcp_cc;                 /* enum tb_cc_algo */
     bool tcp_rack_tlp;              /* RFC 8985 when SACK is negotiated (default on) */
     bool tcp_ecn;                   /* RFC 3168 (default off) */
+    bool tcp_ecn_accept;            /* answer an ECN-setup SYN even with tcp_ecn off (Linux's tcp_ecn=2) */
+    uint32_t tcp_quickack_segs;     /* the first N data segments are acknowledged at once (0: off) */
     uint32_t tcp_dupthresh;         /* RFC 5681/6675 DupThresh (3) */
     uint32_t tcp_seg_records;       /* scoreboard entries, whole stack; 0: 2 x buf_count */
 };
@@ -203,6 +205,8 @@ int tb_ping_send(struct tb_stack *st, tb_time_ns now, uint32_t dst_ipv4, uint16_
 
 /* Listens on port; returns a listener handle. backlog 0: the config default. */
 int32_t tb_tcp_listen(struct tb_stack *st, uint16_t port, uint32_t backlog);
+/* How many connections wait in the listener's accept queue (poll's view). */
+int tb_tcp_accept_pending(const struct tb_stack *st, int32_t listener);
 /* A connection from the listener's accept queue, or TB_ERR_AGAIN. */
 int32_t tb_tcp_accept(struct tb_stack *st, int32_t listener);
 /* Opens a connection from an ephemeral port (RFC 6056); returns its handle.
@@ -247,7 +251,23 @@ enum tb_tcp_opt {
     TB_TCP_OPT_MAX_RETRIES,
     TB_TCP_OPT_DELACK_NS,           /* 0: acknowledge every segment at once */
 };
+/* On a connection: takes effect now. On a listener: kept, and given to
+ * every connection it creates before its SYN-ACK (as a listening socket's
+ * options are inherited), so RCVBUF and MSS shape the SYN-ACK. */
 int tb_tcp_setopt(struct tb_stack *st, int32_t conn, enum tb_tcp_opt opt, int64_t value);
+
+/* Options set before the connection exists (a socket's options before connect). */
+struct tb_tcp_optval {
+    int32_t opt;                    /* enum tb_tcp_opt */
+    int64_t value;
+};
+#define TB_TCP_MAX_PRESET_OPTS 16
+/* tb_tcp_connect_from (local_port 0: an ephemeral port) with opts applied,
+ * in order, before the SYN is built: RCVBUF sets the window scale the SYN
+ * offers, MSS the MSS it announces. The first option refused fails the
+ * call with its error and nothing is sent. */
+int32_t tb_tcp_connect_opts(struct tb_stack *st, tb_time_ns now, uint16_t local_port, uint32_t dst_ipv4,
+                            uint16_t dst_port, const struct tb_tcp_optval *opts, size_t n_opts);
 
 enum tb_tcp_state {
     TB_TCP_CLOSED = 0, TB_TCP_LISTEN, TB_TCP_SYN_SENT, TB_TCP_SYN_RECEIVED, TB_TCP_ESTABLISHED,
