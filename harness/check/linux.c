@@ -54,3 +54,33 @@ int tb_linux_tcp_state(int tb_state) {
     };
     return tb_state >= 0 && (size_t)tb_state < sizeof(map) / sizeof(map[0]) ? map[tb_state] : -1;
 }
+
+void tb_linux_tcpi(const struct tb_tcp_info *in, int64_t rto_max_ns, struct tb_linux_tcpi *out) {
+    int64_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
+    int64_t rto = in->rto_ns;   /* Linux's is the timer's: backed off, up to the maximum */
+    for (uint32_t i = 0; i < in->backoff && rto < rto_max_ns; i++) rto *= 2;
+    if (rto > rto_max_ns) rto = rto_max_ns;
+    *out = (struct tb_linux_tcpi){
+        .state = tb_linux_tcp_state(in->state),
+        .backoff = in->backoff,
+        .options = (in->ts_ok ? 1 : 0) | (in->sack_ok ? 2 : 0) | (in->ws_ok ? 4 : 0) | (in->ecn_ok ? 8 : 0),
+        .snd_wscale = in->ws_ok ? in->snd_wscale : 0,
+        .rcv_wscale = in->ws_ok ? in->rcv_wscale : 0,
+        .rto_us = rto / 1000,
+        .snd_mss = in->mss_bytes,
+        .rtt_us = in->srtt_ns / 1000,
+        .rttvar_us = in->rttvar_ns / 1000,
+        .snd_cwnd = in->cwnd_bytes / mss,
+        .snd_ssthresh = in->ssthresh_bytes >= 0x7fffffffu ? 0x7fffffff : (int64_t)in->ssthresh_bytes / mss,
+        .unacked = (in->flight_bytes + mss - 1) / mss,
+        .total_retrans = (int64_t)in->retransmits,
+        .bytes_acked = (int64_t)in->bytes_acked,
+        .bytes_received = (int64_t)in->bytes_received,
+        .segs_out = (int64_t)in->segs_out,
+        .segs_in = (int64_t)in->segs_in,
+        .data_segs_out = (int64_t)in->data_segs_out,
+        .data_segs_in = (int64_t)in->data_segs_in,
+        .snd_wnd = in->snd_wnd_bytes,
+        .ca_state = in->in_recovery ? 3 : 0,   /* TCP_CA_Recovery, TCP_CA_Open */
+    };
+}

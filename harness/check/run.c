@@ -1524,39 +1524,33 @@ static void release_fd(struct ctx *c, int fdn, struct call_result *r) {
     tb_host_kick(c->h);
 }
 
-/* Linux's tcpi_state for a tcpbed state. */
-static int64_t linux_tcp_state(int state) { return tb_linux_tcp_state(state); }
 
 /* The portable fields of Linux's struct tcp_info, from tcpbed's, in
  * Linux's units (microseconds; cwnd and ssthresh in segments). */
 static bool tcp_info_field(const struct tb_tcp_info *in, tb_time_ns rto_max_ns, const char *name, int64_t *v) {
-    int64_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
-    tb_time_ns rto = in->rto_ns;   /* Linux's is the timer's: backed off, up to the maximum */
-    for (uint32_t i = 0; i < in->backoff && rto < rto_max_ns; i++) rto *= 2;
-    if (rto > rto_max_ns) rto = rto_max_ns;
-    if (strcmp(name, "tcpi_state") == 0) *v = linux_tcp_state(in->state);
-    else if (strcmp(name, "tcpi_backoff") == 0) *v = in->backoff;
-    else if (strcmp(name, "tcpi_options") == 0)
-        *v = (in->ts_ok ? 1 : 0) | (in->sack_ok ? 2 : 0) | (in->ws_ok ? 4 : 0) | (in->ecn_ok ? 8 : 0);
-    else if (strcmp(name, "tcpi_snd_wscale") == 0) *v = in->ws_ok ? in->snd_wscale : 0;
-    else if (strcmp(name, "tcpi_rcv_wscale") == 0) *v = in->ws_ok ? in->rcv_wscale : 0;
-    else if (strcmp(name, "tcpi_rto") == 0) *v = rto / NS_PER_US;
-    else if (strcmp(name, "tcpi_snd_mss") == 0) *v = in->mss_bytes;
-    else if (strcmp(name, "tcpi_rtt") == 0) *v = in->srtt_ns / NS_PER_US;
-    else if (strcmp(name, "tcpi_rttvar") == 0) *v = in->rttvar_ns / NS_PER_US;
-    else if (strcmp(name, "tcpi_snd_cwnd") == 0) *v = in->cwnd_bytes / mss;
-    else if (strcmp(name, "tcpi_snd_ssthresh") == 0)
-        *v = in->ssthresh_bytes >= 0x7fffffffu ? 0x7fffffff : (int64_t)in->ssthresh_bytes / mss;
-    else if (strcmp(name, "tcpi_total_retrans") == 0) *v = (int64_t)in->retransmits;
-    else if (strcmp(name, "tcpi_bytes_acked") == 0) *v = (int64_t)in->bytes_acked;
-    else if (strcmp(name, "tcpi_bytes_received") == 0) *v = (int64_t)in->bytes_received;
-    else if (strcmp(name, "tcpi_segs_out") == 0) *v = (int64_t)in->segs_out;
-    else if (strcmp(name, "tcpi_segs_in") == 0) *v = (int64_t)in->segs_in;
-    else if (strcmp(name, "tcpi_data_segs_out") == 0) *v = (int64_t)in->data_segs_out;
-    else if (strcmp(name, "tcpi_data_segs_in") == 0) *v = (int64_t)in->data_segs_in;
-    else if (strcmp(name, "tcpi_snd_wnd") == 0) *v = in->snd_wnd_bytes;
-    else return false;
-    return true;
+    struct tb_linux_tcpi t;
+    tb_linux_tcpi(in, rto_max_ns, &t);
+    const struct {
+        const char *name;
+        int64_t value;
+    } fields[] = {
+        {"tcpi_state", t.state},           {"tcpi_backoff", t.backoff},
+        {"tcpi_options", t.options},       {"tcpi_snd_wscale", t.snd_wscale},
+        {"tcpi_rcv_wscale", t.rcv_wscale}, {"tcpi_rto", t.rto_us},
+        {"tcpi_snd_mss", t.snd_mss},       {"tcpi_rtt", t.rtt_us},
+        {"tcpi_rttvar", t.rttvar_us},      {"tcpi_snd_cwnd", t.snd_cwnd},
+        {"tcpi_snd_ssthresh", t.snd_ssthresh}, {"tcpi_total_retrans", t.total_retrans},
+        {"tcpi_bytes_acked", t.bytes_acked}, {"tcpi_bytes_received", t.bytes_received},
+        {"tcpi_segs_out", t.segs_out},     {"tcpi_segs_in", t.segs_in},
+        {"tcpi_data_segs_out", t.data_segs_out}, {"tcpi_data_segs_in", t.data_segs_in},
+        {"tcpi_snd_wnd", t.snd_wnd},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (strcmp(fields[i].name, name) == 0) {
+            *v = fields[i].value;
+            return true;
+        }
+    return false;
 }
 
 /* getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_snd_cwnd=10, ...}, [len]):

@@ -972,28 +972,27 @@ static int put_int(void *val, socklen_t *len, int v) {
 /* Linux's struct tcp_info (glibc's classic part: up to tcpi_total_retrans)
  * from tcpbed's, in Linux's numbers and units: microseconds, cwnd and
  * ssthresh in segments. Fields tcpbed does not keep are 0. */
-static void linux_tcp_info(const struct tb_tcp_info *in, struct tcp_info *t) {
-    uint32_t mss = in->mss_bytes > 0 ? in->mss_bytes : 1;
+static void linux_tcp_info(const struct tb_tcp_info *in, int64_t rto_max_ns, struct tcp_info *t) {
+    struct tb_linux_tcpi l;
+    tb_linux_tcpi(in, rto_max_ns, &l);   /* the same numbers tcpbed check compares */
     memset(t, 0, sizeof(*t));
-    int state = tb_linux_tcp_state(in->state);
-    t->tcpi_state = (uint8_t)(state < 0 ? 0 : state);
-    t->tcpi_ca_state = in->in_recovery ? 3 : 0;   /* TCP_CA_Recovery, TCP_CA_Open */
-    t->tcpi_retransmits = (uint8_t)in->backoff;
-    t->tcpi_backoff = (uint8_t)in->backoff;
-    t->tcpi_options = (uint8_t)((in->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (in->sack_ok ? TCPI_OPT_SACK : 0) |
-                                (in->ws_ok ? TCPI_OPT_WSCALE : 0) | (in->ecn_ok ? TCPI_OPT_ECN : 0));
-    t->tcpi_snd_wscale = in->ws_ok ? in->snd_wscale & 15 : 0;
-    t->tcpi_rcv_wscale = in->ws_ok ? in->rcv_wscale & 15 : 0;
-    t->tcpi_rto = (uint32_t)(in->rto_ns / TB_NS_PER_US);
-    t->tcpi_snd_mss = in->mss_bytes;
-    t->tcpi_rcv_mss = in->mss_bytes;
-    t->tcpi_unacked = (in->flight_bytes + mss - 1) / mss;
-    t->tcpi_rtt = (uint32_t)(in->srtt_ns / TB_NS_PER_US);
-    t->tcpi_rttvar = (uint32_t)(in->rttvar_ns / TB_NS_PER_US);
-    t->tcpi_snd_ssthresh = in->ssthresh_bytes >= 0x7fffffffu ? 0x7fffffffu : in->ssthresh_bytes / mss;
-    t->tcpi_snd_cwnd = in->cwnd_bytes / mss;
-    t->tcpi_advmss = in->mss_bytes;
-    t->tcpi_total_retrans = (uint32_t)in->retransmits;
+    t->tcpi_state = (uint8_t)(l.state < 0 ? 0 : l.state);
+    t->tcpi_ca_state = (uint8_t)l.ca_state;
+    t->tcpi_retransmits = (uint8_t)l.backoff;
+    t->tcpi_backoff = (uint8_t)l.backoff;
+    t->tcpi_options = (uint8_t)l.options;
+    t->tcpi_snd_wscale = (uint8_t)(l.snd_wscale & 15);
+    t->tcpi_rcv_wscale = (uint8_t)(l.rcv_wscale & 15);
+    t->tcpi_rto = (uint32_t)l.rto_us;
+    t->tcpi_snd_mss = (uint32_t)l.snd_mss;
+    t->tcpi_rcv_mss = (uint32_t)l.snd_mss;
+    t->tcpi_unacked = (uint32_t)l.unacked;
+    t->tcpi_rtt = (uint32_t)l.rtt_us;
+    t->tcpi_rttvar = (uint32_t)l.rttvar_us;
+    t->tcpi_snd_ssthresh = (uint32_t)l.snd_ssthresh;
+    t->tcpi_snd_cwnd = (uint32_t)l.snd_cwnd;
+    t->tcpi_advmss = (uint32_t)l.snd_mss;
+    t->tcpi_total_retrans = (uint32_t)l.total_retrans;
 }
 
 static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len) {
@@ -1037,7 +1036,7 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
             r = fail(EBADF);
         } else {
             struct tcp_info t;
-            linux_tcp_info(&in, &t);
+            linux_tcp_info(&in, p->cfg.tcp_rto_max_ns, &t);
             size_t n = *len < sizeof(t) ? *len : sizeof(t);
             memcpy(val, &t, n);
             *len = (socklen_t)n;
