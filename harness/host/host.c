@@ -115,6 +115,11 @@ tb_time_ns tb_host_next_deadline(const struct tb_host *h) {
 }
 
 /* ---- the loop -------------------------------------------------------------- */
+static void pass_hook(struct tb_host *h, tb_time_ns now, bool from_port) {
+    for (size_t k = 0; k < h->nhooks; k++)
+        if (h->hooks[k].on_pass != NULL) h->hooks[k].on_pass(h->hooks[k].ctx, h, now, from_port);
+}
+
 static void frame_hook(struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, const uint8_t *frame, size_t len) {
     for (size_t k = 0; k < h->nhooks; k++)
         if (h->hooks[k].on_frame != NULL) h->hooks[k].on_frame(h->hooks[k].ctx, h, dir, now, frame, len);
@@ -159,6 +164,7 @@ tb_time_ns tb_host_poll(struct tb_host *h) {
     tb_time_ns now = h->env_ops->now(h->env);
     h->pass_now = now;
     h->in_pass = true;
+    pass_hook(h, now, true);
     if (h->port_ops != NULL) {
         struct tb_buf *in[TB_HOST_BURST];
         size_t n = h->port_ops->rx_burst(h->port, h, in, TB_HOST_BURST);
@@ -177,6 +183,7 @@ void tb_host_kick(struct tb_host *h) {
     if (h->in_pass) return;
     h->pass_now = h->env_ops->now(h->env);
     h->in_pass = true;
+    pass_hook(h, h->pass_now, false);
     pass_rest(h, h->pass_now);
     h->in_pass = false;
 }

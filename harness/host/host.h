@@ -105,6 +105,12 @@ struct tb_host_call {
 enum tb_host_dir { TB_HOST_IN = 0, TB_HOST_OUT = 1 };
 
 struct tb_host_hooks {
+    /* A pass begins at `now` (tb_host_poll, or tb_host_kick with
+     * from_port false): what follows until the next pass (inbound frames,
+     * a tick, calls, outbound frames) happened in it, in that order. A
+     * run-log needs the boundaries: a burst's frames are all received
+     * before any is input. */
+    void (*on_pass)(void *ctx, struct tb_host *h, tb_time_ns now, bool from_port);
     /* A frame crossing the host's NIC, in either direction (what tcpdump on
      * the host would see), flattened. Inbound: before the stack sees it. */
     void (*on_frame)(void *ctx, struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, const uint8_t *frame,
