@@ -36,6 +36,7 @@ static void usage(FILE *f) {
             "tcpbed: a deterministic user-space TCP/IP stack and the testbed around it.\n\n"
             "commands:\n"
             "  sim       run a simulated scenario (tcpbed sim --help)\n"
+            "  tap       run the stack on a Linux TAP device with an application (tcpbed tap --help)\n"
             "  check     run packetdrill-language scripts in exact virtual time (tcpbed check --help)\n"
             "  sweep     run a scenario over many seeds in parallel (tcpbed sweep --help)\n"
             "  shrink    reduce a failing run to its few essential faults (tcpbed shrink --help)\n"
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "sim") == 0) return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(cmd, "tap") == 0) return cmd_tap(argc - 2, argv + 2);
     if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "shrink") == 0) return cmd_shrink(argc - 2, argv + 2);
