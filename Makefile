@@ -119,8 +119,12 @@ test: deps-test
 $(BUILD)/bench_memory: $(BUILD)/obj/tests/bench/bench_memory.o $(PLATFORM_OBJ) $(BUILD)/libtcpbed.a
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# The kernel-side request/response client of the TAP benchmark (kernel sockets only).
+$(BUILD)/tb_rr: tests/bench/tb_rr.c
+	$(CC) $(CFLAGS) -o $@ $<
+
 bench: deps-test
-	@$(MAKE) --no-print-directory build $(BUILD)/bench_memory
+	@$(MAKE) --no-print-directory build $(BUILD)/bench_memory $(BUILD)/tb_rr
 	@bash tests/bench/run.sh
 
 clean:

@@ -44,6 +44,9 @@ export FUZZ_LONG_DIR="$TMP/fuzz-long" FUZZ_AFL_OUT="$TMP/afl-out"
 read -r -d '' TABLE <<'EOF'
 0 @@ tcpbed sim bulk --bytes 10M --seed 1 --pcap build/demo.pcap @@ @@ test -s build/demo.pcap && grep -q 'integrity: ok' $OUT
 0 @@ build/tcpbed help @@ @@ grep -q 'commands:' $OUT
+0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --host-ip 10.9.0.1/24 --app http @@ bash tests/interop/docs_tap.sh curl build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --host-ip 10.9.0.1/24 --app http @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT
+0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --app echo --pcap tap.pcap @@ bash tests/interop/docs_tap.sh echo build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --app echo --pcap tap.pcap @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT && test -s tap.pcap
+0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --app sink & @@ bash tests/interop/docs_tap.sh sink build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --app sink @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT
 0 @@ build/tcpbed sim ping --help @@ @@ grep -q -- '--pcap FILE' $OUT
 0 @@ build/tcpbed sim ping --count 3 --seed 1 --pcap a.pcap @@ @@ cp a.pcap a1.pcap && build/tcpbed sim ping --count 3 --seed 1 --pcap a.pcap >/dev/null && cmp a.pcap a1.pcap
 0 @@ build/tcpbed sim ping --delay 20ms --rate 1Mbps --size 1400
@@ -138,7 +141,7 @@ export TABLE SCALE ROOT TMP
 python3 - README.md docs/*.md >"$TMP/plan" <<'PY' || { echo "FAIL extracting the commands"; echo "docs: 0 passed, 1 failed"; exit 1; }
 import os, re, sys
 
-SUB = r'(?:sim|check|sweep|shrink|plot|fuzz-to-pcap|help|version)'
+SUB = r'(?:sim|check|sweep|shrink|plot|fuzz-to-pcap|tap|wire|replay|help|version)'
 CMD = re.compile(r'(?<![\w/.-])((?:build/)?tcpbed (?:' + SUB + r')(?![\w:-]).*)')
 MAKE = re.compile(r'^((?:[A-Z_]+=\S+ )*make fuzz(?:-[a-z]+)?\b.*)')
 

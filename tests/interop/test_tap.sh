@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# tcpbed on a TAP device against the Linux kernel's TCP, curl and wrk, in
+# namespaces this test makes and removes (tests/interop/lib.sh).
+#
+#   tests/interop/test_tap.sh build/tcpbed
+#
+# Three paths between tcpbed and the kernel:
+#   direct   namespace k holds the TAP tb0; the kernel's side of it is 10.9.0.1,
+#            tcpbed (holding the device) is 10.9.0.2.
+#   wire     namespace m holds tb0 and one end of a veth pair whose other end
+#            is in k (10.9.1.1); `tcpbed wire` joins tb0 and the veth end and
+#            impairs both directions.
+#   nft      the same, with a bridge in m instead of tcpbed wire, and nftables
+#            dropping at random in the bridge's forward chain: an impairment
+#            from code we did not write.
+# Every transfer is checked by SHA-256 at both ends.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN=$(realpath "${1:-build/tcpbed}")
+PEER=$(realpath tests/interop/peer.py)
+source tests/interop/lib.sh
+it_init interop-tap
+it_require_root
+it_require_tools ip ethtool python3 curl wrk nft tshark
+
+BIG=${TAP_BIG:-100M}          # each way, on the clean path
+IMPAIRED=${TAP_IMPAIRED:-20M} # each way, through 2 % loss and 5 ms each way
+TB=10.9.0.2
+K=10.9.0.1
+
+# json FILE EXPR: a value from the last JSON line of FILE (python expression on j).
+json() {
+  python3 - "$1" "$2" <<'EOF'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("{")]
+j = json.loads(lines[-1]) if lines else {}
+try:
+    v = eval(sys.argv[2], {"j": j})
+except Exception as e:
+    v = "<missing: %s>" % e
+print("true" if v is True else "false" if v is False else v)
+EOF
+}
+
+# tap_start NS LOG ARGS...: tcpbed tap in the background; TAP_PID.
+tap_start() {
+  local ns=$1 log=$2
+  shift 2
+  bg_start "$ns" "$log" "$BIN" tap --json "$@"
+  TAP_PID=$BG_PID
+}
+
+# tap_stop PID: SIGTERM, then wait for the summary.
+tap_stop() {
+  kill -TERM "$1" 2>/dev/null
+  bg_wait "$1" 20
+}
+
+# ---- the direct path ----------------------------------------------------------
+setup ns_create k
+setup tap_create k tb0
+setup addr_add k tb0 $K/24
+
+# -- the command's own errors
+out=$("$BIN" tap --ip $TB/24 --app echo 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q -- "--iface NAME is required" <<<"$out" && ok "missing --iface: exit 2 and says so" ||
+  fail "missing --iface" "rc=$rc $out"
+out=$("$BIN" tap --iface tb0 --ip 10.9.0.2 --app echo 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "expected ADDR/PREFIX" <<<"$out" && ok "--ip without a prefix is refused" || fail "--ip no prefix" "$out"
+out=$("$BIN" tap --iface tb0 --ip $TB/24 --app ftp 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "expected echo, sink, source, http or client, got 'ftp'" <<<"$out" && ok "unknown --app is refused" ||
+  fail "unknown app" "$out"
+out=$("$BIN" tap --iface tb0 --ip $TB/24 --app client 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "needs --connect" <<<"$out" && ok "client without --connect is refused" || fail "client no connect" "$out"
+out=$("$BIN" tap --iface tb0 --ip $TB/24 --app echo --bytes 10 2>&1); rc=$?
+[ $rc -eq 2 ] && ok "echo --bytes is refused" || fail "echo --bytes" "$out"
+out=$("$BIN" tap --iface tb0 --ip $TB/24 --app sink --both 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "needs --bytes" <<<"$out" && ok "--both without --bytes is refused" || fail "both no bytes" "$out"
+out=$(in_ns k "$BIN" tap --iface lo --ip $TB/24 --app echo 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "is not a TAP device" <<<"$out" && ok "a device that is not a TAP: clear error" ||
+  fail "not a tap" "rc=$rc $out"
+out=$(in_ns k setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+  "$BIN" tap --iface tbnew0 --ip $TB/24 --app echo 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "permission denied" <<<"$out" && ok "no permission: clear error" || fail "no permission" "rc=$rc $out"
+out=$(in_ns k timeout 10 "$BIN" tap --iface tb0 --ip $K/24 --app echo 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "address $K is already in use on tb0" <<<"$out" && ok "an address already in use: clear error" ||
+  fail "address in use" "rc=$rc $out"
+
+# -- curl and wrk against --app http
+tap_start k "$IT_TMP/http.json" --iface tb0 --ip $TB/24 --app http --bytes 5000 --seed 3
+HTTP_PID=$TAP_PID
+if wait_for_port k $TB 80 5; then
+  ok "tcpbed http answers on port 80"
+  in_ns k python3 "$PEER" sha256 --bytes 0 >/dev/null   # the peer runs at all
+  body_sha=$(in_ns k curl -s --max-time 5 http://$TB/ | sha256sum | cut -d' ' -f1)
+  code=$(in_ns k curl -s -o /dev/null -w '%{http_code} %{size_download} %{num_connects}' --max-time 5 http://$TB/x)
+  [ "$code" = "200 5000 1" ] && ok "curl: 200, a 5000-byte body" || fail "curl status/size" "$code"
+  three=$(in_ns k curl -s -o /dev/null -w '%{num_connects}\n' --max-time 5 http://$TB/a http://$TB/b http://$TB/c | tr '\n' ' ')
+  [ "$three" = "1 0 0 " ] && ok "curl keep-alive: three requests on one connection" || fail "curl keep-alive" "$three"
+  again=$(in_ns k curl -s --max-time 5 http://$TB/ | sha256sum | cut -d' ' -f1)
+  [ -n "$body_sha" ] && [ "$body_sha" = "$again" ] && ok "the body is the same every time (a fixed body)" ||
+    fail "body differs" "$body_sha $again"
+  head=$(in_ns k curl -s -I --max-time 5 http://$TB/ | tr -d '\r')
+  grep -q "^Content-Length: 5000" <<<"$head" && ok "HEAD: headers with the body's length" || fail "HEAD" "$head"
+  h10=$(in_ns k curl -s -0 -o /dev/null -w '%{http_code}' --max-time 5 http://$TB/)
+  [ "$h10" = 200 ] && ok "curl --http1.0 (no keep-alive)" || fail "http1.0" "$h10"
+  wk=$(in_ns k wrk -t1 -c8 -d2s --timeout 2s http://$TB/ 2>&1)
+  reqs=$(grep -oE '^ *[0-9]+ requests' <<<"$wk" | grep -oE '[0-9]+')
+  if [ "${reqs:-0}" -gt 100 ] && ! grep -q "Socket errors" <<<"$wk" && ! grep -q "Non-2xx" <<<"$wk"; then
+    ok "wrk keep-alive: $reqs requests, no errors"
+  else fail "wrk keep-alive" "$wk"; fi
+  wk=$(in_ns k wrk -t1 -c4 -d2s --timeout 2s -H "Connection: close" http://$TB/ 2>&1)
+  reqs=$(grep -oE '^ *[0-9]+ requests' <<<"$wk" | grep -oE '[0-9]+')
+  if [ "${reqs:-0}" -gt 50 ] && ! grep -q "Non-2xx" <<<"$wk"; then ok "wrk with Connection: close: $reqs requests"
+  else fail "wrk close" "$wk"; fi
+  seq_out=$(in_ns k python3 - "$TB" <<'EOF'
+import socket, sys
+ok = 0
+for i in range(1000):
+    s = socket.create_connection((sys.argv[1], 80), timeout=5)
+    s.sendall(b"GET /n HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    if data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\n" + data.split(b"\r\n\r\n", 1)[1]) and len(data.split(b"\r\n\r\n", 1)[1]) == 5000:
+        ok += 1
+print(ok)
+EOF
+)
+  [ "$seq_out" = 1000 ] && ok "1,000 sequential connections, each a whole response" || fail "1000 connections" "$seq_out"
+else
+  fail "tcpbed http did not come up" "$(cat "$IT_TMP/http.json")"
+fi
+tap_stop $HTTP_PID; rc=$?
+conns=$(json "$IT_TMP/http.json" 'j["connections"]')
+failed=$(json "$IT_TMP/http.json" 'j["connections_failed"]')
+[ $rc -eq 0 ] && [ "$failed" = 0 ] && [ "$conns" -ge 1000 ] 2>/dev/null &&
+  ok "SIGTERM: http stops cleanly, $conns connections, none failed" || fail "http summary" "rc=$rc $(tail -3 "$IT_TMP/http.json")"
+[ "$(json "$IT_TMP/http.json" 'j["stopped_by"]')" = SIGTERM ] && ok "the summary says SIGTERM stopped it" ||
+  fail "stopped_by" "$(tail -1 "$IT_TMP/http.json")"
+
+# -- busy: a second tcpbed cannot take a device the first holds
+tap_start k "$IT_TMP/holder.json" --iface tb0 --ip $TB/24 --app echo
+wait_for_port k $TB 7 5 >/dev/null 2>&1
+out=$(in_ns k "$BIN" tap --iface tb0 --ip 10.9.0.3/24 --app echo 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "busy" <<<"$out" && ok "a device another process holds: 'busy'" || fail "busy" "rc=$rc $out"
+# -- echo round trip from the kernel
+echo_out=$(in_ns k python3 - "$TB" <<'EOF'
+import socket, sys, hashlib, os
+data = os.urandom(3 * 1024 * 1024 + 17)
+s = socket.create_connection((sys.argv[1], 7), timeout=10)
+import threading
+got = bytearray()
+def rd():
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        got.extend(b)
+t = threading.Thread(target=rd); t.start()
+s.sendall(data); s.shutdown(socket.SHUT_WR); t.join(); s.close()
+print("same" if bytes(got) == data else "differs %d %d" % (len(got), len(data)))
+EOF
+)
+[ "$echo_out" = same ] && ok "echo: 3 MiB from the kernel come back unchanged" || fail "echo" "$echo_out"
+tap_stop $TAP_PID >/dev/null
+
+# transfer NAME TIMEOUT_S TAP_ARGS -- PEER_ARGS: one tcpbed app and one kernel
+# peer, both summaries checked: what one sent is what the other received.
+# TAP_NS / PEER_NS / TB_IP say where (default the direct path).
+transfer() {
+  local name=$1 timeout_s=$2
+  shift 2
+  local tap_args=() peer_args=()
+  while [ "$1" != -- ]; do tap_args+=("$1"); shift; done
+  shift
+  peer_args=("$@")
+  local tj="$IT_TMP/$name.tap.json" pj="$IT_TMP/$name.peer.json"
+  local peer_first=0
+  [ "${peer_args[0]}" = server ] && peer_first=1
+  if [ $peer_first -eq 1 ]; then
+    bg_start "${PEER_NS:-k}" "$pj" python3 "$PEER" "${peer_args[@]}" --timeout 120
+    local ppid=$BG_PID
+    wait_for_port "${PEER_NS:-k}" 0.0.0.0 5001 5 >/dev/null
+    tap_start "${TAP_NS:-k}" "$tj" "${tap_args[@]}"
+    local tpid=$TAP_PID
+    bg_wait $tpid "$timeout_s"; local trc=$?
+    bg_wait $ppid 20; local prc=$?
+  else
+    tap_start "${TAP_NS:-k}" "$tj" "${tap_args[@]}"
+    local tpid=$TAP_PID
+    wait_for_port "${PEER_NS:-k}" "${TB_IP:-$TB}" "${TAP_PORT:-7}" 5 >/dev/null
+    bg_start "${PEER_NS:-k}" "$pj" python3 "$PEER" "${peer_args[@]}" --timeout 120
+    local ppid=$BG_PID
+    bg_wait $ppid "$timeout_s"; local prc=$?
+    kill -TERM $tpid 2>/dev/null
+    bg_wait $tpid 20; local trc=$?
+  fi
+  local t_in t_out p_in p_out
+  t_in=$(json "$tj" 'j["flows"][0]["sha256_in"]'); t_out=$(json "$tj" 'j["flows"][0]["sha256_out"]')
+  p_in=$(json "$pj" 'j["sha256_in"]'); p_out=$(json "$pj" 'j["sha256_out"]')
+  local tb_bytes_in tb_bytes_out
+  tb_bytes_in=$(json "$tj" 'j["flows"][0]["bytes_in"]'); tb_bytes_out=$(json "$tj" 'j["flows"][0]["bytes_out"]')
+  if [ $trc -eq 0 ] && [ $prc -eq 0 ] && [ "$t_in" = "$p_out" ] && [ "$t_out" = "$p_in" ] &&
+     [ "$(json "$tj" 'j["flows"][0].get("error", "none")')" = none ]; then
+    ok "$name: tcpbed got $tb_bytes_in bytes, sent $tb_bytes_out; SHA-256 equal at both ends"
+  else
+    fail "$name" "tap rc=$trc peer rc=$prc
+tap in $t_in / peer out $p_out
+tap out $t_out / peer in $p_in
+$(tail -c 1500 "$tj")
+$(tail -c 600 "$pj")"
+  fi
+}
+
+transfer "kernel-to-tcpbed-$BIG" 120 --iface tb0 --ip $TB/24 --app sink --seed 5 -- \
+  client --connect $TB:7 --send $BIG --seed 11
+transfer "tcpbed-to-kernel-$BIG" 120 --iface tb0 --ip $TB/24 --app source --bytes $BIG --seed 6 -- \
+  client --connect $TB:7
+transfer "tcpbed-client-to-kernel-$BIG" 120 --iface tb0 --ip $TB/24 --app client --connect $K:5001 --bytes $BIG --seed 7 -- \
+  server --port 5001
+transfer "both-ways-at-once-$BIG" 180 --iface tb0 --ip $TB/24 --app client --connect $K:5001 --bytes $BIG --both --seed 8 -- \
+  server --port 5001 --send $BIG --seed 12
+transfer "sink-both-ways-$BIG" 180 --iface tb0 --ip $TB/24 --app sink --both --bytes $BIG --seed 9 -- \
+  client --connect $TB:7 --send $BIG --seed 13
+
+# -- the kernel as a client of a closed port: RST, ECONNREFUSED
+tap_start k "$IT_TMP/closed.json" --iface tb0 --ip $TB/24 --app sink
+wait_for_port k $TB 7 5 >/dev/null
+check "the kernel connecting to a closed port is refused" in_ns k python3 "$PEER" client --connect $TB:9 --expect-refused --timeout 5
+# -- the kernel resets a connection: the flow ends with 'reset', the server serves on
+in_ns k python3 "$PEER" client --connect $TB:7 --send 4M --reset-after 0 --timeout 10 >/dev/null 2>&1 &
+rst_pid=$!
+wait $rst_pid
+check "after a reset the server still serves" in_ns k python3 "$PEER" client --connect $TB:7 --send 1M --timeout 10
+tap_stop $TAP_PID >/dev/null
+resets=$(json "$IT_TMP/closed.json" 'sum(1 for f in j["flows"] if f.get("error") == "reset")')
+served=$(json "$IT_TMP/closed.json" 'sum(1 for f in j["flows"] if f.get("error") is None and f["bytes_in"] == 1048576)')
+[ "$resets" = 1 ] && [ "$served" = 1 ] && ok "a connection the kernel resets ends with 'reset'; the next is served" ||
+  fail "reset" "resets=$resets served=$served $(tail -c 800 "$IT_TMP/closed.json")"
+refused_rst=$(json "$IT_TMP/closed.json" 'j["stack"]["tcp_rst_sent"] if "tcp_rst_sent" in j["stack"] else "n/a"')
+echo "     (RSTs sent by tcpbed: $refused_rst)"
+
+# -- tcpbed client, kernel server resets it
+bg_start k "$IT_TMP/rstsrv.json" python3 "$PEER" server --port 5001 --reset-after 1M --timeout 20
+rpid=$BG_PID
+wait_for_port k 0.0.0.0 5001 5 >/dev/null
+tap_start k "$IT_TMP/rstcli.json" --iface tb0 --ip $TB/24 --app client --connect $K:5001 --bytes 50M
+bg_wait $TAP_PID 30; rc=$?
+bg_wait $rpid 10 >/dev/null
+[ $rc -eq 1 ] && [ "$(json "$IT_TMP/rstcli.json" 'j["flows"][0].get("error")')" = reset ] &&
+  ok "the kernel server resets tcpbed's client: exit 1, error 'reset'" || fail "client reset" "rc=$rc $(tail -c 600 "$IT_TMP/rstcli.json")"
+
+# -- a listener whose backlog is full: Linux drops the handshake's last ACK
+# and retransmits its SYN-ACK; tcpbed's connection completes when the
+# application finally accepts, and the data arrives whole.
+bg_start k "$IT_TMP/backlog.log" python3 - "$K" <<'EOF'
+import socket, sys, time, hashlib
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((sys.argv[1], 5002)); ls.listen(0)
+# Fill the accept queue (Linux holds backlog + 1) with our own connections.
+fill = [socket.create_connection((sys.argv[1], 5002)) for _ in range(2)]
+print("full", flush=True)
+time.sleep(3)
+got = []
+deadline = time.time() + 30
+while time.time() < deadline:
+    c, a = ls.accept()
+    if a[0] == sys.argv[1]:
+        continue
+    h = hashlib.sha256(); n = 0
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        h.update(b); n += len(b)
+    c.close()
+    print('{"bytes_in": %d, "sha256_in": "%s"}' % (n, h.hexdigest()), flush=True)
+    break
+EOF
+bpid=$BG_PID
+wait_for_line "$IT_TMP/backlog.log" full 5 >/dev/null
+tap_start k "$IT_TMP/backlog.json" --iface tb0 --ip $TB/24 --app client --connect $K:5002 --bytes 2M --seed 4
+bg_wait $TAP_PID 40; rc=$?
+bg_wait $bpid 10 >/dev/null
+if [ $rc -eq 0 ] && [ "$(json "$IT_TMP/backlog.json" 'j["flows"][0]["sha256_out"]')" = "$(json "$IT_TMP/backlog.log" 'j["sha256_in"]')" ]; then
+  ok "a kernel listener with a full backlog: tcpbed's connection waits, then delivers whole"
+else fail "full backlog" "rc=$rc $(tail -c 600 "$IT_TMP/backlog.json") $(cat "$IT_TMP/backlog.log")"; fi
+
+# -- a peer that disappears: the kernel's address goes away mid-transfer, so
+# nothing answers (no RST): RTO gives up with 'timeout'.
+bg_start k "$IT_TMP/gone.srv" python3 "$PEER" server --port 5001 --timeout 30
+gpid=$BG_PID
+wait_for_port k 0.0.0.0 5001 5 >/dev/null
+tap_start k "$IT_TMP/gone.json" --iface tb0 --ip $TB/24 --app client --connect $K:5001 --max-retries 3 --rto-min 100ms
+sleep 1
+ip -n "$(ns_name k)" addr del $K/24 dev tb0
+bg_wait $TAP_PID 30; rc=$?
+err=$(json "$IT_TMP/gone.json" 'j["flows"][0].get("error")')
+[ $rc -eq 1 ] && [ "$err" = timeout ] && ok "a peer that disappears: RTO gives up with 'timeout'" ||
+  fail "rto give-up" "rc=$rc $(tail -c 600 "$IT_TMP/gone.json")"
+kill -TERM $gpid 2>/dev/null
+addr_add k tb0 $K/24
+# ... and keepalive gives up on an idle connection.
+tap_start k "$IT_TMP/ka.json" --iface tb0 --ip $TB/24 --app sink --keepalive-idle 1s --keepalive-intvl 300ms --keepalive-probes 3
+wait_for_port k $TB 7 5 >/dev/null
+bg_start k "$IT_TMP/ka.cli" python3 -c "
+import socket, time
+s = socket.create_connection(('$TB', 7)); time.sleep(30)"
+sleep 0.5
+ip -n "$(ns_name k)" addr del $K/24 dev tb0
+sleep 4
+tap_stop $TAP_PID >/dev/null
+err=$(json "$IT_TMP/ka.json" 'j["flows"][0].get("error")')
+probes=$(json "$IT_TMP/ka.json" 'j["stack"].get("tcp_keepalive_probes", "n/a")')
+[ "$err" = timeout ] && ok "an idle peer that disappears: keepalive gives up with 'timeout' (probes: $probes)" ||
+  fail "keepalive give-up" "$(tail -c 800 "$IT_TMP/ka.json")"
+addr_add k tb0 $K/24
+
+it_finish
