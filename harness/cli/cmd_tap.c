@@ -437,7 +437,7 @@ int cmd_tap(int argc, char **argv) {
         goto out;
     }
     tb_host_kick(h);
-    if (!json) {
+    {   /* on stderr even with --json: scripts wait for this line */
         char a[16];
         format_ip(ip, a);
         if (server)

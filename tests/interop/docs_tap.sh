@@ -25,11 +25,11 @@ bg_start d "$IT_TMP/out" "$BIN" tap "$@"
 pid=$BG_PID
 case $MODE in
   curl)
-    wait_for_port d 10.9.0.2 80 5 && n=$(in_ns d curl -s --max-time 5 http://10.9.0.2/ | wc -c)
+    wait_for_line "$IT_TMP/out" "listening on" 5 && n=$(in_ns d curl -s --max-time 5 http://10.9.0.2/ | wc -c)
     [ "${n:-0}" = 1024 ] && ok "curl http://10.9.0.2/: 1024 bytes" || fail "curl" "got ${n:-nothing}"
     ;;
   echo)
-    wait_for_port d 10.9.0.2 7 5
+    wait_for_line "$IT_TMP/out" "listening on" 5
     r=$(in_ns d python3 -c '
 import socket, os
 d = os.urandom(1 << 20); s = socket.create_connection(("10.9.0.2", 7), timeout=5); s.sendall(d); s.shutdown(1)
@@ -42,7 +42,7 @@ print(g == d)')
     [ "$r" = True ] && ok "echo: 1 MiB back unchanged" || fail "echo" "$r"
     ;;
   sink)
-    wait_for_port d 10.9.0.2 7 5
+    wait_for_line "$IT_TMP/out" "listening on" 5
     check "peer.py sends 1 MiB into the sink" in_ns d python3 "$HERE/peer.py" client --connect 10.9.0.2:7 --send 1M --timeout 10
     ;;
 esac

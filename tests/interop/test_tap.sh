@@ -89,7 +89,7 @@ out=$(in_ns k timeout 10 "$BIN" tap --iface tb0 --ip $K/24 --app echo 2>&1); rc=
 # -- curl and wrk against --app http
 tap_start k "$IT_TMP/http.json" --iface tb0 --ip $TB/24 --app http --bytes 5000 --seed 3
 HTTP_PID=$TAP_PID
-if wait_for_port k $TB 80 5; then
+if wait_for_line "$IT_TMP/http.json" "listening on" 5; then
   ok "tcpbed http answers on port 80"
   in_ns k python3 "$PEER" sha256 --bytes 0 >/dev/null   # the peer runs at all
   body_sha=$(in_ns k curl -s --max-time 5 http://$TB/ | sha256sum | cut -d' ' -f1)
@@ -145,7 +145,7 @@ failed=$(json "$IT_TMP/http.json" 'j["connections_failed"]')
 
 # -- busy: a second tcpbed cannot take a device the first holds
 tap_start k "$IT_TMP/holder.json" --iface tb0 --ip $TB/24 --app echo
-wait_for_port k $TB 7 5 >/dev/null 2>&1
+wait_for_line "$IT_TMP/holder.json" "listening on" 5 >/dev/null
 out=$(in_ns k "$BIN" tap --iface tb0 --ip 10.9.0.3/24 --app echo 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "busy" <<<"$out" && ok "a device another process holds: 'busy'" || fail "busy" "rc=$rc $out"
 # -- echo round trip from the kernel
@@ -192,7 +192,7 @@ transfer() {
   else
     tap_start "${TAP_NS:-k}" "$tj" "${tap_args[@]}"
     local tpid=$TAP_PID
-    wait_for_port "${PEER_NS:-k}" "${TB_IP:-$TB}" "${TAP_PORT:-7}" 5 >/dev/null
+    wait_for_line "$tj" "listening on" 5 >/dev/null
     bg_start "${PEER_NS:-k}" "$pj" python3 "$PEER" "${peer_args[@]}" --timeout 120
     local ppid=$BG_PID
     bg_wait $ppid "$timeout_s"; local prc=$?
@@ -229,7 +229,7 @@ transfer "sink-both-ways-$BIG" 180 --iface tb0 --ip $TB/24 --app sink --both --b
 
 # -- the kernel as a client of a closed port: RST, ECONNREFUSED
 tap_start k "$IT_TMP/closed.json" --iface tb0 --ip $TB/24 --app sink
-wait_for_port k $TB 7 5 >/dev/null
+wait_for_line "$IT_TMP/closed.json" "listening on" 5 >/dev/null
 check "the kernel connecting to a closed port is refused" in_ns k python3 "$PEER" client --connect $TB:9 --expect-refused --timeout 5
 # -- the kernel resets a connection: the flow ends with 'reset', the server serves on
 in_ns k python3 "$PEER" client --connect $TB:7 --send 4M --reset-after 0 --timeout 10 >/dev/null 2>&1 &
@@ -305,7 +305,7 @@ kill -TERM $gpid 2>/dev/null
 addr_add k tb0 $K/24
 # ... and keepalive gives up on an idle connection.
 tap_start k "$IT_TMP/ka.json" --iface tb0 --ip $TB/24 --app sink --keepalive-idle 1s --keepalive-intvl 300ms --keepalive-probes 3
-wait_for_port k $TB 7 5 >/dev/null
+wait_for_line "$IT_TMP/ka.json" "listening on" 5 >/dev/null
 bg_start k "$IT_TMP/ka.cli" python3 -c "
 import socket, time
 s = socket.create_connection(('$TB', 7)); time.sleep(30)"
@@ -318,5 +318,64 @@ probes=$(json "$IT_TMP/ka.json" 'j["stack"].get("tcp_keepalive_probes", "n/a")')
 [ "$err" = timeout ] && ok "an idle peer that disappears: keepalive gives up with 'timeout' (probes: $probes)" ||
   fail "keepalive give-up" "$(tail -c 800 "$IT_TMP/ka.json")"
 addr_add k tb0 $K/24
+
+# ---- impaired paths ------------------------------------------------------------
+# Which impairments this kernel offers: netem where it is built in, else
+# nftables and tcpbed wire only (these machines: CONFIG_NET_SCH_NETEM unset).
+NETEM=no
+if zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_NET_SCH_NETEM=[ym]'; then NETEM=yes; fi
+if [ $NETEM = yes ]; then
+  echo "     netem: available on this kernel (it is not used here; nftables and tcpbed wire are)"
+else
+  echo "     netem: not available (CONFIG_NET_SCH_NETEM is not set): impairing with nftables and tcpbed wire"
+fi
+
+# -- tcpbed wire between the TAP and a veth to the kernel, every fault both ways
+setup ns_create m
+setup tap_create m tb0
+setup veth_create m vm0 k vk0
+setup addr_add k vk0 10.9.1.1/24
+setup offloads_off vk0 k
+setup offloads_off vm0 m
+bg_start m "$IT_TMP/wire.out" "$BIN" wire --a tb0 --b vm0 --loss 0.02 --reorder 0.05 --duplicate 0.01 --corrupt 0.005 \
+  --delay 5ms --seed 21 --pcap-dir "$IT_TMP/wire" --fault-log "$IT_TMP/wire.faults" --json
+WIRE_PID=$BG_PID
+sleep 0.5
+TAP_NS=m PEER_NS=k TB_IP=10.9.1.2
+export TAP_NS PEER_NS TB_IP
+transfer "wire-impaired-kernel-to-tcpbed-$IMPAIRED" 300 --iface tb0 --ip 10.9.1.2/24 --app sink --seed 31 -- \
+  client --connect 10.9.1.2:7 --send $IMPAIRED --seed 41
+transfer "wire-impaired-tcpbed-to-kernel-$IMPAIRED" 300 --iface tb0 --ip 10.9.1.2/24 --app client --connect 10.9.1.1:5001 \
+  --bytes $IMPAIRED --seed 32 -- server --port 5001
+transfer "wire-impaired-both-ways-$IMPAIRED" 300 --iface tb0 --ip 10.9.1.2/24 --app client --connect 10.9.1.1:5001 \
+  --bytes $IMPAIRED --both --seed 33 --record "$IT_TMP/lossy.tbrl" -- server --port 5001 --send $IMPAIRED --seed 42
+kill -TERM $WIRE_PID; bg_wait $WIRE_PID 10; rc=$?
+kinds=$(grep -oE '^[^ ]+ +[a-z]+' "$IT_TMP/wire.faults" 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
+[ $rc -eq 0 ] && [ -s "$IT_TMP/wire.faults" ] && ok "tcpbed wire fired faults both ways and stopped cleanly (kinds: $kinds)" ||
+  fail "wire" "rc=$rc $(tail -5 "$IT_TMP/wire.out")"
+# -- the lossy both-ways run replays, in virtual time, frame for frame
+out=$("$BIN" replay "$IT_TMP/lossy.tbrl" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '^identical' <<<"$out" && ok "the recorded lossy run replays identical" || fail "replay" "rc=$rc $out"
+unset TAP_NS PEER_NS TB_IP
+
+# -- nftables: random loss in a bridge's forward chain, both ways
+setup ns_create n
+setup tap_create n tb1
+setup veth_create n vn0 k vk1
+setup addr_add k vk1 10.9.2.1/24
+setup offloads_off vk1 k
+setup offloads_off vn0 n
+setup bridge_create n br0 tb1 vn0
+setup in_ns n nft add table bridge impair
+setup in_ns n nft add chain bridge impair forward '{ type filter hook forward priority 0; }'
+setup in_ns n nft add rule bridge impair forward numgen random mod 1000 '<' 20 counter drop
+TAP_NS=n PEER_NS=k TB_IP=10.9.2.2
+transfer "nft-loss-kernel-to-tcpbed-$IMPAIRED" 300 --iface tb1 --ip 10.9.2.2/24 --app sink --seed 51 -- \
+  client --connect 10.9.2.2:7 --send $IMPAIRED --seed 61
+transfer "nft-loss-both-ways-$IMPAIRED" 300 --iface tb1 --ip 10.9.2.2/24 --app client --connect 10.9.2.1:5001 \
+  --bytes $IMPAIRED --both --seed 52 -- server --port 5001 --send $IMPAIRED --seed 62
+unset TAP_NS PEER_NS TB_IP
+drops=$(in_ns n nft list chain bridge impair forward | grep -oE 'packets [0-9]+' | grep -oE '[0-9]+')
+[ "${drops:-0}" -gt 50 ] && ok "nftables dropped $drops frames on the bridge" || fail "nft drops" "${drops:-none}"
 
 it_finish
