@@ -77,8 +77,9 @@ struct netapp_summary {
     uint64_t connections, connections_failed;
     uint64_t bytes_in, bytes_out;
     uint64_t http_requests;
-    /* SHA-256 of every byte each way over all connections, in the order the
-     * connections were made (with one connection: that connection's). */
+    /* With exactly one connection: its SHA-256 each way (so far, while it
+     * is open). Otherwise all zero: several connections interleave, so a
+     * digest of "all the data" is not well defined; each flow has its own. */
     uint8_t sha256_in[32], sha256_out[32];
     size_t flows_listed;          /* <= NETAPP_MAX_FLOWS_LISTED */
     const struct netapp_flow *flows;
