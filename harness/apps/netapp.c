@@ -58,8 +58,11 @@ struct conn {
     uint8_t *req;                 /* NETAPP_HTTP_MAX_HEAD: requests received, not yet answered */
     size_t req_len;
     uint64_t req_body_skip;       /* the current request's body, still to pass over */
-    char resp_head[256];
-    size_t resp_head_len, resp_head_off;
+    /* The response's head and its body's first bytes, written as one: a
+     * small response is one segment, never a head that Nagle's algorithm
+     * sends alone and a body it holds for the peer's delayed ACK. */
+    uint8_t resp[2048];
+    size_t resp_len, resp_off;
     bool responding;              /* a response is being written */
     bool no_more_requests;
 };
@@ -274,10 +277,10 @@ static void http_next_request(struct netapp *app, struct conn *c);
 static bool http_write(struct netapp *app, struct conn *c) {
     bool progress = false;
     while (c->responding) {
-        bool moved = send_bytes(app, c, (const uint8_t *)c->resp_head, &c->resp_head_off, c->resp_head_len);
-        if (c->resp_head_off == c->resp_head_len) moved |= pump_stream(app, c);
+        bool moved = send_bytes(app, c, c->resp, &c->resp_off, c->resp_len);
+        if (c->resp_off == c->resp_len) moved |= pump_stream(app, c);
         progress |= moved;
-        if (c->resp_head_off < c->resp_head_len || tx_busy(c)) break;
+        if (c->resp_off < c->resp_len || tx_busy(c)) break;
         c->responding = false;
         c->rec->http_requests++;
         app->http_requests++;
@@ -299,11 +302,17 @@ static bool conn_write(struct netapp *app, struct conn *c) {
 
 static void http_start_response(struct netapp *app, struct conn *c, int status, bool keep_alive, bool with_body) {
     uint64_t length = status == 200 ? app->o.http_body_bytes : 0;
-    c->resp_head_len = netapp_http_response_head(c->resp_head, sizeof(c->resp_head), status, length, keep_alive);
-    c->resp_head_off = 0;
+    /* No Date header: an origin server without a clock must not send one (RFC 9110 §6.6.1). */
+    size_t head = netapp_http_response_head((char *)c->resp, sizeof(c->resp), status, length, keep_alive);
+    uint64_t body = with_body ? length : 0;
+    size_t first = body < sizeof(c->resp) - head ? (size_t)body : sizeof(c->resp) - head;
     tb_sender_init(&c->tx, app->o.seed, c->chunk, NETAPP_CONN_BUF_BYTES, false);
+    /* The body's first bytes from the sender's own stream: the sender goes on from there. */
+    tb_stream_fill(&c->tx.stream, c->resp + head, first);
+    c->resp_len = head + first;
+    c->resp_off = 0;
     c->tx_forever = false;
-    c->tx_left = with_body ? length : 0;
+    c->tx_left = body - first;
     c->responding = true;
     /* Whatever follows a last response is read only to be counted. */
     c->no_more_requests = !keep_alive;

@@ -589,6 +589,39 @@ static void http_answers_what_curl_and_wrk_send(void **state) {
     }
 }
 
+/* A small response is one segment: no head sent alone with the body held
+ * back by Nagle's algorithm until the client's delayed ACK. */
+static void http_small_responses_are_one_segment_each(void **state) {
+    (void)state;
+    struct net net;
+    net_build(&net, &clean_link, 0);
+    struct netapp_opts ho = server_opts(NETAPP_HTTP);
+    ho.http_body_bytes = 100;
+    struct netapp *http = start(&ho, host_b(&net));
+    struct raw_step steps[10];
+    for (size_t i = 0; i < 10; i++) steps[i] = (struct raw_step){GET, 0, i + 1};
+    struct raw_peer r;
+    raw_init(&r, host_a(&net));
+    r.steps = steps;
+    r.nsteps = 10;
+    r.half_close = true;
+    raw_connect(&r);
+    tb_time_ns t0 = net.t;
+    assert_true(run_until(&net, raw_closed, &r, 10 * SEC));
+    assert_int_equal(r.responses, 10);
+    /* Ten round trips of 2 ms and the handshakes, far from ten 40 ms delayed ACKs. */
+    assert_true(net.t - t0 < 60 * MS);
+    struct tb_stats st;
+    tb_stack_stats(sim_host_stack(net.b), &st);
+    assert_int_equal(st.tcp_data_segs_out, 10);
+    netapp_stop(http);
+    assert_true(run_until(&net, app_done, http, 1 * SEC));
+    assert_int_equal(summary(http).http_requests, 10);
+    raw_free(&r);
+    netapp_free(http);
+    net_done(&net);
+}
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 static void client_to_a_closed_port_is_refused(void **state) {
@@ -1145,6 +1178,7 @@ int main(void) {
         cmocka_unit_test(transfers_survive_every_fault),
         cmocka_unit_test(both_fails_unless_exactly_bytes_came_back),
         cmocka_unit_test(http_answers_what_curl_and_wrk_send),
+        cmocka_unit_test(http_small_responses_are_one_segment_each),
         cmocka_unit_test(client_to_a_closed_port_is_refused),
         cmocka_unit_test(a_peer_that_aborts_mid_transfer_ends_the_flow),
         cmocka_unit_test(a_peer_that_disappears_times_out),
