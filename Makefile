@@ -28,7 +28,7 @@ endif
 
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
-LDLIBS := -lpcap -linih -ljansson -lm
+LDLIBS := -lpcap -linih -ljansson -lcrypto -lm
 
 STACK_SRC := $(sort $(wildcard stack/*/*.c))
 # The rooms around the core (docs/ARCHITECTURE.md), all in libtbsim.a: the
