@@ -184,7 +184,7 @@ static size_t tap_rx_burst(void *port, struct tb_host *h, struct tb_buf **frames
             t->rx_no_buffer++;
             continue;
         }
-        memcpy(tb_buf_put(b, (uint32_t)got), t->frame, (size_t)got);
+        memcpy(b->data, t->frame, (size_t)got);   /* the buffer comes sized */
         frames[n++] = b;
     }
     t->rx_more = n == max;
