@@ -11,7 +11,7 @@ set -euo pipefail
 declare -A PACKAGES=(
   [build]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev"
   [demo]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev tcpdump"
-  [test]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev libcmocka-dev tcpdump tshark valgrind python3 time"
+  [test]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev libcmocka-dev tcpdump tshark valgrind python3 time iproute2 ethtool iputils-ping curl wrk nftables util-linux"
   [fuzz]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev libcmocka-dev clang-14 libclang-rt-14-dev llvm-14 afl++"
 )
 

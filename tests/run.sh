@@ -77,6 +77,9 @@ if [ -x fuzz/smoke.sh ]; then
   echo "== fuzzing: corpus and crash replay under ASan+UBSan, smoke campaigns"
   run_script fuzz bash fuzz/smoke.sh
 fi
+echo "== interop: Linux <-> Linux through tcpbed wire (root; namespaces the test makes and removes)"
+run_script interop-wire bash tests/interop/test_wire.sh build/tcpbed
+run_script interop-wire-asan bash tests/interop/test_wire.sh build/asan/tcpbed
 echo "== documentation: every tcpbed command in README.md and docs/ runs as the text says"
 run_script docs bash tests/cli/test_docs.sh build/tcpbed
 echo "== purity of stack/"

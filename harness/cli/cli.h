@@ -46,5 +46,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_fuzz_to_pcap(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_tap(int argc, char **argv);
+int cmd_wire(int argc, char **argv);
 
 #endif

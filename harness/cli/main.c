@@ -41,6 +41,7 @@ static void usage(FILE *f) {
             "  sweep     run a scenario over many seeds in parallel (tcpbed sweep --help)\n"
             "  shrink    reduce a failing run to its few essential faults (tcpbed shrink --help)\n"
             "  plot      draw a run as SVG: time-sequence graph, cwnd, srtt (tcpbed plot --help)\n"
+            "  wire      a real-time link between two interfaces with the simulator's faults (tcpbed wire --help)\n"
             "  fuzz-to-pcap  turn a stack or faults fuzz input into a pcap (tcpbed fuzz-to-pcap --help)\n"
             "  version   print the version\n"
             "  help      show this help\n");
@@ -66,6 +67,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "shrink") == 0) return cmd_shrink(argc - 2, argv + 2);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
+    if (strcmp(cmd, "wire") == 0) return cmd_wire(argc - 2, argv + 2);
     if (strcmp(cmd, "fuzz-to-pcap") == 0) return cmd_fuzz_to_pcap(argc - 2, argv + 2);
     fprintf(stderr, "tcpbed: unknown command '%s'\nTry 'tcpbed help'.\n", cmd);
     return 2;
