@@ -88,7 +88,8 @@ static int open_tap(struct wire_end *e, unsigned long flags, char *err, size_t l
     if (ioctl(e->fd, TUNSETIFF, &ifr) < 0) {
         int en = errno;
         if (en == EBUSY)
-            snprintf(err, len, "TAP '%s' is held by another process (only one can attach it)", e->name);
+            snprintf(err, len, "TAP '%s' is held by another process (only one can attach it; packet:%s reaches its "
+                               "kernel side instead)", e->name, e->name);
         else if (en == EPERM || en == EACCES)
             snprintf(err, len, "not allowed to attach TAP '%s' (its owner and group, or CAP_NET_ADMIN: run as root)", e->name);
         else snprintf(err, len, "cannot attach TAP '%s': %s", e->name, strerror(en));
@@ -149,7 +150,14 @@ static bool interface_up(const char *name, bool *up) {
     return ok;
 }
 
+/* "packet:NAME" opens NAME's kernel side with AF_PACKET whatever it is:
+ * the way onto a TAP device that a user-space stack (tcpbed tap) holds,
+ * where the wire sits between that stack and the kernel. */
+#define WIRE_PACKET_PREFIX "packet:"
+
 static int open_end(struct wire_end *e, const char *name, char label, char *err, size_t len) {
+    bool force_packet = strncmp(name, WIRE_PACKET_PREFIX, strlen(WIRE_PACKET_PREFIX)) == 0;
+    if (force_packet) name += strlen(WIRE_PACKET_PREFIX);
     e->name = name;
     e->label = label;
     e->fd = -1;
@@ -165,7 +173,8 @@ static int open_end(struct wire_end *e, const char *name, char label, char *err,
         return -1;
     }
     unsigned long tun_flags;
-    int rc = read_tun_flags(name, &tun_flags) ? open_tap(e, tun_flags, err, len) : open_packet(e, err, len);
+    int rc = !force_packet && read_tun_flags(name, &tun_flags) ? open_tap(e, tun_flags, err, len)
+                                                                : open_packet(e, err, len);
     if (rc != 0) return rc;
     bool up = true;
     if (interface_up(name, &up) && !up) {

@@ -338,7 +338,7 @@ setup veth_create m vm0 k vk0
 setup addr_add k vk0 10.9.1.1/24
 setup offloads_off vk0 k
 setup offloads_off vm0 m
-bg_start m "$IT_TMP/wire.out" "$BIN" wire --a tb0 --b vm0 --loss 0.02 --reorder 0.05 --duplicate 0.01 --corrupt 0.005 \
+bg_start m "$IT_TMP/wire.out" "$BIN" wire --a packet:tb0 --b vm0 --loss 0.02 --reorder 0.05 --duplicate 0.01 --corrupt 0.005 \
   --delay 5ms --seed 21 --pcap-dir "$IT_TMP/wire" --fault-log "$IT_TMP/wire.faults" --json
 WIRE_PID=$BG_PID
 sleep 0.5
