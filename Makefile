@@ -34,8 +34,8 @@ STACK_SRC := $(sort $(wildcard stack/*/*.c))
 # The rooms around the core (docs/ARCHITECTURE.md), all in libtbsim.a: the
 # host loop, the applications, the scripted peer, the fuzz inputs, the
 # harness's small data structures, the script checker, the packetdrill
-# plug-in, the TAP port, the real-time wire, the simulator and the traces.
-HARNESS_ROOMS := host apps peer fuzzin lib check packetdrill tap wire
+# plug-in, the TAP port, the real-time wire, run-log replay, the simulator and the traces.
+HARNESS_ROOMS := host apps peer fuzzin lib check packetdrill tap wire replay
 HARNESS_SRC := $(sort $(foreach r,$(HARNESS_ROOMS),$(wildcard harness/$(r)/*.c)))
 SIM_SRC := $(sort $(HARNESS_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
 CLI_SRC := $(sort $(wildcard harness/cli/*.c))

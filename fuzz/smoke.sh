@@ -61,7 +61,7 @@ done
 [ "$failed" -eq 0 ] || finish
 
 # 3. corpus and regression replay under ASan+UBSan
-for t in wire stack faults check; do
+for t in wire stack faults check runlog; do
   n=$(find "fuzz/corpus/$t" -type f | wc -l)
   if out=$(timeout 600 build/fuzz/replay/"$t" "fuzz/corpus/$t" 2>&1); then
     ok "replay: $n corpus input(s) of $t"
@@ -81,7 +81,7 @@ done
 
 # 4. smoke campaigns
 mkdir -p build/fuzz/smoke
-for t in wire stack faults check; do
+for t in wire stack faults check runlog; do
   work=build/fuzz/smoke/$t
   rm -rf "$work" "$work.art"
   mkdir -p "$work" "$work.art"

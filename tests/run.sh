@@ -73,6 +73,9 @@ run_script packetdrill-so bash tests/packetdrill/test_so.sh build/libtcpbed-pack
 run_script packetdrill-so-asan bash tests/packetdrill/test_so.sh build/asan/libtcpbed-packetdrill.so build/asan/tests/so_loader
 echo "== adversarial workloads: both ends sending, faults both ways, odd MSS"
 run_script adversarial bash tests/cli/test_adversarial.sh build/tcpbed
+echo "== record and replay: run-logs of lossy runs replay identically; edited ones name their first divergence"
+run_script replay bash tests/cli/test_replay.sh build/tcpbed
+run_script replay-asan bash tests/cli/test_replay.sh build/asan/tcpbed
 if [ -x fuzz/smoke.sh ]; then
   echo "== fuzzing: corpus and crash replay under ASan+UBSan, smoke campaigns"
   run_script fuzz bash fuzz/smoke.sh

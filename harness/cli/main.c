@@ -43,6 +43,7 @@ static void usage(FILE *f) {
             "  plot      draw a run as SVG: time-sequence graph, cwnd, srtt (tcpbed plot --help)\n"
             "  wire      a real-time link between two interfaces with the simulator's faults (tcpbed wire --help)\n"
             "  fuzz-to-pcap  turn a stack or faults fuzz input into a pcap (tcpbed fuzz-to-pcap --help)\n"
+            "  replay    feed a run-log to a fresh core and compare every frame (tcpbed replay --help)\n"
             "  version   print the version\n"
             "  help      show this help\n");
 }
@@ -69,6 +70,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
     if (strcmp(cmd, "wire") == 0) return cmd_wire(argc - 2, argv + 2);
     if (strcmp(cmd, "fuzz-to-pcap") == 0) return cmd_fuzz_to_pcap(argc - 2, argv + 2);
+    if (strcmp(cmd, "replay") == 0) return cmd_replay(argc - 2, argv + 2);
     fprintf(stderr, "tcpbed: unknown command '%s'\nTry 'tcpbed help'.\n", cmd);
     return 2;
 }

@@ -61,6 +61,7 @@ const char *tb_host_name(const struct tb_host *h) { return h->name; }
 void *tb_host_port(const struct tb_host *h) { return h->port; }
 struct tb_stack *tb_host_stack(struct tb_host *h) { return h->st; }
 tb_time_ns tb_host_now(const struct tb_host *h) { return h->in_pass ? h->pass_now : h->env_ops->now(h->env); }
+bool tb_host_in_pass(const struct tb_host *h) { return h->in_pass; }
 
 void tb_host_set_app(struct tb_host *h, tb_host_app_fn fn, void *ctx) {
     h->app = fn;
@@ -204,7 +205,7 @@ static void call_hook(struct tb_host *h, const struct tb_host_call *c) {
 
 size_t tb_host_events(struct tb_host *h, struct tb_event *ev, size_t max) {
     size_t n = tb_stack_events(h->st, ev, max);
-    REPORT(h, .kind = TB_CALL_EVENTS, .conn = -1, .now = tb_host_now(h), .len = max, .result = (int64_t)n);
+    REPORT(h, .kind = TB_CALL_EVENTS, .conn = -1, .now = tb_host_now(h), .data = ev, .len = max, .result = (int64_t)n);
     return n;
 }
 

@@ -94,7 +94,8 @@ struct tb_host_call {
     int64_t value;                /* setopt value; ping: ident << 16 | seq */
     uint32_t payload_len;         /* ping */
     const void *data;             /* send, send_buf: the bytes offered (send_buf: a copy the host
-                                     made before the stack took the chain); recv: the bytes read */
+                                     made before the stack took the chain); recv: the bytes read;
+                                     events: the `result` events returned (struct tb_event) */
     size_t len;                   /* send, send_buf: bytes offered; recv, recv_buf: the limit given;
                                      buf_alloc: bytes asked for */
     const struct tb_buf *chain;   /* recv_buf: the chain read (the application's until it frees it);
@@ -150,6 +151,10 @@ void *tb_host_port(const struct tb_host *h);
  * stack's trace belongs to the host (on_trace hooks). */
 struct tb_stack *tb_host_stack(struct tb_host *h);
 tb_time_ns tb_host_now(const struct tb_host *h);
+/* True from a pass's start (on_pass) until tb_host_poll or tb_host_kick
+ * returns: a call hook tells the application's calls inside a pass from
+ * those made outside the loop (a run-log replays the two differently). */
+bool tb_host_in_pass(const struct tb_host *h);
 
 /* ---- the loop ------------------------------------------------------------ */
 /* One pass: rx burst, input, tick, timers, application, drain, transmit.

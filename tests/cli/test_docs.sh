@@ -112,6 +112,10 @@ skip @@ tcpbed shrink -- bulk ... @@ elided; README's shrink line is the full fo
 0 @@ tcpbed sim dumbbell --pairs N @@ tcpbed sim dumbbell --pairs 2 --bytes 200K
 0 @@ tcpbed sim run FILE.ini @@ tcpbed sim run tests/scenarios/branch-office.ini
 0 @@ tcpbed sweep --seeds 1..100 -- run FILE.ini @@ tcpbed sweep --seeds 1..100 -- run tests/scenarios/branch-office.ini
+0 @@ tcpbed sim bulk --bytes 2M --loss 0.02 --reorder 0.05 --seed 7 --record run.log @@ @@ grep -q 'run-log: run.log' $OUT
+0 @@ tcpbed replay run.log @@ @@ grep -q '^identical$' $OUT
+0 @@ tcpbed replay run.log --pcap-dir replayed --trace-cc cc.csv @@ @@ test -s replayed/A.pcap && test -s replayed/cc.csv && head -1 cc.csv | grep -q '^time_ns,host'
+0 @@ tcpbed plot replayed @@ @@ test -s replayed/plot.svg
 EOF
 
 # Runs that take minutes as written, cut short (sed -E, applied in order to
