@@ -24,10 +24,7 @@
 #include "harness/host/host.h"
 #include "harness/tap/tap.h"
 #include "traces/pcap_writer.h"
-#if __has_include("traces/runlog.h")
 #include "traces/runlog.h"
-#define TAP_HAVE_RUNLOG 1
-#endif
 #include "tcpbed/wire.h"
 
 #define TAP_CMD "tcpbed tap"
@@ -360,9 +357,7 @@ int cmd_tap(int argc, char **argv) {
     struct tb_host *h = NULL;
     struct netapp *app = NULL;
     struct tb_pcap_writer *pcap = NULL;
-#ifdef TAP_HAVE_RUNLOG
-    struct tb_runlog *rlog = NULL;
-#endif
+    struct tb_runlog_writer *rlog = NULL;
     if (host_ip_s != NULL && !tb_tap_kernel_side(tap, host_ip, host_prefix, err, sizeof(err))) {
         fprintf(stderr, TAP_CMD ": %s\n", err);
         goto out;
@@ -395,7 +390,6 @@ int cmd_tap(int argc, char **argv) {
             goto out;
         }
     }
-#ifdef TAP_HAVE_RUNLOG
     if (record_path != NULL) {
         char cmdline[1024];
         size_t off = (size_t)snprintf(cmdline, sizeof(cmdline), "tcpbed tap");
@@ -408,12 +402,6 @@ int cmd_tap(int argc, char **argv) {
         }
     }
 
-#else
-    if (record_path != NULL) {
-        fprintf(stderr, TAP_CMD ": --record: not built yet\n");
-        goto out;
-    }
-#endif
     /* Signals are blocked except while waiting in ppoll, so a stop can
      * never fall between the check and the sleep. Installed explicitly:
      * a background job of a script starts with SIGINT ignored. */
@@ -499,12 +487,10 @@ int cmd_tap(int argc, char **argv) {
     }
 
 out:
-#ifdef TAP_HAVE_RUNLOG
     if (rlog != NULL && tb_runlog_close(rlog, err, sizeof(err)) != 0) {
         fprintf(stderr, TAP_CMD ": --record: %s\n", err);
         status = 1;
     }
-#endif
     if (pcap != NULL && tb_pcap_close(pcap, err, sizeof(err)) != 0) {
         fprintf(stderr, TAP_CMD ": --pcap: %s\n", err);
         status = 1;
