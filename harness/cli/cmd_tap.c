@@ -30,7 +30,8 @@
 #define TAP_CMD "tcpbed tap"
 #define TAP_GRACE_NS (3 * TB_NS_PER_S)      /* after a stop: time for FINs to be exchanged */
 #define TAP_SETTLE_NS (2 * TB_NS_PER_S)     /* after the app is done: time for the last ACKs and FINs */
-#define TAP_PROBE_WAIT_NS (200 * TB_NS_PER_MS)   /* RFC 5227 §2.1.1's idea, one probe */
+#define TAP_PROBE_WAIT_NS (300 * TB_NS_PER_MS)   /* RFC 5227 §2.1.1's idea, two probes */
+#define TAP_RUNNING_WAIT_NS (2 * TB_NS_PER_S)
 #define HTTP_DEFAULT_BODY 1024
 #define HTTP_DEFAULT_PORT 80
 
@@ -103,6 +104,9 @@ static void format_ip(uint32_t ip, char out[16]) {
  * holds it. Sent on the device directly, before the stack exists, so it is
  * in no capture or run-log. */
 static bool address_in_use(struct tb_tap *t, const struct tb_mac *mac, uint32_t ip, struct tb_mac *holder) {
+    /* A kernel side that is down has no one to answer; one just attached
+     * drops what it would send until its link watch runs. */
+    if (!tb_tap_wait_running(t, TAP_RUNNING_WAIT_NS)) return false;
     uint8_t frame[TB_ETH_HDR_LEN + TB_ARP_LEN];
     struct tb_eth_repr eth = {.ethertype = TB_ETHERTYPE_ARP, .src = *mac};
     memset(eth.dst.b, 0xff, 6);
@@ -111,6 +115,7 @@ static bool address_in_use(struct tb_tap *t, const struct tb_mac *mac, uint32_t 
     tb_arp_emit(&arp, frame + TB_ETH_HDR_LEN);
     if (write(t->fd, frame, sizeof(frame)) != (ssize_t)sizeof(frame)) return false;
     tb_time_ns until = tb_tap_clock_now() + TAP_PROBE_WAIT_NS;
+    bool second_sent = false;
     for (;;) {
         ssize_t got;
         while ((got = read(t->fd, t->frame, sizeof(t->frame))) > 0) {
@@ -124,8 +129,15 @@ static bool address_in_use(struct tb_tap *t, const struct tb_mac *mac, uint32_t 
                 return true;
             }
         }
-        if (tb_tap_clock_now() >= until) return false;
-        tb_tap_wait(t, until, NULL);
+        tb_time_ns now = tb_tap_clock_now();
+        if (!second_sent && now >= until - TAP_PROBE_WAIT_NS / 2) {
+            /* RFC 5227 sends several probes: a second one covers a first
+             * the kernel dropped. */
+            second_sent = true;
+            if (write(t->fd, frame, sizeof(frame)) != (ssize_t)sizeof(frame)) return false;
+        }
+        if (now >= until) return false;
+        tb_tap_wait(t, second_sent ? until : until - TAP_PROBE_WAIT_NS / 2, NULL);
     }
 }
 

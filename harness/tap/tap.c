@@ -157,6 +157,21 @@ int tb_tap_mtu(struct tb_tap *t) {
     return ifr.ifr_mtu;
 }
 
+bool tb_tap_wait_running(struct tb_tap *t, tb_time_ns timeout_ns) {
+    if (t->ctl_fd < 0) return false;
+    tb_time_ns until = tb_tap_clock_now() + timeout_ns;
+    for (;;) {
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        memcpy(ifr.ifr_name, t->ifname, sizeof(t->ifname));
+        if (ioctl(t->ctl_fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP)) return false;
+        if (ifr.ifr_flags & IFF_RUNNING) return true;
+        if (tb_tap_clock_now() >= until) return false;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * TB_NS_PER_MS};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* ---- the port ----------------------------------------------------------------- */
 /* Reads until the device is empty or the burst is full: each read() is one
  * frame. The frame lands in the port's buffer first, so its size is known

@@ -44,6 +44,11 @@ void tb_tap_close(struct tb_tap *t);
 /* Configures the kernel's side of the device: IPv4 address/prefix (0:
  * none), IPv6 off, link up. False with err. */
 bool tb_tap_kernel_side(struct tb_tap *t, uint32_t ipv4, uint8_t prefix_len, char *err, size_t err_len);
+/* Waits until the kernel's side is administratively up and running (the
+ * kernel starts sending on a TAP only once its link watch has seen the
+ * carrier that attaching gives, up to a second later). False when it is
+ * down, or still not running after timeout_ns. */
+bool tb_tap_wait_running(struct tb_tap *t, tb_time_ns timeout_ns);
 /* The kernel's side's MTU (what it will send us), or -1. */
 int tb_tap_mtu(struct tb_tap *t);
 

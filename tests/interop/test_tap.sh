@@ -104,15 +104,6 @@ if wait_for_line "$IT_TMP/http.json" "listening on" 5; then
   grep -q "^Content-Length: 5000" <<<"$head" && ok "HEAD: headers with the body's length" || fail "HEAD" "$head"
   h10=$(in_ns k curl -s -0 -o /dev/null -w '%{http_code}' --max-time 5 http://$TB/)
   [ "$h10" = 200 ] && ok "curl --http1.0 (no keep-alive)" || fail "http1.0" "$h10"
-  wk=$(in_ns k wrk -t1 -c8 -d2s --timeout 2s http://$TB/ 2>&1)
-  reqs=$(grep -oE '^ *[0-9]+ requests' <<<"$wk" | grep -oE '[0-9]+')
-  if [ "${reqs:-0}" -gt 100 ] && ! grep -q "Socket errors" <<<"$wk" && ! grep -q "Non-2xx" <<<"$wk"; then
-    ok "wrk keep-alive: $reqs requests, no errors"
-  else fail "wrk keep-alive" "$wk"; fi
-  wk=$(in_ns k wrk -t1 -c4 -d2s --timeout 2s -H "Connection: close" http://$TB/ 2>&1)
-  reqs=$(grep -oE '^ *[0-9]+ requests' <<<"$wk" | grep -oE '[0-9]+')
-  if [ "${reqs:-0}" -gt 50 ] && ! grep -q "Non-2xx" <<<"$wk"; then ok "wrk with Connection: close: $reqs requests"
-  else fail "wrk close" "$wk"; fi
   seq_out=$(in_ns k python3 - "$TB" <<'EOF'
 import socket, sys
 ok = 0
@@ -132,14 +123,27 @@ print(ok)
 EOF
 )
   [ "$seq_out" = 1000 ] && ok "1,000 sequential connections, each a whole response" || fail "1000 connections" "$seq_out"
+  wk=$(in_ns k wrk -t1 -c8 -d2s --timeout 2s http://$TB/ 2>&1)
+  reqs=$(grep -oE '^ *[0-9]+ requests' <<<"$wk" | grep -oE '[0-9]+')
+  if [ "${reqs:-0}" -gt 100 ] && ! grep -q "Socket errors" <<<"$wk" && ! grep -q "Non-2xx" <<<"$wk"; then
+    ok "wrk keep-alive: $reqs requests, no errors"
+  else fail "wrk keep-alive" "$wk"; fi
+  wk=$(in_ns k wrk -t1 -c4 -d2s --timeout 2s -H "Connection: close" http://$TB/ 2>&1)
+  reqs=$(grep -oE '^ *[0-9]+ requests' <<<"$wk" | grep -oE '[0-9]+')
+  if [ "${reqs:-0}" -gt 50 ] && ! grep -q "Non-2xx" <<<"$wk"; then ok "wrk with Connection: close: $reqs requests"
+  else fail "wrk close" "$wk"; fi
 else
   fail "tcpbed http did not come up" "$(cat "$IT_TMP/http.json")"
 fi
 tap_stop $HTTP_PID; rc=$?
 conns=$(json "$IT_TMP/http.json" 'j["connections"]')
 failed=$(json "$IT_TMP/http.json" 'j["connections_failed"]')
-[ $rc -eq 0 ] && [ "$failed" = 0 ] && [ "$conns" -ge 1000 ] 2>/dev/null &&
-  ok "SIGTERM: http stops cleanly, $conns connections, none failed" || fail "http summary" "rc=$rc $(tail -3 "$IT_TMP/http.json")"
+# wrk ends its run by closing its 12 connections wherever they are: a
+# connection cut mid-request is reset by the kernel, which tcpbed counts as
+# a failed connection (and exits 1). Nothing else may fail.
+reset_ok=$(json "$IT_TMP/http.json" 'all(f.get("error") in (None, "reset") for f in j["flows"])')
+[ "$failed" -le 12 ] 2>/dev/null && [ "$conns" -ge 1000 ] && [ "$reset_ok" = true ] && { [ $rc -eq 0 ] || [ "$failed" -gt 0 ]; } &&
+  ok "SIGTERM: http stops cleanly, $conns connections, $failed cut by wrk's end" || fail "http summary" "rc=$rc $(tail -3 "$IT_TMP/http.json")"
 [ "$(json "$IT_TMP/http.json" 'j["stopped_by"]')" = SIGTERM ] && ok "the summary says SIGTERM stopped it" ||
   fail "stopped_by" "$(tail -1 "$IT_TMP/http.json")"
 
@@ -257,7 +261,8 @@ bg_wait $rpid 10 >/dev/null
 # -- a listener whose backlog is full: Linux drops the handshake's last ACK
 # and retransmits its SYN-ACK; tcpbed's connection completes when the
 # application finally accepts, and the data arrives whole.
-bg_start k "$IT_TMP/backlog.log" python3 - "$K" <<'EOF'
+# (A background job's stdin is /dev/null: the script goes in a file.)
+cat >"$IT_TMP/backlog.py" <<'EOF'
 import socket, sys, time, hashlib
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind((sys.argv[1], 5002)); ls.listen(0)
@@ -281,6 +286,7 @@ while time.time() < deadline:
     print('{"bytes_in": %d, "sha256_in": "%s"}' % (n, h.hexdigest()), flush=True)
     break
 EOF
+bg_start k "$IT_TMP/backlog.log" python3 "$IT_TMP/backlog.py" "$K"
 bpid=$BG_PID
 wait_for_line "$IT_TMP/backlog.log" full 5 >/dev/null
 tap_start k "$IT_TMP/backlog.json" --iface tb0 --ip $TB/24 --app client --connect $K:5002 --bytes 2M --seed 4
