@@ -83,6 +83,10 @@ fi
 echo "== interop: Linux <-> Linux through tcpbed wire (root; namespaces the test makes and removes)"
 run_script interop-wire bash tests/interop/test_wire.sh build/tcpbed
 run_script interop-wire-asan bash tests/interop/test_wire.sh build/asan/tcpbed
+echo "== interop: tcpbed on a TAP against the Linux kernel, curl and wrk; impaired paths; record and replay (root)"
+run_script interop-tap bash tests/interop/test_tap.sh build/tcpbed
+# The same under ASan+UBSan, with smaller transfers (the sanitizers cost ~5x).
+run_script interop-tap-asan env TAP_BIG=10M TAP_IMPAIRED=3M bash tests/interop/test_tap.sh build/asan/tcpbed
 echo "== documentation: every tcpbed command in README.md and docs/ runs as the text says"
 run_script docs bash tests/cli/test_docs.sh build/tcpbed
 echo "== purity of stack/"
