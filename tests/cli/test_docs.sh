@@ -44,6 +44,7 @@ export FUZZ_LONG_DIR="$TMP/fuzz-long" FUZZ_AFL_OUT="$TMP/afl-out"
 read -r -d '' TABLE <<'EOF'
 0 @@ tcpbed sim bulk --bytes 10M --seed 1 --pcap build/demo.pcap @@ @@ test -s build/demo.pcap && grep -q 'integrity: ok' $OUT
 0 @@ build/tcpbed help @@ @@ grep -q 'commands:' $OUT
+0 @@ tcpbed tap --help @@ @@ grep -q -- '--record FILE' $OUT
 0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --host-ip 10.9.0.1/24 --app http @@ bash tests/interop/docs_tap.sh curl build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --host-ip 10.9.0.1/24 --app http @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT
 0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --app echo --pcap tap.pcap @@ bash tests/interop/docs_tap.sh echo build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --app echo --pcap tap.pcap @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT && test -s tap.pcap
 0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --app sink & @@ bash tests/interop/docs_tap.sh sink build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --app sink @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT

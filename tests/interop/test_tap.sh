@@ -363,6 +363,14 @@ kinds=$(grep -oE '^[^ ]+ +[a-z]+' "$IT_TMP/wire.faults" 2>/dev/null | awk '{prin
 # -- the lossy both-ways run replays, in virtual time, frame for frame
 out=$("$BIN" replay "$IT_TMP/lossy.tbrl" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '^identical' <<<"$out" && ok "the recorded lossy run replays identical" || fail "replay" "rc=$rc $out"
+# ... and a deliberately edited copy names its first divergence exactly.
+edit=$(python3 tests/cli/runlog_edit.py "$IT_TMP/lossy.tbrl" "$IT_TMP/edited.tbrl" window 500 4321 2>&1)
+frame=$(grep -oE 'frame=[0-9]+' <<<"$edit" | cut -d= -f2); old=$(grep -oE 'old=[0-9]+' <<<"$edit" | cut -d= -f2)
+out=$("$BIN" replay "$IT_TMP/edited.tbrl" 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -qE "^divergence: frame $frame .*tcp\.window: recorded 4321, replayed $old$" <<<"$out"; then
+  ok "an edited run-log: the divergence names frame $frame, tcp.window, 4321 against $old"
+else fail "edited replay" "rc=$rc edit: $edit
+$out"; fi
 unset TAP_NS PEER_NS TB_IP
 
 # -- nftables: random loss in a bridge's forward chain, both ways
