@@ -297,7 +297,12 @@ static enum tb_rl_status parse_header(struct tb_rl_reader *r, struct cursor *c, 
 }
 
 /* A time field: the host's `now`, never negative. */
-static bool time_ok(tb_time_ns t) { return t >= 0; }
+/* A clock reading the core can take: CLOCK_MONOTONIC, virtual time, within
+ * 2^62 ns (146 years), so that `now` plus any time knob of the stack
+ * (TB_TCP_TIME_KNOB_MAX_NS) and the RTO's doublings stay inside int64 (a
+ * fuzzed log with a time near INT64_MAX overflowed tcp_rexmt_arm). */
+#define RUNLOG_MAX_TIME_NS (INT64_C(1) << 62)
+static bool time_ok(tb_time_ns t) { return t >= 0 && t <= RUNLOG_MAX_TIME_NS; }
 
 static enum tb_rl_status parse_record(struct tb_rl_reader *r, const uint8_t *data, size_t len, struct tb_rl_item *it,
                                       char *err, size_t err_len) {
@@ -354,7 +359,8 @@ static enum tb_rl_status parse_record(struct tb_rl_reader *r, const uint8_t *dat
     if (st != TB_RL_ITEM) return st;
     if (c.short_) BAD("%s record at byte %llu: ends inside its fields", name, (unsigned long long)it->offset);
     if (it->kind != TB_RL_HEADER && it->kind != TB_RL_END && !time_ok(it->now))
-        BAD("%s record at byte %llu: negative time %lld", name, (unsigned long long)it->offset, (long long)it->now);
+        BAD("%s record at byte %llu: time %lld ns is outside 0 .. 2^62", name, (unsigned long long)it->offset,
+            (long long)it->now);
     /* What is left is the block's padding: fewer than 4 zero bytes. */
     if (len - c.at >= 4) BAD("%s record at byte %llu: %zu bytes after its last field", name, (unsigned long long)it->offset, len - c.at);
     for (size_t i = c.at; i < len; i++)
@@ -485,7 +491,9 @@ enum tb_rl_status tb_rl_next(struct tb_rl_reader *r, struct tb_rl_item *it, char
                 BAD("packet at byte %llu: captured %u of %u bytes (a run-log keeps whole frames)", (unsigned long long)start,
                     caplen, origlen);
             if (caplen > TB_PCAPNG_SNAPLEN) BAD("packet at byte %llu: %u bytes (at most 65535)", (unsigned long long)start, caplen);
-            if (ts > (uint64_t)INT64_MAX) BAD("packet at byte %llu: timestamp beyond 2^63 ns", (unsigned long long)start);
+            if (!time_ok((tb_time_ns)(ts & (uint64_t)INT64_MAX)) || ts > (uint64_t)INT64_MAX)
+                BAD("packet at byte %llu: timestamp %llu ns is outside 0 .. 2^62", (unsigned long long)start,
+                    (unsigned long long)ts);
             struct epb_opts o = {0};
             if (!walk_options(b, 28 + pad4(caplen), body_end, epb_option, &o))
                 BAD("packet at byte %llu: malformed options", (unsigned long long)start);
