@@ -126,7 +126,8 @@ int cmd_replay(int argc, char **argv) {
         return 1;
     }
     tb_replay_run(&ro, r);
-    bool outputs_ok = close_outputs(&outs) == 0 && !outs.attach_failed;
+    bool attach_failed = outs.attach_failed;   /* close_outputs clears outs */
+    bool outputs_ok = close_outputs(&outs) == 0 && !attach_failed;
     const struct tb_replay_divergence *d = &r->divergence;
     if (json) {
         struct json j;

@@ -240,7 +240,8 @@ int cmd_tap(int argc, char **argv) {
         {"seed", OPT_U64, &seed, "S", "the stack's and the data's seed (default: from the OS)", 0, TB_SEED_MAX},
         {"pcap", OPT_STRING, &pcap_path, "FILE", "write every frame the stack sends and receives", 0, 0},
         {"record", OPT_STRING, &record_path, "FILE", "write a run-log for tcpbed replay", 0, 0},
-        {"duration", OPT_DURATION, &duration, "TIME", "stop after this long (default: until done or signalled)", 1, 0},
+        {"duration", OPT_DURATION, &duration, "TIME", "stop after this long (default: until done or signalled)", 1,
+         (uint64_t)365 * 86400 * TB_NS_PER_S},
         {"json", OPT_FLAG, &json, NULL, "print the summary as one JSON object", 0, 0},
         {"host-ip", OPT_STRING, &host_ip_s, "ADDR/PREFIX", "also give the kernel's side of the device this address "
                                                            "and bring it up", 0, 0},
@@ -292,6 +293,10 @@ int cmd_tap(int argc, char **argv) {
     if (server && connect_s != NULL) return refuse("--connect is for --app client; server apps listen on --port");
     if (!server && connect_s == NULL) return refuse("--app client needs --connect ADDR:PORT");
     if (!server && port != 0) return refuse("--port is for server apps; the client's destination is --connect ADDR:PORT");
+    bool backlog_given = false;
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--backlog") == 0 || strncmp(argv[i], "--backlog=", 10) == 0) backlog_given = true;
+    if (!server && backlog_given) return refuse("--backlog is for server apps (the client does not listen)");
     if (!server && !parse_endpoint(connect_s, &ao.connect_ipv4, &ao.connect_port))
         return refuse("--connect: expected ADDR:PORT, e.g. 10.9.0.1:5001");
     bool bytes_given = false;
@@ -453,9 +458,24 @@ int cmd_tap(int argc, char **argv) {
     tb_time_ns grace_end = TB_TIME_NEVER, settle_end = TB_TIME_NEVER;
     const char *stopped_by = "done";
     bool stopping = false;
+    bool device_failed = false;
     for (;;) {
         tb_time_ns next = tb_host_poll(h);
         tb_time_ns now = tb_tap_clock_now();
+        /* A signal is delivered only when ppoll returns for it; a device
+         * that is always ready would hold it pending forever. Take any
+         * pending stop signal here, whatever ppoll did. */
+        const struct timespec no_wait = {0, 0};
+        int sig;
+        while ((sig = sigtimedwait(&block, NULL, &no_wait)) > 0) on_stop_signal(sig);
+        if (tb_tap_failed(tap)) {
+            fprintf(stderr, TAP_CMD ": %s failed: %s (deleted, or taken down): stopping\n", tap->ifname,
+                    strerror(tap->failed_errno));
+            device_failed = true;
+            stopped_by = "device failure";
+            netapp_abort_all(app);
+            break;
+        }
         if (!stopping && (stop_signals > 0 || now >= end_at)) {
             stopping = true;
             stopped_by = stop_signals > 0 ? (last_signal == SIGINT ? "SIGINT" : "SIGTERM") : "duration";
@@ -481,7 +501,7 @@ int cmd_tap(int argc, char **argv) {
         if (settle_end < deadline) deadline = settle_end;
         tb_tap_wait(tap, deadline, &waitmask);
     }
-    status = netapp_exit_status(app);
+    status = device_failed ? 1 : netapp_exit_status(app);
     struct netapp_summary s;
     netapp_summary(app, &s);
     struct tb_stats st;

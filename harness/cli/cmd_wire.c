@@ -174,7 +174,9 @@ int cmd_wire(int argc, char **argv) {
         struct sim_link_params *p = &o.core.link[d];
         if (f.mtu == 0) p->mtu = UINT16_MAX;   /* a wire passes what the interfaces pass */
         if (p->rate_bps > 0 && p->queue_bytes == 0) {
-            uint64_t bdp = p->rate_bps / 8 * (uint64_t)(2 * p->delay_ns) / TB_NS_PER_S;
+            /* In 128-bit arithmetic: 100 Gbit/s times a long delay overflows 64 bits. */
+            unsigned __int128 bdp128 = (unsigned __int128)(p->rate_bps / 8) * (uint64_t)(2 * p->delay_ns) / TB_NS_PER_S;
+            uint64_t bdp = bdp128 > (1u << 30) ? (1u << 30) : (uint64_t)bdp128;
             p->queue_bytes = (uint32_t)(bdp + 64 * 1024 < (1u << 30) ? bdp + 64 * 1024 : 1u << 30);
         }
     }

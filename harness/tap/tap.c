@@ -85,6 +85,12 @@ bool tb_tap_open(struct tb_tap *t, const char *name, char *err, size_t err_len) 
     memcpy(t->ifname, ifr.ifr_name, sizeof(t->ifname) - 1);
     t->created = !existed;
     t->ctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (t->ctl_fd < 0) {
+        snprintf(err, err_len, "a socket for %s's settings: %s", t->ifname, strerror(errno));
+        close(fd);
+        t->fd = -1;
+        return false;
+    }
     return true;
 }
 
@@ -185,7 +191,8 @@ static size_t tap_rx_burst(void *port, struct tb_host *h, struct tb_buf **frames
         ssize_t got = read(t->fd, t->frame, sizeof(t->frame));
         if (got < 0) {
             if (errno == EINTR) continue;
-            break;   /* EAGAIN: empty; anything else shows as silence, and the device's state in its counters */
+            if (errno != EAGAIN && errno != EWOULDBLOCK) t->failed_errno = errno;   /* EBADFD: the device is gone */
+            break;
         }
         if (got == 0) break;
         t->rx_frames++;
@@ -272,5 +279,6 @@ void tb_tap_wait(struct tb_tap *t, tb_time_ns deadline, const void *sigmask) {
         ts.tv_nsec = (long)(left % TB_NS_PER_S);
         tsp = &ts;
     }
-    (void)ppoll(&pfd, 1, tsp, (const sigset_t *)sigmask);
+    int n = ppoll(&pfd, 1, tsp, (const sigset_t *)sigmask);
+    if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) t->failed_errno = EIO;
 }

@@ -32,6 +32,7 @@ struct tb_tap {
     uint64_t tx_errors;           /* write() failed (the kernel's queue full, device down) */
     int last_tx_errno;
     bool rx_more;                 /* the last burst was full: read again before sleeping */
+    int failed_errno;             /* the device failed (deleted, down for good): 0 while it works */
     size_t max_frame;             /* the largest frame the stack can take */
     uint8_t frame[TB_TAP_MAX_FRAME];
 };
@@ -63,5 +64,9 @@ extern const struct tb_host_env_ops tb_tap_env_ops;
  * arrives (sigmask: the mask during the wait, NULL for the current one).
  * Returns immediately when the last burst was full. */
 void tb_tap_wait(struct tb_tap *t, tb_time_ns deadline, const void *sigmask);
+/* The device failed: a read error other than "nothing there", or an
+ * error or hang-up from poll. The loop must end (say so, flush, exit 1):
+ * the descriptor stays ready and would spin. */
+static inline bool tb_tap_failed(const struct tb_tap *t) { return t->failed_errno != 0; }
 
 #endif

@@ -4,7 +4,7 @@
  * offers each frame read from an end with the time it was read, and writes
  * out what wire_core_release hands back when that time comes; a unit test
  * drives the same core with made-up frames and times
- * (tests/unit/test_wire.c). Directions: 0 is A>B (read from A, written to
+ * (tests/unit/test_wire_link.c). Directions: 0 is A>B (read from A, written to
  * B), 1 is B>A. */
 #ifndef TB_WIRE_CORE_H
 #define TB_WIRE_CORE_H

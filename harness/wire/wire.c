@@ -308,6 +308,11 @@ static int run_loop(struct wire *w, struct wire_result *r) {
     for (;;) {
         w->now = mono_ns() - w->t0;
         wire_core_release(w->core, w->now, deliver, w);
+        /* ppoll delivers a signal only when it returns for it: ends that are
+         * always ready (a flood) would keep it pending. Take it here too. */
+        const struct timespec no_wait = {0, 0};
+        int sig = sigtimedwait(&block, NULL, &no_wait);
+        if (sig > 0) stop_signal = sig;
         if (stop_signal != 0 || w->now >= until) break;
         tb_time_ns next = wire_core_next_release(w->core);
         if (until < next) next = until;
