@@ -24,7 +24,7 @@ it_require_root
 it_require_tools ip ethtool python3 curl wrk nft tshark
 
 BIG=${TAP_BIG:-100M}          # each way, on the clean path
-IMPAIRED=${TAP_IMPAIRED:-20M} # each way, through 2 % loss and 5 ms each way
+IMPAIRED=${TAP_IMPAIRED:-100M} # each way, through every fault kind (wire) or 2 % loss (nft)
 TB=10.9.0.2
 K=10.9.0.1
 
@@ -57,37 +57,44 @@ tap_stop() {
 }
 
 # ---- the direct path ----------------------------------------------------------
+# tcpbed in namespace t (its TAP tb0 on a bridge), the kernel in namespace k,
+# joined by a veth pair: plumbing this test owns.
 setup ns_create k
-setup tap_create k tb0
-setup addr_add k tb0 $K/24
+setup ns_create t
+setup tap_create t tb0
+setup veth_create t vt0 k vk0
+setup offloads_off vk0 k
+setup offloads_off vt0 t
+setup bridge_create t br0 tb0 vt0
+setup addr_add k vk0 $K/24
 
 # -- the command's own errors
-out=$("$BIN" tap --ip $TB/24 --app echo 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --ip $TB/24 --app echo 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q -- "--iface NAME is required" <<<"$out" && ok "missing --iface: exit 2 and says so" ||
   fail "missing --iface" "rc=$rc $out"
-out=$("$BIN" tap --iface tb0 --ip 10.9.0.2 --app echo 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface tb0 --ip 10.9.0.2 --app echo 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "expected ADDR/PREFIX" <<<"$out" && ok "--ip without a prefix is refused" || fail "--ip no prefix" "$out"
-out=$("$BIN" tap --iface tb0 --ip $TB/24 --app ftp 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface tb0 --ip $TB/24 --app ftp 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "expected echo, sink, source, http or client, got 'ftp'" <<<"$out" && ok "unknown --app is refused" ||
   fail "unknown app" "$out"
-out=$("$BIN" tap --iface tb0 --ip $TB/24 --app client 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface tb0 --ip $TB/24 --app client 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "needs --connect" <<<"$out" && ok "client without --connect is refused" || fail "client no connect" "$out"
-out=$("$BIN" tap --iface tb0 --ip $TB/24 --app echo --bytes 10 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface tb0 --ip $TB/24 --app echo --bytes 10 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "echo --bytes is refused" || fail "echo --bytes" "$out"
-out=$("$BIN" tap --iface tb0 --ip $TB/24 --app sink --both 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface tb0 --ip $TB/24 --app sink --both 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "needs --bytes" <<<"$out" && ok "--both without --bytes is refused" || fail "both no bytes" "$out"
-out=$(in_ns k "$BIN" tap --iface lo --ip $TB/24 --app echo 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface lo --ip $TB/24 --app echo 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "is not a TAP device" <<<"$out" && ok "a device that is not a TAP: clear error" ||
   fail "not a tap" "rc=$rc $out"
-out=$(in_ns k setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+out=$(in_ns t timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
   "$BIN" tap --iface tbnew0 --ip $TB/24 --app echo 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "permission denied" <<<"$out" && ok "no permission: clear error" || fail "no permission" "rc=$rc $out"
-out=$(in_ns k timeout 10 "$BIN" tap --iface tb0 --ip $K/24 --app echo 2>&1); rc=$?
+out=$(in_ns t timeout 10 "$BIN" tap --iface tb0 --ip $K/24 --app echo 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "address $K is already in use on tb0" <<<"$out" && ok "an address already in use: clear error" ||
   fail "address in use" "rc=$rc $out"
 
 # -- curl and wrk against --app http
-tap_start k "$IT_TMP/http.json" --iface tb0 --ip $TB/24 --app http --bytes 5000 --seed 3
+tap_start t "$IT_TMP/http.json" --iface tb0 --ip $TB/24 --app http --bytes 5000 --seed 3
 HTTP_PID=$TAP_PID
 if wait_for_line "$IT_TMP/http.json" "listening on" 5; then
   ok "tcpbed http answers on port 80"
@@ -148,9 +155,9 @@ reset_ok=$(json "$IT_TMP/http.json" 'all(f.get("error") in (None, "reset") for f
   fail "stopped_by" "$(tail -1 "$IT_TMP/http.json")"
 
 # -- busy: a second tcpbed cannot take a device the first holds
-tap_start k "$IT_TMP/holder.json" --iface tb0 --ip $TB/24 --app echo
+tap_start t "$IT_TMP/holder.json" --iface tb0 --ip $TB/24 --app echo
 wait_for_line "$IT_TMP/holder.json" "listening on" 5 >/dev/null
-out=$(in_ns k "$BIN" tap --iface tb0 --ip 10.9.0.3/24 --app echo 2>&1); rc=$?
+out=$(in_ns t timeout 5 "$BIN" tap --iface tb0 --ip 10.9.0.3/24 --app echo 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "busy" <<<"$out" && ok "a device another process holds: 'busy'" || fail "busy" "rc=$rc $out"
 # -- echo round trip from the kernel
 echo_out=$(in_ns k python3 - "$TB" <<'EOF'
@@ -189,12 +196,12 @@ transfer() {
     bg_start "${PEER_NS:-k}" "$pj" python3 "$PEER" "${peer_args[@]}" --timeout 120
     local ppid=$BG_PID
     wait_for_port "${PEER_NS:-k}" 0.0.0.0 5001 5 >/dev/null
-    tap_start "${TAP_NS:-k}" "$tj" "${tap_args[@]}"
+    tap_start "${TAP_NS:-t}" "$tj" "${tap_args[@]}"
     local tpid=$TAP_PID
     bg_wait $tpid "$timeout_s"; local trc=$?
     bg_wait $ppid 20; local prc=$?
   else
-    tap_start "${TAP_NS:-k}" "$tj" "${tap_args[@]}"
+    tap_start "${TAP_NS:-t}" "$tj" "${tap_args[@]}"
     local tpid=$TAP_PID
     wait_for_line "$tj" "listening on" 5 >/dev/null
     bg_start "${PEER_NS:-k}" "$pj" python3 "$PEER" "${peer_args[@]}" --timeout 120
@@ -232,7 +239,7 @@ transfer "sink-both-ways-$BIG" 180 --iface tb0 --ip $TB/24 --app sink --both --b
   client --connect $TB:7 --send $BIG --seed 13
 
 # -- the kernel as a client of a closed port: RST, ECONNREFUSED
-tap_start k "$IT_TMP/closed.json" --iface tb0 --ip $TB/24 --app sink
+tap_start t "$IT_TMP/closed.json" --iface tb0 --ip $TB/24 --app sink
 wait_for_line "$IT_TMP/closed.json" "listening on" 5 >/dev/null
 check "the kernel connecting to a closed port is refused" in_ns k python3 "$PEER" client --connect $TB:9 --expect-refused --timeout 5
 # -- the kernel resets a connection: the flow ends with 'reset', the server serves on
@@ -245,22 +252,22 @@ resets=$(json "$IT_TMP/closed.json" 'sum(1 for f in j["flows"] if f.get("error")
 served=$(json "$IT_TMP/closed.json" 'sum(1 for f in j["flows"] if f.get("error") is None and f["bytes_in"] == 1048576)')
 [ "$resets" = 1 ] && [ "$served" = 1 ] && ok "a connection the kernel resets ends with 'reset'; the next is served" ||
   fail "reset" "resets=$resets served=$served $(tail -c 800 "$IT_TMP/closed.json")"
-refused_rst=$(json "$IT_TMP/closed.json" 'j["stack"]["tcp_rst_sent"] if "tcp_rst_sent" in j["stack"] else "n/a"')
+refused_rst=$(json "$IT_TMP/closed.json" 'j["stack"]["tcp_rsts_sent"] if "tcp_rsts_sent" in j["stack"] else "n/a"')
 echo "     (RSTs sent by tcpbed: $refused_rst)"
 
 # -- tcpbed client, kernel server resets it
 bg_start k "$IT_TMP/rstsrv.json" python3 "$PEER" server --port 5001 --reset-after 1M --timeout 20
 rpid=$BG_PID
 wait_for_port k 0.0.0.0 5001 5 >/dev/null
-tap_start k "$IT_TMP/rstcli.json" --iface tb0 --ip $TB/24 --app client --connect $K:5001 --bytes 50M
+tap_start t "$IT_TMP/rstcli.json" --iface tb0 --ip $TB/24 --app client --connect $K:5001 --bytes 50M
 bg_wait $TAP_PID 30; rc=$?
 bg_wait $rpid 10 >/dev/null
 [ $rc -eq 1 ] && [ "$(json "$IT_TMP/rstcli.json" 'j["flows"][0].get("error")')" = reset ] &&
   ok "the kernel server resets tcpbed's client: exit 1, error 'reset'" || fail "client reset" "rc=$rc $(tail -c 600 "$IT_TMP/rstcli.json")"
 
-# -- a listener whose backlog is full: Linux drops the handshake's last ACK
-# and retransmits its SYN-ACK; tcpbed's connection completes when the
-# application finally accepts, and the data arrives whole.
+# -- a listener whose backlog is full: Linux drops the SYN while its accept
+# queue is full (tcp_conn_request); tcpbed retransmits it, and the
+# connection completes once the application accepts; the data arrives whole.
 # (A background job's stdin is /dev/null: the script goes in a file.)
 cat >"$IT_TMP/backlog.py" <<'EOF'
 import socket, sys, time, hashlib
@@ -289,11 +296,13 @@ EOF
 bg_start k "$IT_TMP/backlog.log" python3 "$IT_TMP/backlog.py" "$K"
 bpid=$BG_PID
 wait_for_line "$IT_TMP/backlog.log" full 5 >/dev/null
-tap_start k "$IT_TMP/backlog.json" --iface tb0 --ip $TB/24 --app client --connect $K:5002 --bytes 2M --seed 4
+tap_start t "$IT_TMP/backlog.json" --iface tb0 --ip $TB/24 --app client --connect $K:5002 --bytes 2M --seed 4
 bg_wait $TAP_PID 40; rc=$?
 bg_wait $bpid 10 >/dev/null
-if [ $rc -eq 0 ] && [ "$(json "$IT_TMP/backlog.json" 'j["flows"][0]["sha256_out"]')" = "$(json "$IT_TMP/backlog.log" 'j["sha256_in"]')" ]; then
-  ok "a kernel listener with a full backlog: tcpbed's connection waits, then delivers whole"
+rexmits=$(json "$IT_TMP/backlog.json" 'j["stack"]["tcp_retransmits"]')
+if [ $rc -eq 0 ] && [ "${rexmits:-0}" -ge 1 ] &&
+   [ "$(json "$IT_TMP/backlog.json" 'j["flows"][0]["sha256_out"]')" = "$(json "$IT_TMP/backlog.log" 'j["sha256_in"]')" ]; then
+  ok "a kernel listener with a full backlog drops tcpbed's SYN; it retransmits ($rexmits) and delivers whole"
 else fail "full backlog" "rc=$rc $(tail -c 600 "$IT_TMP/backlog.json") $(cat "$IT_TMP/backlog.log")"; fi
 
 # -- a peer that disappears: the kernel's address goes away mid-transfer, so
@@ -301,48 +310,55 @@ else fail "full backlog" "rc=$rc $(tail -c 600 "$IT_TMP/backlog.json") $(cat "$I
 bg_start k "$IT_TMP/gone.srv" python3 "$PEER" server --port 5001 --timeout 30
 gpid=$BG_PID
 wait_for_port k 0.0.0.0 5001 5 >/dev/null
-tap_start k "$IT_TMP/gone.json" --iface tb0 --ip $TB/24 --app client --connect $K:5001 --max-retries 3 --rto-min 100ms
+tap_start t "$IT_TMP/gone.json" --iface tb0 --ip $TB/24 --app client --connect $K:5001 --max-retries 3 --rto-min 100ms
 sleep 1
-ip -n "$(ns_name k)" addr del $K/24 dev tb0
+ip -n "$(ns_name k)" addr del $K/24 dev vk0
 bg_wait $TAP_PID 30; rc=$?
 err=$(json "$IT_TMP/gone.json" 'j["flows"][0].get("error")')
 [ $rc -eq 1 ] && [ "$err" = timeout ] && ok "a peer that disappears: RTO gives up with 'timeout'" ||
   fail "rto give-up" "rc=$rc $(tail -c 600 "$IT_TMP/gone.json")"
 kill -TERM $gpid 2>/dev/null
-addr_add k tb0 $K/24
+addr_add k vk0 $K/24
 # ... and keepalive gives up on an idle connection.
-tap_start k "$IT_TMP/ka.json" --iface tb0 --ip $TB/24 --app sink --keepalive-idle 1s --keepalive-intvl 300ms --keepalive-probes 3
+tap_start t "$IT_TMP/ka.json" --iface tb0 --ip $TB/24 --app sink --keepalive-idle 1s --keepalive-intvl 300ms --keepalive-probes 3
 wait_for_line "$IT_TMP/ka.json" "listening on" 5 >/dev/null
 bg_start k "$IT_TMP/ka.cli" python3 -c "
 import socket, time
 s = socket.create_connection(('$TB', 7)); time.sleep(30)"
 sleep 0.5
-ip -n "$(ns_name k)" addr del $K/24 dev tb0
+ip -n "$(ns_name k)" addr del $K/24 dev vk0
 sleep 4
 tap_stop $TAP_PID >/dev/null
 err=$(json "$IT_TMP/ka.json" 'j["flows"][0].get("error")')
 probes=$(json "$IT_TMP/ka.json" 'j["stack"].get("tcp_keepalive_probes", "n/a")')
 [ "$err" = timeout ] && ok "an idle peer that disappears: keepalive gives up with 'timeout' (probes: $probes)" ||
   fail "keepalive give-up" "$(tail -c 800 "$IT_TMP/ka.json")"
-addr_add k tb0 $K/24
+addr_add k vk0 $K/24
 
 # ---- impaired paths ------------------------------------------------------------
 # Which impairments this kernel offers: netem where it is built in, else
 # nftables and tcpbed wire only (these machines: CONFIG_NET_SCH_NETEM unset).
 NETEM=no
-if zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_NET_SCH_NETEM=[ym]'; then NETEM=yes; fi
+if zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_NET_SCH_NETEM=[ym]'; then NETEM=yes
+elif in_ns k tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then NETEM=yes; in_ns k tc qdisc del dev lo root; fi
 if [ $NETEM = yes ]; then
-  echo "     netem: available on this kernel (it is not used here; nftables and tcpbed wire are)"
+  echo "     netem: available on this kernel: impairing with netem too, and with nftables and tcpbed wire"
+  # netem on both ends of the direct path's veth: 2 % loss and 5 ms each way.
+  setup in_ns k tc qdisc add dev vk0 root netem loss 2% delay 5ms
+  setup in_ns t tc qdisc add dev vt0 root netem loss 2% delay 5ms
+  transfer "netem-both-ways-$IMPAIRED" 300 --iface tb0 --ip $TB/24 --app client --connect $K:5001 \
+    --bytes $IMPAIRED --both --seed 71 -- server --port 5001 --send $IMPAIRED --seed 72
+  in_ns k tc qdisc del dev vk0 root; in_ns t tc qdisc del dev vt0 root
 else
-  echo "     netem: not available (CONFIG_NET_SCH_NETEM is not set): impairing with nftables and tcpbed wire"
+  echo "     netem: not available (CONFIG_NET_SCH_NETEM is not set, and adding the qdisc fails): impairing with nftables and tcpbed wire"
 fi
 
 # -- tcpbed wire between the TAP and a veth to the kernel, every fault both ways
 setup ns_create m
 setup tap_create m tb0
-setup veth_create m vm0 k vk0
-setup addr_add k vk0 10.9.1.1/24
-setup offloads_off vk0 k
+setup veth_create m vm0 k vkw0
+setup addr_add k vkw0 10.9.1.1/24
+setup offloads_off vkw0 k
 setup offloads_off vm0 m
 bg_start m "$IT_TMP/wire.out" "$BIN" wire --a packet:tb0 --b vm0 --loss 0.02 --reorder 0.05 --duplicate 0.01 --corrupt 0.005 \
   --delay 5ms --seed 21 --pcap-dir "$IT_TMP/wire" --fault-log "$IT_TMP/wire.faults" --json
@@ -357,9 +373,19 @@ transfer "wire-impaired-tcpbed-to-kernel-$IMPAIRED" 300 --iface tb0 --ip 10.9.1.
 transfer "wire-impaired-both-ways-$IMPAIRED" 300 --iface tb0 --ip 10.9.1.2/24 --app client --connect 10.9.1.1:5001 \
   --bytes $IMPAIRED --both --seed 33 --record "$IT_TMP/lossy.tbrl" -- server --port 5001 --send $IMPAIRED --seed 42
 kill -TERM $WIRE_PID; bg_wait $WIRE_PID 10; rc=$?
-kinds=$(grep -oE '^[^ ]+ +[a-z]+' "$IT_TMP/wire.faults" 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
-[ $rc -eq 0 ] && [ -s "$IT_TMP/wire.faults" ] && ok "tcpbed wire fired faults both ways and stopped cleanly (kinds: $kinds)" ||
-  fail "wire" "rc=$rc $(tail -5 "$IT_TMP/wire.out")"
+fired=$(json "$IT_TMP/wire.out" 'j.get("faults_fired", 0)')
+kinds=$(python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(" ".join(sorted({r["from"] + ">" + r["to"] + ":" + r["event"] for r in rows})))' "$IT_TMP/wire.faults" 2>&1)
+every=1
+for k in A:B:loss B:A:loss A:B:reorder B:A:reorder A:B:duplicate B:A:duplicate A:B:corrupt B:A:corrupt; do
+  grep -q "${k%%:*}>$(cut -d: -f2 <<<"$k"):$(cut -d: -f3 <<<"$k")" <<<"$kinds" || every=0
+done
+[ $rc -eq 0 ] && [ "${fired:-0}" -gt 100 ] && [ $every = 1 ] &&
+  ok "tcpbed wire fired $fired faults, every kind both ways, and stopped cleanly" ||
+  fail "wire" "rc=$rc fired=$fired kinds: $kinds
+$(tail -5 "$IT_TMP/wire.out")"
 # -- the lossy both-ways run replays, in virtual time, frame for frame
 out=$("$BIN" replay "$IT_TMP/lossy.tbrl" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '^identical' <<<"$out" && ok "the recorded lossy run replays identical" || fail "replay" "rc=$rc $out"
