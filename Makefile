@@ -28,14 +28,14 @@ endif
 
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
-LDLIBS := -lpcap -linih -ljansson -lm
+LDLIBS := -lpcap -linih -ljansson -lcrypto -lm
 
 STACK_SRC := $(sort $(wildcard stack/*/*.c))
 # The rooms around the core (docs/ARCHITECTURE.md), all in libtbsim.a: the
 # host loop, the applications, the scripted peer, the fuzz inputs, the
 # harness's small data structures, the script checker, the packetdrill
-# plug-in, the simulator and the traces.
-HARNESS_ROOMS := host apps peer fuzzin lib check packetdrill
+# plug-in, the TAP port, the real-time wire, run-log replay, the simulator and the traces.
+HARNESS_ROOMS := host apps peer fuzzin lib check packetdrill tap wire replay
 HARNESS_SRC := $(sort $(foreach r,$(HARNESS_ROOMS),$(wildcard harness/$(r)/*.c)))
 SIM_SRC := $(sort $(HARNESS_SRC) $(wildcard sim/*.c) $(wildcard traces/*.c))
 CLI_SRC := $(sort $(wildcard harness/cli/*.c))
@@ -119,8 +119,12 @@ test: deps-test
 $(BUILD)/bench_memory: $(BUILD)/obj/tests/bench/bench_memory.o $(PLATFORM_OBJ) $(BUILD)/libtcpbed.a
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# The kernel-side request/response client of the TAP benchmark (kernel sockets only).
+$(BUILD)/tb_rr: tests/bench/tb_rr.c
+	$(CC) $(CFLAGS) -o $@ $<
+
 bench: deps-test
-	@$(MAKE) --no-print-directory build $(BUILD)/bench_memory
+	@$(MAKE) --no-print-directory build $(BUILD)/bench_memory $(BUILD)/tb_rr
 	@bash tests/bench/run.sh
 
 clean:

@@ -24,7 +24,7 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 declare -A rate
-for t in wire stack faults check; do
+for t in wire stack faults check runlog http; do
   for e in $engines; do
     if [ "$e" = libfuzzer ]; then
       mkdir -p "$work/lf-$t"
@@ -46,7 +46,7 @@ printf '\nfuzz targets, execs/s (%s s each, one core, %s)\n' "$seconds" "$(uname
 printf '%-8s' target
 for e in $engines; do printf ' %14s' "$e"; done
 printf '\n'
-for t in wire stack faults check; do
+for t in wire stack faults check runlog http; do
   printf '%-8s' "$t"
   for e in $engines; do printf ' %14s' "${rate[$t,$e]}"; done
   printf '\n'

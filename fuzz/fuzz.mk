@@ -8,7 +8,7 @@
 #   make fuzz-corpus                  regenerate fuzz/corpus/ from simulator runs
 #   make fuzz-smoke                   what `make test` runs: replay + short campaigns
 #   make fuzz-bench                   execs/s per target and engine
-#   make fuzz-long [SECONDS=1800] [TARGETS=wire,stack,faults,check]
+#   make fuzz-long [SECONDS=1800] [TARGETS=wire,stack,faults,check,runlog,http]
 #                                     AFL++ ASan+UBSan, every core on one
 #                                     target, targets one after another;
 #                                     findings -> fuzz/regressions/TARGET/
@@ -22,7 +22,7 @@
 #   replay     a main() that runs files through the target under
 #              ASan+UBSan (regressions, corpus replay)
 
-FUZZ_TARGETS := wire stack faults check
+FUZZ_TARGETS := wire stack faults check runlog http
 FUZZ_ENGINES := libfuzzer afl afl-plain replay
 FUZZ_DIR := build/fuzz
 TARGET ?= wire

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long AFL++ campaigns, one target after another (`make fuzz-long`).
 #
-#   fuzz/long.sh SECONDS [TARGET...]     default: 1800 s each for wire stack faults check
+#   fuzz/long.sh SECONDS [TARGET...]     default: 1800 s each for wire stack faults check runlog http
 #
 # Each target runs for SECONDS under AFL++ with ASan+UBSan
 # (build/fuzz/afl/TARGET) as FUZZ_JOBS instances (default: one per CPU):
@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(wire stack faults check)
+[ ${#targets[@]} -eq 0 ] && targets=(wire stack faults check runlog http)
 jobs=${FUZZ_JOBS:-$(nproc)}
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "fuzz-long: SECONDS must be a positive number of seconds, got '$seconds'" >&2
@@ -43,8 +43,8 @@ if ! [[ "$jobs" =~ ^[0-9]+$ ]] || [ "$jobs" -lt 1 ]; then
   exit 2
 fi
 for t in "${targets[@]}"; do
-  case "$t" in wire | stack | faults | check) ;; *)
-    echo "fuzz-long: TARGETS must name wire, stack, faults or check, got '$t'" >&2
+  case "$t" in wire | stack | faults | check | runlog | http) ;; *)
+    echo "fuzz-long: TARGETS must name wire, stack, faults, check, runlog or http, got '$t'" >&2
     exit 2
     ;;
   esac

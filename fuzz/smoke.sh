@@ -53,7 +53,7 @@ done
 mkdir -p build/fuzz
 for engine in replay libfuzzer afl afl-plain; do
   if out=$(make --no-print-directory -j"$(nproc)" fuzz-build-"$engine" 2>&1); then
-    ok "build: wire, stack and faults for $engine"
+    ok "build: every fuzz target for $engine"
   else
     bad "build: fuzz targets for $engine" "$(grep -E 'error|Error' <<<"$out" | head -20)"
   fi
@@ -61,7 +61,7 @@ done
 [ "$failed" -eq 0 ] || finish
 
 # 3. corpus and regression replay under ASan+UBSan
-for t in wire stack faults check; do
+for t in wire stack faults check runlog http; do
   n=$(find "fuzz/corpus/$t" -type f | wc -l)
   if out=$(timeout 600 build/fuzz/replay/"$t" "fuzz/corpus/$t" 2>&1); then
     ok "replay: $n corpus input(s) of $t"
@@ -81,7 +81,7 @@ done
 
 # 4. smoke campaigns
 mkdir -p build/fuzz/smoke
-for t in wire stack faults check; do
+for t in wire stack faults check runlog http; do
   work=build/fuzz/smoke/$t
   rm -rf "$work" "$work.art"
   mkdir -p "$work" "$work.art"

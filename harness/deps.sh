@@ -9,10 +9,10 @@
 set -euo pipefail
 
 declare -A PACKAGES=(
-  [build]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev"
-  [demo]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev tcpdump"
-  [test]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libcmocka-dev tcpdump tshark valgrind python3 time"
-  [fuzz]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libcmocka-dev clang-14 libclang-rt-14-dev llvm-14 afl++"
+  [build]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev"
+  [demo]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev tcpdump"
+  [test]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev libcmocka-dev tcpdump tshark valgrind python3 time iproute2 ethtool iputils-ping curl wrk nftables util-linux"
+  [fuzz]="gcc make binutils pkg-config libpcap-dev libinih-dev libjansson-dev libssl-dev libcmocka-dev clang-14 libclang-rt-14-dev llvm-14 afl++"
 )
 
 if [ $# -eq 0 ]; then

@@ -10,6 +10,7 @@
 #include "sim/ping.h"
 #include "traces/cc_trace.h"
 #include "traces/pcap_writer.h"
+#include "traces/runlog.h"
 
 void sim_bulk_defaults(struct sim_bulk_opts *o) {
     memset(o, 0, sizeof(*o));
@@ -119,6 +120,22 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
         sim_host_capture(ha, pcap);
         if (pcap_b != NULL) sim_host_capture(hb, pcap_b);
     }
+    /* Host A's run-log: attached before the application's first call. */
+    struct tb_runlog_writer *runlog = NULL;
+    if (o->record_path != NULL) {
+        runlog = tb_runlog_open(o->record_path, &cfg[0], "A", o->record_cmdline, r->error, sizeof(r->error));
+        if (runlog == NULL || !tb_runlog_attach(runlog, sim_host_host(ha))) {
+            char ignore[64];
+            if (runlog != NULL) {
+                snprintf(r->error, sizeof(r->error), "host A has no hook slot left for the run-log");
+                tb_runlog_close(runlog, ignore, sizeof(ignore));
+            }
+            if (pcap != NULL) tb_pcap_close(pcap, ignore, sizeof(ignore));
+            if (pcap_b != NULL) tb_pcap_close(pcap_b, ignore, sizeof(ignore));
+            sim_free(sim);
+            return -1;
+        }
+    }
     struct bulk_app_opts ao = {.seed = o->seed, .bytes = o->bytes, .duration_ns = o->duration_ns,
                                .server_ipv4 = SIM_HOST_B_IP, .port = o->port, .start_ns = o->start_ns,
                                .reader_stall_ns = o->reader_stall_ns, .zero_copy = o->zero_copy,
@@ -129,6 +146,7 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
         snprintf(r->error, sizeof(r->error), "%s", ar.failure);
         if (pcap != NULL) tb_pcap_close(pcap, ignore, sizeof(ignore));
         if (pcap_b != NULL) tb_pcap_close(pcap_b, ignore, sizeof(ignore));
+        if (runlog != NULL) tb_runlog_close(runlog, ignore, sizeof(ignore));
         sim_free(sim);
         return -1;
     }
@@ -161,6 +179,11 @@ int sim_bulk_run(const struct sim_bulk_opts *o, struct sim_bulk_result *r) {
         if (tb_pcap_close(pcap, r->error, sizeof(r->error)) != 0) rc = -1;
     }
     if (pcap_b != NULL && tb_pcap_close(pcap_b, r->error, sizeof(r->error)) != 0) rc = -1;
+    if (runlog != NULL) {
+        r->runlog_frames = tb_runlog_frames(runlog);
+        r->runlog_records = tb_runlog_records(runlog);
+        if (tb_runlog_close(runlog, r->error, sizeof(r->error)) != 0) rc = -1;
+    }
     sim_free(sim);
     return rc;
 }

@@ -40,6 +40,8 @@ struct sim_bulk_opts {
     bool nodelay;                 /* Nagle off on A (and on B with both) */
     bool both;                    /* B sends bytes (or for duration) back at the same time, A checks them */
     const char *pcap_path;        /* capture on host A */
+    const char *record_path;      /* host A's run-log (traces/runlog.h), for tcpbed replay */
+    const char *record_cmdline;   /* the command line the run-log's header keeps */
     sim_drop_fn drop_a_to_b, drop_b_to_a;   /* test hooks */
     void *drop_ctx;
     /* Test hook: adjust a host's config (host 0 is A) before it is built. */
@@ -63,6 +65,7 @@ struct sim_bulk_result {
     struct sim_link_stats link_ab, link_ba;
     uint32_t sndbuf_bytes, rcvbuf_bytes, queue_bytes;   /* as used */
     uint64_t pcap_frames;
+    uint64_t runlog_frames, runlog_records;   /* with record_path */
     uint64_t faults_fired;
     char error[256];              /* set when the run could not be set up */
 };

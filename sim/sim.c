@@ -7,6 +7,7 @@
 #include "harness/lib/ipmap.h"
 #include "harness/lib/timeq.h"
 #include "sim/faults.h"
+#include "sim/link.h"
 #include "sim/rng.h"
 #include "tcpbed/assert.h"
 #include "tcpbed/prng.h"
@@ -30,16 +31,7 @@ struct link_dir {
     struct sim_host *to;              /* the receiving host, or NULL for a router */
     struct sim_router *to_router;
     int to_port;
-    struct sim_link_params p;
-    tb_time_ns busy_until;            /* when the transmitter finishes its backlog */
-    tb_time_ns last_arrival;          /* for jitter that keeps order */
-    uint64_t index;                   /* frames offered so far */
-    sim_drop_fn drop_hook;
-    void *drop_ctx;
-    struct sim_link_stats stats;
-    struct sim_rng rng_jitter, rng_red;   /* the link's own streams; the faults have theirs */
-    double red_avg;
-    struct fault_stage faults;        /* middleware in front of the queue (sim/faults.h) */
+    struct link_model m;              /* what the direction does to a frame (sim/link.h) */
 };
 
 struct sim_link {
@@ -306,19 +298,11 @@ void sim_host_set_app(struct sim_host *h, sim_app_fn fn, void *ctx) {
     tb_host_set_app(h->host, fn != NULL ? sim_app_trampoline : NULL, h);
 }
 
-/* Streams are named by (link, direction): a new link leaves the others alone. */
 static void dir_init(struct sim *sim, struct link_dir *d, const char *from, const char *to, uint64_t index) {
-    fault_stage_init(&d->faults, from, to, sim->seed, index);
-    sim_rng_seed(&d->rng_jitter, tb_derive_seed(sim->seed, "link-jitter", index));
-    sim_rng_seed(&d->rng_red, tb_derive_seed(sim->seed, "link-red", index));
+    link_model_init(&d->m, from, to, sim->seed, index);
 }
 
-static void dir_set_params(struct link_dir *d, const struct sim_link_params *p) {
-    d->p = *p;
-    d->faults.p = (struct fault_random){.loss = p->loss, .ge = p->ge, .ge_p_gb = p->ge_p_gb, .ge_p_bg = p->ge_p_bg,
-                                        .ge_loss_good = p->ge_loss_good, .ge_loss_bad = p->ge_loss_bad,
-                                        .reorder = p->reorder, .duplicate = p->duplicate, .corrupt = p->corrupt};
-}
+static void dir_set_params(struct link_dir *d, const struct sim_link_params *p) { link_model_set_params(&d->m, p); }
 
 /* A new link: direction 0 goes from the first end to the second. */
 static struct sim_link *link_new(struct sim *sim, const char *a_name, const char *b_name,
@@ -477,7 +461,7 @@ bool sim_add_fault(struct sim *sim, const struct fault_spec *f, char *err, size_
     for (size_t i = 0; i < sim->link_count && !found; i++)
         for (int d = 0; d < 2; d++) {
             struct link_dir *ld = &sim->links[i]->dir[d];
-            if (strcmp(ld->faults.from, f->from) == 0 && strcmp(ld->faults.to, f->to) == 0) found = true;
+            if (strcmp(ld->m.faults.from, f->from) == 0 && strcmp(ld->m.faults.to, f->to) == 0) found = true;
         }
     if (!found) {
         snprintf(err, err_len, "fault names %s>%s, but no link joins %s and %s", f->from, f->to, f->from, f->to);
@@ -510,13 +494,13 @@ void sim_fault_log(struct sim *sim, FILE *f) {
 void sim_link_set_drop_hook(struct sim *sim, int link, int dir_a_to_b, sim_drop_fn fn, void *ctx) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
     struct link_dir *d = &sim->links[link]->dir[dir_a_to_b ? 0 : 1];
-    d->drop_hook = fn;
-    d->drop_ctx = ctx;
+    d->m.drop_hook = fn;
+    d->m.drop_ctx = ctx;
 }
 
 void sim_link_stats(const struct sim *sim, int link, int dir_a_to_b, struct sim_link_stats *out) {
     TB_ASSERT(link >= 0 && (size_t)link < sim->link_count);
-    *out = sim->links[link]->dir[dir_a_to_b ? 0 : 1].stats;
+    *out = sim->links[link]->dir[dir_a_to_b ? 0 : 1].m.stats;
 }
 
 /* ---- the wire ---------------------------------------------------------- */
@@ -548,12 +532,12 @@ static size_t port_rx_burst(void *port, struct tb_host *host, struct tb_buf **fr
     struct link_dir *d = f->dir;
     struct tb_buf *b = tb_host_alloc_rx(host, f->len);
     if (b == NULL) {
-        d->stats.rx_nobuf_drops++;
+        d->m.stats.rx_nobuf_drops++;
         return 0;
     }
     memcpy(b->data, f->bytes, f->len);
-    d->stats.delivered++;
-    d->stats.bytes_delivered += f->len;
+    d->m.stats.delivered++;
+    d->m.stats.bytes_delivered += f->len;
     frames[0] = b;
     return 1;
 }
@@ -563,8 +547,8 @@ static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
     struct sim_frame *f = ctx;
     struct link_dir *d = f->dir;
     if (d->to == NULL) {
-        d->stats.delivered++;
-        d->stats.bytes_delivered += f->len;
+        d->m.stats.delivered++;
+        d->m.stats.bytes_delivered += f->len;
         router_receive(sim, d->to_router, d->to_port, f);
         return;
     }
@@ -577,36 +561,19 @@ static void frame_arrives(struct sim *sim, void *ctx, uint64_t arg) {
 
 static const char *const proto_word[] = {"any", "tcp", "arp", "icmp"};
 
-/* Reports one event on a frame: to the fault log, and (for faults) to the
- * shrinker as the spec that reproduces it. */
-static void note(struct sim *sim, struct link_dir *d, const char *event, const struct frame_class *c, size_t len,
-                 enum fault_action action, tb_time_ns delay_ns, int64_t bit, bool is_fault) {
-    char spec[160] = "";
-    if (is_fault) sim->faults_fired++;
-    if (is_fault) fault_name_frame(&d->faults.tracker, d->faults.from, d->faults.to, c, action, delay_ns, bit, spec, sizeof(spec));
-    if (is_fault && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, sim->now, spec);
+/* One event on a frame: to the fault log, and (for faults) to the shrinker
+ * as the spec that reproduces it. */
+static void note(void *ctx, const struct link_model *l, tb_time_ns now, const char *event, const struct frame_class *c,
+                 size_t len, const char *spec) {
+    struct sim *sim = ctx;
+    if (spec != NULL) sim->faults_fired++;
+    if (spec != NULL && sim->on_fault != NULL) sim->on_fault(sim->on_fault_ctx, now, spec);
     if (sim->fault_log != NULL) {
-        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)sim->now, d->faults.from, d->faults.to, event,
+        fprintf(sim->fault_log, "%lld,%s,%s,%s,%s,%s,", (long long)now, l->faults.from, l->faults.to, event,
                 proto_word[c->proto], fault_kind_name(c->primary));
         if (c->has_seq) fprintf(sim->fault_log, "%u", c->rel_seq);
-        fprintf(sim->fault_log, ",%zu,%s\n", len, spec);
+        fprintf(sim->fault_log, ",%zu,%s\n", len, spec != NULL ? spec : "");
     }
-}
-
-/* RFC 3168 §5: CE is 11 in the IP header's ECN field; only ECT frames
- * (01 or 10) may be marked. The IP checksum is patched (RFC 1624). */
-static bool mark_ce(uint8_t *f, size_t len) {
-    struct tb_eth_view eth;
-    if (tb_view_eth(f, len, &eth) != TB_WIRE_OK || eth.ethertype != TB_ETHERTYPE_IPV4 ||
-        eth.payload_len < TB_IPV4_HDR_LEN)
-        return false;
-    /* The queue reads the ECN bits where they sit, without judging the rest
-     * of the header: a frame damaged earlier on the link is marked like any
-     * other, and its receiver finds the damage. */
-    uint8_t tos = eth.payload[TB_IPV4_TOS_OFF];
-    if ((tos & 3) == 0 || (tos & 3) == 3) return false;
-    tb_ipv4_rewrite_tos(f + TB_ETH_HDR_LEN, (uint8_t)(tos | 3));
-    return true;
 }
 
 static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_frame *f);
@@ -619,117 +586,26 @@ static void link_send(struct sim *sim, struct link_dir *d, const struct tb_buf *
     link_send_frame(sim, d, f);
 }
 
-/* Puts a frame the sim owns on a link direction: faults, queue, serialisation, delay. */
+/* Puts a frame the sim owns on a link direction: the link model decides
+ * (sim/link.c), the event queue delivers. */
 static void link_send_frame(struct sim *sim, struct link_dir *d, struct sim_frame *f) {
-    uint64_t index = d->index++;
-    d->stats.offered++;
     f->dir = d;
-    const struct sim_link_params *p = &d->p;
-    struct fault_frame ff;
     sim->frames_seen = true;
-    fault_stage_observe(&d->faults, f->bytes, f->len, sim->names_frames, &ff);
-    const struct frame_class *c = &ff.c;
-    double u_jitter = sim_rng_uniform(&d->rng_jitter);
-
-    if (d->drop_hook != NULL && d->drop_hook(d->drop_ctx, index, f->bytes, f->len)) {
-        d->stats.hook_drops++;
+    const struct link_env env = {.specs = sim->faults, .nspecs = sim->fault_count, .names_frames = sim->names_frames,
+                                 .note = note, .note_ctx = sim};
+    struct link_delivery out;
+    if (!link_model_offer(&d->m, &env, sim->now, f->bytes, f->len, &out)) {
         frame_put(sim, f);
         return;
     }
-    uint16_t mtu = p->mtu ? p->mtu : 1500;
-    if (f->len > (size_t)mtu + TB_ETH_HDR_LEN) {
-        d->stats.mtu_drops++;
-        note(sim, d, "mtu-drop", c, f->len, FA_DROP, 0, -1, false);
-        frame_put(sim, f);
-        return;
-    }
-    struct fault_verdict v;
-    fault_stage_decide(&d->faults, sim->faults, sim->fault_count, sim->now, &ff, f->len, &v);
-    switch (v.outcome) {
-    case FO_BLACKOUT:
-        d->stats.blackout_drops++;
-        note(sim, d, "blackout", c, f->len, FA_DROP, 0, -1, true);
-        frame_put(sim, f);
-        return;
-    case FO_DROP:
-    case FO_LOSS:
-        if (v.outcome == FO_DROP) d->stats.fault_drops++;
-        else d->stats.loss_drops++;
-        note(sim, d, v.outcome == FO_DROP ? "drop" : "loss", c, f->len, FA_DROP, 0, -1, true);
-        frame_put(sim, f);
-        return;
-    case FO_PASS: break;
-    }
-    if (v.flip_bit >= 0) {
-        f->bytes[v.flip_bit / 8] ^= (uint8_t)(1u << (v.flip_bit % 8));
-        d->stats.corrupted++;
-        note(sim, d, "corrupt", c, f->len, FA_CORRUPT, 0, v.flip_bit, true);
-    }
-    tb_time_ns start = d->busy_until > sim->now ? d->busy_until : sim->now;
-    tb_time_ns serialise_ns = 0;
-    if (p->rate_bps > 0) {
-        /* Bytes already waiting = backlog time x rate; the queue bounds them. */
-        uint64_t backlog_bytes = (uint64_t)(start - sim->now) * p->rate_bps / 8 / (uint64_t)TB_NS_PER_S;
-        if (p->queue_bytes > 0 && backlog_bytes + f->len > p->queue_bytes) {
-            d->stats.queue_drops++;
-            note(sim, d, "queue-drop", c, f->len, FA_DROP, 0, -1, false);
-            frame_put(sim, f);
-            return;
-        }
-        if (p->qdisc == SIM_QDISC_RED && p->red_max_bytes > p->red_min_bytes) {
-            /* RED (Floyd & Jacobson 1993): an EWMA of the queue decides
-             * early drops (or CE marks for ECT frames). */
-            d->red_avg = 0.998 * d->red_avg + 0.002 * (double)backlog_bytes;
-            double prob = 0;
-            if (d->red_avg >= p->red_max_bytes) prob = 1;
-            else if (d->red_avg > p->red_min_bytes)
-                prob = p->red_max_p * (d->red_avg - p->red_min_bytes) / (p->red_max_bytes - p->red_min_bytes);
-            if (prob > 0 && sim_rng_uniform(&d->rng_red) < prob) {
-                if (mark_ce(f->bytes, f->len)) {
-                    d->stats.ecn_marked++;
-                    note(sim, d, "ce-mark", c, f->len, FA_DROP, 0, -1, false);
-                } else {
-                    d->stats.red_drops++;
-                    note(sim, d, "red-drop", c, f->len, FA_DROP, 0, -1, false);
-                    frame_put(sim, f);
-                    return;
-                }
-            }
-        }
-        if (p->ecn_mark_bytes > 0 && backlog_bytes > p->ecn_mark_bytes && mark_ce(f->bytes, f->len)) {
-            d->stats.ecn_marked++;
-            note(sim, d, "ce-mark", c, f->len, FA_DROP, 0, -1, false);
-        }
-        serialise_ns = (tb_time_ns)(((uint64_t)f->len * 8 * (uint64_t)TB_NS_PER_S + p->rate_bps - 1) / p->rate_bps);
-    }
-    d->busy_until = start + serialise_ns;
-    tb_time_ns arrival = d->busy_until + p->delay_ns;
-    if (p->jitter_ns > 0) {
-        arrival += (tb_time_ns)(u_jitter * (double)p->jitter_ns);
-        if (p->jitter_keep_order && arrival < d->last_arrival) arrival = d->last_arrival;
-    }
-    if (v.extra_delay_ns > 0) {
-        d->stats.delayed++;
-        note(sim, d, "delay", c, f->len, FA_DELAY, v.extra_delay_ns, -1, true);
-        arrival += v.extra_delay_ns;
-    }
-    if (v.reorder) {
-        tb_time_ns hold = p->reorder_delay_ns > 0 ? p->reorder_delay_ns : 2 * serialise_ns + TB_NS_PER_MS;
-        d->stats.reordered++;
-        note(sim, d, "reorder", c, f->len, FA_DELAY, hold, -1, true);
-        arrival += hold;
-    }
-    if (arrival > d->last_arrival) d->last_arrival = arrival;
-    if (v.duplicate) {
+    if (out.duplicate) {
         struct sim_frame *copy = frame_get(sim);
         copy->dir = d;
         copy->len = f->len;
         memcpy(copy->bytes, f->bytes, f->len);
-        d->stats.duplicated++;
-        note(sim, d, "duplicate", c, f->len, FA_DUPLICATE, 0, -1, true);
-        sim_at(sim, arrival, frame_arrives, copy, 0);
+        sim_at(sim, out.arrival_ns, frame_arrives, copy, 0);
     }
-    sim_at(sim, arrival, frame_arrives, f, 0);
+    sim_at(sim, out.arrival_ns, frame_arrives, f, 0);
 }
 
 static bool router_neighbour(const struct sim_router *r, uint32_t ipv4, struct tb_mac *mac) {

@@ -17,17 +17,22 @@ declare -A ALLOWED=(
   [harness/host]="harness/lib stack/include"
   [harness/peer]="stack/include"
   [harness/apps]="harness/host harness/lib stack/include"
-  [traces]="harness/host stack/include"
+  [traces]="harness/host harness/lib stack/include"
   [sim]="harness/apps harness/host harness/lib traces stack/include"
   [harness/fuzzin]="sim harness/apps harness/host harness/lib harness/peer traces stack/include"
   [harness/check]="harness/peer harness/host harness/lib traces stack/include"
   [harness/packetdrill]="harness/check harness/host stack/include"
+  [harness/tap]="harness/host stack/include"
+  # The wire applies the simulator's link model (sim/link.h, sim/faults.h) to
+  # real frames, so the two cannot drift; it runs no host.
+  [harness/wire]="sim harness/lib traces stack/include"
+  [harness/replay]="traces harness/host harness/lib stack/include"
   [harness]="stack/include"
-  [harness/cli]="harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
-  [fuzz]="harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
-  [tests]="harness/cli harness/fuzzin harness/check harness/packetdrill sim harness/apps harness/host harness/lib harness/peer traces stack/include"
+  [harness/cli]="harness/tap harness/wire harness/replay harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
+  [fuzz]="harness/replay harness/fuzzin harness/check sim harness/apps harness/host harness/lib harness/peer traces stack/include"
+  [tests]="harness/cli harness/tap harness/wire harness/replay harness/fuzzin harness/check harness/packetdrill sim harness/apps harness/host harness/lib harness/peer traces stack/include"
 )
-ORDER="stack/include stack harness/lib harness/host harness/peer harness/apps traces sim harness/fuzzin harness/check harness/packetdrill harness harness/cli fuzz tests"
+ORDER="stack/include stack harness/lib harness/host harness/peer harness/apps traces sim harness/fuzzin harness/check harness/packetdrill harness/tap harness/wire harness/replay harness harness/cli fuzz tests"
 # White-box tests of the core's own structures (Makefile: WHITEBOX_SRC).
 WHITEBOX=$(sed -n 's/^WHITEBOX_SRC := //p' "$ROOT/Makefile" 2>/dev/null)
 

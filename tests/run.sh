@@ -73,10 +73,20 @@ run_script packetdrill-so bash tests/packetdrill/test_so.sh build/libtcpbed-pack
 run_script packetdrill-so-asan bash tests/packetdrill/test_so.sh build/asan/libtcpbed-packetdrill.so build/asan/tests/so_loader
 echo "== adversarial workloads: both ends sending, faults both ways, odd MSS"
 run_script adversarial bash tests/cli/test_adversarial.sh build/tcpbed
+echo "== record and replay: run-logs of lossy runs replay identically; edited ones name their first divergence"
+run_script replay bash tests/cli/test_replay.sh build/tcpbed
+run_script replay-asan bash tests/cli/test_replay.sh build/asan/tcpbed
 if [ -x fuzz/smoke.sh ]; then
   echo "== fuzzing: corpus and crash replay under ASan+UBSan, smoke campaigns"
   run_script fuzz bash fuzz/smoke.sh
 fi
+echo "== interop: Linux <-> Linux through tcpbed wire (root; namespaces the test makes and removes)"
+run_script interop-wire bash tests/interop/test_wire.sh build/tcpbed
+run_script interop-wire-asan bash tests/interop/test_wire.sh build/asan/tcpbed
+echo "== interop: tcpbed on a TAP against the Linux kernel, curl and wrk; impaired paths; record and replay (root)"
+run_script interop-tap bash tests/interop/test_tap.sh build/tcpbed
+# The same under ASan+UBSan, with smaller transfers (the sanitizers cost ~5x).
+run_script interop-tap-asan env TAP_BIG=10M TAP_IMPAIRED=3M bash tests/interop/test_tap.sh build/asan/tcpbed
 echo "== documentation: every tcpbed command in README.md and docs/ runs as the text says"
 run_script docs bash tests/cli/test_docs.sh build/tcpbed
 echo "== purity of stack/"

@@ -9,10 +9,10 @@
 
 #include "harness/cli/json.h"
 #include "harness/cli/metrics.h"
+#include "harness/lib/version.h"
 #include "sim/sim.h"
 #include "tcpbed/tcpbed.h"
 
-#define TCPBED_VERSION "0.1.0"
 /* Seeds are written as JSON integers, which JSON readers (jansson among
  * them) hold as signed 64-bit: a larger seed could not be read back. */
 #define TB_SEED_MAX ((uint64_t)INT64_MAX)
@@ -33,6 +33,9 @@ void metrics_tcp_info(struct metrics *ms, const char *prefix, const struct tb_tc
 void failure_signature(const char *what, char *out, size_t len);
 /* Prints "reproduce with: tcpbed <words> <args...>" with shell quoting. */
 void print_repro(FILE *f, const char *words, int argc, char **argv);
+/* "tcpbed <words> <args...>" with the same quoting, as a string the caller
+ * frees (a run-log's header keeps it); NULL when out of memory. */
+char *cli_command_line(const char *words, int argc, char **argv);
 /* mkdir -p PATH: 0 when PATH is (now) a directory, -1 with err set. */
 int cli_mkdir_p(const char *path, char *err, size_t errlen);
 
@@ -45,5 +48,8 @@ int cmd_shrink(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_fuzz_to_pcap(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_tap(int argc, char **argv);
+int cmd_wire(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -53,8 +53,8 @@ int cmd_sim_bulk(int argc, char **argv) {
     uint64_t bytes = o.bytes, seed = o.seed, mss = 0, sndbuf = 0, rcvbuf = 0;
     tb_time_ns duration = 0, limit = o.time_limit_ns;
     bool zero_copy = false, nodelay = false, ecn = false, no_rack = false, no_sack = false, both = false;
-    const char *cc = "newreno";
-    enum { OWN_OPTS = 14 };
+    const char *cc = "newreno", *runlog_path = NULL;
+    enum { OWN_OPTS = 15 };
     struct opt opts[OWN_OPTS + SIM_FLAG_OPTS] = {
         {"bytes", OPT_SIZE, &bytes, "BYTES", "bytes A sends to B (default 10M); with --both, each way", 1, UINT64_C(1) << 40},
         {"both", OPT_FLAG, &both, NULL, "B sends as much back at the same time; A checks every byte", 0, 0},
@@ -70,6 +70,7 @@ int cmd_sim_bulk(int argc, char **argv) {
         {"ecn", OPT_FLAG, &ecn, NULL, "negotiate ECN (RFC 3168); links mark with --ecn-mark or --qdisc red", 0, 0},
         {"no-rack-tlp", OPT_FLAG, &no_rack, NULL, "turn RACK-TLP off (DupThresh and RTO only)", 0, 0},
         {"no-sack", OPT_FLAG, &no_sack, NULL, "turn SACK off (NewReno recovery by duplicate ACKs)", 0, 0},
+        {"record", OPT_STRING, &runlog_path, "FILE", "write host A's run-log: every input to its core (tcpbed replay FILE)", 0, 0},
     };
     int nopts = OWN_OPTS;
     sim_flags_opts(&f, opts + nopts);
@@ -109,6 +110,7 @@ int cmd_sim_bulk(int argc, char **argv) {
     o.nodelay = nodelay;
     o.both = both;
     o.pcap_path = f.pcap;
+    o.record_path = runlog_path;
     o.pcap_dir = f.pcap_dir;
     o.faults = f.faults.items;
     o.fault_count = f.faults.n;
@@ -148,8 +150,11 @@ int cmd_sim_bulk(int argc, char **argv) {
     }
     struct sim_bulk_result r;
     double t0 = wall_seconds();
+    char *cmdline = runlog_path != NULL ? cli_command_line("sim bulk", argc, argv) : NULL;
+    o.record_cmdline = cmdline;
     rc = sim_bulk_run(&o, &r);
     double wall = wall_seconds() - t0;
+    free(cmdline);
     sim_outputs_close(&outs);
     if (record != NULL) fclose(record);
     if (rc != 0) {
@@ -223,6 +228,8 @@ int cmd_sim_bulk(int argc, char **argv) {
         json_u64(&j, "rcvbuf_bytes", r.rcvbuf_bytes);
         if (f.pcap) json_str(&j, "pcap", f.pcap);
         if (f.pcap) json_u64(&j, "pcap_frames", r.pcap_frames);
+        if (runlog_path) json_str(&j, "record", runlog_path);
+        if (runlog_path) json_u64(&j, "record_frames", r.runlog_frames);
         json_arr_open(&j, "expect");
         for (size_t i = 0; i < f.expects.n; i++) {
             json_obj_open(&j, NULL);
@@ -288,6 +295,9 @@ int cmd_sim_bulk(int argc, char **argv) {
         print_drops("A", &r.stats_a);
         print_drops("B", &r.stats_b);
         if (f.pcap) printf("pcap: %s (%llu frames, as seen on host A)\n", f.pcap, (unsigned long long)r.pcap_frames);
+        if (runlog_path)
+            printf("run-log: %s (host A: %llu frames, %llu records; tcpbed replay %s)\n", runlog_path,
+                   (unsigned long long)r.runlog_frames, (unsigned long long)r.runlog_records, runlog_path);
         if (f.pcap_dir)
             printf("run files: %s/A.pcap, B.pcap, faults.csv, cc.csv (tcpbed plot %s)\n", f.pcap_dir, f.pcap_dir);
         for (size_t i = 0; i < f.expects.n; i++)

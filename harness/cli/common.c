@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -140,8 +141,8 @@ void metrics_tcp_info(struct metrics *ms, const char *prefix, const struct tb_tc
 #undef T
 }
 
-void print_repro(FILE *f, const char *words, int argc, char **argv) {
-    fprintf(f, "reproduce with: tcpbed %s", words);
+/* " arg arg 'a b'": each argument as a shell reads it back. */
+static void put_quoted_args(FILE *f, int argc, char **argv) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         bool plain = a[0] != '\0';
@@ -159,7 +160,26 @@ void print_repro(FILE *f, const char *words, int argc, char **argv) {
         }
         fputc('\'', f);
     }
+}
+
+void print_repro(FILE *f, const char *words, int argc, char **argv) {
+    fprintf(f, "reproduce with: tcpbed %s", words);
+    put_quoted_args(f, argc, argv);
     fputc('\n', f);
+}
+
+char *cli_command_line(const char *words, int argc, char **argv) {
+    char *s = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&s, &len);
+    if (f == NULL) return NULL;
+    fprintf(f, "tcpbed %s", words);
+    put_quoted_args(f, argc, argv);
+    if (fclose(f) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 /* A failure's signature: what failed, with numbers taken out, so a sweep

@@ -90,6 +90,7 @@ void json_i64(struct json *j, const char *key, int64_t v) { add(j, key, json_int
 void json_f64(struct json *j, const char *key, double v) { add(j, key, isfinite(v) ? json_real(v) : json_null()); }
 
 void json_bool(struct json *j, const char *key, bool v) { add(j, key, json_boolean(v)); }
+void json_nil(struct json *j, const char *key) { add(j, key, json_null()); }
 
 bool tb_json_get_string(const json_t *obj, const char *key, char *out, size_t len) {
     const json_t *v = json_object_get(obj, key);

@@ -33,6 +33,7 @@ void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
 void json_f64(struct json *j, const char *key, double v);
 void json_bool(struct json *j, const char *key, bool v);
+void json_nil(struct json *j, const char *key);   /* null */
 
 /* The string value of obj[key] copied into out (truncated to fit); false
  * when obj is not an object or the key is missing or not a string. */

@@ -36,11 +36,14 @@ static void usage(FILE *f) {
             "tcpbed: a deterministic user-space TCP/IP stack and the testbed around it.\n\n"
             "commands:\n"
             "  sim       run a simulated scenario (tcpbed sim --help)\n"
+            "  tap       run the stack on a Linux TAP device with an application (tcpbed tap --help)\n"
             "  check     run packetdrill-language scripts in exact virtual time (tcpbed check --help)\n"
             "  sweep     run a scenario over many seeds in parallel (tcpbed sweep --help)\n"
             "  shrink    reduce a failing run to its few essential faults (tcpbed shrink --help)\n"
             "  plot      draw a run as SVG: time-sequence graph, cwnd, srtt (tcpbed plot --help)\n"
+            "  wire      a real-time link between two interfaces with the simulator's faults (tcpbed wire --help)\n"
             "  fuzz-to-pcap  turn a stack or faults fuzz input into a pcap (tcpbed fuzz-to-pcap --help)\n"
+            "  replay    feed a run-log to a fresh core and compare every frame (tcpbed replay --help)\n"
             "  version   print the version\n"
             "  help      show this help\n");
 }
@@ -60,11 +63,14 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "sim") == 0) return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(cmd, "tap") == 0) return cmd_tap(argc - 2, argv + 2);
     if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "shrink") == 0) return cmd_shrink(argc - 2, argv + 2);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
+    if (strcmp(cmd, "wire") == 0) return cmd_wire(argc - 2, argv + 2);
     if (strcmp(cmd, "fuzz-to-pcap") == 0) return cmd_fuzz_to_pcap(argc - 2, argv + 2);
+    if (strcmp(cmd, "replay") == 0) return cmd_replay(argc - 2, argv + 2);
     fprintf(stderr, "tcpbed: unknown command '%s'\nTry 'tcpbed help'.\n", cmd);
     return 2;
 }

@@ -18,7 +18,7 @@ void sim_flags_opts(struct sim_flags *f, struct opt *o) {
         {"mtu", OPT_U64, &f->mtu, "BYTES", "link IP MTU; bigger frames are dropped (default 1500)", 68, 1500},
         {"jitter", OPT_DURATION, &f->jitter_ns, "TIME", "extra delay, uniform in [0, TIME]", 0, 0},
         {"jitter-keep-order", OPT_FLAG, &f->jitter_keep_order, NULL, "jitter never reorders frames", 0, 0},
-        {"loss", OPT_STRING, &f->loss, "[DIR:]P", "random loss per frame, e.g. 0.01 or A>B:0.01", 0, 0},
+        {"loss", OPT_STRING, &f->loss, "[DIR:]P", "random loss per frame, e.g. 0.01, 1% or A>B:0.01", 0, 0},
         {"burst-loss", OPT_STRING, &f->burst_loss, "[DIR:]PGB,PBG[,LG,LB]", "Gilbert-Elliott loss bursts", 0, 0},
         {"reorder", OPT_STRING, &f->reorder, "[DIR:]P", "probability of holding a frame back", 0, 0},
         {"reorder-delay", OPT_DURATION, &f->reorder_delay_ns, "TIME", "how long (default 2 frames + 1ms)", 1, 0},
@@ -58,6 +58,10 @@ static bool parse_probs(const char *s, double *out, int min, int max, int *count
     while (*p && n < max) {
         char *end;
         double v = strtod(p, &end);
+        if (end != p && *end == '%') {   /* 2% as network people write it */
+            v /= 100;
+            end++;
+        }
         if (end == p || v < 0 || v > 1) return false;
         out[n++] = v;
         p = end;
@@ -75,7 +79,7 @@ static bool prob_flag(const char *name, const char *text, double *ab_out, double
     double v;
     int n;
     if (!split_dir(text, &ab, &ba, &values) || !parse_probs(values, &v, 1, 1, &n)) {
-        snprintf(err, len, "--%s: expected a probability 0..1, optionally after A>B: or B>A:, got '%s'", name, text);
+        snprintf(err, len, "--%s: expected a probability 0..1 or a percentage (0.02, 2%%), optionally after A>B: or B>A:, got '%s'", name, text);
         return false;
     }
     if (ab) *ab_out = v;

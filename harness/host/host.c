@@ -61,6 +61,7 @@ const char *tb_host_name(const struct tb_host *h) { return h->name; }
 void *tb_host_port(const struct tb_host *h) { return h->port; }
 struct tb_stack *tb_host_stack(struct tb_host *h) { return h->st; }
 tb_time_ns tb_host_now(const struct tb_host *h) { return h->in_pass ? h->pass_now : h->env_ops->now(h->env); }
+bool tb_host_in_pass(const struct tb_host *h) { return h->in_pass; }
 
 void tb_host_set_app(struct tb_host *h, tb_host_app_fn fn, void *ctx) {
     h->app = fn;
@@ -115,6 +116,11 @@ tb_time_ns tb_host_next_deadline(const struct tb_host *h) {
 }
 
 /* ---- the loop -------------------------------------------------------------- */
+static void pass_hook(struct tb_host *h, tb_time_ns now, bool from_port) {
+    for (size_t k = 0; k < h->nhooks; k++)
+        if (h->hooks[k].on_pass != NULL) h->hooks[k].on_pass(h->hooks[k].ctx, h, now, from_port);
+}
+
 static void frame_hook(struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, const uint8_t *frame, size_t len) {
     for (size_t k = 0; k < h->nhooks; k++)
         if (h->hooks[k].on_frame != NULL) h->hooks[k].on_frame(h->hooks[k].ctx, h, dir, now, frame, len);
@@ -159,6 +165,7 @@ tb_time_ns tb_host_poll(struct tb_host *h) {
     tb_time_ns now = h->env_ops->now(h->env);
     h->pass_now = now;
     h->in_pass = true;
+    pass_hook(h, now, true);
     if (h->port_ops != NULL) {
         struct tb_buf *in[TB_HOST_BURST];
         size_t n = h->port_ops->rx_burst(h->port, h, in, TB_HOST_BURST);
@@ -177,6 +184,7 @@ void tb_host_kick(struct tb_host *h) {
     if (h->in_pass) return;
     h->pass_now = h->env_ops->now(h->env);
     h->in_pass = true;
+    pass_hook(h, h->pass_now, false);
     pass_rest(h, h->pass_now);
     h->in_pass = false;
 }
@@ -197,7 +205,7 @@ static void call_hook(struct tb_host *h, const struct tb_host_call *c) {
 
 size_t tb_host_events(struct tb_host *h, struct tb_event *ev, size_t max) {
     size_t n = tb_stack_events(h->st, ev, max);
-    REPORT(h, .kind = TB_CALL_EVENTS, .conn = -1, .now = tb_host_now(h), .len = max, .result = (int64_t)n);
+    REPORT(h, .kind = TB_CALL_EVENTS, .conn = -1, .now = tb_host_now(h), .data = ev, .len = max, .result = (int64_t)n);
     return n;
 }
 

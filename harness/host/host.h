@@ -94,7 +94,8 @@ struct tb_host_call {
     int64_t value;                /* setopt value; ping: ident << 16 | seq */
     uint32_t payload_len;         /* ping */
     const void *data;             /* send, send_buf: the bytes offered (send_buf: a copy the host
-                                     made before the stack took the chain); recv: the bytes read */
+                                     made before the stack took the chain); recv: the bytes read;
+                                     events: the `result` events returned (struct tb_event) */
     size_t len;                   /* send, send_buf: bytes offered; recv, recv_buf: the limit given;
                                      buf_alloc: bytes asked for */
     const struct tb_buf *chain;   /* recv_buf: the chain read (the application's until it frees it);
@@ -105,6 +106,12 @@ struct tb_host_call {
 enum tb_host_dir { TB_HOST_IN = 0, TB_HOST_OUT = 1 };
 
 struct tb_host_hooks {
+    /* A pass begins at `now` (tb_host_poll, or tb_host_kick with
+     * from_port false): what follows until the next pass (inbound frames,
+     * a tick, calls, outbound frames) happened in it, in that order. A
+     * run-log needs the boundaries: a burst's frames are all received
+     * before any is input. */
+    void (*on_pass)(void *ctx, struct tb_host *h, tb_time_ns now, bool from_port);
     /* A frame crossing the host's NIC, in either direction (what tcpdump on
      * the host would see), flattened. Inbound: before the stack sees it. */
     void (*on_frame)(void *ctx, struct tb_host *h, enum tb_host_dir dir, tb_time_ns now, const uint8_t *frame,
@@ -144,6 +151,10 @@ void *tb_host_port(const struct tb_host *h);
  * stack's trace belongs to the host (on_trace hooks). */
 struct tb_stack *tb_host_stack(struct tb_host *h);
 tb_time_ns tb_host_now(const struct tb_host *h);
+/* True from a pass's start (on_pass) until tb_host_poll or tb_host_kick
+ * returns: a call hook tells the application's calls inside a pass from
+ * those made outside the loop (a run-log replays the two differently). */
+bool tb_host_in_pass(const struct tb_host *h);
 
 /* ---- the loop ------------------------------------------------------------ */
 /* One pass: rx burst, input, tick, timers, application, drain, transmit.

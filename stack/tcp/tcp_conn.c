@@ -199,9 +199,31 @@ void tcp_conn_defaults(struct tb_stack *st, struct tb_tcb *tp) {
     tp->hash_next = TCP_NONE;
 }
 
+/* A full table gives up its oldest TIME-WAIT connection the application
+ * has released, rather than refuse a new one: a server that closes first
+ * (HTTP with Connection: close) holds one per connection for 2 x MSL, and
+ * would otherwise refuse every connection once tcp_max_conns of them
+ * pile up. TIME-WAIT guards against old duplicates (RFC 9293 §3.6.1);
+ * Linux makes the same trade when its TIME-WAIT buckets overflow, and
+ * counts it, as we do. Oldest: the earliest 2MSL deadline, then the lowest
+ * slot, so the choice is deterministic. The scan runs only when full. */
+static bool evict_time_wait(struct tb_stack *st) {
+    struct tcp_state *tcp = st->tcp;
+    struct tb_tcb *oldest = NULL;
+    for (uint32_t i = 0; i < st->cfg.tcp_max_conns; i++) {
+        struct tb_tcb *tp = &tcp->conns[i];
+        if (!tp->in_use || tp->state != TB_TCP_TIME_WAIT || !(tp->flags & TF_APP_CLOSED)) continue;
+        if (oldest == NULL || tp->t_2msl.deadline_ns < oldest->t_2msl.deadline_ns) oldest = tp;
+    }
+    if (oldest == NULL) return false;
+    st->stats.tcp_time_wait_evicted++;
+    tcp_free(st, oldest);
+    return true;
+}
+
 struct tb_tcb *tcp_alloc(struct tb_stack *st) {
     struct tcp_state *tcp = st->tcp;
-    if (tcp->free_head == TCP_NONE) return NULL;
+    if (tcp->free_head == TCP_NONE && !evict_time_wait(st)) return NULL;
     struct tb_tcb *tp = &tcp->conns[tcp->free_head];
     tcp->free_head = tp->free_next;
     uint16_t gen = (uint16_t)(tp->gen + 1);

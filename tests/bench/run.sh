@@ -125,6 +125,11 @@ if command -v valgrind >/dev/null; then
   callgrind_per_packet --fault-log /dev/null
 fi
 
+echo
+echo "== tcpbed on a TAP device against the Linux kernel, and the kernel against itself (issue 12; root)"
+echo "\$ bash tests/bench/tap.sh $TCPBED 500M"
+bash tests/bench/tap.sh "$TCPBED" 500M || true
+
 if [ -x fuzz/bench.sh ]; then
   echo
   echo "== fuzzing: executions per second per target and engine (issue 6)"

@@ -44,6 +44,10 @@ export FUZZ_LONG_DIR="$TMP/fuzz-long" FUZZ_AFL_OUT="$TMP/afl-out"
 read -r -d '' TABLE <<'EOF'
 0 @@ tcpbed sim bulk --bytes 10M --seed 1 --pcap build/demo.pcap @@ @@ test -s build/demo.pcap && grep -q 'integrity: ok' $OUT
 0 @@ build/tcpbed help @@ @@ grep -q 'commands:' $OUT
+0 @@ tcpbed tap --help @@ @@ grep -q -- '--record FILE' $OUT
+0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --host-ip 10.9.0.1/24 --app http @@ bash tests/interop/docs_tap.sh curl build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --host-ip 10.9.0.1/24 --app http @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT
+0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --app echo --pcap tap.pcap @@ bash tests/interop/docs_tap.sh echo build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --app echo --pcap tap.pcap @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT && test -s tap.pcap
+0 @@ build/tcpbed tap --iface tb0 --ip 10.9.0.2/24 --app sink & @@ bash tests/interop/docs_tap.sh sink build/tcpbed -- --iface tb0 --ip 10.9.0.2/24 --app sink @@ grep -q 'docs-tap: 2 passed, 0 failed' $OUT
 0 @@ build/tcpbed sim ping --help @@ @@ grep -q -- '--pcap FILE' $OUT
 0 @@ build/tcpbed sim ping --count 3 --seed 1 --pcap a.pcap @@ @@ cp a.pcap a1.pcap && build/tcpbed sim ping --count 3 --seed 1 --pcap a.pcap >/dev/null && cmp a.pcap a1.pcap
 0 @@ build/tcpbed sim ping --delay 20ms --rate 1Mbps --size 1400
@@ -84,6 +88,12 @@ read -r -d '' TABLE <<'EOF'
 0 @@ make fuzz TARGET=stack ENGINE=afl SECONDS=600 @@ @@ grep -q '^fuzz: stack/afl: .* 0 finding(s)' $OUT
 0 @@ make fuzz TARGET=faults ENGINE=libfuzzer SECONDS=3600
 0 @@ make fuzz-build [ENGINE=libfuzzer|afl|afl-plain|replay] @@ make fuzz-build ENGINE=replay @@ test -x build/fuzz/replay/stack
+skip @@ tcpbed wire --a IFACE --b IFACE [--loss P] [--burst-loss ...] [--reorder P] [--duplicate P] [--corrupt P] @@ the synopsis; the commands below run
+0 @@ tcpbed wire --a a0 --b b0 --loss 2% --reorder 5% --duplicate 1% --corrupt 0.5% --delay 5ms --seed 3 --pcap-dir run1 @@ bash tests/interop/wire_doc.sh tcpbed wire --a a0 --b b0 --loss 2% --reorder 5% --duplicate 1% --corrupt 0.5% --delay 5ms --seed 3 --pcap-dir run1 @@ test -s run1/A.pcap && test -s run1/B.pcap && grep -q ',A,B,loss,' run1/faults.csv && grep -q 'stopped by SIGTERM' $OUT
+0 @@ tcpbed plot run1 @@ @@ test -s run1/plot.svg
+0 @@ tcpbed wire --a a0 --b b0 --fault 'drop A>B tcp data #3' --record-faults targeted.specs @@ bash tests/interop/wire_doc.sh tcpbed wire --a a0 --b b0 --fault 'drop A>B tcp data #3' --record-faults targeted.specs @@ test "$(cat targeted.specs)" = 'drop A>B tcp data #3'
+0 @@ tcpbed wire --a a0 --b b0 --loss 5% --corrupt 2% --seed 7 --record-faults run2.specs @@ bash tests/interop/wire_doc.sh tcpbed wire --a a0 --b b0 --loss 5% --corrupt 2% --seed 7 --record-faults run2.specs @@ test -s run2.specs
+0 @@ tcpbed wire --a a0 --b b0 "${args[@]}" --record-faults replay.specs @@ args=(); while IFS= read -r spec; do args+=(--fault "$spec"); done < run2.specs; bash tests/interop/wire_doc.sh tcpbed wire --a a0 --b b0 "${args[@]}" --record-faults replay.specs @@ test -s replay.specs && ! grep -v ' tcp ' replay.specs | grep -vxFf run2.specs
 skip @@ make fuzz-smoke @@ make test runs it (tests/run.sh: fuzz/smoke.sh)
 0 @@ make fuzz-bench @@ FUZZ_BENCH_SECONDS=1 make fuzz-bench @@ grep -q '^faults ' $OUT
 0 @@ make fuzz-long [SECONDS=1800] [TARGETS=wire,stack,faults,check] @@ make fuzz-long SECONDS=1800 TARGETS=wire @@ grep -q '^fuzz-long: wire: 2 s x' $OUT
@@ -103,6 +113,10 @@ skip @@ tcpbed shrink -- bulk ... @@ elided; README's shrink line is the full fo
 0 @@ tcpbed sim dumbbell --pairs N @@ tcpbed sim dumbbell --pairs 2 --bytes 200K
 0 @@ tcpbed sim run FILE.ini @@ tcpbed sim run tests/scenarios/branch-office.ini
 0 @@ tcpbed sweep --seeds 1..100 -- run FILE.ini @@ tcpbed sweep --seeds 1..100 -- run tests/scenarios/branch-office.ini
+0 @@ tcpbed sim bulk --bytes 2M --loss 0.02 --reorder 0.05 --seed 7 --record run.log @@ @@ grep -q 'run-log: run.log' $OUT
+0 @@ tcpbed replay run.log @@ @@ grep -q '^identical$' $OUT
+0 @@ tcpbed replay run.log --pcap-dir replayed --trace-cc cc.csv @@ @@ test -s replayed/A.pcap && test -s replayed/cc.csv && head -1 cc.csv | grep -q '^time_ns,host'
+0 @@ tcpbed plot replayed @@ @@ test -s replayed/plot.svg
 EOF
 
 # Runs that take minutes as written, cut short (sed -E, applied in order to
@@ -138,7 +152,7 @@ export TABLE SCALE ROOT TMP
 python3 - README.md docs/*.md >"$TMP/plan" <<'PY' || { echo "FAIL extracting the commands"; echo "docs: 0 passed, 1 failed"; exit 1; }
 import os, re, sys
 
-SUB = r'(?:sim|check|sweep|shrink|plot|fuzz-to-pcap|help|version)'
+SUB = r'(?:sim|check|sweep|shrink|plot|fuzz-to-pcap|tap|wire|replay|help|version)'
 CMD = re.compile(r'(?<![\w/.-])((?:build/)?tcpbed (?:' + SUB + r')(?![\w:-]).*)')
 MAKE = re.compile(r'^((?:[A-Z_]+=\S+ )*make fuzz(?:-[a-z]+)?\b.*)')
 

@@ -1293,6 +1293,60 @@ static void rst_in_time_wait_closes(void **state) {
 /* Closing                                                                  */
 /* ======================================================================== */
 
+/* A full connection table gives up its oldest TIME-WAIT connection whose
+ * handle the application has released, so a new SYN is answered; one the
+ * application still holds is never taken, nor is a live connection. */
+static void full_table_evicts_the_oldest_released_time_wait(void **state) {
+    (void)state;
+    struct tb_config cfg;
+    tcp_cfg(&cfg);
+    cfg.tcp_max_conns = 3;
+    cfg.tcp_syncookies = false;
+    struct tb_stack *st = tcp_stack(&cfg);
+    int32_t lh = listen80(st);
+    struct tconn a, b, live, d, e, f;
+    struct evs ev;
+    c_init(&a, st, T0);
+    passive_open(&a, lh, 40001, O_MSS);
+    to_time_wait(&a);
+    c_init(&b, st, T0 + SEC);
+    passive_open(&b, lh, 40002, O_MSS);
+    to_time_wait(&b);
+    c_init(&live, st, T0 + 2 * SEC);
+    passive_open(&live, lh, 40003, O_MSS);
+    evs_take(st, &ev);
+    assert_int_equal(tb_tcp_close(st, live.now, a.h), TB_OK);   /* a is released; b is still held */
+    struct tb_stats s;
+    tb_stack_stats(st, &s);
+    assert_int_equal(s.tcp_time_wait_evicted, 0);
+    /* Full: the next SYN takes a's slot (the only released TIME-WAIT). */
+    struct seg synack;
+    c_init(&d, st, T0 + 3 * SEC);
+    passive_syn(&d, 40004, O_MSS, &synack);
+    tb_stack_stats(st, &s);
+    assert_int_equal(s.tcp_time_wait_evicted, 1);
+    struct tb_tcp_info gone;
+    assert_int_equal(tb_tcp_info(st, a.h, &gone), TB_ERR_BADCONN);
+    assert_int_equal(state_of(&b), TB_TCP_TIME_WAIT);
+    assert_int_equal(state_of(&live), TB_TCP_ESTABLISHED);
+    /* Full again, and b is held: no slot, no SYN-ACK, nothing evicted. */
+    c_init(&e, st, T0 + 4 * SEC);
+    struct tb_tcp_opts o = syn_opts(O_MSS, 1460, 0, 0, 0);
+    assert_false(passive_syn_try(&e, 40005, &o, &synack));
+    tb_stack_stats(st, &s);
+    assert_int_equal(s.tcp_time_wait_evicted, 1);
+    assert_int_equal(state_of(&b), TB_TCP_TIME_WAIT);
+    /* Released, b goes next. */
+    assert_int_equal(tb_tcp_close(st, e.now, b.h), TB_OK);
+    c_init(&f, st, T0 + 5 * SEC);
+    passive_syn(&f, 40006, O_MSS, &synack);
+    tb_stack_stats(st, &s);
+    assert_int_equal(s.tcp_time_wait_evicted, 2);
+    assert_int_equal(state_of(&live), TB_TCP_ESTABLISHED);
+    const char *why = NULL;
+    assert_true(tb_stack_check(st, &why));
+}
+
 /* RFC 9293 §3.6 (figure 12) and §3.10.7.4: ESTABLISHED -> FIN-WAIT-1 ->
  * FIN-WAIT-2 -> TIME-WAIT, and CLOSED after 2 MSL. */
 static void active_close_passes_fin_wait_and_time_wait(void **state) {
@@ -4404,6 +4458,7 @@ int main(void) {
         T(rst_in_time_wait_closes),
         /* closing */
         T(active_close_passes_fin_wait_and_time_wait),
+        T(full_table_evicts_the_oldest_released_time_wait),
         T(passive_close_passes_close_wait_and_last_ack),
         T(simultaneous_close_passes_closing),
         T(half_closed_connection_still_receives),

@@ -359,7 +359,7 @@ const char *tb_trace_event_name(uint32_t event);
     X(tcp_accept_queue_overflow) X(tcp_paws_rejected) X(tcp_ooo_segs)        \
     X(tcp_zero_window_probes) X(tcp_keepalive_probes) X(tcp_delayed_acks)    \
     X(tcp_urgent_segs) X(tcp_icmp_soft_errors) X(tcp_pmtu_decreases)         \
-    X(tcp_time_wait_reused) X(tcp_fast_retransmits) X(tcp_rack_losses)      \
+    X(tcp_time_wait_reused) X(tcp_time_wait_evicted) X(tcp_fast_retransmits) X(tcp_rack_losses)      \
     X(tcp_tlp_probes) X(tcp_spurious_undos) X(tcp_dsacks)                    \
     X(tcp_sack_recoveries) X(tcp_newreno_recoveries) X(tcp_seg_records_empty) \
     X(tcp_ecn_ce_received) X(tcp_ecn_reductions)
